@@ -1,0 +1,6 @@
+// Every `regionwatch` command, in the order `regionwatch --help` lists them.
+import type { Command } from './command';
+import { schemaCommand } from './schema';
+import { validateCommand } from './validate';
+
+export const COMMANDS: readonly Command[] = [validateCommand, schemaCommand];

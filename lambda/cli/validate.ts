@@ -1,0 +1,45 @@
+// `regionwatch validate`: every problem in the config with its path, or a short summary of what it describes.
+import { resolve } from 'node:path';
+import { EXIT, type Command } from './command';
+import { ConfigError, loadConfigFile } from '../config/load';
+import { resolveTargets } from '../config/resolve';
+import type { RegionwatchConfig } from '../config/schema';
+
+export function summarizeConfig(config: RegionwatchConfig): string[] {
+  const targets = resolveTargets(config);
+  const regions = Object.keys(config.regions);
+  const byType = new Map<string, number>();
+  for (const t of targets) byType.set(t.role === 'write-probe' ? 'write-probe' : t.type, (byType.get(t.role === 'write-probe' ? 'write-probe' : t.type) ?? 0) + 1);
+  const types = [...byType].map(([type, n]) => `${n} ${type}`).join(', ');
+  const d = config.defaults;
+  return [
+    `platform ${config.platform}: ${regions.length} platform regions (${regions.join(', ')}), ${targets.length} targets (${types || 'none'})`,
+    `probed from ${config.probeRegions.length} probe regions (${config.probeRegions.join(', ')}), home ${config.homeRegion}`,
+    `every ${d.intervalSeconds}s, timeout ${d.timeoutMs}ms, quorum ${d.quorum}, down after ${d.failureThreshold} failing slots, up after ${d.recoveryThreshold}`,
+    `notifications: ${config.notifications.emails.length} email(s), Slack ${config.notifications.slackWebhookSecretName ? `via secret ${config.notifications.slackWebhookSecretName}` : 'off'}, reminders every ${config.notifications.reminderMinutes} min; ${config.maintenance.length} maintenance window(s)`,
+  ];
+}
+
+export const validateCommand: Command = {
+  name: 'validate',
+  summary: 'check the config; every problem with its path and the fix',
+  usage: 'regionwatch validate [--config FILE] [--json]',
+  options: {},
+  async run({ values }, io) {
+    const file = resolve(io.cwd, String(values.config));
+    try {
+      const config = loadConfigFile(file);
+      if (values.json) io.out(JSON.stringify({ ok: true, file, config }, null, 2));
+      else {
+        io.out(`${String(values.config)}: valid`);
+        for (const line of summarizeConfig(config)) io.out(`  ${line}`);
+      }
+      return EXIT.ok;
+    } catch (error: unknown) {
+      if (!(error instanceof ConfigError)) throw error;
+      if (values.json) io.out(JSON.stringify({ ok: false, file, problems: error.problems }, null, 2));
+      else io.err(error.message.replace(file, String(values.config)));
+      return EXIT.usage;
+    }
+  },
+};

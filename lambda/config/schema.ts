@@ -1,0 +1,362 @@
+// The one source of truth for regionwatch.config.json: types, defaults, JSON Schema and validation.
+import { z } from 'zod';
+
+/** AWS region codes such as us-east-1, eu-west-1, ap-southeast-1, us-gov-west-1. */
+export const AWS_REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+/** Platform region and target names end up in keys, metric dimensions and subjects. */
+export const NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,31}$/;
+/** Round intervals must divide a minute so rounds line up with the once-a-minute schedule. */
+export const ALLOWED_INTERVALS = [5, 6, 10, 12, 15, 20, 30, 60] as const;
+
+const name = (what: string) =>
+  z.string().regex(NAME_PATTERN, {
+    message: `${what} must be 1-32 lowercase letters, digits or dashes, starting with a letter or digit`,
+  });
+
+const positiveInt = (what: string, fix: string) =>
+  z.number({ message: `${what} must be a number` }).int({ message: `${what} must be a whole number` }).min(1, {
+    message: `${what} must be at least 1; ${fix}`,
+  });
+
+/** Timing and threshold settings: `defaults` holds them all, a target may override any of them. */
+const tuningShape = {
+  intervalSeconds: z
+    .number()
+    .int()
+    .refine((v) => (ALLOWED_INTERVALS as readonly number[]).includes(v), {
+      message: `intervalSeconds must divide a minute: one of ${ALLOWED_INTERVALS.join(', ')}`,
+    })
+    .describe('Seconds between rounds; rounds are aligned to wall-clock slots.'),
+  timeoutMs: z
+    .number()
+    .int()
+    .min(100, { message: 'timeoutMs must be at least 100' })
+    .describe('Hard deadline for one request (connect and total), in milliseconds; shorter than the interval.'),
+  failureThreshold: positiveInt('failureThreshold', 'it counts consecutive failing slots before a target is down').describe(
+    'Consecutive failing slots (with quorum) before a target leaves up.',
+  ),
+  recoveryThreshold: positiveInt('recoveryThreshold', 'it counts consecutive good slots before a target is up again').describe(
+    'Consecutive good slots before a target is up again.',
+  ),
+  quorum: positiveInt('quorum', 'it is how many probe regions must agree').describe(
+    'How many fresh probe regions must agree before a target changes verdict.',
+  ),
+  degradedLatencyMs: z
+    .number()
+    .int()
+    .min(1, { message: 'degradedLatencyMs must be at least 1' })
+    .describe('A response slower than this is degraded.'),
+} as const;
+
+export const DEFAULTS = {
+  intervalSeconds: 10,
+  timeoutMs: 3000,
+  failureThreshold: 2,
+  recoveryThreshold: 3,
+  quorum: 2,
+  degradedLatencyMs: 1500,
+} as const;
+
+const defaultsSchema = z
+  .strictObject({
+    intervalSeconds: tuningShape.intervalSeconds.default(DEFAULTS.intervalSeconds),
+    timeoutMs: tuningShape.timeoutMs.default(DEFAULTS.timeoutMs),
+    failureThreshold: tuningShape.failureThreshold.default(DEFAULTS.failureThreshold),
+    recoveryThreshold: tuningShape.recoveryThreshold.default(DEFAULTS.recoveryThreshold),
+    quorum: tuningShape.quorum.default(DEFAULTS.quorum),
+    degradedLatencyMs: tuningShape.degradedLatencyMs.default(DEFAULTS.degradedLatencyMs),
+  })
+  .describe('Timing and thresholds for every target; a target may override any of them.');
+
+const overrides = {
+  intervalSeconds: tuningShape.intervalSeconds.optional(),
+  timeoutMs: tuningShape.timeoutMs.optional(),
+  failureThreshold: tuningShape.failureThreshold.optional(),
+  recoveryThreshold: tuningShape.recoveryThreshold.optional(),
+  quorum: tuningShape.quorum.optional(),
+  degradedLatencyMs: tuningShape.degradedLatencyMs.optional(),
+};
+
+const httpUrl = z.string().refine(
+  (value) => {
+    try {
+      const url = new URL(value);
+      return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname.length > 0;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'url must be an absolute http:// or https:// URL, such as https://api.us.example.com/health' },
+);
+
+const hostname = z
+  .string()
+  .min(1, { message: 'host must not be empty' })
+  .regex(/^[A-Za-z0-9.:[\]-]+$/, { message: 'host must be a hostname or IP address, without scheme or path' });
+
+const port = z.number().int().min(1).max(65535, { message: 'port must be between 1 and 65535' });
+
+const commonTarget = {
+  name: name('target name'),
+  description: z.string().optional().describe('What this target is, for people reading pages.'),
+  ...overrides,
+};
+
+const httpTarget = z
+  .strictObject({
+    ...commonTarget,
+    type: z.enum(['http', 'https']),
+    url: httpUrl,
+    method: z.enum(['GET', 'HEAD', 'POST', 'PUT']).default('GET'),
+    role: z
+      .enum(['read', 'write-probe'])
+      .default('read')
+      .describe('write-probe: a POST or PUT the platform refuses while read-only; refused while reads succeed means read-only.'),
+    headers: z.record(z.string(), z.string()).default({}).describe('Extra request headers.'),
+    body: z.string().optional().describe('Request body for POST and PUT.'),
+    followRedirects: z.boolean().default(true).describe('Follow up to probing.maxRedirects redirects.'),
+    expect: z
+      .strictObject({
+        status: z
+          .array(z.number().int().min(100).max(599, { message: 'expect.status entries must be HTTP status codes (100-599)' }))
+          .min(1)
+          .optional()
+          .describe('Accepted status codes; default any 2xx.'),
+        bodyContains: z.string().min(1).optional().describe('Text the body must contain (within probing.maxBodyBytes).'),
+        json: z
+          .strictObject({
+            path: z.string().regex(/^\$?(\.[A-Za-z0-9_-]+|\[\d+\])+$/, {
+              message: 'expect.json.path must look like $.status or $.checks[0].ok',
+            }),
+            equals: z.union([z.string(), z.number(), z.boolean(), z.null()]),
+          })
+          .optional()
+          .describe('A JSON path whose value must equal `equals`.'),
+        header: z
+          .strictObject({ name: z.string().min(1), equals: z.string().optional(), contains: z.string().optional() })
+          .optional()
+          .describe('A response header that must be present (and equal or contain a value).'),
+      })
+      .default({})
+      .describe('Assertions on the response.'),
+  })
+  .describe('An HTTP(S) request with assertions.');
+
+const tcpTarget = z
+  .strictObject({ ...commonTarget, type: z.literal('tcp'), host: hostname, port })
+  .describe('A TCP connect.');
+
+const dnsTarget = z
+  .strictObject({
+    ...commonTarget,
+    type: z.literal('dns'),
+    hostname: hostname,
+    recordType: z.enum(['A', 'AAAA', 'CNAME', 'TXT', 'MX', 'NS']).default('A'),
+    resolver: z.string().optional().describe('host or host:port of a DNS server to ask; default the system resolver.'),
+    expect: z
+      .strictObject({ answers: z.array(z.string()).min(1).optional().describe('Every one of these must be in the answer.') })
+      .default({}),
+  })
+  .describe('A DNS lookup with expected answers.');
+
+const tlsTarget = z
+  .strictObject({
+    ...commonTarget,
+    type: z.literal('tls'),
+    host: hostname,
+    port: port.default(443),
+    servername: z.string().optional().describe('SNI name; default host.'),
+    warnDays: z
+      .number()
+      .int()
+      .min(1, { message: 'warnDays must be at least 1' })
+      .default(14)
+      .describe('Fewer days left than this is degraded; expired or invalid is down.'),
+  })
+  .describe('TLS certificate expiry and validity.');
+
+export const targetSchema = z.discriminatedUnion('type', [httpTarget, tcpTarget, dnsTarget, tlsTarget], {
+  error: (issue) =>
+    issue.code === 'invalid_union' ? 'type must be one of http, https, tcp, dns, tls' : undefined,
+});
+
+const isoInstant = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 time such as 2026-12-01T02:00:00Z' });
+
+export const configSchema = z
+  .strictObject({
+    $schema: z.string().optional().describe('Path or URL of the JSON Schema, for editors.'),
+    platform: name('platform').describe('Name of the platform being watched; used in resource names.'),
+    probeRegions: z
+      .array(z.string().regex(AWS_REGION_PATTERN, { message: 'probe regions must be AWS region codes such as us-east-1' }))
+      .min(1, { message: 'probeRegions needs at least one AWS region, such as us-east-1' })
+      .describe('AWS regions that run a prober and an aggregator.'),
+    homeRegion: z.string().describe('The probe region whose stack owns the global tables and whose aggregator acts first.'),
+    defaults: defaultsSchema.default(defaultsSchema.parse({})),
+    regions: z
+      .record(name('platform region name'), z.strictObject({ targets: z.array(targetSchema).default([]) }))
+      .refine((r) => Object.keys(r).length > 0, { message: 'regions needs at least one platform region, such as "us"' })
+      .describe('Platform regions, each with its targets.'),
+    probing: z
+      .strictObject({
+        allowPrivateAddresses: z
+          .boolean()
+          .default(false)
+          .describe('Allow loopback and private addresses (private platforms, local mode). Metadata addresses stay blocked.'),
+        maxBodyBytes: z.number().int().min(1024).max(10 * 1024 * 1024).default(65536).describe('Bytes read per response before the connection is dropped.'),
+        maxRedirects: z.number().int().min(0).max(5, { message: 'maxRedirects must be at most 5' }).default(5),
+        concurrency: z.number().int().min(1).max(1000).default(64).describe('Requests in flight at once per prober.'),
+        perHostConcurrency: z.number().int().min(1).max(100).default(8).describe('Requests in flight at once per host.'),
+        jitterMs: z.number().int().min(0).max(10_000).default(2000).describe('Spread a round\'s requests over its first milliseconds.'),
+        resultRetentionHours: z.number().int().min(1).max(24 * 35).default(48).describe('Results expire (TTL) after this many hours.'),
+      })
+      .default({
+        allowPrivateAddresses: false,
+        maxBodyBytes: 65536,
+        maxRedirects: 5,
+        concurrency: 64,
+        perHostConcurrency: 8,
+        jitterMs: 2000,
+        resultRetentionHours: 48,
+      })
+      .describe('How probers behave towards targets.'),
+    notifications: z
+      .strictObject({
+        emails: z.array(z.email({ message: 'must be an email address' })).default([]),
+        slackWebhookSecretName: z
+          .string()
+          .regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, { message: 'slackWebhookSecretName must be a Secrets Manager secret name' })
+          .nullable()
+          .default(null)
+          .describe('Secrets Manager secret holding the Slack webhook URL; null for no Slack.'),
+        reminderMinutes: z.number().int().min(1, { message: 'reminderMinutes must be at least 1' }).default(30),
+      })
+      .default({ emails: [], slackWebhookSecretName: null, reminderMinutes: 30 }),
+    maintenance: z
+      .array(
+        z.strictObject({
+          region: z.string().describe('Platform region under maintenance.'),
+          start: isoInstant,
+          end: isoInstant,
+          reason: z.string().optional(),
+        }),
+      )
+      .default([])
+      .describe('Windows in which pages are off and time counts as maintenance.'),
+  })
+  .describe('regionwatch config: see the README\'s config reference. Cross-field rules live in crossFieldProblems().');
+
+/** A problem found by a rule that spans more than one field. */
+export interface CrossFieldProblem {
+  path: (string | number)[];
+  message: string;
+}
+
+type Loose = Record<string, unknown>;
+const asObject = (v: unknown): Loose | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Loose) : undefined);
+const asArray = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+const asNumber = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+const asString = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/**
+ * Rules that need more than one field, each naming the path a user must change.
+ * They read the raw input defensively so they report alongside the per-field problems,
+ * not only once everything else is fixed.
+ */
+export function crossFieldProblems(input: unknown): CrossFieldProblem[] {
+  const problems: CrossFieldProblem[] = [];
+  const add = (path: (string | number)[], message: string) => problems.push({ path, message });
+  const config = asObject(input);
+  if (!config) return problems;
+  const probeRegions = asArray(config.probeRegions).filter((r): r is string => typeof r === 'string');
+  const seenProbe = new Set<string>();
+  probeRegions.forEach((region, i) => {
+    if (seenProbe.has(region)) add(['probeRegions', i], `probe region ${region} is listed twice; list each once`);
+    seenProbe.add(region);
+  });
+  const home = asString(config.homeRegion);
+  if (home !== undefined && probeRegions.length > 0 && !probeRegions.includes(home)) {
+    add(['homeRegion'], `homeRegion "${home}" is not a probe region; use one of ${probeRegions.join(', ')}`);
+  }
+  const defaults = asObject(config.defaults) ?? {};
+  const defaultInterval = asNumber(defaults.intervalSeconds) ?? DEFAULTS.intervalSeconds;
+  const defaultTimeout = asNumber(defaults.timeoutMs) ?? DEFAULTS.timeoutMs;
+  const defaultQuorum = asNumber(defaults.quorum) ?? DEFAULTS.quorum;
+  const quorumFix = (q: number) => `quorum ${q} is larger than the ${probeRegions.length} probe regions; use at most ${probeRegions.length}`;
+  if (probeRegions.length > 0 && defaultQuorum > probeRegions.length) add(['defaults', 'quorum'], quorumFix(defaultQuorum));
+  if (defaultTimeout >= defaultInterval * 1000) {
+    add(['defaults', 'timeoutMs'], `timeoutMs ${defaultTimeout} must be shorter than the interval (${defaultInterval * 1000} ms); lower timeoutMs or raise intervalSeconds`);
+  }
+  const regions = asObject(config.regions) ?? {};
+  for (const [regionName, regionValue] of Object.entries(regions)) {
+    const seen = new Map<string, number>();
+    asArray(asObject(regionValue)?.targets).forEach((targetValue, i) => {
+      const target = asObject(targetValue);
+      if (!target) return;
+      const path = ['regions', regionName, 'targets', i];
+      const targetName = asString(target.name);
+      if (targetName !== undefined) {
+        const first = seen.get(targetName);
+        if (first !== undefined) {
+          add([...path, 'name'], `target name "${targetName}" is already used by regions.${regionName}.targets[${first}]; names must be unique within a region`);
+        } else seen.set(targetName, i);
+      }
+      const ownInterval = asNumber(target.intervalSeconds);
+      const ownTimeout = asNumber(target.timeoutMs);
+      const interval = ownInterval ?? defaultInterval;
+      const timeout = ownTimeout ?? defaultTimeout;
+      if ((ownInterval !== undefined || ownTimeout !== undefined) && timeout >= interval * 1000) {
+        add([...path, ownTimeout !== undefined ? 'timeoutMs' : 'intervalSeconds'], `timeoutMs ${timeout} must be shorter than the interval (${interval * 1000} ms)`);
+      }
+      if (ownInterval !== undefined && ownInterval % defaultInterval !== 0) {
+        add([...path, 'intervalSeconds'], `intervalSeconds ${ownInterval} must be a multiple of defaults.intervalSeconds (${defaultInterval}): rounds run on the default interval`);
+      }
+      const ownQuorum = asNumber(target.quorum);
+      if (ownQuorum !== undefined && probeRegions.length > 0 && ownQuorum > probeRegions.length) add([...path, 'quorum'], quorumFix(ownQuorum));
+      if (target.type === 'http' || target.type === 'https') {
+        const method = asString(target.method) ?? 'GET';
+        if (target.role === 'write-probe' && method !== 'POST' && method !== 'PUT') {
+          add([...path, 'method'], 'a write-probe must use method POST or PUT, which a read-only platform refuses');
+        }
+        if (target.body !== undefined && (method === 'GET' || method === 'HEAD')) {
+          add([...path, 'body'], `a ${method} request has no body; use POST or PUT, or remove body`);
+        }
+      }
+    });
+  }
+  asArray(config.maintenance).forEach((windowValue, i) => {
+    const window = asObject(windowValue);
+    if (!window) return;
+    const region = asString(window.region);
+    if (region !== undefined && Object.keys(regions).length > 0 && !(region in regions)) {
+      add(['maintenance', i, 'region'], `maintenance region "${region}" is not a platform region; use one of ${Object.keys(regions).join(', ')}`);
+    }
+    const start = Date.parse(asString(window.start) ?? '');
+    const end = Date.parse(asString(window.end) ?? '');
+    if (Number.isFinite(start) && Number.isFinite(end) && end <= start) {
+      add(['maintenance', i, 'end'], `maintenance window ends (${String(window.end)}) before it starts (${String(window.start)}); end must be after start`);
+    }
+  });
+  return problems;
+}
+
+/** The validated config with every default filled in. */
+export type RegionwatchConfig = z.output<typeof configSchema>;
+/** The config as a user writes it (defaults optional). */
+export type RegionwatchConfigInput = z.input<typeof configSchema>;
+export type TargetConfig = z.output<typeof targetSchema>;
+export type HttpTargetConfig = Extract<TargetConfig, { type: 'http' | 'https' }>;
+export type TcpTargetConfig = Extract<TargetConfig, { type: 'tcp' }>;
+export type DnsTargetConfig = Extract<TargetConfig, { type: 'dns' }>;
+export type TlsTargetConfig = Extract<TargetConfig, { type: 'tls' }>;
+export type Tuning = z.output<typeof defaultsSchema>;
+export type MaintenanceWindow = RegionwatchConfig['maintenance'][number];
+
+/** The config's JSON Schema, derived from the zod schema (what `regionwatch schema` prints). */
+export function configJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  return {
+    ...schema,
+    $id: 'https://regionwatch.dev/schema/regionwatch.config.json',
+    title: 'regionwatch config',
+  };
+}

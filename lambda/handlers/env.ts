@@ -1,0 +1,22 @@
+// Environment variable names shared by the CDK binding helpers (which set them) and the handlers (which read them).
+export const ENV = {
+  /** Results table name (prober writes, aggregator reads). */
+  resultsTable: 'RESULTS_TABLE_NAME',
+  /** Incident table name (aggregator reads and writes; dashboards read). */
+  incidentsTable: 'INCIDENTS_TABLE_NAME',
+  /** SNS topic for platform notifications. */
+  topicArn: 'NOTIFICATIONS_TOPIC_ARN',
+  /** Secrets Manager secret holding the Slack webhook URL (the name, never the URL). */
+  slackSecretName: 'SLACK_WEBHOOK_SECRET_NAME',
+  /** The AWS region this copy runs in, as a probe region name. */
+  probeRegion: 'PROBE_REGION',
+  /** Path of the validated config file bundled beside the handler. */
+  configPath: 'REGIONWATCH_CONFIG_PATH',
+} as const;
+
+/** Reads a required variable once at module load; a missing one fails the cold start loudly. */
+export function requireEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  const value = env[name];
+  if (value === undefined || value === '') throw new Error(`environment variable ${name} is not set; the CDK binding should have set it`);
+  return value;
+}

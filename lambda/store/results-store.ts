@@ -1,0 +1,137 @@
+// Writes and reads round records in the results table: one item per probe region and slot, gzip-packed.
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { ProbeResult, RoundRecord } from '../core/results';
+import { RESULTS_TABLE, roundSortKey, roundSortKeyRange } from './tables';
+
+/** DynamoDB's item limit is 400 KB; keep a margin for the other attributes. */
+export const MAX_PACKED_BYTES = 350 * 1024;
+
+export interface ResultsStoreOptions {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+  /** How long results live before TTL removes them. */
+  retentionHours: number;
+}
+
+export interface RoundItem {
+  pk: string;
+  sk: string;
+  kind: 'round';
+  probeRegion: string;
+  slot: number;
+  intervalSeconds: number;
+  startedAt: number;
+  finishedAt: number;
+  part: number;
+  parts: number;
+  resultCount: number;
+  /** gzip of the JSON array of results: a tenth of the write units of plain attributes. */
+  results: Uint8Array;
+  expiresAt: number;
+}
+
+export function packResults(results: readonly ProbeResult[]): Uint8Array {
+  return gzipSync(JSON.stringify(results));
+}
+
+export function unpackResults(packed: Uint8Array): ProbeResult[] {
+  const parsed: unknown = JSON.parse(gunzipSync(packed).toString('utf8'));
+  if (!Array.isArray(parsed)) throw new TypeError('round item results are not an array');
+  return parsed as ProbeResult[];
+}
+
+/**
+ * Splits a round's results into as few items as fit under the size limit.
+ * The split is a pure function of the results, so a retried round writes the same keys.
+ */
+export function toRoundItems(
+  round: Omit<RoundRecord, 'part' | 'parts'>,
+  retentionHours: number,
+  maxPackedBytes = MAX_PACKED_BYTES,
+): RoundItem[] {
+  const chunks = splitToFit(round.results, maxPackedBytes);
+  return chunks.map(({ results, packed }, part) => ({
+    pk: RESULTS_TABLE.roundsPartition,
+    sk: roundSortKey(round.slot, round.probeRegion, part),
+    kind: RESULTS_TABLE.roundKind,
+    probeRegion: round.probeRegion,
+    slot: round.slot,
+    intervalSeconds: round.intervalSeconds,
+    startedAt: round.startedAt,
+    finishedAt: round.finishedAt,
+    part,
+    parts: chunks.length,
+    resultCount: results.length,
+    results: packed,
+    expiresAt: round.slot + retentionHours * 3600,
+  }));
+}
+
+function splitToFit(results: readonly ProbeResult[], maxPackedBytes: number): { results: ProbeResult[]; packed: Uint8Array }[] {
+  const packed = packResults(results);
+  if (packed.byteLength <= maxPackedBytes || results.length <= 1) return [{ results: [...results], packed }];
+  const half = Math.ceil(results.length / 2);
+  return [...splitToFit(results.slice(0, half), maxPackedBytes), ...splitToFit(results.slice(half), maxPackedBytes)];
+}
+
+export function fromRoundItem(item: Record<string, unknown>): RoundRecord {
+  const packed = item.results;
+  if (!(packed instanceof Uint8Array)) throw new TypeError(`round item ${String(item.sk)} has no packed results`);
+  return {
+    probeRegion: String(item.probeRegion),
+    slot: Number(item.slot),
+    intervalSeconds: Number(item.intervalSeconds),
+    startedAt: Number(item.startedAt),
+    finishedAt: Number(item.finishedAt),
+    part: Number(item.part),
+    parts: Number(item.parts),
+    results: unpackResults(packed),
+  };
+}
+
+export class ResultsStore {
+  constructor(private readonly options: ResultsStoreOptions) {}
+
+  /** Writes a round; the key is (slot, probe region, part), so writing the same round twice leaves one copy. */
+  async writeRound(round: Omit<RoundRecord, 'part' | 'parts'>): Promise<number> {
+    const items = toRoundItems(round, this.options.retentionHours);
+    for (const item of items) {
+      await this.options.client.send(new PutCommand({ TableName: this.options.tableName, Item: item }));
+    }
+    return items.length;
+  }
+
+  /**
+   * Every round record of slots in [fromSlot, toSlot], across all probe regions, in one key range.
+   * When a round was rewritten with a different number of parts, only the newest run's parts count.
+   */
+  async readRounds(fromSlot: number, toSlot: number): Promise<RoundRecord[]> {
+    const [low, high] = roundSortKeyRange(fromSlot, toSlot);
+    const records: RoundRecord[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.options.client.send(
+        new QueryCommand({
+          TableName: this.options.tableName,
+          KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :low AND :high',
+          ExpressionAttributeNames: { '#pk': RESULTS_TABLE.partitionKey, '#sk': RESULTS_TABLE.sortKey },
+          ExpressionAttributeValues: { ':pk': RESULTS_TABLE.roundsPartition, ':low': low, ':high': high },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) records.push(fromRoundItem(item));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return newestRunOnly(records);
+  }
+}
+
+function newestRunOnly(records: RoundRecord[]): RoundRecord[] {
+  const newest = new Map<string, number>();
+  for (const r of records) {
+    const key = `${r.slot}#${r.probeRegion}`;
+    newest.set(key, Math.max(newest.get(key) ?? 0, r.startedAt));
+  }
+  return records.filter((r) => newest.get(`${r.slot}#${r.probeRegion}`) === r.startedAt && r.part < r.parts);
+}

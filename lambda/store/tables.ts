@@ -1,0 +1,23 @@
+// Key layout of the two tables, shared by the store code, the CDK constructs and local mode so they cannot drift.
+
+/** Results table: one item per probe region, slot and part. Stream on, TTL on `expiresAt`. */
+export const RESULTS_TABLE = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  ttlAttribute: 'expiresAt',
+  /** Every round item carries `kind: 'round'`; the aggregator's stream filter matches on it. */
+  kindAttribute: 'kind',
+  roundKind: 'round',
+  /** All rounds share one partition so one Query reads a time window across every probe region. */
+  roundsPartition: 'rounds',
+} as const;
+
+/** Sort key of a round item: slot first so a window is one key range, then probe region and part. */
+export function roundSortKey(slot: number, probeRegion: string, part: number): string {
+  return `${String(slot).padStart(10, '0')}#${probeRegion}#${String(part).padStart(3, '0')}`;
+}
+
+/** Lower and upper sort-key bounds for every round of slots in [fromSlot, toSlot]. */
+export function roundSortKeyRange(fromSlot: number, toSlot: number): [string, string] {
+  return [`${String(fromSlot).padStart(10, '0')}#`, `${String(toSlot).padStart(10, '0')}#~`];
+}
