@@ -21,3 +21,17 @@ export function roundSortKey(slot: number, probeRegion: string, part: number): s
 export function roundSortKeyRange(fromSlot: number, toSlot: number): [string, string] {
   return [`${String(fromSlot).padStart(10, '0')}#`, `${String(toSlot).padStart(10, '0')}#~`];
 }
+
+/**
+ * Incident table: incidents, one current-status item per platform region, and the aggregator's lease.
+ * PITR, deletion protection and RETAIN on AWS. The README's "Incident table" section documents the items.
+ */
+export const INCIDENTS_TABLE = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  /** "All open incidents": sparse, only an open incident carries `openKey` (= 'open'). */
+  openIncidentsIndex: { name: 'open-incidents', partitionKey: 'openKey', sortKey: 'openedAt' },
+  /** "Incidents of region R between T1 and T2": incident items carry `incidentRegion` and `openedAt` (ISO 8601). */
+  regionIncidentsIndex: { name: 'region-incidents', partitionKey: 'incidentRegion', sortKey: 'openedAt' },
+  openKeyValue: 'open',
+} as const;

@@ -1,0 +1,13 @@
+// Loads the validated config a Lambda was deployed with: synth writes it beside the handler's bundle.
+import { join } from 'node:path';
+import { loadConfigFile } from '../config/load';
+import type { RegionwatchConfig } from '../config/schema';
+import { ENV } from './env';
+
+export const BUNDLED_CONFIG_FILE = 'regionwatch.config.json';
+
+/** Reads and validates the bundled config once; a cold start with a bad config fails loudly. */
+export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): RegionwatchConfig {
+  const path = env[ENV.configPath] ?? join(env.LAMBDA_TASK_ROOT ?? process.cwd(), BUNDLED_CONFIG_FILE);
+  return loadConfigFile(path);
+}
