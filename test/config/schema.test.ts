@@ -1,0 +1,47 @@
+// The JSON Schema printed by `regionwatch schema` comes from the zod schema and agrees with it.
+import { readFileSync } from 'node:fs';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import { describe, expect, it } from 'vitest';
+import { configJsonSchema } from '../../lambda/config/schema';
+
+const example: unknown = JSON.parse(readFileSync(new URL('../../regionwatch.config.json', import.meta.url), 'utf8'));
+
+function compile() {
+  const ajv = new Ajv2020({ allErrors: true, strict: false });
+  addFormats.default(ajv);
+  return ajv.compile(configJsonSchema());
+}
+
+describe('config JSON Schema', () => {
+  it('validates the committed example config', () => {
+    const validate = compile();
+    expect(validate(example), JSON.stringify(validate.errors)).toBe(true);
+  });
+
+  it('rejects an unknown key and a wrong check type, as the CLI does', () => {
+    const validate = compile();
+    const bad = structuredClone(example) as { defaults: Record<string, unknown>; regions: { us: { targets: Record<string, unknown>[] } } };
+    bad.defaults.failureTreshold = 2;
+    expect(validate(bad)).toBe(false);
+    const badType = structuredClone(example) as typeof bad;
+    const first = badType.regions.us.targets[0];
+    if (first) first.type = 'smtp';
+    expect(validate(badType)).toBe(false);
+  });
+
+  it('documents the keys DESIGN.md fixes', () => {
+    const schema = configJsonSchema() as { properties: Record<string, unknown>; required: string[] };
+    expect(Object.keys(schema.properties)).toEqual(
+      expect.arrayContaining(['platform', 'probeRegions', 'homeRegion', 'defaults', 'regions', 'notifications', 'maintenance']),
+    );
+    expect(schema.required).toEqual(['platform', 'probeRegions', 'homeRegion', 'regions']);
+  });
+});
+
+describe('committed regionwatch.schema.json', () => {
+  it('is exactly what `regionwatch schema` prints (regenerate: npx regionwatch schema > regionwatch.schema.json)', () => {
+    const committed: unknown = JSON.parse(readFileSync(new URL('../../regionwatch.schema.json', import.meta.url), 'utf8'));
+    expect(committed).toEqual(configJsonSchema());
+  });
+});

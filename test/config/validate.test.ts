@@ -1,0 +1,183 @@
+// Every validation rule's message, pinned one by one: these are what a user reads before anything is deployed.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { validateConfig, validateConfigText, type ConfigProblem } from '../../lambda/config/load';
+import { DEFAULTS } from '../../lambda/config/schema';
+import { resolveTargets } from '../../lambda/config/resolve';
+
+const example = JSON.parse(readFileSync(new URL('../../regionwatch.config.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+
+/** A small valid config; each test breaks one thing. */
+function base(): Record<string, unknown> {
+  return {
+    platform: 'acme',
+    probeRegions: ['us-east-1', 'eu-west-1', 'ap-southeast-1'],
+    homeRegion: 'us-east-1',
+    regions: {
+      us: { targets: [{ name: 'api', type: 'http', url: 'https://api.us.acme.example/health' }] },
+      eu: { targets: [] },
+    },
+  };
+}
+
+function problemsOf(input: unknown): ConfigProblem[] {
+  const outcome = validateConfig(input);
+  if (outcome.ok) throw new Error('expected the config to be rejected');
+  return outcome.problems;
+}
+
+function targets(config: Record<string, unknown>): Record<string, unknown>[] {
+  const regions = config.regions as Record<string, { targets: Record<string, unknown>[] }>;
+  return regions.us?.targets ?? [];
+}
+
+describe('config validation', () => {
+  it('accepts the committed example and fills every default in one place', () => {
+    const outcome = validateConfig(example);
+    expect(outcome.ok).toBe(true);
+    const minimal = validateConfig(base());
+    if (!minimal.ok) throw new Error(JSON.stringify(minimal.problems));
+    expect(minimal.config.defaults).toEqual(DEFAULTS);
+    expect(minimal.config.notifications).toEqual({ emails: [], slackWebhookSecretName: null, reminderMinutes: 30 });
+    expect(minimal.config.probing.maxBodyBytes).toBe(65536);
+    expect(minimal.config.probing.maxRedirects).toBe(5);
+    expect(minimal.config.probing.allowPrivateAddresses).toBe(false);
+    const [api] = resolveTargets(minimal.config);
+    expect(api).toMatchObject({ region: 'us', role: 'read', method: 'GET', timeoutMs: 3000, quorum: 2, intervalSeconds: 10 });
+  });
+
+  it('lets a target override any default', () => {
+    const config = base();
+    targets(config)[0] = { ...targets(config)[0], timeoutMs: 1000, quorum: 3, failureThreshold: 4, intervalSeconds: 30 };
+    const outcome = validateConfig(config);
+    if (!outcome.ok) throw new Error(JSON.stringify(outcome.problems));
+    expect(resolveTargets(outcome.config)[0]).toMatchObject({ timeoutMs: 1000, quorum: 3, failureThreshold: 4, intervalSeconds: 30, recoveryThreshold: 3 });
+  });
+
+  it('names an unknown key and suggests the near miss', () => {
+    const config = { ...base(), defaults: { failureTreshold: 3 } };
+    expect(problemsOf(config)).toEqual([{ path: 'defaults.failureTreshold', message: 'unknown key "failureTreshold"; did you mean "failureThreshold"?' }]);
+  });
+
+  it('suggests keys inside a target of the right type', () => {
+    const config = base();
+    targets(config).push({ name: 'db', type: 'tcp', host: 'db.example', prot: 5432 });
+    expect(problemsOf(config)).toEqual([
+      { path: 'regions.us.targets[1].port', message: 'is required (expected number)' },
+      { path: 'regions.us.targets[1].prot', message: 'unknown key "prot"; did you mean "port"?' },
+    ]);
+  });
+
+  it('lists the known keys when an unknown key is nothing like them', () => {
+    const config = { ...base(), notifications: { pagerduty: 'x' } };
+    expect(problemsOf(config)).toEqual([
+      { path: 'notifications.pagerduty', message: 'unknown key "pagerduty"; known keys here: emails, slackWebhookSecretName, reminderMinutes' },
+    ]);
+  });
+
+  it('rejects a URL that is not http(s)', () => {
+    const config = base();
+    targets(config)[0] = { name: 'api', type: 'http', url: 'ftp://api.us.acme.example/health' };
+    expect(problemsOf(config)).toEqual([
+      { path: 'regions.us.targets[0].url', message: 'url must be an absolute http:// or https:// URL, such as https://api.us.example.com/health' },
+    ]);
+  });
+
+  it('rejects a timeout that is not shorter than the interval, in defaults and in a target', () => {
+    expect(problemsOf({ ...base(), defaults: { intervalSeconds: 5, timeoutMs: 5000 } })).toEqual([
+      { path: 'defaults.timeoutMs', message: 'timeoutMs 5000 must be shorter than the interval (5000 ms); lower timeoutMs or raise intervalSeconds' },
+    ]);
+    const config = base();
+    targets(config)[0] = { ...targets(config)[0], timeoutMs: 10000 };
+    expect(problemsOf(config)).toEqual([{ path: 'regions.us.targets[0].timeoutMs', message: 'timeoutMs 10000 must be shorter than the interval (10000 ms)' }]);
+  });
+
+  it('rejects an interval that does not divide a minute', () => {
+    expect(problemsOf({ ...base(), defaults: { intervalSeconds: 7 } })).toEqual([
+      { path: 'defaults.intervalSeconds', message: 'intervalSeconds must divide a minute: one of 5, 6, 10, 12, 15, 20, 30, 60' },
+    ]);
+  });
+
+  it('rejects a quorum larger than the number of probe regions', () => {
+    expect(problemsOf({ ...base(), defaults: { quorum: 4 } })).toEqual([
+      { path: 'defaults.quorum', message: 'quorum 4 is larger than the 3 probe regions; use at most 3' },
+    ]);
+  });
+
+  it('rejects thresholds below 1', () => {
+    expect(problemsOf({ ...base(), defaults: { failureThreshold: 0, recoveryThreshold: 0 } })).toEqual([
+      { path: 'defaults.failureThreshold', message: 'failureThreshold must be at least 1; it counts consecutive failing slots before a target is down' },
+      { path: 'defaults.recoveryThreshold', message: 'recoveryThreshold must be at least 1; it counts consecutive good slots before a target is up again' },
+    ]);
+  });
+
+  it('rejects duplicate target names within a region', () => {
+    const config = base();
+    targets(config).push({ name: 'api', type: 'tcp', host: 'db.example', port: 5432 });
+    expect(problemsOf(config)).toEqual([
+      { path: 'regions.us.targets[1].name', message: 'target name "api" is already used by regions.us.targets[0]; names must be unique within a region' },
+    ]);
+  });
+
+  it('allows the same target name in two regions', () => {
+    const config = base();
+    (config.regions as Record<string, unknown>).eu = { targets: [{ name: 'api', type: 'http', url: 'https://api.eu.acme.example/health' }] };
+    expect(validateConfig(config).ok).toBe(true);
+  });
+
+  it('rejects probe regions that are not AWS region codes', () => {
+    expect(problemsOf({ ...base(), probeRegions: ['us-east-1', 'europe', 'ap-southeast-1'] })).toEqual([
+      { path: 'probeRegions[1]', message: 'probe regions must be AWS region codes such as us-east-1' },
+    ]);
+  });
+
+  it('rejects a home region that is not a probe region', () => {
+    expect(problemsOf({ ...base(), homeRegion: 'us-west-2' })).toEqual([
+      { path: 'homeRegion', message: 'homeRegion "us-west-2" is not a probe region; use one of us-east-1, eu-west-1, ap-southeast-1' },
+    ]);
+  });
+
+  it('rejects a maintenance window that ends before it starts, or names an unknown region', () => {
+    const config = { ...base(), maintenance: [{ region: 'apac', start: '2026-12-01T03:00:00Z', end: '2026-12-01T02:00:00Z' }] };
+    expect(problemsOf(config)).toEqual([
+      { path: 'maintenance[0].region', message: 'maintenance region "apac" is not a platform region; use one of us, eu' },
+      { path: 'maintenance[0].end', message: 'maintenance window ends (2026-12-01T02:00:00Z) before it starts (2026-12-01T03:00:00Z); end must be after start' },
+    ]);
+  });
+
+  it('rejects a write probe that only reads', () => {
+    const config = base();
+    targets(config).push({ name: 'write-path', type: 'http', url: 'https://api.us.acme.example/canary', role: 'write-probe' });
+    expect(problemsOf(config)).toEqual([
+      { path: 'regions.us.targets[1].method', message: 'a write-probe must use method POST or PUT, which a read-only platform refuses' },
+    ]);
+  });
+
+  it('names an unknown check type', () => {
+    const config = base();
+    targets(config)[0] = { name: 'mail', type: 'smtp', host: 'mx.example' };
+    expect(problemsOf(config)).toEqual([{ path: 'regions.us.targets[0].type', message: 'type must be one of http, https, tcp, dns, tls' }]);
+  });
+
+  it('reports every problem at once, field and cross-field rules together', () => {
+    const config = { ...base(), homeRegion: 'us-west-2', defaults: { quorum: 5, recoveryThreshol: 2 } };
+    targets(config)[0] = { name: 'api', type: 'http', url: 'gopher://x' };
+    expect(problemsOf(config).map((p) => p.path)).toEqual([
+      'defaults.recoveryThreshol',
+      'regions.us.targets[0].url',
+      'homeRegion',
+      'defaults.quorum',
+    ]);
+  });
+
+  it('reports a file that is not JSON with its line and column', () => {
+    const text = '{\n  "platform": "acme",\n  "probeRegions": ["us-east-1"]\n  "homeRegion": "us-east-1"\n}\n';
+    const outcome = validateConfigText(text);
+    expect(outcome).toEqual({
+      ok: false,
+      problems: [{ path: '(file)', message: 'not valid JSON at line 4, column 3: expected , or } but found "\\""; fix the syntax (a missing comma or quote is the usual cause)' }],
+    });
+    const trailing = validateConfigText('{"platform": "acme",\n}');
+    expect(trailing.ok === false && trailing.problems[0]?.message).toContain('line 2, column 1: trailing comma before }');
+  });
+});
