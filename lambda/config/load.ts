@@ -97,20 +97,35 @@ function problemsFromZod(error: z.ZodError, input: unknown): ConfigProblem[] {
       }
       continue;
     }
-    problems.push({ path: formatPath(issue.path), message: describeIssue(issue) });
+    problems.push({ path: formatPath(issue.path), message: describeIssue(issue, input) });
   }
   return problems;
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
+function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
+  // Our own messages already say what is wrong and how to fix it; zod's defaults start with "Invalid".
+  const custom = !/^(Invalid|Too (small|big)|Expected)/.test(issue.message);
+  if (custom) return issue.message;
+  const given = valueAt(input, issue.path);
   if (issue.code === 'invalid_type') {
-    if (issue.input === undefined) return `is required (expected ${issue.expected})`;
-    return `expected ${issue.expected}, got ${describeValue(issue.input)}`;
+    if (given === undefined) return `is required (expected ${issue.expected})`;
+    return `expected ${issue.expected}, got ${describeValue(given)}`;
   }
-  if (issue.code === 'invalid_value' && 'values' in issue) {
-    return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${describeValue(issue.input)}`;
+  if (issue.code === 'invalid_value') {
+    return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${describeValue(given)}`;
   }
+  if (issue.code === 'too_small') return `must be at least ${String(issue.minimum)}${issue.origin === 'array' ? ' item(s)' : ''}, got ${describeValue(given)}`;
+  if (issue.code === 'too_big') return `must be at most ${String(issue.maximum)}${issue.origin === 'array' ? ' item(s)' : ''}, got ${describeValue(given)}`;
   return issue.message;
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let value = input;
+  for (const step of path) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<PropertyKey, unknown>)[step];
+  }
+  return value;
 }
 
 function describeValue(value: unknown): string {

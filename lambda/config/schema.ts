@@ -21,11 +21,7 @@ const positiveInt = (what: string, fix: string) =>
 /** Timing and threshold settings: `defaults` holds them all, a target may override any of them. */
 const tuningShape = {
   intervalSeconds: z
-    .number()
-    .int()
-    .refine((v) => (ALLOWED_INTERVALS as readonly number[]).includes(v), {
-      message: `intervalSeconds must divide a minute: one of ${ALLOWED_INTERVALS.join(', ')}`,
-    })
+    .literal([...ALLOWED_INTERVALS], { error: `intervalSeconds must divide a minute: one of ${ALLOWED_INTERVALS.join(', ')}` })
     .describe('Seconds between rounds; rounds are aligned to wall-clock slots.'),
   timeoutMs: z
     .number()
