@@ -199,7 +199,7 @@ export const configSchema = z
           .default(false)
           .describe('Allow loopback and private addresses (private platforms, local mode). Metadata addresses stay blocked.'),
         maxBodyBytes: z.number().int().min(1024).max(10 * 1024 * 1024).default(65536).describe('Bytes read per response before the connection is dropped.'),
-        maxRedirects: z.number().int().min(0).max(5, { message: 'maxRedirects must be at most 5' }).default(5),
+        maxRedirects: z.number().int().min(0).max(5, { message: 'maxRedirects must be at most 5' }).default(5).describe('Redirects followed before the result is redirect-loop.'),
         concurrency: z.number().int().min(1).max(1000).default(64).describe('Requests in flight at once per prober.'),
         perHostConcurrency: z.number().int().min(1).max(100).default(8).describe('Requests in flight at once per host.'),
         jitterMs: z.number().int().min(0).max(10_000).default(2000).describe('Spread a round\'s requests over its first milliseconds.'),
@@ -217,16 +217,17 @@ export const configSchema = z
       .describe('How probers behave towards targets.'),
     notifications: z
       .strictObject({
-        emails: z.array(z.email({ message: 'must be an email address' })).default([]),
+        emails: z.array(z.email({ message: 'must be an email address' })).default([]).describe('Email addresses subscribed to the notification topic (each confirms by email).'),
         slackWebhookSecretName: z
           .string()
           .regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, { message: 'slackWebhookSecretName must be a Secrets Manager secret name' })
           .nullable()
           .default(null)
           .describe('Secrets Manager secret holding the Slack webhook URL; null for no Slack.'),
-        reminderMinutes: z.number().int().min(1, { message: 'reminderMinutes must be at least 1' }).default(30),
+        reminderMinutes: z.number().int().min(1, { message: 'reminderMinutes must be at least 1' }).default(30).describe('A reminder goes out this often while an incident is open.'),
       })
-      .default({ emails: [], slackWebhookSecretName: null, reminderMinutes: 30 }),
+      .default({ emails: [], slackWebhookSecretName: null, reminderMinutes: 30 })
+      .describe('Where pages go: SNS email subscriptions and Slack.'),
     maintenance: z
       .array(
         z.strictObject({

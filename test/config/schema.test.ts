@@ -4,6 +4,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { configJsonSchema } from '../../lambda/config/schema';
+import { renderConfigReference } from '../../lambda/config/reference';
 
 const example: unknown = JSON.parse(readFileSync(new URL('../../regionwatch.config.json', import.meta.url), 'utf8'));
 
@@ -43,5 +44,13 @@ describe('committed regionwatch.schema.json', () => {
   it('is exactly what `regionwatch schema` prints (regenerate: npx regionwatch schema > regionwatch.schema.json)', () => {
     const committed: unknown = JSON.parse(readFileSync(new URL('../../regionwatch.schema.json', import.meta.url), 'utf8'));
     expect(committed).toEqual(configJsonSchema());
+  });
+});
+
+describe('docs/config.md', () => {
+  it('carries the reference generated from the schema (regenerate: npx tsx bin/config-reference.ts)', () => {
+    const doc = readFileSync(new URL('../../docs/config.md', import.meta.url), 'utf8');
+    expect(doc).toContain(renderConfigReference());
+    expect(renderConfigReference()).toContain('| `defaults.quorum` | integer | `2` |');
   });
 });
