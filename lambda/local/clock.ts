@@ -1,0 +1,83 @@
+// The clock local mode runs on: the wall clock for `regionwatch local`, a faster one for the demo.
+// Probers, the aggregator, the demo platform and the status page all read the same clock, so
+// thresholds, freshness and reports stay consistent in the scenario's minutes whatever the speed.
+
+export interface Clock {
+  /** Epoch milliseconds on this clock. */
+  now(): number;
+  /** Waits `ms` of this clock's time; resolves early (without throwing) when the signal aborts. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+/** Waits real milliseconds; an abort ends the wait at once. */
+export function realSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted || ms <= 0) {
+      resolve();
+      return;
+    }
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: realSleep,
+};
+
+/**
+ * A clock that runs `speed` times faster than real time from a chosen start. It can jump forward over
+ * quiet time, and it can be held: it never passes the limit the pipeline last allowed, so a slow
+ * machine makes the demo take longer instead of making probers see the wrong minute of the script.
+ * It never runs backwards.
+ */
+export class ScaledClock implements Clock {
+  private baseMs: number;
+  private realBase = performance.now();
+  private limitMs = Number.POSITIVE_INFINITY;
+
+  constructor(
+    startMs: number,
+    readonly speed: number,
+  ) {
+    if (!(speed > 0) || !Number.isFinite(speed)) throw new RangeError(`speed must be a positive number, got ${speed}`);
+    this.baseMs = startMs;
+  }
+
+  now(): number {
+    return Math.floor(Math.min(this.raw(), this.limitMs));
+  }
+
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return realSleep(ms / this.speed, signal);
+  }
+
+  /** Moves the clock forward to `epochMs` at once (no-op if it is already past it). */
+  jumpTo(epochMs: number): void {
+    if (epochMs <= this.now()) return;
+    this.rebase(epochMs);
+    if (this.limitMs < epochMs) this.limitMs = epochMs;
+  }
+
+  /** Lets the clock run up to `epochMs` and no further; a clock that was stalled at the old limit resumes from there. */
+  holdAt(epochMs: number): void {
+    const current = this.now();
+    if (this.raw() > current) this.rebase(current);
+    this.limitMs = Math.max(epochMs, current);
+  }
+
+  private raw(): number {
+    return this.baseMs + (performance.now() - this.realBase) * this.speed;
+  }
+
+  private rebase(epochMs: number): void {
+    this.baseMs = epochMs;
+    this.realBase = performance.now();
+  }
+}

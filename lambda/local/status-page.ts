@@ -1,0 +1,324 @@
+// The status page: server-rendered HTML (no framework) from one StatusSnapshot, plus the little script that refreshes it.
+// Everything that came from config, results or incidents goes through esc() before it reaches the page.
+import type { Verdict } from '../core/notification';
+
+/** What one probe region saw of one platform region in its latest fresh round. */
+export interface MatrixCell {
+  /** `stale`: this probe region has no fresh round; `none`: the platform region has no targets. */
+  status: 'up' | 'degraded' | 'read-only' | 'down' | 'stale' | 'none';
+  /** Targets this probe region sees failing. */
+  failing: string[];
+  /** One short line of evidence (status code, error class), when something fails. */
+  detail?: string;
+}
+
+export interface ProbeRegionStatus {
+  probeRegion: string;
+  /** ISO time of the latest round this probe region wrote, null if none yet. */
+  lastRound: string | null;
+  fresh: boolean;
+}
+
+export interface RegionStatus {
+  region: string;
+  verdict: Verdict;
+  /** ISO time the region entered this verdict, when known. */
+  since?: string;
+  /** One human line (failing targets and from where). */
+  summary?: string;
+  openIncidentId?: string;
+}
+
+export interface TimelineSegment {
+  verdict: Verdict;
+  from: string;
+  /** Null while the segment is still going on. */
+  to: string | null;
+  summary?: string;
+}
+
+export interface IncidentView {
+  incidentId: string;
+  region: string;
+  status: 'open' | 'resolved';
+  severity: Verdict;
+  openedAt: string;
+  resolvedAt: string | null;
+  downMinutes: number;
+  degradedMinutes: number;
+  readOnlyMinutes: number;
+  timeline: TimelineSegment[];
+  notifications: { at: string; event: string }[];
+}
+
+/** One uptime bar: a stretch of time coloured by the worst verdict any incident had in it. */
+export interface HistoryBar {
+  from: string;
+  to: string;
+  worst: Verdict | 'no-data';
+  downMinutes: number;
+  degradedMinutes: number;
+}
+
+export interface RegionHistory {
+  region: string;
+  bars: HistoryBar[];
+  /** Share of the window not down, 0..1 (null with no data). */
+  uptime: number | null;
+}
+
+export interface StatusSnapshot {
+  platform: string;
+  /** ISO time on the clock the pipeline runs on (the scenario's clock in the demo). */
+  now: string;
+  /** Set when the clock runs faster than real time (the demo). */
+  speed?: number;
+  /** Extra line under the title, such as the demo's progress. */
+  banner?: string;
+  regions: RegionStatus[];
+  probeRegions: ProbeRegionStatus[];
+  /** cells[probeRegion][platformRegion] */
+  matrix: Record<string, Record<string, MatrixCell>>;
+  openIncidents: IncidentView[];
+  recentIncidents: IncidentView[];
+  history: { from: string; to: string; bucketMinutes: number; regions: RegionHistory[] };
+}
+
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '`': '&#96;' };
+
+/** Escapes text for HTML element content and quoted attribute values. */
+export function esc(value: unknown): string {
+  return String(value ?? '').replace(/[&<>"'`]/g, (c) => HTML_ESCAPES[c] ?? c);
+}
+
+/** A CSS class for a verdict; only known words reach the class attribute. */
+function tone(verdict: string): string {
+  switch (verdict) {
+    case 'up':
+    case 'degraded':
+    case 'read-only':
+    case 'down':
+    case 'maintenance':
+    case 'unknown':
+    case 'stale':
+    case 'none':
+    case 'no-data':
+      return `v-${verdict}`;
+    default:
+      return 'v-unknown';
+  }
+}
+
+const LABEL: Record<string, string> = {
+  up: 'Operational',
+  degraded: 'Degraded',
+  'read-only': 'Read-only',
+  down: 'Down',
+  maintenance: 'Maintenance',
+  unknown: 'Unknown',
+  stale: 'No fresh data',
+  none: 'No targets',
+  'no-data': 'No data',
+};
+
+function label(verdict: string): string {
+  return LABEL[verdict] ?? verdict;
+}
+
+/** `14:03` or `Apr 14 14:03` (UTC) for an ISO time. */
+export function shortTime(iso: string | null | undefined, withDate = false): string {
+  if (!iso) return '';
+  const t = Date.parse(iso);
+  if (!Number.isFinite(t)) return String(iso);
+  const d = new Date(t);
+  const hm = `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
+  if (!withDate) return hm;
+  const month = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][d.getUTCMonth()] ?? '';
+  return `${month} ${d.getUTCDate()} ${hm}`;
+}
+
+function minutes(value: number): string {
+  const rounded = Math.round(value * 10) / 10;
+  return `${rounded} min`;
+}
+
+function overall(snapshot: StatusSnapshot): { verdict: Verdict; text: string } {
+  const order: Verdict[] = ['down', 'read-only', 'degraded', 'unknown', 'maintenance', 'up'];
+  for (const verdict of order) {
+    const hit = snapshot.regions.filter((r) => r.verdict === verdict);
+    if (hit.length === 0) continue;
+    if (verdict === 'up') return { verdict, text: 'All regions operational' };
+    return { verdict, text: `${hit.map((r) => r.region.toUpperCase()).join(', ')} ${label(verdict).toLowerCase()}` };
+  }
+  return { verdict: 'unknown', text: 'No platform regions configured' };
+}
+
+function renderRegions(snapshot: StatusSnapshot): string {
+  const cards = snapshot.regions.map((r) => {
+    const since = r.since && r.verdict !== 'up' ? `<div class="since">since ${esc(shortTime(r.since, true))}</div>` : '';
+    const summary = r.summary ? `<div class="summary">${esc(r.summary)}</div>` : '';
+    return `<div class="card region ${tone(r.verdict)}" data-region="${esc(r.region)}" data-verdict="${esc(r.verdict)}">
+  <div class="region-name">${esc(r.region.toUpperCase())}</div>
+  <div class="pill ${tone(r.verdict)}">${esc(label(r.verdict))}</div>${since}${summary}
+</div>`;
+  });
+  return `<section aria-labelledby="h-regions"><h2 id="h-regions">Platform regions</h2><div class="regions">${cards.join('')}</div></section>`;
+}
+
+function renderMatrix(snapshot: StatusSnapshot): string {
+  const platformRegions = snapshot.regions.map((r) => r.region);
+  const head = platformRegions.map((r) => `<th scope="col">${esc(r.toUpperCase())}</th>`).join('');
+  const rows = snapshot.probeRegions.map((p) => {
+    const cells = platformRegions.map((region) => {
+      const cell = snapshot.matrix[p.probeRegion]?.[region] ?? { status: 'stale' as const, failing: [] };
+      const failing = cell.failing.length > 0 ? `<span class="failing">${esc(cell.failing.join(', '))}</span>` : '';
+      const title = cell.detail ? ` title="${esc(cell.detail)}"` : '';
+      return `<td class="cell ${tone(cell.status)}" data-probe-region="${esc(p.probeRegion)}" data-region="${esc(region)}" data-status="${esc(cell.status)}"${title}><span class="dot"></span>${esc(label(cell.status))}${failing}</td>`;
+    });
+    const age = p.lastRound ? `last round ${esc(shortTime(p.lastRound))}` : 'no rounds yet';
+    return `<tr><th scope="row">${esc(p.probeRegion)}<div class="muted">${age}${p.fresh ? '' : ' · <b>stale</b>'}</div></th>${cells.join('')}</tr>`;
+  });
+  return `<section aria-labelledby="h-matrix"><h2 id="h-matrix">Who sees what</h2>
+<p class="muted">Each probe region's latest round against each platform region. One row red while the others are green is the prober's own network, not the platform.</p>
+<table class="matrix" id="matrix"><thead><tr><th scope="col">probe region ↓ / platform region →</th>${head}</tr></thead><tbody>${rows.join('')}</tbody></table></section>`;
+}
+
+function renderTimelineBar(incident: IncidentView, nowIso: string): string {
+  const start = Date.parse(incident.openedAt);
+  const end = Date.parse(incident.resolvedAt ?? nowIso);
+  const span = Math.max(1, end - start);
+  const parts = incident.timeline.map((s) => {
+    const from = Date.parse(s.from);
+    const to = Date.parse(s.to ?? nowIso);
+    const width = Math.max(0.4, ((to - from) / span) * 100);
+    const title = `${label(s.verdict)} ${shortTime(s.from)}–${s.to ? shortTime(s.to) : 'now'}${s.summary ? `: ${s.summary}` : ''}`;
+    return `<span class="seg ${tone(s.verdict)}" style="width:${width.toFixed(2)}%" title="${esc(title)}"></span>`;
+  });
+  return `<div class="timeline-bar">${parts.join('')}</div>`;
+}
+
+function renderIncident(incident: IncidentView, nowIso: string): string {
+  const rows = incident.timeline
+    .slice(-12)
+    .map(
+      (s) =>
+        `<li><span class="pill small ${tone(s.verdict)}">${esc(label(s.verdict))}</span> ${esc(shortTime(s.from, true))} → ${s.to ? esc(shortTime(s.to)) : 'now'}${s.summary ? ` <span class="muted">${esc(s.summary)}</span>` : ''}</li>`,
+    );
+  const hidden = incident.timeline.length > 12 ? `<li class="muted">… ${incident.timeline.length - 12} earlier segments</li>` : '';
+  const sent = incident.notifications.map((n) => `${esc(n.event)} ${esc(shortTime(n.at))}`).join(' · ');
+  const when = incident.resolvedAt
+    ? `${esc(shortTime(incident.openedAt, true))} – ${esc(shortTime(incident.resolvedAt, true))}`
+    : `open since ${esc(shortTime(incident.openedAt, true))}`;
+  return `<article class="card incident ${tone(incident.severity)}" data-incident-id="${esc(incident.incidentId)}" data-status="${esc(incident.status)}">
+  <header><span class="region-name">${esc(incident.region.toUpperCase())}</span> <span class="pill small ${tone(incident.severity)}">${esc(label(incident.severity))}</span> <span class="muted">${when}</span></header>
+  <div class="figures"><b>${esc(minutes(incident.downMinutes))}</b> down · <b>${esc(minutes(incident.degradedMinutes))}</b> degraded (${esc(minutes(incident.readOnlyMinutes))} read-only)</div>
+  ${renderTimelineBar(incident, nowIso)}
+  <ul class="segments">${hidden}${rows.join('')}</ul>
+  ${sent ? `<div class="muted sent">notified: ${sent}</div>` : ''}
+  <div class="muted id">${esc(incident.incidentId)}</div>
+</article>`;
+}
+
+function renderIncidents(snapshot: StatusSnapshot): string {
+  const open =
+    snapshot.openIncidents.length > 0
+      ? snapshot.openIncidents.map((i) => renderIncident(i, snapshot.now)).join('')
+      : '<p class="muted empty">No open incidents.</p>';
+  const recent =
+    snapshot.recentIncidents.length > 0
+      ? `<h3>Recently resolved</h3>${snapshot.recentIncidents.map((i) => renderIncident(i, snapshot.now)).join('')}`
+      : '';
+  return `<section aria-labelledby="h-incidents" id="incidents"><h2 id="h-incidents">Open incidents</h2>${open}${recent}</section>`;
+}
+
+function renderHistory(snapshot: StatusSnapshot): string {
+  const { history } = snapshot;
+  const rows = history.regions.map((r) => {
+    const bars = r.bars.map((b) => {
+      const what = b.worst === 'no-data' ? 'no data' : b.worst === 'up' ? 'no incidents' : `${minutes(b.downMinutes)} down, ${minutes(b.degradedMinutes)} degraded`;
+      return `<span class="bar ${tone(b.worst)}" title="${esc(`${shortTime(b.from, true)}–${shortTime(b.to)}: ${what}`)}"></span>`;
+    });
+    const uptime = r.uptime === null ? '–' : `${(Math.floor(r.uptime * 10000) / 100).toFixed(2)}% uptime`;
+    return `<div class="history-row" data-region="${esc(r.region)}"><div class="history-head"><b>${esc(r.region.toUpperCase())}</b><span class="muted">${esc(uptime)}</span></div><div class="bars">${bars.join('')}</div></div>`;
+  });
+  return `<section aria-labelledby="h-history"><h2 id="h-history">History</h2>
+<p class="muted">${esc(shortTime(history.from, true))} – ${esc(shortTime(history.to, true))} UTC, one bar per ${esc(history.bucketMinutes)} minutes.</p>
+${rows.join('')}
+<div class="legend">${(['up', 'degraded', 'read-only', 'down', 'maintenance', 'no-data'] as const).map((v) => `<span><span class="dot ${tone(v)}"></span>${esc(label(v))}</span>`).join('')}</div></section>`;
+}
+
+/** The part of the page the refresh script swaps in. */
+export function renderStatusFragment(snapshot: StatusSnapshot): string {
+  const head = overall(snapshot);
+  const clock = `${shortTime(snapshot.now, true)} UTC${snapshot.speed && snapshot.speed !== 1 ? ` · clock ×${snapshot.speed}` : ''}`;
+  const banner = snapshot.banner ? `<div class="banner">${esc(snapshot.banner)}</div>` : '';
+  return `<div class="overall ${tone(head.verdict)}" id="overall" data-verdict="${esc(head.verdict)}"><span class="dot"></span>${esc(head.text)}<span class="clock">${esc(clock)}</span></div>
+${banner}
+${renderRegions(snapshot)}
+${renderIncidents(snapshot)}
+${renderMatrix(snapshot)}
+${renderHistory(snapshot)}`;
+}
+
+const STYLE = `
+:root{--up:#1f9d55;--degraded:#d99a00;--ro:#e8590c;--down:#d64545;--maint:#3b82f6;--unknown:#8a94a3;--bg:#f5f7fa;--card:#fff;--ink:#1d2430;--muted:#6b7585;--line:#e3e7ee}
+*{box-sizing:border-box}body{margin:0;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:var(--bg);color:var(--ink)}
+header.top{background:#111827;color:#fff;padding:18px 0}header.top .wrap{display:flex;align-items:baseline;gap:12px}
+header.top h1{font-size:20px;margin:0}header.top .muted{color:#9ca3af}
+.wrap{max-width:1040px;margin:0 auto;padding:0 20px}main.wrap{padding-bottom:40px}
+h2{font-size:17px;margin:28px 0 10px}h3{font-size:15px;margin:18px 0 8px;color:var(--muted)}
+.muted{color:var(--muted);font-size:13px}.empty{padding:8px 0}
+.overall{margin-top:20px;padding:16px 18px;border-radius:10px;color:#fff;font-weight:600;font-size:17px;display:flex;align-items:center;gap:10px}
+.overall .clock{margin-left:auto;font-weight:400;font-size:13px;opacity:.9}.overall .dot{background:#fff}
+.overall.v-up{background:var(--up)}.overall.v-degraded{background:var(--degraded)}.overall.v-read-only{background:var(--ro)}.overall.v-down{background:var(--down)}.overall.v-maintenance{background:var(--maint)}.overall.v-unknown{background:var(--unknown)}
+.banner{margin-top:10px;padding:10px 14px;border-radius:8px;background:#eef2ff;color:#3730a3;font-size:14px}
+.regions{display:grid;grid-template-columns:repeat(auto-fit,minmax(220px,1fr));gap:12px}
+.card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:14px 16px;box-shadow:0 1px 2px rgba(16,24,40,.04)}
+.card.region{border-top:4px solid var(--unknown)}.card.region.v-up{border-top-color:var(--up)}.card.region.v-degraded{border-top-color:var(--degraded)}.card.region.v-read-only{border-top-color:var(--ro)}.card.region.v-down{border-top-color:var(--down)}.card.region.v-maintenance{border-top-color:var(--maint)}
+.region-name{font-weight:700;letter-spacing:.04em}.since,.summary{font-size:13px;color:var(--muted);margin-top:6px}
+.pill{display:inline-block;margin-top:6px;padding:2px 10px;border-radius:999px;color:#fff;font-size:13px;font-weight:600;background:var(--unknown)}.pill.small{margin:0;font-size:12px;padding:1px 8px}
+.v-up.pill,.v-up .dot,.dot.v-up,.seg.v-up,.bar.v-up{background:var(--up)}.v-degraded.pill,.dot.v-degraded,.seg.v-degraded,.bar.v-degraded{background:var(--degraded)}
+.v-read-only.pill,.dot.v-read-only,.seg.v-read-only,.bar.v-read-only{background:var(--ro)}.v-down.pill,.dot.v-down,.seg.v-down,.bar.v-down{background:var(--down)}
+.v-maintenance.pill,.dot.v-maintenance,.seg.v-maintenance,.bar.v-maintenance{background:var(--maint)}.bar.v-no-data,.dot.v-no-data{background:#d7dce4}
+.dot{display:inline-block;width:10px;height:10px;border-radius:50%;background:var(--unknown);flex:none}
+.incident{margin-bottom:12px;border-left:4px solid var(--unknown)}.incident.v-down{border-left-color:var(--down)}.incident.v-read-only{border-left-color:var(--ro)}.incident.v-degraded{border-left-color:var(--degraded)}
+.incident header{display:flex;align-items:center;gap:8px;flex-wrap:wrap}.figures{margin:8px 0}
+.timeline-bar{display:flex;height:12px;border-radius:6px;overflow:hidden;background:#eef1f5;margin:6px 0 8px}.seg{display:block;height:100%;background:var(--unknown)}
+.segments{list-style:none;margin:0;padding:0;font-size:13px}.segments li{padding:2px 0}.sent,.id{margin-top:6px}
+table.matrix{border-collapse:separate;border-spacing:0;width:100%;background:var(--card);border:1px solid var(--line);border-radius:10px;overflow:hidden}
+.matrix th,.matrix td{padding:10px 12px;text-align:left;border-bottom:1px solid var(--line);font-size:14px}.matrix thead th{background:#f0f3f7;font-size:12px;color:var(--muted);text-transform:uppercase;letter-spacing:.04em}
+.matrix tr:last-child th,.matrix tr:last-child td{border-bottom:none}.matrix th[scope=row]{font-weight:600;width:30%}
+.cell .dot{margin-right:8px;vertical-align:-1px}.cell.v-up .dot{background:var(--up)}.cell.v-degraded .dot{background:var(--degraded)}.cell.v-read-only .dot{background:var(--ro)}.cell.v-down .dot{background:var(--down)}
+.cell.v-down{background:#fdecec}.cell.v-read-only{background:#fff1e6}.cell.v-degraded{background:#fff8e1}.cell.v-stale{background:#f3f4f6;color:var(--muted)}
+.failing{display:block;font-size:12px;color:var(--muted);margin-left:18px}
+.history-row{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:10px 14px;margin-bottom:8px}
+.history-head{display:flex;justify-content:space-between;margin-bottom:6px}.bars{display:flex;gap:2px;height:30px}.bar{flex:1;border-radius:2px;background:var(--up);min-width:2px}
+.legend{display:flex;gap:14px;flex-wrap:wrap;font-size:12px;color:var(--muted);margin-top:6px}.legend .dot{margin-right:5px;vertical-align:-1px}
+footer{margin-top:30px;font-size:12px;color:var(--muted)}footer a{color:inherit}
+`;
+
+const SCRIPT = `
+(function(){
+  var main=document.getElementById('status');var every=Number(main.getAttribute('data-refresh-ms'))||5000;var busy=false;
+  function tick(){
+    if(busy||document.hidden)return;busy=true;
+    fetch('/?fragment=1',{cache:'no-store'}).then(function(r){if(!r.ok)throw new Error(String(r.status));return r.text();})
+      .then(function(html){main.innerHTML=html;main.setAttribute('data-refreshed',String(Date.now()));document.getElementById('conn').textContent='live';})
+      .catch(function(){document.getElementById('conn').textContent='not reachable; retrying';})
+      .then(function(){busy=false;});
+  }
+  setInterval(tick,every);
+})();
+`;
+
+/** The whole page: the fragment inside a shell with its style and refresh script. */
+export function renderStatusPage(snapshot: StatusSnapshot, options: { refreshMs?: number } = {}): string {
+  const refreshMs = Math.max(500, Math.round(options.refreshMs ?? 5000));
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>${esc(snapshot.platform)} status · regionwatch</title><style>${STYLE}</style></head>
+<body><header class="top"><div class="wrap"><h1>${esc(snapshot.platform)} status</h1><span class="muted">regionwatch · local mode</span></div></header>
+<main class="wrap" id="status" data-refresh-ms="${refreshMs}">${renderStatusFragment(snapshot)}</main>
+<footer class="wrap">Refreshes itself (<span id="conn">live</span>). JSON: <a href="/api/status">/api/status</a> · <a href="/api/incidents">/api/incidents</a></footer>
+<script>${SCRIPT}</script></body></html>`;
+}
