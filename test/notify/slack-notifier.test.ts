@@ -1,0 +1,129 @@
+// The Slack notifier Lambda end to end: SNS event in, Block Kit post to a loopback "Slack", the secret from a mocked Secrets Manager.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { mockClient } from 'aws-sdk-client-mock';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SNSEvent, SNSEventRecord } from 'aws-lambda';
+import { toPublishInput } from '../../lambda/notify/sns-publisher';
+import { createSlackNotifier, SlackNotifierError, type NotifierLogger } from '../../lambda/notify/slack-notifier';
+import { SEVERITY_COLOR } from '../../lambda/notify/slack-blocks';
+import type { Notification } from '../../lambda/core/notification';
+import { checkerNotification, downNotification } from './fixtures';
+import { startFakeSlack, type FakeSlack } from './fake-slack';
+
+const TOPIC = 'arn:aws:sns:us-east-1:123456789012:regionwatch-notifications';
+
+/** The SNS record Lambda receives for what SnsPublisher published. */
+function recordFor(n: Notification, messageId: string): SNSEventRecord {
+  const input = toPublishInput(n, TOPIC);
+  return snsRecord(input.Message ?? '', messageId, input.Subject);
+}
+
+function snsRecord(message: string, messageId: string, subject?: string): SNSEventRecord {
+  return {
+    EventVersion: '1.0',
+    EventSubscriptionArn: `${TOPIC}:sub`,
+    EventSource: 'aws:sns',
+    Sns: {
+      SignatureVersion: '1',
+      Timestamp: '2026-04-11T12:04:11.000Z',
+      Signature: 'x',
+      SigningCertUrl: 'https://example',
+      MessageId: messageId,
+      Message: message,
+      MessageAttributes: {},
+      Type: 'Notification',
+      UnsubscribeUrl: 'https://example',
+      TopicArn: TOPIC,
+      Subject: subject ?? '',
+    },
+  };
+}
+
+function captureLogger(): NotifierLogger & { lines: Array<{ level: string; message: string; extra: unknown[] }> } {
+  const lines: Array<{ level: string; message: string; extra: unknown[] }> = [];
+  const at =
+    (level: string) =>
+    (message: unknown, ...extra: unknown[]) => {
+      lines.push({ level, message: String(message), extra });
+    };
+  return { lines, info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+let slack: FakeSlack;
+const sm = mockClient(SecretsManagerClient);
+
+beforeAll(async () => {
+  slack = await startFakeSlack();
+});
+afterAll(async () => {
+  sm.restore();
+  await slack?.close();
+});
+afterEach(() => {
+  slack.requests.length = 0;
+  slack.script([]);
+});
+
+describe('handler (module wiring: env, Secrets Manager, Powertools Logger)', () => {
+  it('reads the secret named by SLACK_WEBHOOK_SECRET_NAME, posts the notification, skips garbage', async () => {
+    sm.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ url: slack.url }) });
+    process.env.SLACK_WEBHOOK_SECRET_NAME = 'regionwatch/slack-webhook';
+    process.env.SLACK_WEBHOOK_ALLOW_LOOPBACK = 'true';
+    process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+    const { handler } = await import('../../lambda/handlers/slack-notifier');
+    const n = downNotification();
+    const event: SNSEvent = { Records: [snsRecord('{"totally": "unrelated"}', 'm-garbage'), snsRecord('<<<not json', 'm-garbage-2'), recordFor(n, 'm-1')] };
+    const outcome = await handler(event);
+    expect(outcome).toEqual({ delivered: 1, skipped: 2, duplicates: 0 });
+    expect(sm.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input)).toEqual([{ SecretId: 'regionwatch/slack-webhook' }]);
+    expect(slack.requests).toHaveLength(1);
+    const payload = JSON.parse(slack.requests[0]?.body ?? '{}') as { text: string; attachments: Array<{ color: string }> };
+    expect(payload.text).toBe(n.subject);
+    expect(payload.attachments[0]?.color).toBe(SEVERITY_COLOR.down);
+
+    // A delivery failure throws, so SNS retries and the DLQ keeps it.
+    slack.script([{ status: 400, body: 'invalid_payload' }]);
+    await expect(handler({ Records: [recordFor(checkerNotification(), 'm-2')] })).rejects.toBeInstanceOf(SlackNotifierError);
+  });
+});
+
+describe('createSlackNotifier', () => {
+  const urlSource = (url: string) => ({ reads: 0, invalidated: 0, async get() { this.reads += 1; return url; }, invalidate() { this.invalidated += 1; } });
+
+  it('never crashes on messages it does not understand, and logs each one', async () => {
+    const logger = captureLogger();
+    const notify = createSlackNotifier({ webhookUrl: urlSource(slack.url), logger });
+    const outcome = await notify({ Records: [snsRecord('', 'a'), snsRecord('[]', 'b'), snsRecord('{"event":"opened"}', 'c')] });
+    expect(outcome).toEqual({ delivered: 0, skipped: 3, duplicates: 0 });
+    expect(logger.lines.filter((l) => l.level === 'warn')).toHaveLength(3);
+    expect(slack.requests).toHaveLength(0);
+    // An event without Records at all is no crash either.
+    await expect(notify({} as SNSEvent)).resolves.toEqual({ delivered: 0, skipped: 0, duplicates: 0 });
+  });
+
+  it('posts a double of the same transition once per container', async () => {
+    const notify = createSlackNotifier({ webhookUrl: urlSource(slack.url), logger: captureLogger() });
+    const n = downNotification();
+    const outcome = await notify({ Records: [recordFor(n, 'x1'), recordFor({ ...n, at: '2026-04-11T12:04:12.000Z' }, 'x2')] });
+    expect(outcome).toEqual({ delivered: 1, skipped: 0, duplicates: 1 });
+    expect(slack.requests).toHaveLength(1);
+  });
+
+  it('delivers the others, then throws for the one that failed; a gone webhook makes it re-read the secret', async () => {
+    const source = urlSource(slack.url);
+    const logger = captureLogger();
+    const notify = createSlackNotifier({ webhookUrl: source, logger });
+    slack.script([{ status: 200 }, { status: 410, body: 'channel_is_archived' }, { status: 200 }]);
+    const error = await notify({
+      Records: [recordFor(downNotification({ dedupKey: 'k1' }), 'ok-1'), recordFor(downNotification({ dedupKey: 'k2' }), 'bad'), recordFor(downNotification({ dedupKey: 'k3' }), 'ok-2')],
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SlackNotifierError);
+    expect((error as SlackNotifierError).failedMessageIds).toEqual(['bad']);
+    expect((error as Error).message).toContain('channel_is_archived');
+    expect(slack.requests).toHaveLength(3);
+    expect(source.invalidated).toBe(1);
+    expect(logger.lines.some((l) => l.level === 'error' && JSON.stringify(l.extra).includes('k2'))).toBe(true);
+    // Nothing in the logs carries the webhook URL.
+    expect(JSON.stringify(logger.lines)).not.toContain(slack.url);
+  });
+});
