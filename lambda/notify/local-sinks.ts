@@ -1,0 +1,176 @@
+// Where notifications go in local mode: one readable terminal line, an fsync'd JSONL file, a Slack webhook, and a fan-out over several.
+import { mkdir, open } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Notification, NotificationPublisher } from '../core/notification';
+import { slackMessage } from './slack-blocks';
+import { postToSlack, type SlackPostOptions } from './slack-client';
+import { notificationBody } from './sns-publisher';
+import { parseWebhookUrl } from './webhook-secret';
+
+/** A local sink could not take a notification; the outbox keeps it pending. */
+export class NotificationSinkError extends Error {
+  override readonly name = 'NotificationSinkError';
+  constructor(
+    message: string,
+    readonly sink: string,
+    readonly retryable: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+function retryableOf(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'retryable' in error ? error.retryable === true : true;
+}
+
+/** `HH:MM:SS` of an ISO time, in UTC or local time; the ISO text itself if it does not parse. */
+function clockTime(iso: string, zone: 'utc' | 'local'): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const parts = zone === 'utc' ? [d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()] : [d.getHours(), d.getMinutes(), d.getSeconds()];
+  return parts.map((p) => String(p).padStart(2, '0')).join(':');
+}
+
+/**
+ * One line per notification: `12:04:10 [DOWN] us opened: api, write-path failing from 3/3 probe regions (inc 7f3a…)`.
+ * The text after the region is the subject's (without its own `[X] region:` prefix), or the summary when there is no subject.
+ */
+export function formatNotificationLine(n: Notification, zone: 'utc' | 'local' = 'utc'): string {
+  let what = n.subject.trim() !== '' ? n.subject.replace(/^\s*\[[^\]]*\]\s*/, '') : n.summary;
+  if (n.region !== null && what.startsWith(`${n.region}:`)) what = what.slice(n.region.length + 1);
+  what = what.replace(/\s+/g, ' ').trim();
+  const label = n.event === 'checker' ? 'CHECKER' : n.severity.toUpperCase();
+  const where = n.event === 'checker' ? (n.region ?? n.evidence.component ?? 'checker') : `${n.region ?? 'checker'} ${n.event}`;
+  const inc = n.incidentId !== null ? ` (inc ${n.incidentId.slice(0, 4)}…)` : '';
+  return `${clockTime(n.at, zone)} [${label}] ${where}: ${what}${inc}`;
+}
+
+export interface ConsolePublisherProps {
+  /** Receives one line, no trailing newline (e.g. `(line) => process.stdout.write(line + '\n')`). */
+  readonly write: (line: string) => void;
+  /** Clock for the leading time. Default `utc`, so the line matches the notification's `at`. */
+  readonly zone?: 'utc' | 'local';
+}
+
+/** Prints one readable line per notification. */
+export class ConsolePublisher implements NotificationPublisher {
+  constructor(private readonly props: ConsolePublisherProps) {}
+
+  async publish(notification: Notification): Promise<void> {
+    try {
+      this.props.write(formatNotificationLine(notification, this.props.zone));
+    } catch (error: unknown) {
+      throw new NotificationSinkError(`console: could not write ${notification.dedupKey}`, 'console', true, { cause: error });
+    }
+  }
+}
+
+export const NOTIFICATIONS_FILE = 'notifications.jsonl';
+
+/** Appends each notification's SNS body (exactly what SNS would carry) as one JSON line to `<dataDir>/notifications.jsonl`, fsync'd. */
+export class JsonlFilePublisher implements NotificationPublisher {
+  readonly file: string;
+  /** Appends run one at a time so lines never interleave. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(readonly props: { readonly dataDir: string }) {
+    this.file = join(props.dataDir, NOTIFICATIONS_FILE);
+  }
+
+  publish(notification: Notification): Promise<void> {
+    const line = `${JSON.stringify(notificationBody(notification))}\n`;
+    const next = this.queue.then(() => this.append(line, notification.dedupKey));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async append(line: string, dedupKey: string): Promise<void> {
+    try {
+      await mkdir(this.props.dataDir, { recursive: true });
+      const handle = await open(this.file, 'a');
+      try {
+        await handle.writeFile(line, 'utf8');
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    } catch (error: unknown) {
+      const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : 'error';
+      throw new NotificationSinkError(`jsonl: could not append ${dedupKey} to ${this.file} (${code})`, 'jsonl', code !== 'EACCES' && code !== 'EROFS', { cause: error });
+    }
+  }
+}
+
+export interface SlackWebhookPublisherProps {
+  /** The webhook URL itself (local mode has no Secrets Manager). */
+  readonly url: string;
+  /** Accept an `http://127.0.0.1` URL (a local stand-in for Slack). */
+  readonly allowLoopback?: boolean;
+  readonly post?: SlackPostOptions;
+}
+
+/** Posts each notification to a Slack webhook with the same Block Kit message and backoff as the Lambda. */
+export class SlackWebhookPublisher implements NotificationPublisher {
+  private readonly url: string;
+
+  constructor(private readonly props: SlackWebhookPublisherProps) {
+    this.url = parseWebhookUrl(props.url, 'Slack webhook URL', { allowLoopback: props.allowLoopback === true });
+  }
+
+  async publish(notification: Notification): Promise<void> {
+    await postToSlack(this.url, slackMessage(notificationBody(notification), notification.subject), this.props.post);
+  }
+}
+
+/** Several sinks failed for one notification; `errors` says which and why. */
+export class FanOutPublishError extends Error {
+  override readonly name = 'FanOutPublishError';
+  constructor(
+    message: string,
+    readonly errors: unknown[],
+    readonly retryable: boolean,
+  ) {
+    super(message, { cause: errors[0] });
+  }
+}
+
+/**
+ * Publishes to every sink at once; fails if any failed. When the outbox retries, sinks that already took that
+ * `dedupKey` are skipped, so the terminal and the file do not show a notification twice because Slack was slow.
+ */
+export class FanOutPublisher implements NotificationPublisher {
+  private readonly done = new Set<string>();
+
+  constructor(
+    private readonly publishers: readonly NotificationPublisher[],
+    private readonly rememberKeys = 2_000,
+  ) {}
+
+  async publish(notification: Notification): Promise<void> {
+    const pending = this.publishers.map((p, i) => ({ p, key: `${i}\u0000${notification.dedupKey}` })).filter(({ key }) => !this.done.has(key));
+    const settled = await Promise.allSettled(pending.map(({ p }) => p.publish(notification)));
+    const errors: unknown[] = [];
+    settled.forEach((s, i) => {
+      const key = pending[i]?.key;
+      if (s.status === 'fulfilled' && key !== undefined) this.remember(key);
+      else if (s.status === 'rejected') errors.push(s.reason);
+    });
+    if (errors.length > 0) {
+      const first = errors[0];
+      throw new FanOutPublishError(
+        `${errors.length} of ${pending.length} sink(s) failed for ${notification.dedupKey}: ${first instanceof Error ? first.message : String(first)}`,
+        errors,
+        errors.every(retryableOf),
+      );
+    }
+  }
+
+  private remember(key: string): void {
+    this.done.add(key);
+    if (this.done.size > this.rememberKeys) {
+      const oldest = this.done.values().next();
+      if (oldest.done !== true) this.done.delete(oldest.value);
+    }
+  }
+}
