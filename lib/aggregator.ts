@@ -1,0 +1,97 @@
+// The aggregator of one probe region: a Lambda on its region's results-replica stream that turns rounds
+// into verdicts and incidents, with poison records parked in an SQS failure queue.
+import { Duration } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { RegionwatchConfig } from '../lambda/config/schema';
+import { RESULTS_TABLE } from '../lambda/store/tables';
+import { RegionwatchFunction, handlerEntry } from './function';
+import type { IncidentsTable } from './incidents-table';
+import type { Notifier } from './notifier';
+import { deadLetterQueue } from './queues';
+import type { ResultsTable } from './results-table';
+
+export interface AggregatorProps {
+  /** The validated config, bundled beside the handler. */
+  readonly config: RegionwatchConfig;
+  /** Its stream triggers the aggregator; it also queries windows of rounds. */
+  readonly resultsTable: ResultsTable;
+  /** Incidents, current status and the lease. */
+  readonly incidentsTable: IncidentsTable;
+  /** Where notifications are published. */
+  readonly notifier: Notifier;
+  /** Physical name. @default - generated */
+  readonly functionName?: string;
+  /** Handler entry file. @default lambda/handlers/aggregator.ts */
+  readonly entry?: string;
+}
+
+/** The event source mapping's settings, exported so tests and docs pin the same numbers. */
+export const AGGREGATOR_STREAM = {
+  batchSize: 100,
+  /** Small: a round should become a verdict within seconds, not wait for a full batch. */
+  maxBatchingWindow: Duration.seconds(2),
+  /** After a bisected batch keeps failing this often, the record goes to the failure queue. */
+  retryAttempts: 3,
+  /** Older rounds cannot change a live verdict; the aggregator re-reads windows by Query anyway. */
+  maxRecordAge: Duration.minutes(10),
+} as const;
+
+/**
+ * Sizing. Timeout 60 s: a batch is at most 100 rounds and the work is a few queries and conditional
+ * writes; a minute leaves room for DynamoDB and SNS retries with backoff without holding the shard
+ * for long. Memory 512 MB: gunzipping round items and evaluating every target of every probe region
+ * is CPU work, and more memory is more CPU.
+ */
+export class Aggregator extends Construct {
+  readonly fn: RegionwatchFunction;
+  readonly eventSource: lambda.EventSourceMapping;
+  /** Records that failed every retry (poison records) land here; an alarm watches it. */
+  readonly failureQueue: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: AggregatorProps) {
+    super(scope, id);
+    this.fn = new RegionwatchFunction(this, 'Aggregator', {
+      config: props.config,
+      entry: props.entry ?? handlerEntry('lambda/handlers/aggregator.ts'),
+      functionName: props.functionName,
+      description: 'regionwatch aggregator: quorum verdicts and the incident lifecycle from the results stream',
+      memorySize: 512,
+      timeout: Duration.seconds(60),
+    });
+    props.resultsTable.bind(this.fn, { access: 'query' });
+    props.resultsTable.bindStream(this.fn);
+    props.incidentsTable.bind(this.fn, { access: 'read-write' });
+    props.notifier.bindPublisher(this.fn);
+
+    this.failureQueue = deadLetterQueue(this, 'FailedRecords', 'stream records the aggregator could not process');
+    this.fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.failureQueue.queueArn] }));
+    const failureQueueArn = this.failureQueue.queueArn;
+
+    this.eventSource = new lambda.EventSourceMapping(this, 'ResultsStream', {
+      target: this.fn.function,
+      eventSourceArn: props.resultsTable.streamArn,
+      startingPosition: lambda.StartingPosition.LATEST,
+      batchSize: AGGREGATOR_STREAM.batchSize,
+      maxBatchingWindow: AGGREGATOR_STREAM.maxBatchingWindow,
+      parallelizationFactor: 1,
+      bisectBatchOnError: true,
+      reportBatchItemFailures: true,
+      retryAttempts: AGGREGATOR_STREAM.retryAttempts,
+      maxRecordAge: AGGREGATOR_STREAM.maxRecordAge,
+      // The role grant above is sqs:SendMessage alone, so the stock SqsDlq (which adds more) is not used.
+      onFailure: { bind: () => ({ destination: failureQueueArn }) },
+      // Only round items, inserted or rewritten; TTL deletions and any other item kind never invoke it.
+      filters: [
+        lambda.FilterCriteria.filter({
+          eventName: lambda.FilterRule.or('INSERT', 'MODIFY'),
+          dynamodb: { NewImage: { [RESULTS_TABLE.kindAttribute]: { S: lambda.FilterRule.isEqual(RESULTS_TABLE.roundKind) } } },
+        }),
+      ],
+    });
+    // Lambda checks the stream permissions when it creates the mapping: the policy must exist first.
+    this.eventSource.node.addDependency(this.fn.role);
+  }
+}

@@ -1,0 +1,59 @@
+// Deterministic names shared by every region's stack, so one stack can point at another's resources without lookups.
+import { ArnFormat, Stack } from 'aws-cdk-lib';
+
+/** `RegionWatch-eu-west-1`: one stack per probe region, so `cdk deploy RegionWatch-eu-west-1` reads naturally. */
+export function stackName(probeRegion: string): string {
+  return `RegionWatch-${probeRegion}`;
+}
+
+/**
+ * Physical names derived from the platform name. The global tables need a fixed name so that every
+ * region's stack can address its local replica; the prober needs one so the next region can match
+ * its heartbeat events by ARN.
+ */
+export function resourceNames(platform: string) {
+  const prefix = `${platform}-regionwatch`;
+  return {
+    resultsTable: `${prefix}-results`,
+    incidentsTable: `${prefix}-incidents`,
+    proberFunction: `${prefix}-prober`,
+    aggregatorFunction: `${prefix}-aggregator`,
+    slackNotifierFunction: `${prefix}-slack-notifier`,
+    dashboard: (region: string) => `${prefix}-${region}`,
+  } as const;
+}
+
+/** The ARN of a DynamoDB table (or a replica) in `region` of the stack's own account. */
+export function tableArn(scope: Stack, region: string, tableName: string): string {
+  return scope.formatArn({ service: 'dynamodb', region, resource: 'table', resourceName: tableName });
+}
+
+/** The ARN of a Lambda function in `region` of the stack's own account. */
+export function functionArn(scope: Stack, region: string, functionName: string): string {
+  return scope.formatArn({
+    service: 'lambda',
+    region,
+    resource: 'function',
+    resourceName: functionName,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+}
+
+/** The ARN of the default EventBridge bus in `region` of the stack's own account. */
+export function defaultEventBusArn(scope: Stack, region: string): string {
+  return scope.formatArn({ service: 'events', region, resource: 'event-bus', resourceName: 'default' });
+}
+
+/** The probe region whose prober `region` watches: the previous one in config order, wrapping around. */
+export function watchedProbeRegion(probeRegions: readonly string[], region: string): string {
+  const i = probeRegions.indexOf(region);
+  if (i < 0) throw new Error(`${region} is not a probe region (${probeRegions.join(', ')})`);
+  return probeRegions[(i - 1 + probeRegions.length) % probeRegions.length] ?? region;
+}
+
+/** The probe region that watches `region`'s prober: the next one in config order, wrapping around. */
+export function watcherProbeRegion(probeRegions: readonly string[], region: string): string {
+  const i = probeRegions.indexOf(region);
+  if (i < 0) throw new Error(`${region} is not a probe region (${probeRegions.join(', ')})`);
+  return probeRegions[(i + 1) % probeRegions.length] ?? region;
+}

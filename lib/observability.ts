@@ -1,0 +1,237 @@
+// Watching the checker itself: a per-region dashboard, and alarms that notify a separate checker topic.
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+/**
+ * The prober's embedded-metric-format metrics (namespace, names, dimensions), as the prober emits them.
+ * Availability is the share of checks that came back `up` (0..1); latency is per check, in ms.
+ */
+export const PROBE_METRICS = {
+  namespace: 'RegionWatch',
+  availability: 'Availability',
+  latency: 'LatencyMs',
+  platformRegionDimension: 'PlatformRegion',
+  probeRegionDimension: 'ProbeRegion',
+} as const;
+
+export interface ObservabilityProps {
+  /** Who gets checker alerts by email (the config's notification emails). */
+  readonly emails: readonly string[];
+  /** Physical dashboard name. */
+  readonly dashboardName: string;
+  /** Every probe region, for the availability and latency widgets. */
+  readonly probeRegions: readonly string[];
+  /** Every platform region, one availability and one latency widget each. */
+  readonly platformRegions: readonly string[];
+  readonly prober: lambda.IFunction;
+  readonly aggregator: lambda.IFunction;
+  /** Queues whose first message is an alert: failure queues and dead-letter queues. */
+  readonly deadLetterQueues: readonly { readonly label: string; readonly queue: sqs.IQueue }[];
+  /** The platform notifications topic, for delivery failures. */
+  readonly notificationsTopic: sns.ITopic;
+  /** The watched region's prober heartbeat, counted in this region. */
+  readonly peerHeartbeats: cloudwatch.Metric;
+  /** Which region's prober `peerHeartbeats` counts. */
+  readonly watchedRegion: string;
+}
+
+
+/**
+ * Every alarm and why its missing-data treatment is what it is. "Silent" alarms treat missing data
+ * as breaching: their metric stops precisely when the thing they watch stops (row 17 of
+ * FAULTS.md). Error and backlog alarms treat it as not breaching: those metrics are only emitted
+ * while there is work, and silence is covered by the silent alarms.
+ */
+export class Observability extends Construct {
+  readonly checkerTopic: sns.Topic;
+  readonly checkerKey: kms.Key;
+  readonly dashboard: cloudwatch.Dashboard;
+  readonly alarms: cloudwatch.Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: ObservabilityProps) {
+    super(scope, id);
+    const region = Stack.of(this).region;
+    this.checkerKey = new kms.Key(this, 'CheckerKey', {
+      description: 'regionwatch checker alerts topic',
+      enableKeyRotation: true,
+    });
+    // CloudWatch alarms publish to an encrypted topic only if the key lets CloudWatch use it.
+    this.checkerKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+    );
+    this.checkerTopic = new sns.Topic(this, 'CheckerTopic', {
+      displayName: 'regionwatch checker alerts',
+      masterKey: this.checkerKey,
+      enforceSSL: true,
+    });
+    for (const email of props.emails) this.checkerTopic.addSubscription(new subs.EmailSubscription(email));
+
+    const minute = Duration.minutes(1);
+    const fiveMinutes = Duration.minutes(5);
+    const breaching = cloudwatch.TreatMissingData.BREACHING;
+    const notBreaching = cloudwatch.TreatMissingData.NOT_BREACHING;
+
+    const peerSilent = this.alarm('PeerProberSilent', {
+      metric: props.peerHeartbeats.with({ period: minute }),
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      threshold: 1,
+      evaluationPeriods: 5,
+      datapointsToAlarm: 3,
+      treatMissingData: breaching,
+      alarmDescription: `The prober in ${props.watchedRegion} had no successful run in 3 of the last 5 minutes, seen from ${region}. Results from it are stale; quorum counts only fresh probe regions. Check its schedule, errors and region health.`,
+    });
+    const proberNotRunning = this.alarm('ProberNotRunning', {
+      metric: props.prober.metricInvocations({ period: minute, statistic: cloudwatch.Stats.SUM }),
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      threshold: 1,
+      evaluationPeriods: 5,
+      datapointsToAlarm: 3,
+      treatMissingData: breaching,
+      alarmDescription: `The prober in ${region} was not invoked in 3 of the last 5 minutes: its EventBridge schedule or the function is disabled, or Lambda is impaired here.`,
+    });
+    const proberErrors = this.alarm('ProberErrors', {
+      metric: props.prober.metricErrors({ period: minute, statistic: cloudwatch.Stats.SUM }),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      threshold: 1,
+      evaluationPeriods: 5,
+      datapointsToAlarm: 3,
+      treatMissingData: notBreaching,
+      alarmDescription: `The prober in ${region} failed in 3 of the last 5 minutes (a crash, a timeout, or no access to the results table). Its logs say which.`,
+    });
+    const aggregatorNotRunning = this.alarm('AggregatorNotRunning', {
+      metric: props.aggregator.metricInvocations({ period: fiveMinutes, statistic: cloudwatch.Stats.SUM }),
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      threshold: 1,
+      evaluationPeriods: 2,
+      treatMissingData: breaching,
+      alarmDescription: `The aggregator in ${region} was not invoked for 10 minutes although probers write every minute: its stream mapping is disabled or broken, or no prober anywhere is writing.`,
+    });
+    const aggregatorErrors = this.alarm('AggregatorErrors', {
+      metric: props.aggregator.metricErrors({ period: fiveMinutes, statistic: cloudwatch.Stats.SUM }),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      threshold: 1,
+      evaluationPeriods: 2,
+      treatMissingData: notBreaching,
+      alarmDescription: `The aggregator in ${region} failed whole invocations for 10 minutes (records that fail alone are reported per item and end in the failure queue). Its logs say which.`,
+    });
+    const iteratorAge = this.alarm('AggregatorIteratorAge', {
+      metric: props.aggregator.metric('IteratorAge', { period: minute, statistic: cloudwatch.Stats.MAXIMUM }),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      threshold: 120_000,
+      evaluationPeriods: 3,
+      treatMissingData: notBreaching,
+      alarmDescription: `The aggregator in ${region} is more than 2 minutes behind its results stream for 3 minutes: verdicts and pages are late.`,
+    });
+    const queueAlarms = props.deadLetterQueues.map(({ label, queue }) =>
+      this.alarm(`${label}NotEmpty`, {
+        metric: queue.metricApproximateNumberOfMessagesVisible({ period: minute, statistic: cloudwatch.Stats.MAXIMUM }),
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        threshold: 1,
+        evaluationPeriods: 1,
+        treatMissingData: notBreaching,
+        alarmDescription: `${label} in ${region} holds a message: something failed every retry and was parked there. Read it, fix the cause, then replay or delete it.`,
+      }),
+    );
+    const deliveryFailed = this.alarm('NotificationDeliveryFailed', {
+      metric: props.notificationsTopic.metricNumberOfNotificationsFailed({ period: fiveMinutes, statistic: cloudwatch.Stats.SUM }),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      threshold: 1,
+      evaluationPeriods: 1,
+      treatMissingData: notBreaching,
+      alarmDescription: `SNS in ${region} failed to deliver a platform notification to a subscriber (email, Slack notifier or pager endpoint).`,
+    });
+
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName: props.dashboardName,
+      defaultInterval: Duration.hours(3),
+    });
+    this.dashboard.addWidgets(
+      new cloudwatch.TextWidget({
+        markdown: `# regionwatch from ${region}\nAvailability and latency per platform region, one line per probe region. Incidents: query the incident table (docs/deploy.md).`,
+        width: 24,
+        height: 2,
+      }),
+    );
+    for (const platformRegion of props.platformRegions) {
+      this.dashboard.addWidgets(
+        new cloudwatch.GraphWidget({
+          title: `${platformRegion}: availability`,
+          width: 12,
+          leftYAxis: { min: 0, max: 1 },
+          left: props.probeRegions.map((probeRegion) => probeMetric(PROBE_METRICS.availability, platformRegion, probeRegion, cloudwatch.Stats.AVERAGE)),
+        }),
+        new cloudwatch.GraphWidget({
+          title: `${platformRegion}: latency p90 (ms)`,
+          width: 12,
+          left: props.probeRegions.map((probeRegion) => probeMetric(PROBE_METRICS.latency, platformRegion, probeRegion, cloudwatch.Stats.p(90))),
+        }),
+      );
+    }
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Aggregator: invocations and errors',
+        width: 8,
+        left: [props.aggregator.metricInvocations({ period: minute }), props.aggregator.metricErrors({ period: minute })],
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Aggregator: iterator age (ms)',
+        width: 8,
+        left: [props.aggregator.metric('IteratorAge', { period: minute, statistic: cloudwatch.Stats.MAXIMUM })],
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Queue depths',
+        width: 8,
+        left: props.deadLetterQueues.map(({ label, queue }) =>
+          queue.metricApproximateNumberOfMessagesVisible({ period: minute, statistic: cloudwatch.Stats.MAXIMUM, label }),
+        ),
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Probers: runs',
+        width: 12,
+        left: [
+          props.prober.metricInvocations({ period: minute, label: `prober runs in ${region}` }),
+          props.peerHeartbeats.with({ period: minute }),
+        ],
+      }),
+      new cloudwatch.AlarmStatusWidget({
+        title: 'Checker alarms',
+        width: 12,
+        alarms: [peerSilent, proberNotRunning, proberErrors, aggregatorNotRunning, aggregatorErrors, iteratorAge, ...queueAlarms, deliveryFailed],
+      }),
+    );
+  }
+
+  private alarm(id: string, props: cloudwatch.AlarmProps): cloudwatch.Alarm {
+    const alarm = new cloudwatch.Alarm(this, id, { ...props, actionsEnabled: true });
+    const action = new actions.SnsAction(this.checkerTopic);
+    alarm.addAlarmAction(action);
+    alarm.addOkAction(action);
+    this.alarms.push(alarm);
+    return alarm;
+  }
+}
+
+function probeMetric(metricName: string, platformRegion: string, probeRegion: string, statistic: string): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: PROBE_METRICS.namespace,
+    metricName,
+    dimensionsMap: { [PROBE_METRICS.platformRegionDimension]: platformRegion, [PROBE_METRICS.probeRegionDimension]: probeRegion },
+    region: probeRegion,
+    statistic,
+    period: Duration.minutes(1),
+    label: `from ${probeRegion}`,
+  });
+}

@@ -1,0 +1,111 @@
+// Watching a prober from another region: its success events travel to the watcher region's event bus,
+// where a rule counts them and an alarm fires when they stop.
+import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Duration } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { defaultEventBusArn, functionArn } from './names';
+
+export interface ProberHeartbeatProps {
+  /** This region's prober: its success events are forwarded to `watcherRegion`. */
+  readonly localProber: lambda.IFunction;
+  /** The region that watches this region's prober. */
+  readonly watcherRegion: string;
+  /** The region whose prober this region watches. */
+  readonly watchedRegion: string;
+  /** The prober's physical name, the same in every region. */
+  readonly proberFunctionName: string;
+}
+
+const SUCCESS = 'Lambda Function Invocation Result - Success';
+
+/**
+ * CloudWatch alarms only watch metrics of their own region, so a prober cannot be watched from
+ * another region by its own metrics. Instead, each probe region forms a ring with the others:
+ *
+ * - here, a rule forwards this prober's "invocation succeeded" events (its async on-success
+ *   destination is the default bus) to the default bus of the watcher region (the next one);
+ * - here too, a rule matches the success events forwarded by the watched region (the previous one)
+ *   and writes them to a small log group; EventBridge's own `TriggeredRules` metric of that rule is
+ *   the watched prober's heartbeat, counted in this region.
+ *
+ * The alarm on it (see Observability) depends on neither prober's code, nor any aggregator, nor
+ * the notifications topic: if the watched region's prober, its schedule, or the whole region goes
+ * quiet, the metric stops and missing data is breaching. With one probe region the ring closes on
+ * itself and the prober watches itself (weaker: it cannot see its own region fail).
+ */
+export class ProberHeartbeat extends Construct {
+  /** Successful runs of the watched region's prober, counted in this region (Sum per period). */
+  readonly watchedHeartbeats: cloudwatch.Metric;
+  readonly watchRule: events.Rule;
+  readonly forwardRule?: events.Rule;
+
+  constructor(scope: Construct, id: string, props: ProberHeartbeatProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    if (props.watcherRegion !== stack.region) {
+      this.forwardRule = new events.Rule(this, 'ForwardToWatcher', {
+        description: `Forwards this prober's successful runs to ${props.watcherRegion}, which watches it`,
+        eventPattern: {
+          source: ['lambda'],
+          detailType: [SUCCESS],
+          resources: events.Match.prefix(props.localProber.functionArn),
+        },
+        targets: [new targets.EventBus(events.EventBus.fromEventBusArn(this, 'WatcherBus', defaultEventBusArn(stack, props.watcherRegion)))],
+      });
+    }
+    const watchedArn = functionArn(stack, props.watchedRegion, props.proberFunctionName);
+    const log = new logs.LogGroup(this, 'WatchedHeartbeats', {
+      retention: logs.RetentionDays.ONE_WEEK,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.watchRule = new events.Rule(this, 'WatchPeer', {
+      description: `Counts the successful runs of the prober in ${props.watchedRegion}`,
+      eventPattern: {
+        source: ['lambda'],
+        detailType: [SUCCESS],
+        region: [props.watchedRegion],
+        resources: events.Match.prefix(watchedArn),
+      },
+      targets: [logGroupTarget(this, log)],
+    });
+    this.watchedHeartbeats = new cloudwatch.Metric({
+      namespace: 'AWS/Events',
+      metricName: 'TriggeredRules',
+      dimensionsMap: { RuleName: this.watchRule.ruleName },
+      statistic: cloudwatch.Stats.SUM,
+      period: Duration.minutes(1),
+      label: `prober runs in ${props.watchedRegion}`,
+    });
+  }
+}
+
+/**
+ * A rule target writing to `log`, with the log group's resource policy as a plain CloudFormation
+ * resource. (The stock CloudWatchLogGroup target installs that policy through a custom resource
+ * whose role has wildcard permissions; this needs none.)
+ */
+function logGroupTarget(scope: Construct, log: logs.LogGroup): events.IRuleTarget {
+  const stack = Stack.of(scope);
+  const arn = stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: log.logGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+  const policy = new logs.ResourcePolicy(scope, 'LetEventBridgeWrite', {
+    policyStatements: [
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('events.amazonaws.com'), new iam.ServicePrincipal('delivery.logs.amazonaws.com')],
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [log.logGroupArn],
+      }),
+    ],
+  });
+  return {
+    bind: (rule) => {
+      rule.node.addDependency(policy);
+      return { arn };
+    },
+  };
+}

@@ -1,0 +1,30 @@
+// Dead-letter and failure queues: encrypted (SSE-SQS), TLS only, kept 14 days for replay.
+import { Duration, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import type { BindableFunction } from './binding';
+
+/** A queue that is itself the end of the line for failed work: what lands here is alarmed on and replayed by hand. */
+export function deadLetterQueue(scope: Construct, id: string, what: string): sqs.Queue {
+  const queue = new sqs.Queue(scope, id, {
+    encryption: sqs.QueueEncryption.SQS_MANAGED,
+    enforceSSL: true,
+    retentionPeriod: Duration.days(14),
+  });
+  Validations.of(queue).acknowledge({
+    id: 'AwsSolutions-SQS3',
+    reason: `This queue is the dead-letter destination for ${what}; a DLQ behind it would only move the same messages again. An alarm fires on its first message.`,
+  });
+  return queue;
+}
+
+/**
+ * A Lambda destination (async on-failure) that sends to `queue`, granting the function only
+ * sqs:SendMessage on it (the stock SqsDestination also grants GetQueueAttributes and GetQueueUrl).
+ */
+export function queueDestination(fn: BindableFunction, queue: sqs.IQueue): lambda.IDestination {
+  fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }));
+  return { bind: () => ({ destination: queue.queueArn }) };
+}

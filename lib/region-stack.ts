@@ -1,0 +1,99 @@
+// One probe region's stack: its replica of both global tables (the home stack owns them), its prober,
+// aggregator, notifications, prober heartbeat ring and observability.
+import { Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { RegionwatchConfig } from '../lambda/config/schema';
+import { platformRegions } from '../lambda/config/resolve';
+import { Aggregator } from './aggregator';
+import { IncidentsTable } from './incidents-table';
+import { resourceNames, watchedProbeRegion, watcherProbeRegion } from './names';
+import { Notifier } from './notifier';
+import { Observability } from './observability';
+import { Prober } from './prober';
+import { ProberHeartbeat } from './prober-heartbeat';
+import { ResultsTable } from './results-table';
+
+export interface RegionWatchStackProps extends StackProps {
+  /** The validated config. */
+  readonly config: RegionwatchConfig;
+  /** The probe region this stack runs in (also its `env.region`). */
+  readonly probeRegion: string;
+  /** Handler entries, for tests that substitute fixtures. @default the files in lambda/handlers */
+  readonly entries?: { readonly prober?: string; readonly aggregator?: string; readonly slackNotifier?: string };
+}
+
+export class RegionWatchStack extends Stack {
+  readonly probeRegion: string;
+  readonly isHome: boolean;
+  readonly resultsTable: ResultsTable;
+  readonly incidentsTable: IncidentsTable;
+  readonly prober: Prober;
+  readonly aggregator: Aggregator;
+  readonly notifier: Notifier;
+  readonly heartbeat: ProberHeartbeat;
+  readonly observability: Observability;
+
+  constructor(scope: Construct, id: string, props: RegionWatchStackProps) {
+    super(scope, id, {
+      ...props,
+      // Account-agnostic, region-explicit: synth needs no credentials and no lookups.
+      env: { region: props.probeRegion },
+    });
+    const { config, probeRegion } = props;
+    this.probeRegion = probeRegion;
+    this.isHome = probeRegion === config.homeRegion;
+    const names = resourceNames(config.platform);
+    Tags.of(this).add('regionwatch:platform', config.platform);
+
+    this.resultsTable = new ResultsTable(this, 'Results', {
+      tableName: names.resultsTable,
+      probeRegions: config.probeRegions,
+      homeRegion: config.homeRegion,
+    });
+    this.incidentsTable = new IncidentsTable(this, 'Incidents', {
+      tableName: names.incidentsTable,
+      probeRegions: config.probeRegions,
+      homeRegion: config.homeRegion,
+    });
+    this.notifier = new Notifier(this, 'Notifications', {
+      config,
+      slackFunctionName: names.slackNotifierFunction,
+      slackEntry: props.entries?.slackNotifier,
+    });
+    this.prober = new Prober(this, 'Prober', {
+      config,
+      resultsTable: this.resultsTable,
+      functionName: names.proberFunction,
+      entry: props.entries?.prober,
+    });
+    this.aggregator = new Aggregator(this, 'Aggregator', {
+      config,
+      resultsTable: this.resultsTable,
+      incidentsTable: this.incidentsTable,
+      notifier: this.notifier,
+      functionName: names.aggregatorFunction,
+      entry: props.entries?.aggregator,
+    });
+    const watchedRegion = watchedProbeRegion(config.probeRegions, probeRegion);
+    this.heartbeat = new ProberHeartbeat(this, 'ProberHeartbeat', {
+      localProber: this.prober.fn.function,
+      watcherRegion: watcherProbeRegion(config.probeRegions, probeRegion),
+      watchedRegion,
+      proberFunctionName: names.proberFunction,
+    });
+    const deadLetterQueues = [{ label: 'AggregatorFailedRecords', queue: this.aggregator.failureQueue }];
+    if (this.notifier.slack) deadLetterQueues.push({ label: 'SlackDeadLetters', queue: this.notifier.slack.deadLetters });
+    this.observability = new Observability(this, 'Observability', {
+      emails: config.notifications.emails,
+      dashboardName: names.dashboard(probeRegion),
+      probeRegions: config.probeRegions,
+      platformRegions: platformRegions(config),
+      prober: this.prober.fn.function,
+      aggregator: this.aggregator.fn.function,
+      deadLetterQueues,
+      notificationsTopic: this.notifier.topic,
+      peerHeartbeats: this.heartbeat.watchedHeartbeats,
+      watchedRegion,
+    });
+  }
+}
