@@ -1,0 +1,118 @@
+// SSRF guard: which resolved addresses a probe may connect to. Pure functions over address strings.
+import { isIP } from 'node:net';
+
+/** What kind of address a probe was about to reach. */
+export type AddressKind =
+  | 'public'
+  | 'loopback'
+  | 'private'
+  | 'carrier-grade-nat'
+  | 'link-local'
+  | 'metadata'
+  | 'unspecified'
+  | 'multicast'
+  | 'reserved'
+  | 'invalid';
+
+/** Kinds that `probing.allowPrivateAddresses: true` opens (private platforms, local mode). */
+const OPENED_BY_ALLOW_PRIVATE: ReadonlySet<AddressKind> = new Set(['loopback', 'private', 'carrier-grade-nat']);
+
+export interface AddressVerdict {
+  allowed: boolean;
+  kind: AddressKind;
+}
+
+/**
+ * May a probe connect to `address` (an IP literal, v4 or v6, brackets and zone ids tolerated)?
+ * Public addresses always; loopback, private and carrier-grade NAT only with `allowPrivate`;
+ * link-local (with the cloud metadata addresses), unspecified, multicast and reserved never.
+ */
+export function checkAddress(address: string, allowPrivate: boolean): AddressVerdict {
+  const kind = classifyAddress(address);
+  return { kind, allowed: kind === 'public' || (allowPrivate && OPENED_BY_ALLOW_PRIVATE.has(kind)) };
+}
+
+export function classifyAddress(raw: string): AddressKind {
+  const address = raw.replace(/^\[|\]$/g, '').replace(/%.*$/, '');
+  const family = isIP(address);
+  if (family === 4) {
+    const v4 = parseIPv4(address);
+    return v4 === undefined ? 'invalid' : classifyIPv4(v4);
+  }
+  if (family === 6) {
+    const groups = parseIPv6(address);
+    return groups === undefined ? 'invalid' : classifyIPv6(groups);
+  }
+  return 'invalid';
+}
+
+function parseIPv4(address: string): number | undefined {
+  const parts = address.split('.').map(Number);
+  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) return undefined;
+  return parts.reduce((acc, p) => acc * 256 + p, 0);
+}
+
+/** In `prefix/bits` form, v4 as a 32-bit number. */
+function inV4(value: number, prefix: string, bits: number): boolean {
+  const base = parseIPv4(prefix) ?? -1;
+  const size = 2 ** (32 - bits);
+  return Math.floor(value / size) === Math.floor(base / size);
+}
+
+function classifyIPv4(v: number): AddressKind {
+  if (v === parseIPv4('169.254.169.254') || v === parseIPv4('169.254.170.2') || v === parseIPv4('169.254.169.253')) return 'metadata';
+  if (inV4(v, '0.0.0.0', 8)) return 'unspecified';
+  if (inV4(v, '127.0.0.0', 8)) return 'loopback';
+  if (inV4(v, '10.0.0.0', 8) || inV4(v, '172.16.0.0', 12) || inV4(v, '192.168.0.0', 16)) return 'private';
+  if (inV4(v, '100.64.0.0', 10)) return 'carrier-grade-nat';
+  if (inV4(v, '169.254.0.0', 16)) return 'link-local';
+  if (inV4(v, '224.0.0.0', 4)) return 'multicast';
+  // 240/4 (with broadcast), IETF protocol assignments, benchmarking.
+  if (inV4(v, '240.0.0.0', 4) || inV4(v, '192.0.0.0', 24) || inV4(v, '198.18.0.0', 15)) return 'reserved';
+  return 'public';
+}
+
+/** Eight 16-bit groups, or undefined for what is not an IPv6 literal. */
+function parseIPv6(address: string): number[] | undefined {
+  let text = address.toLowerCase();
+  // A trailing dotted quad (::ffff:127.0.0.1) is two groups written the IPv4 way.
+  const lastColon = text.lastIndexOf(':');
+  const dotted = text.slice(lastColon + 1);
+  if (dotted.includes('.')) {
+    const v4 = parseIPv4(dotted);
+    if (v4 === undefined) return undefined;
+    text = `${text.slice(0, lastColon + 1)}${Math.floor(v4 / 65536).toString(16)}:${(v4 % 65536).toString(16)}`;
+  }
+  const halves = text.split('::');
+  if (halves.length > 2) return undefined;
+  const toGroups = (part: string | undefined): number[] =>
+    part === undefined || part === '' ? [] : part.split(':').map((g) => (/^[0-9a-f]{1,4}$/.test(g) ? parseInt(g, 16) : NaN));
+  const head = toGroups(halves[0]);
+  const tail = toGroups(halves[1]);
+  const missing = 8 - head.length - tail.length;
+  if (halves.length === 2 && missing < 1) return undefined;
+  const groups = halves.length === 2 ? [...head, ...new Array<number>(missing).fill(0), ...tail] : head;
+  if (groups.length !== 8 || groups.some((g) => !Number.isInteger(g))) return undefined;
+  return groups;
+}
+
+function classifyIPv6(g: number[]): AddressKind {
+  const at = (i: number) => g[i] ?? 0;
+  const embeddedV4 = () => at(6) * 65536 + at(7);
+  const zeroUntil = (n: number) => g.slice(0, n).every((x) => x === 0);
+  if (zeroUntil(8)) return 'unspecified';
+  if (zeroUntil(7) && at(7) === 1) return 'loopback';
+  // IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d) and NAT64 (64:ff9b::a.b.c.d) carry an IPv4 address.
+  if (zeroUntil(5) && at(5) === 0xffff) return classifyIPv4(embeddedV4());
+  if (zeroUntil(6)) return classifyIPv4(embeddedV4());
+  if (at(0) === 0x64 && at(1) === 0xff9b && g.slice(2, 6).every((x) => x === 0)) return classifyIPv4(embeddedV4());
+  // 6to4 (2002:a.b.c.d::/48) carries one too.
+  if (at(0) === 0x2002) return classifyIPv4(at(1) * 65536 + at(2));
+  // AWS's instance metadata, DNS and time service live in fd00:ec2::/32.
+  if (at(0) === 0xfd00 && at(1) === 0x0ec2) return 'metadata';
+  if ((at(0) & 0xffc0) === 0xfe80) return 'link-local';
+  if ((at(0) & 0xffc0) === 0xfec0) return 'private';
+  if ((at(0) & 0xfe00) === 0xfc00) return 'private';
+  if ((at(0) & 0xff00) === 0xff00) return 'multicast';
+  return 'public';
+}

@@ -1,0 +1,98 @@
+// The dns check: one query of one record type (to the configured resolver or the system's), every expected answer present.
+import { isIP } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { Resolver } from 'node:dns/promises';
+import type { ProbeResult, Timings } from '../../core/results';
+import { checkAddress } from '../address-guard';
+import type { CheckContext } from '../context';
+import { Deadline, raceAbort } from '../deadline';
+import { ProbeFailure } from '../errors';
+import { build, failed, passed, type ResolvedDnsTarget } from './result';
+
+/** `host`, `host:port`, `[v6]` or `[v6]:port` to the form Resolver.setServers takes; undefined for a hostname. */
+export function resolverServer(spec: string): { server: string; address: string } | undefined {
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(spec);
+  if (bracketed) {
+    const [, address = '', port] = bracketed;
+    if (isIP(address) !== 6) return undefined;
+    return { address, server: port ? `[${address}]:${port}` : address };
+  }
+  if (isIP(spec) !== 0) return { address: spec, server: spec };
+  const hostPort = /^([^:]+):(\d+)$/.exec(spec);
+  if (hostPort) {
+    const [, address = '', port = ''] = hostPort;
+    if (isIP(address) !== 4) return undefined;
+    return { address, server: `${address}:${port}` };
+  }
+  return undefined;
+}
+
+export async function dnsCheck(target: ResolvedDnsTarget, ctx: CheckContext): Promise<ProbeResult> {
+  const started = performance.now();
+  const deadline = new Deadline(target.timeoutMs, ctx.roundSignal);
+  const timings: Timings = {};
+  const seen = () => ({ latencyMs: performance.now() - started, timings });
+  // One try, timed out by the resolver itself a little before our deadline, so c-ares cleans up after itself.
+  const resolver = new Resolver({ timeout: Math.max(50, target.timeoutMs - 50), tries: 1 });
+  const onAbort = () => resolver.cancel();
+  deadline.signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    if (target.resolver !== undefined) {
+      const server = resolverServer(target.resolver);
+      if (!server) throw new ProbeFailure('dns', `resolver ${target.resolver} must be an IP address, optionally with :port`);
+      // The configured resolver is a destination too: the same guard applies (metadata stays blocked).
+      const verdict = checkAddress(server.address, ctx.probing.allowPrivateAddresses);
+      if (!verdict.allowed) {
+        ctx.logger.warn('probe refused a forbidden address', {
+          event: 'ssrf-blocked', probeRegion: ctx.probeRegion, region: target.region, target: target.name,
+          address: server.address, addressKind: verdict.kind, hop: 0,
+        });
+        throw new ProbeFailure('blocked-address', `refused to query a resolver at a ${verdict.kind} address`);
+      }
+      resolver.setServers([server.server]);
+    }
+    const answers = await raceAbort(query(resolver, target.hostname, target.recordType), deadline.signal);
+    timings.dnsMs = performance.now() - started;
+    const wanted = target.expect.answers ?? [];
+    const normalized = new Set(answers.map(normalize));
+    const missing = wanted.filter((answer) => !normalized.has(normalize(answer)));
+    if (missing.length > 0) {
+      return build(target, seen(), {
+        status: 'down',
+        errorClass: 'assertion',
+        detail: `${target.recordType} ${target.hostname} lacks ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', …' : ''}`,
+      });
+    }
+    return passed(target, seen());
+  } catch (error: unknown) {
+    if (error instanceof ProbeFailure) return failed(target, seen(), error);
+    if (deadline.expired) return failed(target, seen(), deadline.failure('dns'));
+    const code = error !== null && typeof error === 'object' && 'code' in error ? String(error.code) : 'error';
+    const what = code === 'ENOTFOUND' ? 'does not exist (NXDOMAIN)' : code === 'ENODATA' ? `has no ${target.recordType} record` : `lookup failed (${code})`;
+    return failed(target, seen(), new ProbeFailure('dns', `${target.hostname} ${what}`));
+  } finally {
+    deadline.signal.removeEventListener('abort', onAbort);
+    deadline.dispose();
+  }
+}
+
+async function query(resolver: Resolver, hostname: string, type: ResolvedDnsTarget['recordType']): Promise<string[]> {
+  switch (type) {
+    case 'A':
+      return resolver.resolve4(hostname);
+    case 'AAAA':
+      return resolver.resolve6(hostname);
+    case 'CNAME':
+      return resolver.resolveCname(hostname);
+    case 'NS':
+      return resolver.resolveNs(hostname);
+    case 'TXT':
+      return (await resolver.resolveTxt(hostname)).map((chunks) => chunks.join(''));
+    case 'MX':
+      return (await resolver.resolveMx(hostname)).flatMap((mx) => [mx.exchange, `${mx.priority} ${mx.exchange}`]);
+  }
+}
+
+function normalize(answer: string): string {
+  return answer.trim().toLowerCase().replace(/\.$/, '');
+}

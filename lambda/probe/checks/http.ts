@@ -1,0 +1,191 @@
+// The http/https check: one request (plus redirects), pinned to the address the SSRF guard approved, bounded in time and bytes.
+import http, { type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import https from 'node:https';
+import { isIP } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { TLSSocket } from 'node:tls';
+import type { Timings } from '../../core/results';
+import { firstFailedAssertion } from '../assertions';
+import { readCappedBody } from '../body';
+import type { CheckContext, ResolvedAddress } from '../context';
+import { Deadline, raceAbort } from '../deadline';
+import { classifyError, ProbeFailure, type Phase } from '../errors';
+import { bareHost, resolveGuarded } from '../resolve-host';
+import { build, daysLeft, failed, passed, type ResolvedHttpTarget } from './result';
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+/** Response header bytes accepted before the response counts as too large. */
+const MAX_HEADER_BYTES = 16 * 1024;
+
+interface Exchange {
+  request: ClientRequest;
+  response: IncomingMessage;
+  tlsDaysLeft?: number;
+}
+
+interface Hop {
+  url: URL;
+  method: string;
+  body: string | undefined;
+  headers: Record<string, string>;
+}
+
+/** Runs one HTTP(S) check. Never throws: every failure becomes a `down` result with its error class. */
+export async function httpCheck(target: ResolvedHttpTarget, ctx: CheckContext): Promise<ReturnType<typeof passed>> {
+  const started = performance.now();
+  const deadline = new Deadline(target.timeoutMs, ctx.roundSignal);
+  let timings: Timings = {};
+  let phase: Phase = 'dns';
+  let statusCode: number | undefined;
+  let tlsDaysLeft: number | undefined;
+  const seen = () => ({ latencyMs: performance.now() - started, timings, statusCode, tlsDaysLeft });
+  let exchange: Exchange | undefined;
+  try {
+    let hop: Hop = { url: new URL(target.url), method: target.method, body: target.body, headers: { ...target.headers } };
+    const visited = new Set<string>([hop.url.href]);
+    for (let redirects = 0; redirects <= ctx.probing.maxRedirects + 1; redirects++) {
+      timings = {};
+      phase = 'dns';
+      const dnsStart = performance.now();
+      const pinned = await raceAbort(
+        resolveGuarded(hop.url.hostname, ctx, deadline.signal, { region: target.region, target: target.name, hop: redirects }),
+        deadline.signal,
+      );
+      if (isIP(bareHost(hop.url.hostname)) === 0) timings.dnsMs = performance.now() - dnsStart;
+      exchange = await sendRequest(hop, pinned, ctx, deadline, timings, (next) => (phase = next));
+      statusCode = exchange.response.statusCode ?? 0;
+      tlsDaysLeft = exchange.tlsDaysLeft;
+      const location = exchange.response.headers.location;
+      if (target.followRedirects && REDIRECT_STATUSES.has(statusCode) && location !== undefined) {
+        exchange.request.destroy();
+        exchange = undefined;
+        hop = nextHop(hop, location, statusCode);
+        if (visited.has(hop.url.href)) throw new ProbeFailure('redirect-loop', `redirect loop after ${redirects + 1} redirects`);
+        if (redirects + 1 > ctx.probing.maxRedirects) {
+          throw new ProbeFailure('redirect-loop', `more than ${ctx.probing.maxRedirects} redirects`);
+        }
+        visited.add(hop.url.href);
+        continue;
+      }
+      phase = 'body';
+      const needsBody = target.expect.bodyContains !== undefined || target.expect.json !== undefined || target.role === 'write-probe';
+      const body =
+        hop.method === 'HEAD'
+          ? { bytes: Buffer.alloc(0), received: 0, truncated: false }
+          : await raceAbort(readCappedBody(exchange.response, { maxBytes: ctx.probing.maxBodyBytes, keep: needsBody }), deadline.signal);
+      const failure = firstFailedAssertion(target, {
+        statusCode,
+        headers: exchange.response.headers,
+        body: body.bytes,
+        truncated: body.truncated,
+        maxBodyBytes: ctx.probing.maxBodyBytes,
+      });
+      if (failure) return build(target, seen(), { status: 'down', ...failure });
+      return passed(target, seen());
+    }
+    throw new ProbeFailure('redirect-loop', `more than ${ctx.probing.maxRedirects} redirects`);
+  } catch (error: unknown) {
+    const failure = deadline.expired ? deadline.failure(phase) : classifyHttpError(error, phase);
+    return failed(target, seen(), failure);
+  } finally {
+    exchange?.request.destroy();
+    deadline.dispose();
+  }
+}
+
+function classifyHttpError(error: unknown, phase: Phase): ProbeFailure {
+  const code = error !== null && typeof error === 'object' && 'code' in error ? String(error.code) : '';
+  if (code === 'HPE_HEADER_OVERFLOW') return new ProbeFailure('too-large', `response headers over ${MAX_HEADER_BYTES} bytes`);
+  return classifyError(error, phase);
+}
+
+/** The request a redirect leads to: re-resolved and re-checked by the caller like the first one. */
+function nextHop(current: Hop, location: string, statusCode: number): Hop {
+  let url: URL;
+  try {
+    url = new URL(location, current.url);
+  } catch {
+    throw new ProbeFailure('status', `redirect (${statusCode}) with an invalid Location`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ProbeFailure('status', `redirect (${statusCode}) to a ${url.protocol.replace(':', '')} URL`);
+  }
+  // Configured headers may carry credentials: they never follow a redirect to another origin.
+  const headers = url.origin === current.url.origin ? current.headers : {};
+  const becomesGet = statusCode === 303 ? current.method !== 'HEAD' : (statusCode === 301 || statusCode === 302) && current.method === 'POST';
+  return becomesGet ? { url, method: 'GET', body: undefined, headers } : { url, method: current.method, body: current.body, headers };
+}
+
+function sendRequest(
+  hop: Hop,
+  pinned: ResolvedAddress,
+  ctx: CheckContext,
+  deadline: Deadline,
+  timings: Timings,
+  setPhase: (phase: Phase) => void,
+): Promise<Exchange> {
+  const { url } = hop;
+  const secure = url.protocol === 'https:';
+  const hostname = bareHost(url.hostname);
+  const headers: OutgoingHttpHeaders = {
+    ...hop.headers,
+    host: url.host,
+    'accept-encoding': 'gzip, deflate',
+    connection: 'close',
+    // Set last: a target's own headers cannot hide who is probing.
+    ...ctx.probeHeaders,
+  };
+  if (hop.body !== undefined) headers['content-length'] = Buffer.byteLength(hop.body);
+  const options: https.RequestOptions = {
+    // Pinned: the socket goes to the address the guard approved, never through a second lookup.
+    host: pinned.address,
+    family: pinned.family,
+    port: url.port === '' ? (secure ? 443 : 80) : Number(url.port),
+    method: hop.method,
+    path: `${url.pathname}${url.search}`,
+    headers,
+    agent: false,
+    maxHeaderSize: MAX_HEADER_BYTES,
+  };
+  if (secure) {
+    // SNI and certificate identity follow the URL's name, not the pinned address.
+    options.servername = isIP(hostname) === 0 ? hostname : '';
+    // https passes options through to tls.connect, which takes a ready SecureContext (built once per round, not per request).
+    if (ctx.secureContext) Object.assign(options, { secureContext: ctx.secureContext });
+  }
+  const started = performance.now();
+  setPhase('connect');
+  const request = secure ? https.request(options) : http.request(options);
+  const onAbort = () => request.destroy();
+  deadline.signal.addEventListener('abort', onAbort, { once: true });
+  request.once('close', () => deadline.signal.removeEventListener('abort', onAbort));
+  let connectedAt = started;
+  let tlsDaysLeft: number | undefined;
+  request.once('socket', (socket) => {
+    socket.once('connect', () => {
+      connectedAt = performance.now();
+      timings.connectMs = connectedAt - started;
+      setPhase(secure ? 'tls' : 'response');
+    });
+    if (secure) {
+      socket.once('secureConnect', () => {
+        const now = performance.now();
+        timings.tlsMs = now - connectedAt;
+        connectedAt = now;
+        const cert = (socket as TLSSocket).getPeerCertificate();
+        tlsDaysLeft = cert.valid_to ? daysLeft(cert.valid_to, ctx.now()) : undefined;
+        setPhase('response');
+      });
+    }
+  });
+  return new Promise<Exchange>((resolve, reject) => {
+    request.on('error', reject);
+    request.once('response', (response) => {
+      timings.firstByteMs = performance.now() - connectedAt;
+      setPhase('body');
+      response.on('error', () => undefined);
+      resolve({ request, response, ...(tlsDaysLeft === undefined ? {} : { tlsDaysLeft }) });
+    });
+    request.end(hop.body);
+  });
+}

@@ -1,0 +1,170 @@
+// The round runner: every due target checked once from one probe region for one slot, inside the slot's deadline.
+import { setMaxListeners } from 'node:events';
+import { performance } from 'node:perf_hooks';
+import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
+import { resolveTargets, type ResolvedTarget } from '../config/resolve';
+import type { RegionwatchConfig } from '../config/schema';
+import type { ProbeResult, RoundRecord } from '../core/results';
+import { USER_AGENT } from '../version';
+import { checkTarget, hostOf } from './checks/index';
+import { build } from './checks/result';
+import { classifyError } from './errors';
+import { silentLogger, type CheckContext, type HostLookup, type ProbeLogger } from './context';
+import { KeyedSemaphore, Semaphore, type Release } from './limiter';
+import { memoizeLookup, systemHostLookup } from './resolve-host';
+
+/** Time kept free at the end of a slot for writing the round before the next one starts. */
+export const ROUND_WRITE_MARGIN_MS = 1000;
+/** No request starts later than this before the round deadline, jitter or not. */
+const START_MARGIN_MS = 100;
+
+/** The header naming the probe region, sent with every HTTP probe (DESIGN.md "Probe requests"). */
+export const PROBE_REGION_HEADER = 'x-regionwatch-probe-region';
+
+/** A round's results, ready for `ResultsStore.writeRound` (which splits it into parts). */
+export type RoundData = Omit<RoundRecord, 'part' | 'parts'>;
+
+/** What the round runner takes from its caller: the clock and the I/O, so local mode and tests can bring their own. */
+export interface RoundDeps {
+  /** Wall clock, epoch milliseconds. Slots, the round deadline and jitter are on this clock. */
+  now: () => number;
+  /**
+   * Waits `ms` on the same clock as `now`; should settle early (resolve or reject) when `signal` aborts.
+   * Request timeouts are real time regardless (they bound real network waits); latencies are measured in real time.
+   */
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Hostname resolution; default the system resolver. Asked once per hostname per round. */
+  lookup?: HostLookup;
+  logger?: ProbeLogger;
+  /** Extra trusted CA certificates (PEM) on top of the system roots: tests, private platforms in local mode. */
+  extraCaCertificates?: readonly string[];
+  /** Replaces the network check (scheduling tests, simulations). Default: the real checks. */
+  check?: (target: ResolvedTarget, ctx: CheckContext) => Promise<ProbeResult>;
+}
+
+export interface RoundInput {
+  config: RegionwatchConfig;
+  /** The AWS region (or local name) this prober speaks for; sent in x-regionwatch-probe-region. */
+  probeRegion: string;
+  /** Slot start, epoch seconds, a multiple of config.defaults.intervalSeconds. */
+  slot: number;
+  /** Epoch ms (on `deps.now`'s clock) by which every check has ended. Default: the slot's end minus ROUND_WRITE_MARGIN_MS. */
+  deadlineAt?: number;
+  /** The targets to consider (default every target of the config); only those due in this slot run. */
+  targets?: readonly ResolvedTarget[];
+}
+
+/** Targets whose own interval is longer than the default run only on slots that are multiples of it. */
+export function isDue(target: Pick<ResolvedTarget, 'intervalSeconds'>, slot: number): boolean {
+  return slot % target.intervalSeconds === 0;
+}
+
+/** FNV-1a: a stable spread of start offsets per target and slot, the same in every run. */
+export function jitterOffsetMs(key: string, windowMs: number): number {
+  if (windowMs <= 0) return 0;
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    hash ^= key.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash % (Math.floor(windowMs) + 1);
+}
+
+const contexts = new WeakMap<readonly string[], SecureContext>();
+function secureContextFor(extra: readonly string[] | undefined): SecureContext | undefined {
+  if (!extra || extra.length === 0) return undefined;
+  let context = contexts.get(extra);
+  if (!context) {
+    context = createSecureContext({ ca: [...rootCertificates, ...extra] });
+    contexts.set(extra, context);
+  }
+  return context;
+}
+
+/**
+ * Runs one round: each target due in `slot` is checked exactly once (no retries: quorum across probe regions
+ * and rounds is the retry), starts spread over `probing.jitterMs`, at most `probing.concurrency` checks in flight
+ * and `probing.perHostConcurrency` per host, every check ended by its `timeoutMs` or the round deadline.
+ *
+ * Resolves with a result for every due target, in config order; never rejects for a target's failure.
+ * A check still queued behind the caps at the deadline is reported `down`/`timeout` with a "not started" detail.
+ * Does not write anything: the caller hands the record to `ResultsStore.writeRound`.
+ */
+export async function runRound(input: RoundInput, deps: RoundDeps): Promise<RoundData> {
+  const { config, probeRegion, slot } = input;
+  const interval = config.defaults.intervalSeconds;
+  const startedAt = deps.now();
+  const deadlineAt = input.deadlineAt ?? (slot + interval) * 1000 - ROUND_WRITE_MARGIN_MS;
+  const logger = deps.logger ?? silentLogger;
+  const due = (input.targets ?? resolveTargets(config)).filter((t) => isDue(t, slot));
+
+  const round = new AbortController();
+  // Every in-flight check listens to the round's deadline: that is thousands of listeners by design, not a leak.
+  setMaxListeners(0, round.signal);
+  const timer = new AbortController();
+  const remaining = deadlineAt - startedAt;
+  if (remaining <= 0) round.abort();
+  else {
+    deps.sleep(remaining, timer.signal).then(
+      () => round.abort(),
+      () => undefined,
+    );
+  }
+
+  const ctx: CheckContext = {
+    probeRegion,
+    probing: config.probing,
+    probeHeaders: { 'user-agent': USER_AGENT, [PROBE_REGION_HEADER]: probeRegion },
+    lookup: memoizeLookup(deps.lookup ?? systemHostLookup, round.signal),
+    logger,
+    secureContext: secureContextFor(deps.extraCaCertificates),
+    now: deps.now,
+    roundSignal: round.signal,
+  };
+  const check = deps.check ?? checkTarget;
+  const global = new Semaphore(config.probing.concurrency);
+  const perHost = new KeyedSemaphore(config.probing.perHostConcurrency);
+  let notStarted = 0;
+
+  const runOne = async (target: ResolvedTarget): Promise<ProbeResult> => {
+    const queuedAt = performance.now();
+    const window = Math.min(config.probing.jitterMs, deadlineAt - startedAt - target.timeoutMs - START_MARGIN_MS);
+    const releases: Release[] = [];
+    try {
+      const offset = jitterOffsetMs(`${target.region}/${target.name}/${slot}`, window);
+      if (offset > 0) await deps.sleep(offset, round.signal);
+      if (round.signal.aborted) throw new Error('deadline');
+      // Host first, then global: a check waiting for a busy host never holds one of the global slots.
+      releases.push(await perHost.acquire(hostOf(target), round.signal));
+      releases.push(await global.acquire(round.signal));
+    } catch {
+      releases.forEach((release) => release());
+      notStarted++;
+      return build(
+        target,
+        { latencyMs: performance.now() - queuedAt },
+        { status: 'down', errorClass: 'timeout', detail: 'not started before the round deadline (concurrency caps)' },
+      );
+    }
+    try {
+      return await check(target, ctx);
+    } catch (error: unknown) {
+      // The real checks never throw; an injected one might. Its error becomes evidence, not a lost round.
+      const failure = classifyError(error, 'response');
+      return build(target, { latencyMs: performance.now() - queuedAt }, { status: 'down', errorClass: failure.errorClass, detail: failure.detail });
+    } finally {
+      releases.forEach((release) => release());
+    }
+  };
+
+  try {
+    const results = await Promise.all(due.map(runOne));
+    if (notStarted > 0) {
+      logger.warn('round deadline passed with checks still queued', { event: 'round-saturated', probeRegion, slot, notStarted, due: due.length });
+    }
+    return { probeRegion, slot, intervalSeconds: interval, startedAt, finishedAt: deps.now(), results };
+  } finally {
+    timer.abort();
+    round.abort();
+  }
+}

@@ -1,0 +1,72 @@
+// Config and dependency builders shared by the probe tests.
+import { Resolver } from 'node:dns/promises';
+import { setTimeout as delay } from 'node:timers/promises';
+import { resolveTargets, type ResolvedTarget } from '../../lambda/config/resolve';
+import { configSchema, type RegionwatchConfig, type RegionwatchConfigInput } from '../../lambda/config/schema';
+import type { HostLookup, ProbeLogger } from '../../lambda/probe/context';
+import type { RoundDeps } from '../../lambda/probe/round';
+
+type TargetInput = NonNullable<RegionwatchConfigInput['regions'][string]['targets']>[number];
+
+/** A valid config whose probing section suits loopback tests: private addresses allowed, no jitter, wide caps. */
+export function testConfig(
+  regions: Record<string, TargetInput[]>,
+  overrides: { probing?: Partial<RegionwatchConfig['probing']>; defaults?: Partial<RegionwatchConfig['defaults']> } = {},
+): RegionwatchConfig {
+  return configSchema.parse({
+    platform: 'acme',
+    probeRegions: ['us-east-1', 'eu-west-1', 'ap-southeast-1'],
+    homeRegion: 'us-east-1',
+    defaults: { intervalSeconds: 10, timeoutMs: 1500, degradedLatencyMs: 1000, ...overrides.defaults },
+    regions: Object.fromEntries(Object.entries(regions).map(([name, targets]) => [name, { targets }])),
+    probing: { allowPrivateAddresses: true, jitterMs: 0, concurrency: 200, perHostConcurrency: 100, ...overrides.probing },
+  });
+}
+
+export function targetsOf(config: RegionwatchConfig): ResolvedTarget[] {
+  return resolveTargets(config);
+}
+
+/** Real time: what the Lambda uses. */
+export const realClock: Pick<RoundDeps, 'now' | 'sleep'> = {
+  now: () => Date.now(),
+  sleep: async (ms, signal) => {
+    try {
+      await delay(ms, undefined, signal ? { signal } : {});
+    } catch {
+      // aborted: the caller checks its signal
+    }
+  },
+};
+
+/** A logger that keeps every line, to assert on the security log. */
+export function memoryLogger(): ProbeLogger & { lines: { level: string; message: string; attributes?: Record<string, unknown> }[] } {
+  const lines: { level: string; message: string; attributes?: Record<string, unknown> }[] = [];
+  const at = (level: string) => (message: string, attributes?: Record<string, unknown>) => void lines.push({ level, message, ...(attributes ? { attributes } : {}) });
+  return { lines, info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+/** Host lookups answered by a loopback DNS server (so tests never touch the machine's resolver). */
+export function loopbackLookup(resolver: string): HostLookup {
+  return async (hostname) => {
+    const client = new Resolver({ timeout: 500, tries: 1 });
+    client.setServers([resolver]);
+    const addresses = await client.resolve4(hostname);
+    return addresses.map((address) => ({ address, family: 4 as const }));
+  };
+}
+
+/** Host lookups from a fixed table; unknown names fail like NXDOMAIN. */
+export function tableLookup(table: Record<string, string[]>): HostLookup {
+  return async (hostname) => {
+    const found = table[hostname];
+    if (!found) throw Object.assign(new Error(`queryA ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
+    return found.map((address) => ({ address, family: address.includes(':') ? (6 as const) : (4 as const) }));
+  };
+}
+
+/** The slot now (epoch s) on a 10 s interval, and a deadline a few seconds out, for rounds run at once. */
+export function slotNow(intervalSeconds = 10): number {
+  const seconds = Math.floor(Date.now() / 1000);
+  return seconds - (seconds % intervalSeconds);
+}
