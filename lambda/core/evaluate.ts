@@ -1,0 +1,457 @@
+// Quorum verdicts from a window of round records: per slot, per target and per platform region. Pure: no I/O, no clock.
+//
+// Every batch re-derives the verdicts of the whole window from the stored rounds, so a replayed or duplicated batch
+// produces the same answer and a late round (replication lag) simply changes the slots it belongs to.
+import type { RegionwatchConfig } from '../config/schema';
+import { resolveTargets } from '../config/resolve';
+import type { ProbeRegionEvidence, TargetEvidence, Verdict } from './notification';
+import type { ErrorClass, ProbeResult, RoundRecord } from './results';
+
+/** A verdict that is neither `up` nor a lack of knowledge: what an incident is about. */
+export type BadVerdict = 'degraded' | 'read-only' | 'down';
+
+/** down > read-only > degraded > up; `maintenance` and `unknown` rank below everything (they never page). */
+export const SEVERITY_RANK: Readonly<Record<Verdict, number>> = {
+  unknown: -2,
+  maintenance: -1,
+  up: 0,
+  degraded: 1,
+  'read-only': 2,
+  down: 3,
+};
+
+export function isBad(verdict: Verdict): verdict is BadVerdict {
+  return verdict === 'degraded' || verdict === 'read-only' || verdict === 'down';
+}
+
+/** The worse of two verdicts by SEVERITY_RANK. */
+export function worse(a: Verdict, b: Verdict): Verdict {
+  return SEVERITY_RANK[b] > SEVERITY_RANK[a] ? b : a;
+}
+
+/** One target as the evaluator sees it: its thresholds with the config's defaults applied. */
+export interface EvaluatedTarget {
+  region: string;
+  name: string;
+  role: 'read' | 'write-probe';
+  intervalSeconds: number;
+  failureThreshold: number;
+  recoveryThreshold: number;
+  quorum: number;
+}
+
+export interface MaintenanceSpan {
+  region: string;
+  /** Epoch milliseconds, [startMs, endMs). */
+  startMs: number;
+  endMs: number;
+}
+
+/** Tuning of the lifecycle that the config does not expose; every field has a default (see DEFAULT_LIFECYCLE). */
+export interface LifecycleTuning {
+  /** A region that fails again this soon after its incident resolved reopens that incident instead of a new one. */
+  reopenWindowSeconds: number;
+  /** Once an incident has flapped (bad again after being up), it needs this long up (at least recoveryThreshold slots) to resolve. */
+  flapRecoverySeconds: number;
+  /** How far back every batch re-derives verdicts, so results this late are still reconciled into the timeline. */
+  lateToleranceSeconds: number;
+  /** Share of a probe region's results that must fail (everywhere) for it to count as impaired. */
+  impairedFailShare: number;
+}
+
+export const DEFAULT_LIFECYCLE: LifecycleTuning = {
+  reopenWindowSeconds: 900,
+  flapRecoverySeconds: 600,
+  lateToleranceSeconds: 180,
+  impairedFailShare: 0.9,
+};
+
+/** Everything evaluation and the lifecycle need from the config, flattened once. */
+export interface EvaluationSettings {
+  probeRegions: string[];
+  homeRegion: string;
+  /** The default interval: rounds run on it, slots are multiples of it. */
+  intervalSeconds: number;
+  /** Platform regions in config order. */
+  regions: string[];
+  targets: EvaluatedTarget[];
+  maintenance: MaintenanceSpan[];
+  reminderMinutes: number;
+  /** Default failure threshold: also how many slots a probe region's silence or impairment must last before a checker alert. */
+  failureThreshold: number;
+  tuning: LifecycleTuning;
+}
+
+/** Flattens a validated config for the evaluator; `tuning` overrides DEFAULT_LIFECYCLE field by field. */
+export function evaluationSettings(config: RegionwatchConfig, tuning: Partial<LifecycleTuning> = {}): EvaluationSettings {
+  return {
+    probeRegions: [...config.probeRegions],
+    homeRegion: config.homeRegion,
+    intervalSeconds: config.defaults.intervalSeconds,
+    regions: Object.keys(config.regions),
+    targets: resolveTargets(config).map((t) => ({
+      region: t.region,
+      name: t.name,
+      role: t.role,
+      intervalSeconds: t.intervalSeconds,
+      failureThreshold: t.failureThreshold,
+      recoveryThreshold: t.recoveryThreshold,
+      quorum: t.quorum,
+    })),
+    maintenance: config.maintenance.map((m) => ({ region: m.region, startMs: Date.parse(m.start), endMs: Date.parse(m.end) })),
+    reminderMinutes: config.notifications.reminderMinutes,
+    failureThreshold: config.defaults.failureThreshold,
+    tuning: { ...DEFAULT_LIFECYCLE, ...tuning },
+  };
+}
+
+/** How many slots a window holds: the slots decided on, plus the look-back freshness needs before the first of them. */
+export function windowShape(settings: EvaluationSettings): { decisionSlots: number; lookbackSlots: number } {
+  const i = settings.intervalSeconds;
+  let thresholds = settings.failureThreshold;
+  let longestInterval = i;
+  for (const t of settings.targets) {
+    thresholds = Math.max(thresholds, t.failureThreshold, t.recoveryThreshold);
+    longestInterval = Math.max(longestInterval, t.intervalSeconds);
+  }
+  const decisionSlots = thresholds + Math.ceil(settings.tuning.lateToleranceSeconds / i) + 1;
+  return { decisionSlots, lookbackSlots: Math.ceil((2 * longestInterval) / i) };
+}
+
+/** The slot range [fromSlot, toSlot] (epoch seconds) to read for an evaluation at `nowMs`. */
+export function windowBounds(settings: EvaluationSettings, nowMs: number): { fromSlot: number; toSlot: number } {
+  const i = settings.intervalSeconds;
+  const toSlot = slotStart(nowMs, i);
+  const { decisionSlots, lookbackSlots } = windowShape(settings);
+  return { fromSlot: toSlot - (decisionSlots + lookbackSlots - 1) * i, toSlot };
+}
+
+function slotStart(epochMs: number, intervalSeconds: number): number {
+  const seconds = Math.floor(epochMs / 1000);
+  return seconds - (((seconds % intervalSeconds) + intervalSeconds) % intervalSeconds);
+}
+
+/** Probe regions at one slot: counted (fresh), silent (stale) and left out as impaired. */
+export interface ProbeRegionsAt {
+  fresh: string[];
+  stale: string[];
+  impaired: string[];
+}
+
+/** Per-target verdict codes, kept as small integers for speed: index into TARGET_VERDICTS. */
+const TARGET_VERDICTS: readonly Verdict[] = ['unknown', 'up', 'degraded', 'read-only', 'down'];
+const V_UNKNOWN = 0;
+const V_UP = 1;
+const V_DEGRADED = 2;
+const V_READ_ONLY = 3;
+const V_DOWN = 4;
+
+/** One platform region across the window. */
+export interface RegionWindow {
+  region: string;
+  /** Region verdict per slot (worst of its targets; `maintenance` inside a window; `unknown` without quorum). */
+  verdicts: Verdict[];
+  /** Target names in config order. */
+  targets: string[];
+  /** Longest recovery threshold among the targets: how many up slots a resolve needs at least. */
+  recoveryThreshold: number;
+  /**
+   * The target's verdict at slot index k: `unknown` without a quorum of fresh probe regions,
+   * a write probe refused while reads succeed is `read-only`.
+   */
+  targetVerdict(target: string, k: number): Verdict;
+  /** The worst verdict the target held for its whole failure threshold ending at k, or undefined if it did not. */
+  confirmedBad(target: string, k: number): BadVerdict | undefined;
+  /** Evidence for every target not up at slot index k, or failing from any probe region (with what each probe region saw). */
+  evidenceAt(k: number): TargetEvidence[];
+}
+
+/** The result of evaluating one window. */
+export interface WindowEvaluation {
+  intervalSeconds: number;
+  /** Slot starts (epoch seconds) of the decision range, ascending; the last is the decision slot. */
+  slots: number[];
+  /** Index of the decision slot in `slots` (slots.length - 1), or -1 when the window is empty. */
+  latest: number;
+  /** Probe regions per slot. */
+  probeRegions: ProbeRegionsAt[];
+  regions: Record<string, RegionWindow>;
+  /** Results the window held (every round part counted), for throughput figures. */
+  resultCount: number;
+}
+
+interface TargetIndexEntry {
+  target: EvaluatedTarget;
+  /** Slots of freshness look-back for this target (two of its intervals). */
+  lookback: number;
+  /** verdict code per slot index (decision range), computed in evaluate. */
+  codes: Uint8Array;
+}
+
+/**
+ * Evaluates a window of rounds at `nowMs`.
+ *
+ * The decision slot is the newest slot that has any round, but never past the slot of `nowMs` (a prober
+ * whose clock runs ahead cannot move time forward). For each slot of the decision range and each target,
+ * every probe region counts whose newest result for the target is at most two of the target's intervals old,
+ * unless that probe region is impaired at that slot. A target is `down` when at least `quorum` counted probe
+ * regions see it down, `degraded` when at least `quorum` see it not up, `unknown` with fewer than `quorum`
+ * counted probe regions, `up` otherwise.
+ */
+export function evaluateWindow(settings: EvaluationSettings, rounds: readonly RoundRecord[], nowMs: number): WindowEvaluation {
+  const i = settings.intervalSeconds;
+  const { decisionSlots, lookbackSlots } = windowShape(settings);
+  const nowSlot = slotStart(nowMs, i);
+  let newest = Number.NEGATIVE_INFINITY;
+  let resultCount = 0;
+  for (const r of rounds) {
+    resultCount += r.results.length;
+    if (r.slot <= nowSlot && r.slot > newest) newest = r.slot;
+  }
+  const decisionSlot = Number.isFinite(newest) ? newest : nowSlot;
+  const base = decisionSlot - (decisionSlots + lookbackSlots - 1) * i;
+  const total = decisionSlots + lookbackSlots;
+
+  // Probe regions: configured ones first, then any others that wrote rounds (a config change in flight).
+  const probeRegions = [...settings.probeRegions];
+  for (const r of rounds) if (!probeRegions.includes(r.probeRegion)) probeRegions.push(r.probeRegion);
+  const pCount = probeRegions.length;
+  const pIndex = new Map(probeRegions.map((p, n) => [p, n]));
+
+  // Targets: index by "region\u0000name".
+  const targetKeys = new Map<string, number>();
+  const entries: TargetIndexEntry[] = settings.targets.map((target, n) => {
+    targetKeys.set(`${target.region}\u0000${target.name}`, n);
+    return { target, lookback: Math.ceil((2 * target.intervalSeconds) / i), codes: new Uint8Array(decisionSlots) };
+  });
+  const tCount = entries.length;
+
+  // results[(p * tCount + t) * total + k]: the result of target t from probe region p at slot index k.
+  const results: (ProbeResult | undefined)[] = new Array<ProbeResult | undefined>(pCount * tCount * total);
+  const hasRound = new Uint8Array(pCount * total);
+  for (const round of rounds) {
+    const k = (round.slot - base) / i;
+    if (k < 0 || k >= total || !Number.isInteger(k)) continue;
+    const p = pIndex.get(round.probeRegion);
+    if (p === undefined) continue;
+    hasRound[p * total + k] = 1;
+    for (const result of round.results) {
+      const t = targetKeys.get(`${result.region}\u0000${result.target}`);
+      if (t === undefined) continue;
+      results[(p * tCount + t) * total + k] = result;
+    }
+  }
+
+  /** Newest result of target t from probe region p within its freshness at slot index k (absolute index). */
+  const latestResult = (p: number, t: number, k: number): ProbeResult | undefined => {
+    const entry = entries[t];
+    if (!entry) return undefined;
+    const row = (p * tCount + t) * total;
+    const stop = Math.max(0, k - entry.lookback);
+    for (let j = k; j >= stop; j--) {
+      const r = results[row + j];
+      if (r) return r;
+    }
+    return undefined;
+  };
+
+  const probeAt: ProbeRegionsAt[] = [];
+  const slots: number[] = [];
+  // impaired[p * decisionSlots + d]
+  const impaired = new Uint8Array(pCount * decisionSlots);
+  const regionsWithTargets = new Set(entries.map((e) => e.target.region));
+
+  for (let d = 0; d < decisionSlots; d++) {
+    const k = d + lookbackSlots;
+    slots.push(base + k * i);
+    const fresh: string[] = [];
+    const stale: string[] = [];
+    const freshIdx: number[] = [];
+    for (let p = 0; p < pCount; p++) {
+      let isFresh = false;
+      for (let j = k; j >= Math.max(0, k - 2); j--) {
+        if (hasRound[p * total + j]) {
+          isFresh = true;
+          break;
+        }
+      }
+      const name = probeRegions[p] ?? '';
+      if (isFresh) {
+        fresh.push(name);
+        freshIdx.push(p);
+      } else stale.push(name);
+    }
+    // Impaired: a fresh probe region that sees nearly everything fail, in every platform region, while the others see it up.
+    const impairedNames: string[] = [];
+    if (freshIdx.length >= 2 && tCount > 0) {
+      for (const p of freshIdx) {
+        let seen = 0;
+        let failed = 0;
+        let othersUp = 0;
+        let othersSeen = 0;
+        const failingRegions = new Set<string>();
+        const seenRegions = new Set<string>();
+        for (let t = 0; t < tCount; t++) {
+          const r = latestResult(p, t, k);
+          if (!r) continue;
+          seen++;
+          const region = entries[t]?.target.region ?? '';
+          seenRegions.add(region);
+          if (r.status === 'up') continue;
+          failed++;
+          failingRegions.add(region);
+          for (const q of freshIdx) {
+            if (q === p) continue;
+            const other = latestResult(q, t, k);
+            if (!other) continue;
+            othersSeen++;
+            if (other.status === 'up') othersUp++;
+          }
+        }
+        const everywhere = [...seenRegions].every((r) => failingRegions.has(r)) && regionsWithTargets.size > 0;
+        if (seen > 0 && failed / seen >= settings.tuning.impairedFailShare && everywhere && othersSeen > 0 && othersUp * 2 > othersSeen) {
+          impaired[p * decisionSlots + d] = 1;
+          impairedNames.push(probeRegions[p] ?? '');
+        }
+      }
+    }
+    probeAt.push({ fresh: fresh.filter((f) => !impairedNames.includes(f)), stale, impaired: impairedNames });
+
+    // Target verdict codes at this slot.
+    for (let t = 0; t < tCount; t++) {
+      const entry = entries[t];
+      if (!entry) continue;
+      let counted = 0;
+      let down = 0;
+      let bad = 0;
+      for (const p of freshIdx) {
+        if (impaired[p * decisionSlots + d]) continue;
+        const r = latestResult(p, t, k);
+        if (!r) continue;
+        counted++;
+        if (r.status === 'down') down++;
+        if (r.status !== 'up') bad++;
+      }
+      const q = entry.target.quorum;
+      entry.codes[d] = counted < q ? V_UNKNOWN : down >= q ? V_DOWN : bad >= q ? V_DEGRADED : V_UP;
+    }
+  }
+
+  // A refused write probe while the region's reads are not all down: read-only.
+  const byRegion = new Map<string, number[]>();
+  entries.forEach((e, t) => {
+    const list = byRegion.get(e.target.region) ?? [];
+    list.push(t);
+    byRegion.set(e.target.region, list);
+  });
+  for (const list of byRegion.values()) {
+    const reads = list.filter((t) => entries[t]?.target.role === 'read');
+    for (const t of list) {
+      const entry = entries[t];
+      if (!entry || entry.target.role !== 'write-probe') continue;
+      for (let d = 0; d < decisionSlots; d++) {
+        if (entry.codes[d] !== V_DOWN) continue;
+        const readsServe = reads.some((r) => {
+          const c = entries[r]?.codes[d];
+          return c === V_UP || c === V_DEGRADED;
+        });
+        if (readsServe) entry.codes[d] = V_READ_ONLY;
+      }
+    }
+  }
+
+  const regions: Record<string, RegionWindow> = {};
+  for (const region of settings.regions) {
+    const list = byRegion.get(region) ?? [];
+    const maintenance = settings.maintenance.filter((m) => m.region === region);
+    const verdicts: Verdict[] = [];
+    for (let d = 0; d < decisionSlots; d++) {
+      const slotMs = (base + (d + lookbackSlots) * i) * 1000;
+      if (maintenance.some((m) => m.startMs <= slotMs && slotMs < m.endMs)) {
+        verdicts.push('maintenance');
+        continue;
+      }
+      let worst = 0;
+      let anyUnknown = false;
+      for (const t of list) {
+        const c = entries[t]?.codes[d] ?? V_UNKNOWN;
+        if (c === V_UNKNOWN) anyUnknown = true;
+        else if (c > worst) worst = c;
+      }
+      verdicts.push(worst > V_UP ? (TARGET_VERDICTS[worst] ?? 'unknown') : anyUnknown ? 'unknown' : 'up');
+    }
+    const names = list.map((t) => entries[t]?.target.name ?? '');
+    const tByName = new Map(list.map((t) => [entries[t]?.target.name ?? '', t]));
+    const codeOf = (t: number, d: number) => entries[t]?.codes[d] ?? V_UNKNOWN;
+    regions[region] = {
+      region,
+      verdicts,
+      targets: names,
+      recoveryThreshold: Math.max(1, ...list.map((t) => entries[t]?.target.recoveryThreshold ?? 1)),
+      targetVerdict: (target, d) => {
+        const t = tByName.get(target);
+        return t === undefined ? 'unknown' : (TARGET_VERDICTS[codeOf(t, d)] ?? 'unknown');
+      },
+      confirmedBad: (target, d) => {
+        const t = tByName.get(target);
+        const entry = t === undefined ? undefined : entries[t];
+        if (t === undefined || !entry) return undefined;
+        const f = entry.target.failureThreshold;
+        if (d - f + 1 < 0) return undefined;
+        let least = V_DOWN;
+        for (let j = d - f + 1; j <= d; j++) {
+          const c = codeOf(t, j);
+          if (c < V_DEGRADED || verdicts[j] === 'maintenance') return undefined;
+          least = Math.min(least, c);
+        }
+        return TARGET_VERDICTS[least] as BadVerdict;
+      },
+      evidenceAt: (d) => {
+        const k = d + lookbackSlots;
+        const out: TargetEvidence[] = [];
+        for (const t of list) {
+          const code = codeOf(t, d);
+          const entry = entries[t];
+          if (!entry) continue;
+          const seenBy: ProbeRegionEvidence[] = [];
+          const failingFrom: string[] = [];
+          for (let p = 0; p < pCount; p++) {
+            if (impaired[p * decisionSlots + d]) continue;
+            const r = latestResult(p, t, k);
+            if (!r) continue;
+            const probeRegion = probeRegions[p] ?? '';
+            seenBy.push(probeEvidence(probeRegion, r));
+            if (r.status !== 'up') failingFrom.push(probeRegion);
+          }
+          if (code === V_UP && failingFrom.length === 0) continue;
+          out.push({ target: entry.target.name, verdict: TARGET_VERDICTS[code] ?? 'unknown', failingFrom, seenBy });
+        }
+        return out;
+      },
+    };
+  }
+
+  return {
+    intervalSeconds: i,
+    slots,
+    latest: decisionSlots - 1,
+    probeRegions: probeAt,
+    regions,
+    resultCount,
+  };
+}
+
+function probeEvidence(probeRegion: string, r: ProbeResult): ProbeRegionEvidence {
+  const e: ProbeRegionEvidence = { probeRegion, status: r.status, latencyMs: r.latencyMs };
+  if (r.errorClass !== undefined) e.errorClass = r.errorClass;
+  if (r.statusCode !== undefined) e.statusCode = r.statusCode;
+  if (r.detail !== undefined) e.detail = r.detail.slice(0, 200);
+  return e;
+}
+
+/** Error classes seen in a target's evidence, without repeats. */
+export function errorClassesOf(evidence: TargetEvidence): ErrorClass[] {
+  const out = new Set<ErrorClass>();
+  for (const s of evidence.seenBy) if (s.errorClass !== undefined && s.status !== 'up') out.add(s.errorClass);
+  return [...out];
+}

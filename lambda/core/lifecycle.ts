@@ -1,0 +1,609 @@
+// The incident lifecycle of one platform region: open, escalate, de-escalate, remind, resolve (and reopen when it
+// flaps), decided from a window evaluation and the region's newest incident. Pure: the caller stores and publishes.
+//
+// Every decision is a function of (stored incident, window of results, now), never of counters kept between batches:
+// running it twice on the same input gives the same incident and owes no new notification.
+import type { Notification, NotificationEvent, NotificationEvidence, TargetEvidence, Verdict } from './notification';
+import type { ErrorClass } from './results';
+import {
+  type BadVerdict,
+  type EvaluationSettings,
+  type ProbeRegionsAt,
+  type RegionWindow,
+  type WindowEvaluation,
+  errorClassesOf,
+  isBad,
+  SEVERITY_RANK,
+  worse,
+} from './evaluate';
+
+/** Most targets kept per timeline segment and per notification; the rest are counted. */
+export const MAX_EVIDENCE_TARGETS = 10;
+/** Timeline segments that keep their evidence; older ones keep verdict and times only (the item stays small). */
+export const MAX_SEGMENTS_WITH_EVIDENCE = 200;
+/** Sent notifications remembered on an incident. */
+export const MAX_SENT_LOG = 100;
+
+/** A target's part in a timeline segment: the union of what was seen over the segment's slots. */
+export interface SegmentTarget {
+  target: string;
+  verdict: Verdict;
+  failingFrom: string[];
+  errorClasses: ErrorClass[];
+  /** Slowest latency seen from a failing probe region. */
+  maxLatencyMs?: number;
+}
+
+/** One stretch of an incident with one region verdict. Times are epoch seconds; [from, to). */
+export interface TimelineSegment {
+  from: number;
+  to: number;
+  verdict: Verdict;
+  targets: SegmentTarget[];
+  /** Failing targets beyond MAX_EVIDENCE_TARGETS. */
+  moreTargets?: number;
+  /** Probe regions at the segment's last slot. */
+  probeRegions?: ProbeRegionsAt;
+}
+
+/** A notification the item owes: written with the transition, removed once published. */
+export interface OutboxEntry {
+  notification: Notification;
+  attempts: number;
+  lastError?: string;
+}
+
+/** What was sent, when (DESIGN's `notifications` field of an incident). */
+export interface SentNotification {
+  event: NotificationEvent;
+  severity: Verdict;
+  dedupKey: string;
+  subject: string;
+  /** ISO time of the transition. */
+  at: string;
+  /** ISO time the publish succeeded. */
+  publishedAt: string;
+}
+
+/** An incident as stored (the item adds keys; see lambda/store/incident-store.ts). */
+export interface IncidentRecord {
+  incidentId: string;
+  region: string;
+  /** 1, 2, 3 … per platform region: the sort key, so the newest incident is one Query away. */
+  seq: number;
+  status: 'open' | 'resolved';
+  /** Worst severity so far (DESIGN). */
+  severity: BadVerdict;
+  /** Severity now. */
+  currentSeverity: BadVerdict;
+  /** ISO time the incident was opened (the decision, not the first failing result). */
+  openedAt: string;
+  resolvedAt: string | null;
+  /** Epoch seconds: start of the first failing slot (the timeline's start). */
+  startedAt: number;
+  /** Epoch seconds: start of the first up slot of the recovery (the timeline's end); null while open. */
+  endedAt: number | null;
+  /** Epoch seconds the decision slot of the last transition; a replay never decides before it. */
+  lastTransitionSlot: number;
+  downSeconds: number;
+  /** Includes readOnlySeconds (DESIGN). */
+  degradedSeconds: number;
+  readOnlySeconds: number;
+  maintenanceSeconds: number;
+  unknownSeconds: number;
+  /** Times a region failed again after being up inside this incident (flap damping). */
+  flaps: number;
+  timeline: TimelineSegment[];
+  outbox: OutboxEntry[];
+  notifications: SentNotification[];
+  /** ISO time of the last page (opened, escalated, reminder): reminders count from it. */
+  lastPageAt: string;
+  remindersSent: number;
+  /** Optimistic-concurrency version: every write is conditional on the version read. */
+  version: number;
+  updatedAt: string;
+}
+
+/** The current-status record of a platform region (one item per region). */
+export interface RegionStatusRecord {
+  region: string;
+  verdict: Verdict;
+  /** ISO time the region entered this verdict (as far as this record knows). */
+  since: string;
+  /** The slot (epoch seconds) this status was derived at. */
+  evaluatedSlot: number;
+  openIncidentId: string | null;
+  summary: string;
+  /** Targets not up at the evaluated slot (at most MAX_EVIDENCE_TARGETS). */
+  targets: TargetEvidence[];
+  probeRegions: ProbeRegionsAt;
+  version: number;
+  updatedAt: string;
+}
+
+export interface RegionDecisionInput {
+  settings: EvaluationSettings;
+  evaluation: WindowEvaluation;
+  region: string;
+  nowMs: number;
+  /** The region's newest incident, open or resolved; null if it never had one. */
+  latest: IncidentRecord | null;
+  status: RegionStatusRecord | null;
+}
+
+export interface RegionDecision {
+  /** The incident to write (conditional on `latest.version`, or on absence for a new one); null if unchanged. */
+  incident: IncidentRecord | null;
+  /** True when `incident` is a new item (a new seq). */
+  created: boolean;
+  /** Transitions decided now; each put exactly one notification in the incident's outbox. */
+  transitions: NotificationEvent[];
+  /** The status record to write; null if unchanged. */
+  status: RegionStatusRecord | null;
+}
+
+const iso = (epochMs: number) => new Date(epochMs).toISOString();
+
+/** Incident id: region and zero-padded sequence, e.g. `us-00042`. */
+export function incidentIdOf(region: string, seq: number): string {
+  return `${region}-${String(seq).padStart(5, '0')}`;
+}
+
+/** `dedupKey` of a transition: identical wherever and however often it is published. */
+export function dedupKeyOf(region: string, incidentId: string, event: NotificationEvent, marker: number | string): string {
+  return `${region}/${incidentId}/${event}/${marker}`;
+}
+
+/** Up slots needed to resolve: the recovery threshold, or the flap recovery time once the incident has flapped. */
+export function requiredUpSlots(settings: EvaluationSettings, window: Pick<RegionWindow, 'recoveryThreshold'>, flaps: number): number {
+  if (flaps === 0) return window.recoveryThreshold;
+  return Math.max(window.recoveryThreshold, Math.ceil(settings.tuning.flapRecoverySeconds / settings.intervalSeconds));
+}
+
+/** Seconds per verdict from the segments (degraded includes read-only, as DESIGN says). */
+export function secondsOf(timeline: readonly TimelineSegment[]): Pick<
+  IncidentRecord,
+  'downSeconds' | 'degradedSeconds' | 'readOnlySeconds' | 'maintenanceSeconds' | 'unknownSeconds'
+> {
+  let down = 0;
+  let degraded = 0;
+  let readOnly = 0;
+  let maintenance = 0;
+  let unknown = 0;
+  for (const s of timeline) {
+    const length = s.to - s.from;
+    if (s.verdict === 'down') down += length;
+    else if (s.verdict === 'read-only') readOnly += length;
+    else if (s.verdict === 'degraded') degraded += length;
+    else if (s.verdict === 'maintenance') maintenance += length;
+    else if (s.verdict === 'unknown') unknown += length;
+  }
+  return { downSeconds: down, degradedSeconds: degraded + readOnly, readOnlySeconds: readOnly, maintenanceSeconds: maintenance, unknownSeconds: unknown };
+}
+
+/** Times the verdict went from up back to bad inside the timeline. */
+export function flapsOf(timeline: readonly TimelineSegment[]): number {
+  let flaps = 0;
+  for (let n = 1; n < timeline.length; n++) {
+    const prev = timeline[n - 1];
+    const cur = timeline[n];
+    if (prev && cur && prev.verdict === 'up' && isBad(cur.verdict)) flaps++;
+  }
+  return flaps;
+}
+
+function mergeSegmentTargets(a: SegmentTarget[], b: readonly SegmentTarget[]): SegmentTarget[] {
+  const byName = new Map(a.map((t) => [t.target, { ...t, failingFrom: [...t.failingFrom], errorClasses: [...t.errorClasses] }]));
+  for (const t of b) {
+    const have = byName.get(t.target);
+    if (!have) {
+      byName.set(t.target, { ...t, failingFrom: [...t.failingFrom], errorClasses: [...t.errorClasses] });
+      continue;
+    }
+    have.verdict = worse(have.verdict, t.verdict);
+    for (const p of t.failingFrom) if (!have.failingFrom.includes(p)) have.failingFrom.push(p);
+    for (const e of t.errorClasses) if (!have.errorClasses.includes(e)) have.errorClasses.push(e);
+    if (t.maxLatencyMs !== undefined) have.maxLatencyMs = Math.max(have.maxLatencyMs ?? 0, t.maxLatencyMs);
+  }
+  return [...byName.values()];
+}
+
+function segmentTargetsOf(evidence: readonly TargetEvidence[]): SegmentTarget[] {
+  return evidence
+    .filter((e) => e.verdict !== 'up' && e.verdict !== 'unknown')
+    .map((e) => {
+      const failing = e.seenBy.filter((s) => s.status !== 'up' && s.latencyMs !== undefined).map((s) => s.latencyMs ?? 0);
+      const t: SegmentTarget = { target: e.target, verdict: e.verdict, failingFrom: [...e.failingFrom], errorClasses: errorClassesOf(e) };
+      if (failing.length > 0) t.maxLatencyMs = Math.max(...failing);
+      return t;
+    });
+}
+
+function capTargets(segment: TimelineSegment): TimelineSegment {
+  if (segment.targets.length <= MAX_EVIDENCE_TARGETS) return segment;
+  const more = segment.targets.length - MAX_EVIDENCE_TARGETS + (segment.moreTargets ?? 0);
+  return { ...segment, targets: segment.targets.slice(0, MAX_EVIDENCE_TARGETS), moreTargets: more };
+}
+
+/**
+ * The incident's timeline with the slots from `fromSlot` to the decision slot re-derived from the window.
+ * Segments before `fromSlot` are kept (cut at it); a gap between them and the window (the aggregator was away
+ * longer than the window) becomes `unknown`. Same window in, same timeline out.
+ */
+export function mergeTimeline(
+  timeline: readonly TimelineSegment[],
+  window: RegionWindow,
+  evaluation: WindowEvaluation,
+  fromSlot: number,
+): TimelineSegment[] {
+  const i = evaluation.intervalSeconds;
+  const first = evaluation.slots[0] ?? fromSlot;
+  const start = Math.max(fromSlot, first);
+  const out: TimelineSegment[] = [];
+  for (const s of timeline) {
+    if (s.from >= start) continue;
+    out.push(s.to > start ? { ...s, to: start } : s);
+  }
+  const last = out[out.length - 1];
+  const append = (seg: TimelineSegment) => {
+    const prev = out[out.length - 1];
+    if (prev && prev.verdict === seg.verdict && prev.to === seg.from) {
+      const merged: TimelineSegment = { ...prev, to: seg.to, targets: mergeSegmentTargets(prev.targets, seg.targets) };
+      if (seg.probeRegions) merged.probeRegions = seg.probeRegions;
+      out[out.length - 1] = capTargets(merged);
+    } else out.push(capTargets(seg));
+  };
+  if (last && last.to < start) append({ from: last.to, to: start, verdict: 'unknown', targets: [] });
+  else if (!last && fromSlot < start) append({ from: fromSlot, to: start, verdict: 'unknown', targets: [] });
+  for (let d = 0; d <= evaluation.latest; d++) {
+    const slot = evaluation.slots[d];
+    if (slot === undefined || slot < start) continue;
+    const verdict = window.verdicts[d] ?? 'unknown';
+    const targets = isBad(verdict) ? segmentTargetsOf(window.evidenceAt(d)) : [];
+    const seg: TimelineSegment = { from: slot, to: slot + i, verdict, targets };
+    const probe = evaluation.probeRegions[d];
+    if (probe) seg.probeRegions = probe;
+    append(seg);
+  }
+  const keepFrom = out.length - MAX_SEGMENTS_WITH_EVIDENCE;
+  return out.map((s, n) => (n < keepFrom && s.targets.length > 0 ? { from: s.from, to: s.to, verdict: s.verdict, targets: [] } : s));
+}
+
+/**
+ * A resolved incident whose resolve is still inside the window: late results may change its last slots
+ * (replication lag), so its timeline and end are re-derived up to the resolve. No notification: figures only.
+ */
+function reconcileResolved(incident: IncidentRecord, window: RegionWindow, evaluation: WindowEvaluation): IncidentRecord {
+  const i = evaluation.intervalSeconds;
+  const cut = incident.lastTransitionSlot + i;
+  // The recovery that resolved it was up when decided: keep it unless the window now says otherwise.
+  const recovered: TimelineSegment[] = incident.endedAt !== null && incident.endedAt < cut ? [{ from: incident.endedAt, to: cut, verdict: 'up', targets: [] }] : [];
+  const merged = mergeTimeline([...incident.timeline, ...recovered], window, evaluation, incident.startedAt)
+    .filter((s) => s.from < cut)
+    .map((s) => (s.to > cut ? { ...s, to: cut } : s));
+  const upRun = trailingSlots(merged, i, (v) => v === 'up');
+  if (upRun === 0) return incident;
+  const endedAt = cut - upRun * i;
+  if (endedAt <= incident.startedAt) return incident;
+  const timeline = merged.filter((s) => s.from < endedAt).map((s) => (s.to > endedAt ? { ...s, to: endedAt } : s));
+  return withFigures({ ...incident, endedAt, timeline });
+}
+
+/** Consecutive slots at the end of the timeline whose verdict passes `test`. */
+function trailingSlots(timeline: readonly TimelineSegment[], intervalSeconds: number, test: (v: Verdict) => boolean): number {
+  let seconds = 0;
+  for (let n = timeline.length - 1; n >= 0; n--) {
+    const s = timeline[n];
+    if (!s || !test(s.verdict)) break;
+    seconds += s.to - s.from;
+  }
+  return Math.floor(seconds / intervalSeconds);
+}
+
+const LABEL: Record<Verdict, string> = {
+  down: 'DOWN',
+  'read-only': 'READ-ONLY',
+  degraded: 'DEGRADED',
+  up: 'UP',
+  maintenance: 'MAINTENANCE',
+  unknown: 'UNKNOWN',
+};
+
+/** "1h 02m", "20m", "45s". */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s}s`;
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return h > 0 ? `${h}h ${String(m).padStart(2, '0')}m` : `${m}m`;
+}
+
+/** Keeps a subject within SNS's limit (DESIGN: one human line). */
+export function fitSubject(subject: string, max = 99): string {
+  const line = subject.replace(/\s+/g, ' ').trim();
+  return line.length <= max ? line : `${line.slice(0, max - 3).trimEnd()}...`;
+}
+
+function failingPhrase(targets: readonly TargetEvidence[], probe: ProbeRegionsAt | undefined): string {
+  const bad = targets.filter((t) => isBad(t.verdict));
+  if (bad.length === 0) return 'no target failing now';
+  const names = bad.slice(0, 4).map((t) => t.target);
+  const more = bad.length > 4 ? ` +${bad.length - 4}` : '';
+  const from = Math.max(...bad.map((t) => t.failingFrom.length));
+  const counted = probe ? probe.fresh.length : from;
+  const verb = bad.every((t) => t.verdict === 'read-only') ? 'refused' : 'failing';
+  return `${names.join(', ')}${more} ${verb} from ${from}/${counted} probe regions`;
+}
+
+interface NotificationDraft {
+  event: NotificationEvent;
+  severity: Verdict;
+  incident: IncidentRecord;
+  nowMs: number;
+  marker: number | string;
+  evidence: TargetEvidence[];
+  probe: ProbeRegionsAt | undefined;
+  previous?: BadVerdict;
+  reopened?: boolean;
+}
+
+/** Subject, summary and evidence of an incident notification. */
+export function incidentNotification(draft: NotificationDraft): Notification {
+  const { event, severity, incident, nowMs, evidence, probe } = draft;
+  const failing = failingPhrase(evidence, probe);
+  const figures = `down ${formatDuration(incident.downSeconds)}, degraded ${formatDuration(incident.degradedSeconds)} (read-only ${formatDuration(incident.readOnlySeconds)})`;
+  const since = iso(incident.startedAt * 1000);
+  let subject: string;
+  let summary: string;
+  switch (event) {
+    case 'opened':
+      subject = `[${LABEL[severity]}] ${incident.region}${draft.reopened ? ' again' : ''}: ${failing}`;
+      summary = draft.reopened
+        ? `${incident.region} is ${severity} again within minutes of recovering: incident ${incident.incidentId} reopened (${failing}). So far: ${figures}.`
+        : `${incident.region} is ${severity} since ${since}: ${failing}. Incident ${incident.incidentId} opened.`;
+      break;
+    case 'escalated':
+      subject = `[${LABEL[severity]}] ${incident.region} worse (was ${draft.previous ?? 'degraded'}): ${failing}`;
+      summary = `${incident.region} went from ${draft.previous ?? 'degraded'} to ${severity}: ${failing}. Incident ${incident.incidentId}, open since ${incident.openedAt}.`;
+      break;
+    case 'deescalated':
+      subject = `[${LABEL[severity]}] ${incident.region} better (was ${draft.previous ?? 'down'}): ${failing}`;
+      summary = `${incident.region} went from ${draft.previous ?? 'down'} to ${severity}: ${failing}. Incident ${incident.incidentId} stays open.`;
+      break;
+    case 'reminder':
+      subject = `[REMINDER] [${LABEL[severity]}] ${incident.region} for ${formatDuration(nowMs / 1000 - incident.startedAt)}: ${failing}`;
+      summary = `Incident ${incident.incidentId} on ${incident.region} is still open (${severity}) since ${since}: ${failing}. So far: ${figures}.`;
+      break;
+    case 'resolved':
+      subject = `[RESOLVED] ${incident.region}: up again after ${formatDuration((incident.endedAt ?? nowMs / 1000) - incident.startedAt)} (down ${formatDuration(incident.downSeconds)})`;
+      summary = `${incident.region} is up again. Incident ${incident.incidentId} resolved: ${figures}, from ${since} to ${iso((incident.endedAt ?? nowMs / 1000) * 1000)}.`;
+      break;
+    default:
+      subject = `[${LABEL[severity]}] ${incident.region}`;
+      summary = subject;
+  }
+  const notificationEvidence: NotificationEvidence = {
+    targets: evidence.slice(0, MAX_EVIDENCE_TARGETS * 2),
+    probeRegions: probe ?? { fresh: [], stale: [], impaired: [] },
+    downSeconds: incident.downSeconds,
+    degradedSeconds: incident.degradedSeconds,
+    readOnlySeconds: incident.readOnlySeconds,
+  };
+  return {
+    event,
+    incidentId: incident.incidentId,
+    region: incident.region,
+    severity,
+    at: iso(nowMs),
+    summary,
+    evidence: notificationEvidence,
+    dedupKey: dedupKeyOf(incident.region, incident.incidentId, event, draft.marker),
+    subject: fitSubject(subject),
+  };
+}
+
+/** Incident figures recomputed from the timeline. */
+function withFigures(incident: IncidentRecord): IncidentRecord {
+  return { ...incident, ...secondsOf(incident.timeline), flaps: flapsOf(incident.timeline) };
+}
+
+function worstConfirmed(window: RegionWindow, d: number): BadVerdict | undefined {
+  let worst: BadVerdict | undefined;
+  for (const target of window.targets) {
+    const c = window.confirmedBad(target, d);
+    if (c && (!worst || SEVERITY_RANK[c] > SEVERITY_RANK[worst])) worst = c;
+  }
+  return worst;
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * Decides what changes for one platform region at the window's decision slot.
+ *
+ * - No open incident: a target bad for its whole failure threshold (with quorum, outside maintenance) opens one,
+ *   backdated to the first bad slot of the run; if the newest incident resolved less than `reopenWindowSeconds`
+ *   before that, it is reopened instead (one incident for a flapping region).
+ * - Open incident: its timeline is re-derived over the window; enough up slots resolve it (the recovery threshold,
+ *   or `flapRecoverySeconds` once it has flapped); a worse confirmed severity escalates, a better one held for as
+ *   long de-escalates; a reminder is due every `reminderMinutes` after the last page. Nothing pages in maintenance.
+ */
+export function decideRegion(input: RegionDecisionInput): RegionDecision {
+  const { settings, evaluation, region, nowMs, latest, status } = input;
+  const window = evaluation.regions[region];
+  const d = evaluation.latest;
+  const slot = evaluation.slots[d];
+  if (!window || d < 0 || slot === undefined) return { incident: null, created: false, transitions: [], status: null };
+  const i = evaluation.intervalSeconds;
+  const verdictNow = window.verdicts[d] ?? 'unknown';
+  const probe = evaluation.probeRegions[d];
+  const transitions: NotificationEvent[] = [];
+  let incident: IncidentRecord | null = latest ? structuredClone(latest) : null;
+  let created = false;
+  const stale = latest !== null && slot < latest.lastTransitionSlot;
+
+  const enqueue = (draft: Omit<NotificationDraft, 'incident' | 'nowMs' | 'probe'>, target: IncidentRecord) => {
+    const notification = incidentNotification({ ...draft, incident: target, nowMs, probe });
+    if (target.outbox.some((o) => o.notification.dedupKey === notification.dedupKey)) return;
+    if (target.notifications.some((o) => o.dedupKey === notification.dedupKey)) return;
+    target.outbox.push({ notification, attempts: 0 });
+    transitions.push(draft.event);
+  };
+
+  if (!stale && incident && incident.status === 'open') {
+    incident.timeline = mergeTimeline(incident.timeline, window, evaluation, incident.startedAt);
+    incident = withFigures(incident);
+    if (verdictNow !== 'maintenance') {
+      const required = requiredUpSlots(settings, window, incident.flaps);
+      const upRun = trailingSlots(incident.timeline, i, (v) => v === 'up');
+      const confirmed = worstConfirmed(window, d);
+      const current = incident.currentSeverity;
+      if (upRun >= required) {
+        const endedAt = slot + i - upRun * i;
+        incident.timeline = incident.timeline.filter((s) => s.from < endedAt).map((s) => (s.to > endedAt ? { ...s, to: endedAt } : s));
+        incident = withFigures({ ...incident, status: 'resolved', endedAt, resolvedAt: iso(nowMs), lastTransitionSlot: slot });
+        enqueue({ event: 'resolved', severity: 'up', marker: slot, evidence: [] }, incident);
+      } else if (confirmed && SEVERITY_RANK[confirmed] > SEVERITY_RANK[current]) {
+        incident = { ...incident, currentSeverity: confirmed, severity: worse(incident.severity, confirmed) as BadVerdict, lastTransitionSlot: slot, lastPageAt: iso(nowMs) };
+        enqueue({ event: 'escalated', severity: confirmed, marker: slot, evidence: window.evidenceAt(d), previous: current }, incident);
+      } else if (
+        confirmed &&
+        SEVERITY_RANK[confirmed] < SEVERITY_RANK[current] &&
+        trailingSlots(incident.timeline, i, (v) => SEVERITY_RANK[v] >= 0 && SEVERITY_RANK[v] < SEVERITY_RANK[current]) >= required
+      ) {
+        incident = { ...incident, currentSeverity: confirmed, lastTransitionSlot: slot };
+        enqueue({ event: 'deescalated', severity: confirmed, marker: slot, evidence: window.evidenceAt(d), previous: current }, incident);
+      } else if (nowMs >= Date.parse(incident.lastPageAt) + settings.reminderMinutes * 60_000) {
+        const n = incident.remindersSent + 1;
+        incident = { ...incident, remindersSent: n, lastPageAt: iso(nowMs) };
+        enqueue({ event: 'reminder', severity: current, marker: n, evidence: window.evidenceAt(d) }, incident);
+      }
+    }
+  } else if (!stale && incident && incident.status === 'resolved' && incident.endedAt !== null && incident.lastTransitionSlot >= (evaluation.slots[0] ?? Infinity)) {
+    incident = reconcileResolved(incident, window, evaluation);
+  }
+  if (!stale && incident?.status !== 'open' && verdictNow !== 'maintenance' && transitions.length === 0) {
+    const confirmed = worstConfirmed(window, d);
+    if (confirmed) {
+      let first = d;
+      while (first > 0 && isBad(window.verdicts[first - 1] ?? 'unknown')) first--;
+      let startedAt = evaluation.slots[first] ?? slot;
+      if (latest) startedAt = Math.max(startedAt, latest.lastTransitionSlot + i);
+      const reopen =
+        latest !== null && latest.status === 'resolved' && latest.endedAt !== null && startedAt - latest.endedAt <= settings.tuning.reopenWindowSeconds;
+      const previous = incident ?? latest;
+      if (reopen && previous && previous.endedAt !== null) {
+        const gap: TimelineSegment[] = startedAt > previous.endedAt ? [{ from: previous.endedAt, to: startedAt, verdict: 'up', targets: [] }] : [];
+        const base: IncidentRecord = {
+          ...structuredClone(previous),
+          status: 'open',
+          resolvedAt: null,
+          endedAt: null,
+          currentSeverity: confirmed,
+          severity: worse(previous.severity, confirmed) as BadVerdict,
+          lastTransitionSlot: slot,
+          lastPageAt: iso(nowMs),
+        };
+        base.timeline = mergeTimeline([...base.timeline, ...gap], window, evaluation, startedAt);
+        incident = withFigures(base);
+        enqueue({ event: 'opened', severity: confirmed, marker: slot, evidence: window.evidenceAt(d), reopened: true }, incident);
+      } else {
+        const seq = (latest?.seq ?? 0) + 1;
+        const fresh: IncidentRecord = {
+          incidentId: incidentIdOf(region, seq),
+          region,
+          seq,
+          status: 'open',
+          severity: confirmed,
+          currentSeverity: confirmed,
+          openedAt: iso(nowMs),
+          resolvedAt: null,
+          startedAt,
+          endedAt: null,
+          lastTransitionSlot: slot,
+          downSeconds: 0,
+          degradedSeconds: 0,
+          readOnlySeconds: 0,
+          maintenanceSeconds: 0,
+          unknownSeconds: 0,
+          flaps: 0,
+          timeline: [],
+          outbox: [],
+          notifications: [],
+          lastPageAt: iso(nowMs),
+          remindersSent: 0,
+          version: 0,
+          updatedAt: iso(nowMs),
+        };
+        fresh.timeline = mergeTimeline([], window, evaluation, startedAt);
+        incident = withFigures(fresh);
+        created = true;
+        enqueue({ event: 'opened', severity: confirmed, marker: slot, evidence: window.evidenceAt(d) }, incident);
+      }
+    }
+  }
+
+  const changed = incident !== null && (created || !latest || !sameJson({ ...incident, updatedAt: '' }, { ...latest, updatedAt: '' }));
+  const outIncident = changed && incident ? { ...incident, updatedAt: iso(nowMs) } : null;
+  const current = outIncident ?? latest;
+  const open = current && current.status === 'open' ? current : null;
+
+  // Status: what the region is now (after thresholds), for the status page and dashboards.
+  const reported: Verdict =
+    verdictNow === 'maintenance' || verdictNow === 'unknown' ? verdictNow : open ? open.currentSeverity : 'up';
+  const evidence = window.evidenceAt(d).slice(0, MAX_EVIDENCE_TARGETS);
+  const nextStatus: RegionStatusRecord = {
+    region,
+    verdict: reported,
+    since: status && status.verdict === reported ? status.since : iso(nowMs),
+    evaluatedSlot: slot,
+    openIncidentId: open ? open.incidentId : null,
+    summary: statusSummary(region, reported, evidence, probe, open),
+    targets: evidence,
+    probeRegions: probe ?? { fresh: [], stale: [], impaired: [] },
+    version: status?.version ?? 0,
+    updatedAt: iso(nowMs),
+  };
+  const statusChanged =
+    !status ||
+    slot > status.evaluatedSlot ||
+    !sameJson(
+      { ...nextStatus, updatedAt: '', since: '', version: 0 },
+      { ...status, updatedAt: '', since: '', version: 0 },
+    );
+  return {
+    incident: outIncident,
+    created,
+    transitions,
+    status: statusChanged && (!status || slot >= status.evaluatedSlot) ? nextStatus : null,
+  };
+}
+
+function statusSummary(region: string, verdict: Verdict, evidence: TargetEvidence[], probe: ProbeRegionsAt | undefined, open: IncidentRecord | null): string {
+  if (verdict === 'maintenance') return `${region} is in a maintenance window`;
+  if (verdict === 'unknown') {
+    return `${region}: too few fresh probe regions for a verdict (fresh: ${probe?.fresh.join(', ') || 'none'})${open ? `; incident ${open.incidentId} stays open` : ''}`;
+  }
+  if (verdict === 'up') return `${region} is up`;
+  return `${region} is ${verdict}: ${failingPhrase(evidence, probe)}`;
+}
+
+/** The outbox after a successful publish: the entry moves to the sent log. */
+export function markPublished<T extends { outbox: OutboxEntry[]; notifications: SentNotification[] }>(record: T, dedupKey: string, publishedAtMs: number): T {
+  const entry = record.outbox.find((o) => o.notification.dedupKey === dedupKey);
+  if (!entry) return record;
+  const n = entry.notification;
+  const sent: SentNotification = { event: n.event, severity: n.severity, dedupKey, subject: n.subject, at: n.at, publishedAt: iso(publishedAtMs) };
+  const notifications = record.notifications.some((s) => s.dedupKey === dedupKey) ? record.notifications : [...record.notifications, sent].slice(-MAX_SENT_LOG);
+  return { ...record, outbox: record.outbox.filter((o) => o.notification.dedupKey !== dedupKey), notifications };
+}
+
+/** The outbox after a failed publish: the entry stays, with its attempt counted and the error's name and message. */
+export function markFailed<T extends { outbox: OutboxEntry[] }>(record: T, dedupKey: string, error: string): T {
+  return {
+    ...record,
+    outbox: record.outbox.map((o) => (o.notification.dedupKey === dedupKey ? { ...o, attempts: o.attempts + 1, lastError: error.slice(0, 300) } : o)),
+  };
+}

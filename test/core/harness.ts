@@ -1,0 +1,149 @@
+// A pure, in-process driver for the evaluator and the lifecycle: scripted results per slot, instant publishing.
+import { configSchema, type RegionwatchConfig, type RegionwatchConfigInput } from '../../lambda/config/schema';
+import { decideChecker, type CheckerRecord } from '../../lambda/core/checker';
+import { evaluateWindow, evaluationSettings, windowBounds, type EvaluationSettings, type LifecycleTuning } from '../../lambda/core/evaluate';
+import { decideRegion, markPublished, type IncidentRecord, type RegionStatusRecord } from '../../lambda/core/lifecycle';
+import type { Notification } from '../../lambda/core/notification';
+import type { ProbeResult, ResultStatus, RoundRecord } from '../../lambda/core/results';
+
+export const T0 = Date.parse('2026-04-14T14:00:00Z') / 1000;
+export const PROBES = ['us-east-1', 'eu-west-1', 'ap-southeast-1'] as const;
+
+export function testConfig(overrides: Partial<RegionwatchConfigInput> = {}): RegionwatchConfig {
+  return configSchema.parse({
+    platform: 'acme',
+    probeRegions: [...PROBES],
+    homeRegion: 'us-east-1',
+    defaults: { intervalSeconds: 10, timeoutMs: 3000, failureThreshold: 2, recoveryThreshold: 3, quorum: 2, degradedLatencyMs: 1500 },
+    regions: {
+      us: {
+        targets: [
+          { name: 'api', type: 'http', url: 'https://api.us.example/health' },
+          { name: 'write-path', type: 'http', method: 'POST', role: 'write-probe', url: 'https://api.us.example/canary' },
+        ],
+      },
+      eu: { targets: [{ name: 'api', type: 'http', url: 'https://api.eu.example/health' }] },
+      apac: { targets: [{ name: 'api', type: 'http', url: 'https://api.apac.example/health' }] },
+    },
+    notifications: { reminderMinutes: 30 },
+    ...overrides,
+  });
+}
+
+/** What one probe region sees of one target at one slot; undefined: no result (the target is not in the round). */
+export type Script = (slot: number, probeRegion: string, region: string, target: string, role: 'read' | 'write-probe') => ResultStatus | undefined;
+
+export function roundFor(config: RegionwatchConfig, slot: number, probeRegion: string, script: Script): RoundRecord {
+  const results: ProbeResult[] = [];
+  for (const [region, { targets }] of Object.entries(config.regions)) {
+    for (const t of targets) {
+      const role = (t.type === 'http' || t.type === 'https') && t.role === 'write-probe' ? 'write-probe' : 'read';
+      const status = script(slot, probeRegion, region, t.name, role);
+      if (status === undefined) continue;
+      const r: ProbeResult = { region, target: t.name, role, status, latencyMs: status === 'up' ? 80 : 3000 };
+      if (status !== 'up') {
+        r.errorClass = role === 'write-probe' ? 'status' : 'timeout';
+        r.statusCode = role === 'write-probe' ? 503 : undefined;
+      }
+      results.push(r);
+    }
+  }
+  return { probeRegion, slot, intervalSeconds: config.defaults.intervalSeconds, startedAt: slot * 1000, finishedAt: slot * 1000 + 2000, part: 0, parts: 1, results };
+}
+
+export interface Published extends Notification {
+  /** Seconds from T0 when published. */
+  t: number;
+}
+
+/**
+ * Runs the pure pipeline slot by slot: every probe region writes its round (unless `silent` says not), then one
+ * evaluation at slot + 3 s, every region decided, every owed notification published at once.
+ */
+export class PureRun {
+  readonly settings: EvaluationSettings;
+  readonly rounds: RoundRecord[] = [];
+  readonly incidents = new Map<string, IncidentRecord[]>();
+  readonly status = new Map<string, RegionStatusRecord>();
+  checker: CheckerRecord | null = null;
+  readonly published: Published[] = [];
+  /** Transitions decided per step, for properties. */
+  readonly decided: { slot: number; region: string; transitions: string[]; fresh: number }[] = [];
+
+  constructor(
+    readonly config: RegionwatchConfig,
+    readonly script: Script,
+    tuning: Partial<LifecycleTuning> = {},
+    readonly silent: (slot: number, probeRegion: string) => boolean = () => false,
+  ) {
+    this.settings = evaluationSettings(config, tuning);
+  }
+
+  latest(region: string): IncidentRecord | null {
+    const list = this.incidents.get(region) ?? [];
+    return list[list.length - 1] ?? null;
+  }
+
+  all(region: string): IncidentRecord[] {
+    return this.incidents.get(region) ?? [];
+  }
+
+  /** Runs slots [fromSecond, toSecond) (seconds from T0). */
+  run(fromSecond: number, toSecond: number, step = this.config.defaults.intervalSeconds): this {
+    for (let s = fromSecond; s < toSecond; s += step) {
+      const slot = T0 + s;
+      for (const p of this.config.probeRegions) {
+        if (!this.silent(slot, p)) this.rounds.push(roundFor(this.config, slot, p, this.script));
+      }
+      this.evaluate(slot * 1000 + 3000);
+    }
+    return this;
+  }
+
+  evaluate(nowMs: number): void {
+    const { fromSlot, toSlot } = windowBounds(this.settings, nowMs);
+    const window = this.rounds.filter((r) => r.slot >= fromSlot && r.slot <= toSlot);
+    const evaluation = evaluateWindow(this.settings, window, nowMs);
+    for (const region of this.settings.regions) {
+      const decision = decideRegion({ settings: this.settings, evaluation, region, nowMs, latest: this.latest(region), status: this.status.get(region) ?? null });
+      this.decided.push({ slot: evaluation.slots[evaluation.latest] ?? 0, region, transitions: decision.transitions, fresh: evaluation.probeRegions[evaluation.latest]?.fresh.length ?? 0 });
+      if (decision.status) this.status.set(region, { ...decision.status, version: decision.status.version + 1 });
+      if (decision.incident) {
+        let incident: IncidentRecord = { ...decision.incident, version: decision.incident.version + 1 };
+        for (const entry of incident.outbox) {
+          this.published.push({ ...entry.notification, t: nowMs / 1000 - T0 });
+          incident = markPublished(incident, entry.notification.dedupKey, nowMs);
+        }
+        const list = this.incidents.get(region) ?? [];
+        if (decision.created) list.push(incident);
+        else list[list.length - 1] = incident;
+        this.incidents.set(region, list);
+      }
+    }
+    const checker = decideChecker({ settings: this.settings, evaluation, nowMs, checker: this.checker });
+    if (checker.record) {
+      let record = checker.record;
+      for (const entry of record.outbox) {
+        this.published.push({ ...entry.notification, t: nowMs / 1000 - T0 });
+        record = markPublished(record, entry.notification.dedupKey, nowMs);
+      }
+      this.checker = record;
+    }
+  }
+}
+
+/** A script from per-region faults: [fromSecond, toSecond, fault] relative to T0. */
+export function faults(spec: Record<string, [number, number, 'down' | 'read-only' | 'degraded'][]>, perProbe?: (slot: number, probeRegion: string) => ResultStatus | undefined): Script {
+  return (slot, probeRegion, region, _target, role) => {
+    const forced = perProbe?.(slot, probeRegion);
+    if (forced !== undefined) return forced;
+    const s = slot - T0;
+    for (const [from, to, fault] of spec[region] ?? []) {
+      if (s < from || s >= to) continue;
+      if (fault === 'down') return 'down';
+      if (fault === 'degraded') return 'degraded';
+      if (fault === 'read-only') return role === 'write-probe' ? 'down' : 'up';
+    }
+    return 'up';
+  };
+}

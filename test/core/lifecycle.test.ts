@@ -1,0 +1,205 @@
+import { describe, expect, it } from 'vitest';
+import { decideRegion } from '../../lambda/core/lifecycle';
+import { evaluateWindow, windowBounds } from '../../lambda/core/evaluate';
+import { faults, PureRun, T0, testConfig, roundFor, type Script } from './harness';
+
+const events = (run: PureRun, region = 'us') => run.published.filter((n) => n.region === region).map((n) => `${n.event}:${n.severity}`);
+
+describe('incident lifecycle: the DESIGN example (us down 600-1800 s, read-only until 5520 s)', () => {
+  const run = new PureRun(testConfig(), faults({ us: [[600, 1800, 'down'], [1800, 5520, 'read-only']] })).run(0, 7200);
+  const [incident] = run.all('us');
+
+  it('opens one incident on the second failing slot and backdates its timeline to the first', () => {
+    expect(run.all('us')).toHaveLength(1);
+    expect(incident?.startedAt).toBe(T0 + 600);
+    expect(Date.parse(incident?.openedAt ?? '') / 1000 - T0).toBe(613);
+  });
+
+  it('counts 1200 s down and 3720 s read-only (inside degraded) from the segments, and resolves after recovery', () => {
+    expect(incident).toMatchObject({ status: 'resolved', downSeconds: 1200, readOnlySeconds: 3720, degradedSeconds: 3720, severity: 'down', endedAt: T0 + 5520 });
+    expect(Date.parse(incident?.resolvedAt ?? '') / 1000 - T0).toBe(5543);
+    expect(incident?.timeline.map((s) => [s.verdict, s.from - T0, s.to - T0])).toEqual([
+      ['down', 600, 1800],
+      ['read-only', 1800, 5520],
+    ]);
+  });
+
+  it('pages opened, de-escalated, reminders every 30 minutes, resolved: each once, nothing for eu or apac', () => {
+    expect(events(run)).toEqual(['opened:down', 'deescalated:read-only', 'reminder:read-only', 'reminder:read-only', 'resolved:up']);
+    expect(run.published.map((n) => n.t).filter((t) => t < 3000)).toEqual([613, 1823, 2413]);
+    expect(new Set(run.published.map((n) => n.dedupKey)).size).toBe(run.published.length);
+    expect(events(run, 'eu')).toEqual([]);
+    expect(events(run, 'apac')).toEqual([]);
+  });
+
+  it('writes a subject on-call can read at a glance, within the SNS limit', () => {
+    const [opened, deescalated] = run.published;
+    expect(opened?.subject).toBe('[DOWN] us: api, write-path failing from 3/3 probe regions');
+    expect(deescalated?.subject).toBe('[READ-ONLY] us better (was down): write-path refused from 3/3 probe regions');
+    expect(run.published.every((n) => n.subject.length <= 99)).toBe(true);
+    expect(opened?.dedupKey).toBe(`us/us-00001/opened/${T0 + 610}`);
+    expect(opened?.evidence.targets.map((t) => [t.target, t.failingFrom.length, t.seenBy[0]?.errorClass])).toEqual([
+      ['api', 3, 'timeout'],
+      ['write-path', 3, 'status'],
+    ]);
+  });
+});
+
+describe('fault matrix rows through the pure core', () => {
+  it('row 1: a silent probe region raises one checker alert, no page, and quorum counts only the fresh ones', () => {
+    const silentEu = (slot: number, p: string) => p === 'eu-west-1' && slot >= T0 + 300;
+    const run = new PureRun(testConfig(), faults({ us: [[600, 900, 'down']] }), {}, silentEu).run(0, 1500);
+    const checker = run.published.filter((n) => n.event === 'checker');
+    expect(checker).toHaveLength(1);
+    expect(checker[0]).toMatchObject({ severity: 'degraded', evidence: { component: 'eu-west-1' } });
+    expect(checker[0]?.subject).toContain('eu-west-1 is silent');
+    // The real outage while eu is silent is still seen by the two fresh probe regions: one incident.
+    expect(events(run)).toEqual(['opened:down', 'resolved:up']);
+    expect(run.all('us')[0]?.downSeconds).toBe(300);
+    expect(run.all('us')[0]?.timeline[0]?.probeRegions?.stale).toEqual(['eu-west-1']);
+  });
+
+  it('row 2: a target failing from one probe region only is evidence on the target, never a page', () => {
+    const script = faults({}, (_slot, p) => (p === 'ap-southeast-1' ? undefined : undefined));
+    const oneProbe: Script = (slot, p, region, target, role) => (region === 'us' && target === 'api' && p === 'ap-southeast-1' ? 'down' : script(slot, p, region, target, role));
+    const run = new PureRun(testConfig(), oneProbe).run(0, 1200);
+    expect(run.published).toEqual([]);
+    const status = run.status.get('us');
+    expect(status?.verdict).toBe('up');
+    expect(status?.targets).toEqual([expect.objectContaining({ target: 'api', verdict: 'up', failingFrom: ['ap-southeast-1'] })]);
+    expect(status?.targets[0]?.seenBy.find((s) => s.probeRegion === 'ap-southeast-1')).toMatchObject({ status: 'down', errorClass: 'timeout' });
+  });
+
+  it('row 3: failing from every probe region for the threshold is one incident, one opened page, one resolved page', () => {
+    const run = new PureRun(testConfig(), faults({ us: [[100, 400, 'down']] })).run(0, 1000);
+    expect(run.all('us')).toHaveLength(1);
+    expect(events(run)).toEqual(['opened:down', 'resolved:up']);
+    expect(run.all('us')[0]).toMatchObject({ downSeconds: 300, status: 'resolved' });
+    // A blip shorter than the threshold opens nothing.
+    const blip = new PureRun(testConfig(), faults({ us: [[100, 110, 'down']] })).run(0, 400);
+    expect(blip.published).toEqual([]);
+  });
+
+  it('row 4: an hour of flapping is one incident with the real down time and a handful of pages', () => {
+    // 40 s down, 50 s up, for an hour.
+    const flap: Script = (slot, _p, region) => (region === 'us' && slot - T0 >= 600 && slot - T0 < 4200 && (slot - T0 - 600) % 90 < 40 ? 'down' : 'up');
+    const run = new PureRun(testConfig(), flap).run(0, 6000);
+    const incidents = run.all('us');
+    expect(incidents).toHaveLength(1);
+    const actualDown = Array.from({ length: 360 }, (_, k) => 600 + k * 10).filter((s) => (s - 600) % 90 < 40).length * 10;
+    expect(incidents[0]?.downSeconds).toBe(actualDown);
+    expect(incidents[0]?.status).toBe('resolved');
+    expect(run.published.length).toBeLessThanOrEqual(6);
+    expect(incidents[0]?.timeline.filter((s) => s.verdict === 'down').length).toBe(40);
+  });
+
+  it('row 5: replication lag makes verdicts wait (unknown, no incident opened or resolved) and late results are reconciled', () => {
+    const config = testConfig();
+    const script = faults({ us: [[0, 300, 'down']] });
+    const run = new PureRun(config, script);
+    // eu and ap rounds of slots in [200, 400) arrive 120 s late.
+    const pending: { visibleAt: number; round: ReturnType<typeof roundFor> }[] = [];
+    for (let s = 0; s < 900; s += 10) {
+      const slot = T0 + s;
+      for (const p of config.probeRegions) {
+        const round = roundFor(config, slot, p, script);
+        const late = p !== 'us-east-1' && s >= 200 && s < 400;
+        pending.push({ visibleAt: late ? slot + 120 : slot, round });
+      }
+      for (let n = pending.length - 1; n >= 0; n--) {
+        const item = pending[n];
+        if (item && item.visibleAt <= slot) {
+          run.rounds.push(item.round);
+          pending.splice(n, 1);
+        }
+      }
+      run.evaluate(slot * 1000 + 3000);
+      if (s === 350) {
+        expect(run.status.get('us')?.verdict).toBe('unknown');
+        expect(run.latest('us')?.status).toBe('open');
+        expect(run.status.get('us')?.summary).toContain('stays open');
+      }
+    }
+    expect(run.all('us')).toHaveLength(1);
+    expect(events(run)).toEqual(['opened:down', 'resolved:up']);
+    // The late rounds told the truth: down until 300, then up; resolved only once fresh data said so.
+    expect(run.all('us')[0]).toMatchObject({ downSeconds: 300, endedAt: T0 + 300, unknownSeconds: 0 });
+    expect(Date.parse(run.all('us')[0]?.resolvedAt ?? '') / 1000 - T0).toBeGreaterThanOrEqual(400);
+    // And no incident at all where the only fault was the lag.
+    expect(events(run, 'eu')).toEqual([]);
+  });
+
+  it('row 6 (pure): deciding the same window twice owes nothing new', () => {
+    const run = new PureRun(testConfig(), faults({ us: [[100, 400, 'down']] })).run(0, 200);
+    const nowMs = (T0 + 190) * 1000 + 3000;
+    const { fromSlot, toSlot } = windowBounds(run.settings, nowMs);
+    const evaluation = evaluateWindow(run.settings, run.rounds.filter((r) => r.slot >= fromSlot && r.slot <= toSlot), nowMs);
+    const again = decideRegion({ settings: run.settings, evaluation, region: 'us', nowMs, latest: run.latest('us'), status: run.status.get('us') ?? null });
+    expect(again).toMatchObject({ incident: null, transitions: [], status: null });
+  });
+});
+
+describe('evaluation rules', () => {
+  it('a write probe refused while reads succeed makes the region read-only', () => {
+    const run = new PureRun(testConfig(), faults({ us: [[100, 400, 'read-only']] })).run(0, 800);
+    expect(events(run)).toEqual(['opened:read-only', 'resolved:up']);
+    expect(run.all('us')[0]).toMatchObject({ severity: 'read-only', readOnlySeconds: 300, degradedSeconds: 300, downSeconds: 0 });
+  });
+
+  it('escalates degraded to down and records the worst severity', () => {
+    const run = new PureRun(testConfig(), faults({ us: [[100, 300, 'degraded'], [300, 500, 'down']] })).run(0, 900);
+    expect(events(run)).toEqual(['opened:degraded', 'escalated:down', 'resolved:up']);
+    expect(run.all('us')[0]).toMatchObject({ severity: 'down', downSeconds: 200, degradedSeconds: 200, readOnlySeconds: 0 });
+  });
+
+  it('with fewer fresh probe regions than quorum the verdict is unknown and nothing opens', () => {
+    const onlyUs = (_slot: number, p: string) => p !== 'us-east-1';
+    const run = new PureRun(testConfig(), faults({ us: [[0, 600, 'down']] }), {}, onlyUs).run(0, 600);
+    expect(run.all('us')).toEqual([]);
+    expect(run.status.get('us')?.verdict).toBe('unknown');
+    expect(run.published.filter((n) => n.event !== 'checker')).toEqual([]);
+  });
+
+  it('an impaired probe region (sees everything down, the others see up) is left out: a checker alert, no page', () => {
+    const partition: Script = (slot, p) => (p === 'eu-west-1' && slot - T0 >= 100 && slot - T0 < 500 ? 'down' : 'up');
+    const run = new PureRun(testConfig({ defaults: { quorum: 1 } }), partition).run(0, 900);
+    expect(run.published.filter((n) => n.region !== null)).toEqual([]);
+    const checker = run.published.filter((n) => n.event === 'checker').map((n) => n.subject);
+    expect(checker).toEqual([
+      '[CHECKER] probe region eu-west-1 is impaired: it sees every region fail, the others do not',
+      '[CHECKER] probe region eu-west-1 is healthy again',
+    ]);
+  });
+
+  it('a real outage during a partition is still seen by the others', () => {
+    const script: Script = (slot, p, region) => {
+      const s = slot - T0;
+      if (p === 'eu-west-1' && s >= 100 && s < 700) return 'down';
+      return region === 'us' && s >= 300 && s < 500 ? 'down' : 'up';
+    };
+    const run = new PureRun(testConfig(), script).run(0, 900);
+    expect(events(run)).toEqual(['opened:down', 'resolved:up']);
+    expect(run.all('us')[0]?.downSeconds).toBe(200);
+  });
+
+  it('maintenance turns pages off and counts its time as maintenance', () => {
+    const config = testConfig({ maintenance: [{ region: 'us', start: new Date((T0 + 100) * 1000).toISOString(), end: new Date((T0 + 700) * 1000).toISOString() }] });
+    const run = new PureRun(config, faults({ us: [[200, 600, 'down']] })).run(0, 1200);
+    expect(run.published).toEqual([]);
+    expect(run.all('us')).toEqual([]);
+    const during = new PureRun(config, faults({ us: [[200, 600, 'down']] })).run(0, 300);
+    expect(during.status.get('us')?.verdict).toBe('maintenance');
+  });
+
+  it('an incident open when maintenance starts keeps its minutes apart and sends no reminders inside it', () => {
+    const config = testConfig({
+      notifications: { reminderMinutes: 5 },
+      maintenance: [{ region: 'us', start: new Date((T0 + 300) * 1000).toISOString(), end: new Date((T0 + 1500) * 1000).toISOString() }],
+    });
+    const run = new PureRun(config, faults({ us: [[100, 1600, 'down']] })).run(0, 2200);
+    // No reminder inside the window; one as it ends with the region still down.
+    expect(events(run)).toEqual(['opened:down', 'reminder:down', 'resolved:up']);
+    expect(run.published.find((n) => n.event === 'reminder')?.t).toBe(1503);
+    expect(run.all('us')[0]).toMatchObject({ downSeconds: 200 + 100, maintenanceSeconds: 1200 });
+  });
+});
