@@ -1,0 +1,521 @@
+// The monthly AWS bill of a config, line by line (pure), and the same coverage bought as Route 53 health checks and Synthetics canaries.
+import type { ProbeResult } from '../core/results';
+import { resolveTargets, type ResolvedTarget } from '../config/resolve';
+import type { RegionwatchConfig, TargetConfig } from '../config/schema';
+import { toRoundItems } from '../store/results-store';
+import { ALWAYS_FREE, GB, MINUTES_PER_MONTH, PRICES, PRICES_AS_OF, SECONDS_PER_MONTH, costOf, type PriceName } from './prices';
+
+/**
+ * What the bill depends on besides the config. Each default says where it comes from; change them with
+ * `estimateCost(config, { ... })` or the CLI's flags to ask "what if".
+ */
+export interface UsageAssumptions {
+  /** Prober memory (lib/prober.ts: 512 MB, arm64). */
+  proberMemoryMb: number;
+  /**
+   * Seconds the last round of a minute keeps the prober busy: the spread of request starts (half of
+   * `probing.jitterMs` on average), the slowest answer, and one PutItem. Rounds before it are paid for
+   * in full: one invocation a minute runs every sub-minute round and waits between them.
+   */
+  proberLastRoundSeconds: number;
+  /**
+   * How sub-minute rounds are paid for. `wait-in-minute` (what lib/prober.ts deploys): one invocation a minute runs
+   * every round and is billed for the waits between them. `invocation-per-round`: the minute's invocation runs its
+   * first round and queues the others on SQS with DelaySeconds, so each round is its own short invocation.
+   */
+  proberScheduling: 'wait-in-minute' | 'invocation-per-round';
+  /** Conditional puts that claim (probe region, minute) against doubled schedule deliveries (lambda/probe/dynamo-claims.ts). */
+  proberClaimWritesPerMinute: number;
+  /** Aggregator memory (lib/aggregator.ts: 512 MB, arm64). */
+  aggregatorMemoryMb: number;
+  /**
+   * Aggregator invocations per round in each probe region: each replica's stream carries one round item per
+   * probe region per slot, and a 2-second batching window (lib/aggregator.ts) gathers most of them.
+   */
+  aggregatorInvocationsPerRound: number;
+  /** Mean billed duration of one aggregator invocation (acting or standing by), in ms. */
+  aggregatorDurationMs: number;
+  /** Slots of rounds one evaluation reads; default max(failureThreshold, recoveryThreshold) + 2 (freshness). */
+  aggregatorWindowSlots?: number;
+  /** Eventually consistent reads cost half. */
+  consistentReads: boolean;
+  /** Incident-table writes per round by the acting aggregator (lease renewal or status), each at most 1 KB. */
+  incidentWritesPerRound: number;
+  /** Slack notifier (lib/notifier.ts: 256 MB, arm64). */
+  slackMemoryMb: number;
+  slackDurationMs: number;
+  /** Notifications on the platform topic in a month (transitions, reminders, checker notices). */
+  notificationsPerMonth: number;
+  /** Checker alarm state changes in a month (each notifies the checker topic). */
+  checkerAlertsPerMonth: number;
+  /** The prober's EMF metric names (lib/observability.ts PROBE_METRICS), each per platform region and probe region. */
+  metricNames: readonly string[];
+  /** Alarms per probe region without and with Slack (lib/observability.ts: 8, plus the Slack dead-letter alarm). */
+  alarmsPerRegion: number;
+  /** One dashboard per probe region (lib/observability.ts). */
+  dashboardsPerRegion: number;
+  /** Customer managed keys per probe region: the notifications topic's and the checker topic's. */
+  kmsKeysPerRegion: number;
+  /** Log bytes, as Lambda's JSON log format writes them. */
+  logBytes: {
+    /** platform.start, platform.report and friends. */
+    lambdaPlatformPerInvocation: number;
+    /** The prober's one summary line per round. */
+    proberPerRound: number;
+    /** One EMF object per platform region per round (Availability, LatencyMs). */
+    emfPerPlatformRegionPerRound: number;
+    aggregatorPerInvocation: number;
+    /** A forwarded heartbeat event written to the watcher's log group. */
+    heartbeatEvent: number;
+    slackPerNotification: number;
+  };
+  /** Stored (compressed) bytes per ingested byte. */
+  logStoredRatio: number;
+  /** Log retention in months (lib/function.ts: one month). */
+  logRetentionMonths: number;
+  /** Bytes a check sends to the target (requests, handshakes, ACKs); a fresh connection per check. */
+  bytesOutPerCheck: { https: number; http: number; tcp: number; dns: number; tls: number };
+  /** Route 53 prices differ for endpoints in AWS (same account) and outside it. */
+  route53Endpoints: 'aws' | 'non-aws';
+  /** Synthetics canaries run on x86 Lambda. */
+  canary: { memoryMb: number; singleTargetRunSeconds: number; multiTargetBaseSeconds: number; perTargetSeconds: number };
+}
+
+export const DEFAULT_ASSUMPTIONS: UsageAssumptions = {
+  proberMemoryMb: 512,
+  proberLastRoundSeconds: 1.5,
+  proberScheduling: 'wait-in-minute',
+  proberClaimWritesPerMinute: 1,
+  aggregatorMemoryMb: 512,
+  aggregatorInvocationsPerRound: 2,
+  aggregatorDurationMs: 120,
+  consistentReads: false,
+  incidentWritesPerRound: 1,
+  slackMemoryMb: 256,
+  slackDurationMs: 400,
+  notificationsPerMonth: 60,
+  checkerAlertsPerMonth: 20,
+  metricNames: ['Availability', 'LatencyMs'],
+  alarmsPerRegion: 8,
+  dashboardsPerRegion: 1,
+  kmsKeysPerRegion: 2,
+  logBytes: {
+    lambdaPlatformPerInvocation: 900,
+    proberPerRound: 350,
+    emfPerPlatformRegionPerRound: 450,
+    aggregatorPerInvocation: 400,
+    heartbeatEvent: 900,
+    slackPerNotification: 1500,
+  },
+  logStoredRatio: 0.15,
+  logRetentionMonths: 1,
+  bytesOutPerCheck: { https: 1500, http: 500, tcp: 250, dns: 120, tls: 900 },
+  route53Endpoints: 'non-aws',
+  canary: { memoryMb: 1024, singleTargetRunSeconds: 3, multiTargetBaseSeconds: 2, perTargetSeconds: 0.3 },
+};
+
+export type FreePool = keyof typeof ALWAYS_FREE;
+
+export interface BillLine {
+  service: string;
+  item: string;
+  quantity: number;
+  unit: string;
+  price: PriceName;
+  /** List price for the month. */
+  monthly: number;
+  /** What is left after the always-free allowance, if nothing else in the account uses it. */
+  afterFree: number;
+  note?: string;
+}
+
+export interface Baseline {
+  label: string;
+  lines: BillLine[];
+  total: number;
+  /** What this alternative cannot check that regionwatch does. */
+  gaps: string[];
+}
+
+export interface CostEstimate {
+  pricesAsOf: string;
+  inputs: {
+    platform: string;
+    platformRegions: number;
+    probeRegions: number;
+    targets: number;
+    intervalSeconds: number;
+    roundsPerMonth: number;
+    checksPerMonth: number;
+    resultRetentionHours: number;
+    /** A round item as the prober writes it (results gzip-packed), in DynamoDB's size terms, averaged over a cycle. */
+    roundItemBytes: number;
+    roundItemWriteUnits: number;
+    slack: boolean;
+    emails: number;
+  };
+  assumptions: UsageAssumptions;
+  lines: BillLine[];
+  total: number;
+  totalAfterFree: number;
+  byService: Record<string, number>;
+  /** The largest line and its share of the total. */
+  dominant: { service: string; item: string; monthly: number; share: number };
+  route53: Baseline;
+  synthetics: { perTarget: Baseline; perProbeRegion: Baseline };
+}
+
+/** Size of a DynamoDB item as DynamoDB counts it for capacity units: names plus values. */
+export function dynamoItemBytes(item: Record<string, unknown>): number {
+  let bytes = 0;
+  for (const [name, value] of Object.entries(item)) {
+    if (value === undefined) continue;
+    bytes += Buffer.byteLength(name) + dynamoValueBytes(value);
+  }
+  return bytes;
+}
+
+function dynamoValueBytes(value: unknown): number {
+  if (value === null || typeof value === 'boolean') return 1;
+  if (typeof value === 'string') return Buffer.byteLength(value);
+  if (typeof value === 'number') {
+    const digits = String(Math.abs(value)).replace('.', '').replace(/^0+/, '').replace(/0+$/, '').length;
+    return Math.ceil(Math.max(1, digits) / 2) + 1;
+  }
+  if (value instanceof Uint8Array) return value.byteLength;
+  if (Array.isArray(value)) return 3 + value.reduce((n: number, v) => n + 1 + dynamoValueBytes(v), 0);
+  if (typeof value === 'object') return 3 + Object.entries(value).reduce((n, [k, v]) => n + 1 + Buffer.byteLength(k) + dynamoValueBytes(v), 0);
+  return 0;
+}
+
+/** A small seeded generator, so synthetic results vary like real ones (gzip would flatter a regular pattern) yet stay deterministic. */
+function prng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 4_294_967_296;
+  };
+}
+
+/** A plausible healthy result for a target, deterministic per seed, for sizing round items with the real packing. */
+export function syntheticResult(target: ResolvedTarget, seed: number): ProbeResult {
+  const rnd = prng(seed * 7919 + target.name.length * 31 + target.region.length);
+  const ms = (lo: number, hi: number) => Math.round(lo + rnd() * (hi - lo));
+  const latencyMs = ms(25, 450);
+  const base: ProbeResult = { region: target.region, target: target.name, role: target.role, status: 'up', latencyMs };
+  switch (target.type) {
+    case 'http':
+    case 'https':
+      return { ...base, statusCode: 200, timings: { dnsMs: ms(1, 40), connectMs: ms(5, 120), tlsMs: ms(10, 160), firstByteMs: Math.max(1, latencyMs - ms(1, 20)) } };
+    case 'tcp':
+      return { ...base, timings: { dnsMs: ms(1, 40), connectMs: latencyMs } };
+    case 'tls':
+      return { ...base, tlsDaysLeft: ms(15, 89), timings: { dnsMs: ms(1, 40), connectMs: ms(5, 120), tlsMs: latencyMs } };
+    case 'dns':
+      return { ...base, timings: { dnsMs: latencyMs } };
+  }
+}
+
+/** Round items of one probe region over one cycle of target intervals: average bytes and write units per item, items per round. */
+export function roundItemSizes(targets: readonly ResolvedTarget[], intervalSeconds: number, retentionHours: number): { bytes: number; writeUnits: number; itemsPerRound: number } {
+  const multiples = targets.map((t) => Math.max(1, Math.round(t.intervalSeconds / intervalSeconds)));
+  const cycle = Math.max(1, ...multiples);
+  let bytes = 0;
+  let units = 0;
+  let items = 0;
+  const slot0 = 1_775_000_000 - (1_775_000_000 % (intervalSeconds * cycle));
+  for (let r = 0; r < cycle; r += 1) {
+    const due = targets.filter((_, i) => r % (multiples[i] ?? 1) === 0);
+    const slot = slot0 + r * intervalSeconds;
+    const roundItems = toRoundItems(
+      { probeRegion: 'ap-southeast-1', slot, intervalSeconds, startedAt: slot * 1000 + 3, finishedAt: slot * 1000 + 1234, results: due.map((t, i) => syntheticResult(t, i * 131 + r + 1)) },
+      retentionHours,
+    );
+    for (const item of roundItems) {
+      const b = dynamoItemBytes(item as unknown as Record<string, unknown>);
+      bytes += b;
+      units += Math.max(1, Math.ceil(b / 1024));
+      items += 1;
+    }
+  }
+  return { bytes: bytes / items, writeUnits: units / items, itemsPerRound: items / cycle };
+}
+
+function bytesOut(t: ResolvedTarget, a: UsageAssumptions): number {
+  if (t.type === 'http' || t.type === 'https') return t.url.startsWith('https:') ? a.bytesOutPerCheck.https : a.bytesOutPerCheck.http;
+  return a.bytesOutPerCheck[t.type];
+}
+
+class Bill {
+  readonly lines: BillLine[] = [];
+  private readonly freeLeft = new Map<FreePool, number>(Object.entries(ALWAYS_FREE) as Array<[FreePool, number]>);
+
+  add(service: string, item: string, quantity: number, unit: string, price: PriceName, free?: FreePool, note?: string): void {
+    const monthly = costOf(PRICES[price], quantity);
+    let billable = quantity;
+    if (free !== undefined) {
+      const left = this.freeLeft.get(free) ?? 0;
+      const used = Math.min(left, quantity);
+      this.freeLeft.set(free, left - used);
+      billable = quantity - used;
+    }
+    this.lines.push({ service, item, quantity, unit, price, monthly, afterFree: costOf(PRICES[price], billable), ...(note !== undefined ? { note } : {}) });
+  }
+}
+
+const sum = (lines: readonly BillLine[], key: 'monthly' | 'afterFree' = 'monthly') => lines.reduce((n, l) => n + l[key], 0);
+
+/** The config's monthly bill, line by line, with the Route 53 and Synthetics alternatives. */
+export function estimateCost(config: RegionwatchConfig, overrides: Partial<UsageAssumptions> = {}): CostEstimate {
+  const a: UsageAssumptions = { ...DEFAULT_ASSUMPTIONS, ...overrides, logBytes: { ...DEFAULT_ASSUMPTIONS.logBytes, ...overrides.logBytes } };
+  const targets = resolveTargets(config);
+  const P = config.probeRegions.length;
+  const G = Object.keys(config.regions).length;
+  const interval = config.defaults.intervalSeconds;
+  const retentionHours = config.probing.resultRetentionHours;
+  const slack = config.notifications.slackWebhookSecretName !== null;
+  const emails = config.notifications.emails.length;
+
+  const roundsPerMonth = SECONDS_PER_MONTH / interval;
+  const roundsPerMinute = 60 / interval;
+  const invocationsPerMonth = MINUTES_PER_MONTH;
+  const checksPerProbeRegion = targets.reduce((n, t) => n + SECONDS_PER_MONTH / t.intervalSeconds, 0);
+  const checksPerMonth = checksPerProbeRegion * P;
+  const item = roundItemSizes(targets, interval, retentionHours);
+  const itemsPerMonth = roundsPerMonth * item.itemsPerRound * P;
+
+  const bill = new Bill();
+
+  // Lambda: the prober runs once a minute and waits between its rounds, so every round but the last is paid in full.
+  const perRound = a.proberScheduling === 'invocation-per-round';
+  const proberInvocations = perRound ? P * roundsPerMonth : P * invocationsPerMonth;
+  const proberSeconds = perRound ? a.proberLastRoundSeconds : (roundsPerMinute - 1) * interval + a.proberLastRoundSeconds;
+  const proberGbs = proberInvocations * proberSeconds * (a.proberMemoryMb / 1024);
+  const aggInvocations = P * roundsPerMonth * a.aggregatorInvocationsPerRound;
+  const aggGbs = aggInvocations * (a.aggregatorDurationMs / 1000) * (a.aggregatorMemoryMb / 1024);
+  bill.add('Lambda', perRound ? 'prober requests (one per round per probe region)' : 'prober requests (one a minute per probe region)', proberInvocations, 'requests', 'lambdaRequests', 'lambdaRequests');
+  bill.add(
+    'Lambda',
+    perRound
+      ? `prober duration (${a.proberMemoryMb} MB × ${round(proberSeconds, 1)} s per round per probe region)`
+      : `prober duration (${a.proberMemoryMb} MB × ${round(proberSeconds, 1)} s a minute per probe region)`,
+    proberGbs,
+    'GB-s',
+    'lambdaGbSecondArm',
+    'lambdaGbSeconds',
+    !perRound && roundsPerMinute > 1 ? `${roundsPerMinute} rounds inside each once-a-minute run; the waits between them are billed` : undefined,
+  );
+  if (perRound && roundsPerMinute > 1) {
+    // A send per delayed round, and the event source mapping's long polls (about 5 pollers, 20 s each) per region.
+    const sqsRequests = P * (roundsPerMonth - invocationsPerMonth) + P * MINUTES_PER_MONTH * 15;
+    bill.add('SQS', 'delayed round messages and the mapping\'s long polls', sqsRequests, 'requests', 'sqsRequests', 'sqsRequests');
+  }
+  bill.add('Lambda', 'aggregator requests (stream batches)', aggInvocations, 'requests', 'lambdaRequests', 'lambdaRequests');
+  bill.add('Lambda', `aggregator duration (${a.aggregatorMemoryMb} MB × ${a.aggregatorDurationMs} ms)`, aggGbs, 'GB-s', 'lambdaGbSecondArm', 'lambdaGbSeconds');
+  if (slack) {
+    bill.add('Lambda', 'Slack notifier requests', a.notificationsPerMonth, 'requests', 'lambdaRequests', 'lambdaRequests');
+    bill.add('Lambda', 'Slack notifier duration', a.notificationsPerMonth * (a.slackDurationMs / 1000) * (a.slackMemoryMb / 1024), 'GB-s', 'lambdaGbSecondArm', 'lambdaGbSeconds');
+  }
+
+  // DynamoDB: one gzip-packed item per probe region and round, replicated to every other replica; TTL deletes replicate too.
+  const resultWrus = itemsPerMonth * item.writeUnits;
+  bill.add('DynamoDB', `results writes (${Math.round(item.bytes)} B round items, ${round(item.writeUnits, 2)} WRU each)`, resultWrus, 'WRU', 'dynamoWriteRequestUnits');
+  if (P > 1) {
+    bill.add('DynamoDB', `results replicated writes (to ${P - 1} other replicas)`, resultWrus * (P - 1), 'rWRU', 'dynamoReplicatedWriteUnits');
+    bill.add('DynamoDB', 'results TTL deletes replicated (free where they expire, charged in the other replicas)', resultWrus * (P - 1), 'rWRU', 'dynamoReplicatedWriteUnits');
+  }
+  // The prober claims each (probe region, minute) with one small conditional put in the same global table.
+  const claimWrus = P * invocationsPerMonth * a.proberClaimWritesPerMinute;
+  if (claimWrus > 0) {
+    bill.add('DynamoDB', 'prober minute claims (one small conditional put a minute)', claimWrus, 'WRU', 'dynamoWriteRequestUnits');
+    if (P > 1) bill.add('DynamoDB', 'prober minute claims replicated, and their TTL deletes', claimWrus * (P - 1) * 2, 'rWRU', 'dynamoReplicatedWriteUnits');
+  }
+  const windowSlots = a.aggregatorWindowSlots ?? Math.max(config.defaults.failureThreshold, config.defaults.recoveryThreshold) + 2;
+  const bytesPerQuery = windowSlots * P * item.itemsPerRound * item.bytes;
+  const rrusPerQuery = Math.max(1, Math.ceil(bytesPerQuery / 4096)) * (a.consistentReads ? 1 : 0.5);
+  bill.add('DynamoDB', `results reads (a ${windowSlots}-slot window per aggregator invocation)`, aggInvocations * rrusPerQuery, 'RRU', 'dynamoReadRequestUnits');
+  const incidentWrus = roundsPerMonth * a.incidentWritesPerRound;
+  bill.add('DynamoDB', 'incident table writes (lease and status, acting aggregator)', incidentWrus, 'WRU', 'dynamoWriteRequestUnits');
+  if (P > 1) bill.add('DynamoDB', 'incident table replicated writes', incidentWrus * (P - 1), 'rWRU', 'dynamoReplicatedWriteUnits');
+  const storedItems = (3600 / interval) * retentionHours * item.itemsPerRound * P;
+  bill.add('DynamoDB', `results storage (${retentionHours} h retained, in ${P} replicas)`, (storedItems * item.bytes * P) / GB, 'GB-month', 'dynamoStorage', 'dynamoStorageGb');
+  bill.add('DynamoDB', 'streams read by the aggregators (Lambda trigger)', 0, 'read requests', 'dynamoStreamReads', undefined, 'free when read by a Lambda event source mapping');
+
+  // CloudWatch: metrics per platform region and probe region only, never per target.
+  const metrics = G * P * a.metricNames.length;
+  bill.add('CloudWatch', `custom metrics (${G} platform × ${P} probe regions × ${a.metricNames.length} names)`, metrics, 'metrics', 'cloudwatchMetrics', 'cloudwatchMetrics');
+  const alarms = P * (a.alarmsPerRegion + (slack ? 1 : 0));
+  bill.add('CloudWatch', 'alarms (checker health, per probe region)', alarms, 'alarms', 'cloudwatchAlarms', 'cloudwatchAlarms');
+  bill.add('CloudWatch', 'dashboards (one per probe region)', P * a.dashboardsPerRegion, 'dashboards', 'cloudwatchDashboards', 'cloudwatchDashboards');
+  const lb = a.logBytes;
+  const logBytes =
+    proberInvocations * lb.lambdaPlatformPerInvocation +
+    P * invocationsPerMonth * lb.heartbeatEvent +
+    P * roundsPerMonth * (lb.proberPerRound + G * lb.emfPerPlatformRegionPerRound) +
+    aggInvocations * (lb.lambdaPlatformPerInvocation + lb.aggregatorPerInvocation) +
+    (slack ? a.notificationsPerMonth * (lb.lambdaPlatformPerInvocation + lb.slackPerNotification) : 0);
+  const logGb = logBytes / GB;
+  bill.add('CloudWatch', 'logs ingested (Lambda JSON logs, EMF metrics, heartbeats)', logGb, 'GB', 'cloudwatchLogsIngestion', 'cloudwatchLogsGb');
+  bill.add('CloudWatch', `logs stored (${a.logRetentionMonths} month retention, compressed)`, logGb * a.logRetentionMonths * a.logStoredRatio, 'GB-month', 'cloudwatchLogsStorage', 'cloudwatchLogsGb');
+
+  // Notifications.
+  bill.add('SNS', 'publishes (notifications and checker alerts)', a.notificationsPerMonth + a.checkerAlertsPerMonth, 'requests', 'snsPublishes', 'snsPublishes');
+  bill.add('SNS', `email deliveries (${emails} address(es), both topics)`, (a.notificationsPerMonth + a.checkerAlertsPerMonth) * emails, 'emails', 'snsEmail', 'snsEmail');
+  if (slack) bill.add('SNS', 'deliveries to the Slack notifier', a.notificationsPerMonth, 'deliveries', 'snsLambda');
+  bill.add('SQS', `failure and dead-letter queues (${P * (slack ? 2 : 1)}, idle unless something fails)`, 0, 'requests', 'sqsRequests', 'sqsRequests');
+  if (slack) {
+    bill.add('Secrets Manager', 'Slack webhook secret (one per probe region: secret or replica)', P, 'secrets', 'secret');
+    bill.add('Secrets Manager', 'GetSecretValue calls (cold starts, 5-minute cache)', a.notificationsPerMonth, 'calls', 'secretApiCalls');
+  }
+  bill.add('KMS', `customer managed keys (${a.kmsKeysPerRegion} per probe region: notifications and checker topics)`, P * a.kmsKeysPerRegion, 'keys', 'kmsKey');
+  bill.add('KMS', 'requests (encrypted topic publishes and deliveries)', (a.notificationsPerMonth + a.checkerAlertsPerMonth) * (2 + emails + (slack ? 1 : 0)), 'requests', 'kmsRequests', 'kmsRequests');
+  bill.add('EventBridge', 'prober schedule (once a minute per probe region)', P * invocationsPerMonth, 'invocations', 'eventbridgeScheduledRule', undefined, 'scheduled rules are free');
+  bill.add('EventBridge', 'prober heartbeats (Lambda destination events, forwarded to the watching region)', 2 * P * invocationsPerMonth, 'events', 'eventbridgeEvents');
+
+  // Data transfer: probe requests out to the targets, replication between regions.
+  bill.add(
+    'Data transfer',
+    `probe traffic out to targets (${Math.round(checksPerMonth).toLocaleString('en-US')} checks)`,
+    (P * targets.reduce((n, t) => n + (SECONDS_PER_MONTH / t.intervalSeconds) * bytesOut(t, a), 0)) / GB,
+    'GB',
+    'dataTransferInternetOut',
+    'dataTransferOutGb',
+  );
+  if (P > 1) {
+    bill.add('Data transfer', 'global table replication between regions', (itemsPerMonth * item.bytes * (P - 1) * 2 + incidentWrus * 1024 * (P - 1)) / GB, 'GB', 'dataTransferInterRegion');
+  }
+
+  const lines = bill.lines;
+  const total = sum(lines);
+  const byService: Record<string, number> = {};
+  for (const l of lines) byService[l.service] = (byService[l.service] ?? 0) + l.monthly;
+  const top = lines.reduce((best, l) => (l.monthly > best.monthly ? l : best), lines[0] as BillLine);
+
+  return {
+    pricesAsOf: PRICES_AS_OF,
+    inputs: {
+      platform: config.platform,
+      platformRegions: G,
+      probeRegions: P,
+      targets: targets.length,
+      intervalSeconds: interval,
+      roundsPerMonth,
+      checksPerMonth,
+      resultRetentionHours: retentionHours,
+      roundItemBytes: item.bytes,
+      roundItemWriteUnits: item.writeUnits,
+      slack,
+      emails,
+    },
+    assumptions: a,
+    lines,
+    total,
+    totalAfterFree: sum(lines, 'afterFree'),
+    byService,
+    dominant: { service: top.service, item: top.item, monthly: top.monthly, share: total > 0 ? top.monthly / total : 0 },
+    route53: route53Baseline(targets, a),
+    synthetics: syntheticsBaselines(targets, P, a),
+  };
+}
+
+/**
+ * The same targets as Route 53 health checks: one per target (Route 53 checks it from several regions itself),
+ * with fast interval when the config checks more often than every 30 s, HTTPS for https URLs, string matching for
+ * body assertions, and one CloudWatch alarm per check to notify anyone.
+ */
+export function route53Baseline(targets: readonly ResolvedTarget[], a: UsageAssumptions = DEFAULT_ASSUMPTIONS): Baseline {
+  const aws = a.route53Endpoints === 'aws';
+  const gaps: string[] = [];
+  let checks = 0;
+  let https = 0;
+  let strings = 0;
+  let fast = 0;
+  for (const t of targets) {
+    if (t.type === 'dns' || t.type === 'tls') {
+      gaps.push(`${t.region}/${t.name}: ${t.type === 'dns' ? 'DNS answers' : 'certificate expiry'} (no Route 53 check type)`);
+      continue;
+    }
+    if (t.role === 'write-probe') {
+      gaps.push(`${t.region}/${t.name}: write probe (Route 53 only sends GET)`);
+      continue;
+    }
+    checks += 1;
+    if (t.intervalSeconds < 30) fast += 1;
+    if ((t.type === 'http' || t.type === 'https') && t.url.startsWith('https:')) https += 1;
+    if ((t.type === 'http' || t.type === 'https') && (t.expect.bodyContains !== undefined || t.expect.json !== undefined)) strings += 1;
+  }
+  const bill = new Bill();
+  const where = aws ? 'AWS endpoints' : 'endpoints outside AWS';
+  bill.add('Route 53', `health checks (${where})`, checks, 'checks', aws ? 'route53HealthCheckAws' : 'route53HealthCheckNonAws', aws ? 'route53AwsHealthChecks' : undefined);
+  const option = aws ? 'route53OptionAws' : 'route53OptionNonAws';
+  bill.add('Route 53', 'fast interval (10 s) option', fast, 'options', option);
+  bill.add('Route 53', 'HTTPS option', https, 'options', option);
+  bill.add('Route 53', 'string matching option', strings, 'options', option);
+  bill.add('CloudWatch', 'one alarm per health check (to notify anyone)', checks, 'alarms', 'cloudwatchAlarms');
+  if (targets.some((t) => t.type === 'http' || t.type === 'https')) gaps.push('no quorum of its own across regions per verdict, no read-only or degraded (latency) verdicts, no incident record');
+  return { label: 'Route 53 health checks', lines: bill.lines, total: sum(bill.lines), gaps };
+}
+
+/** The same targets as CloudWatch Synthetics canaries, at their fastest (once a minute), run from every probe region. */
+export function syntheticsBaselines(targets: readonly ResolvedTarget[], probeRegions: number, a: UsageAssumptions = DEFAULT_ASSUMPTIONS): CostEstimate['synthetics'] {
+  const c = a.canary;
+  const gbs = c.memoryMb / 1024;
+  const perTargetRuns = targets.length * probeRegions * MINUTES_PER_MONTH;
+  const one = new Bill();
+  one.add('Synthetics', `canary runs (one canary per target per probe region, every minute)`, perTargetRuns, 'runs', 'syntheticsCanaryRun');
+  one.add('Lambda', `canary duration (x86, ${c.memoryMb} MB × ${c.singleTargetRunSeconds} s)`, perTargetRuns * c.singleTargetRunSeconds * gbs, 'GB-s', 'lambdaGbSecondX86');
+  one.add('Lambda', 'canary requests', perTargetRuns, 'requests', 'lambdaRequests');
+  const shared = probeRegions * MINUTES_PER_MONTH;
+  const seconds = c.multiTargetBaseSeconds + c.perTargetSeconds * targets.length;
+  const many = new Bill();
+  many.add('Synthetics', 'canary runs (one canary per probe region checking every target, every minute)', shared, 'runs', 'syntheticsCanaryRun');
+  many.add('Lambda', `canary duration (x86, ${c.memoryMb} MB × ${round(seconds, 1)} s)`, shared * seconds * gbs, 'GB-s', 'lambdaGbSecondX86');
+  many.add('Lambda', 'canary requests', shared, 'requests', 'lambdaRequests');
+  const gaps = ['once a minute at the fastest (regionwatch: every intervalSeconds)', 'S3 artifact storage and the canaries\' own logs not counted'];
+  return {
+    perTarget: { label: 'Synthetics, one canary per target per probe region', lines: one.lines, total: sum(one.lines), gaps },
+    perProbeRegion: { label: 'Synthetics, one multi-target canary per probe region', lines: many.lines, total: sum(many.lines), gaps: [...gaps, 'one failing target fails the whole canary run'] },
+  };
+}
+
+/**
+ * The config with exactly `n` targets, for "what if": its own targets repeated in order (renamed `name-2`, `name-3`, ...
+ * in their own platform regions), or https health checks spread over its platform regions when it has none.
+ */
+export function withTargetCount(config: RegionwatchConfig, n: number): RegionwatchConfig {
+  const pairs: Array<[string, TargetConfig]> = [];
+  for (const [region, { targets }] of Object.entries(config.regions)) for (const t of targets) pairs.push([region, t]);
+  const regionNames = Object.keys(config.regions);
+  const regions: RegionwatchConfig['regions'] = Object.fromEntries(regionNames.map((r) => [r, { targets: [] as TargetConfig[] }]));
+  for (let i = 0; i < n; i += 1) {
+    const copy = Math.floor(i / Math.max(1, pairs.length));
+    const pair = pairs[i % Math.max(1, pairs.length)];
+    const region = pair?.[0] ?? regionNames[i % regionNames.length] ?? 'default';
+    const base: TargetConfig = pair?.[1] ?? {
+      name: 'health',
+      type: 'https',
+      url: `https://${region}.example.com/health`,
+      method: 'GET',
+      role: 'read',
+      headers: {},
+      followRedirects: true,
+      expect: { status: [200], bodyContains: 'ok' },
+    };
+    const name = copy === 0 && pair !== undefined ? base.name : `${base.name.slice(0, 24)}-${copy + 1}`;
+    const bucket = (regions[region] ??= { targets: [] });
+    bucket.targets.push({ ...base, name });
+  }
+  return { ...config, regions };
+}
+
+/** The config with a different default interval (targets that set their own keep theirs, if still a multiple). */
+export function withInterval(config: RegionwatchConfig, intervalSeconds: RegionwatchConfig['defaults']['intervalSeconds']): RegionwatchConfig {
+  return { ...config, defaults: { ...config.defaults, intervalSeconds } };
+}
+
+function round(n: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}
