@@ -1,0 +1,272 @@
+// The cost model against a case computed by hand, the Route 53 and Synthetics baselines, and the "what if" helpers.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseConfig, validateConfig } from '../../lambda/config/load';
+import { resolveTargets } from '../../lambda/config/resolve';
+import type { RegionwatchConfig } from '../../lambda/config/schema';
+import {
+  DEFAULT_ASSUMPTIONS,
+  dynamoItemBytes,
+  estimateCost,
+  roundItemSizes,
+  route53Baseline,
+  syntheticsBaselines,
+  withTargetCount,
+  type CostEstimate,
+  type UsageAssumptions,
+} from '../../lambda/cost/model';
+import { PRICES } from '../../lambda/cost/prices';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const example = () => parseConfig(JSON.parse(readFileSync(join(ROOT, 'regionwatch.config.json'), 'utf8')), 'regionwatch.config.json');
+
+/** One probe region, one HTTPS target, a round a minute, no Slack, no email. */
+const tiny = (): RegionwatchConfig =>
+  parseConfig({
+    platform: 'tiny',
+    probeRegions: ['us-east-1'],
+    homeRegion: 'us-east-1',
+    defaults: { intervalSeconds: 60, quorum: 1 },
+    regions: { us: { targets: [{ name: 'api', type: 'https', url: 'https://api.tiny.example/health', expect: { status: [200], bodyContains: 'ok' } }] } },
+  });
+
+/** Round numbers, so every line below can be computed by hand. */
+const HAND: Partial<UsageAssumptions> = {
+  proberMemoryMb: 1024,
+  proberLastRoundSeconds: 2,
+  proberScheduling: 'wait-in-minute',
+  proberClaimWritesPerMinute: 1,
+  aggregatorMemoryMb: 1024,
+  aggregatorInvocationsPerRound: 1,
+  aggregatorDurationMs: 100,
+  aggregatorWindowSlots: 5,
+  consistentReads: false,
+  incidentWritesPerRound: 1,
+  notificationsPerMonth: 100,
+  checkerAlertsPerMonth: 0,
+  metricNames: ['Availability', 'LatencyMs'],
+  alarmsPerRegion: 8,
+  dashboardsPerRegion: 1,
+  kmsKeysPerRegion: 2,
+  logBytes: { lambdaPlatformPerInvocation: 1024, proberPerRound: 0, emfPerPlatformRegionPerRound: 0, aggregatorPerInvocation: 0, heartbeatEvent: 0, slackPerNotification: 0 },
+  logStoredRatio: 0.1,
+  logRetentionMonths: 1,
+  bytesOutPerCheck: { https: 1500, http: 500, tcp: 250, dns: 120, tls: 900 },
+};
+
+function line(e: CostEstimate, service: string, itemStart: string): number {
+  const found = e.lines.filter((l) => l.service === service && l.item.startsWith(itemStart));
+  expect(found, `${service} ${itemStart}`).toHaveLength(1);
+  return found[0]?.monthly ?? Number.NaN;
+}
+
+describe('estimateCost: a small case computed by hand (1 probe region, 1 target, 60 s interval)', () => {
+  const e = estimateCost(tiny(), HAND);
+  // A month is 730 h = 43,800 minutes; at a 60 s interval that is 43,800 rounds and 43,800 prober runs.
+  const minutes = 43_800;
+  const GiB = 1024 ** 3;
+
+  it('counts rounds and checks', () => {
+    expect(e.inputs).toMatchObject({ probeRegions: 1, platformRegions: 1, targets: 1, intervalSeconds: 60, roundsPerMonth: 43_800, checksPerMonth: 43_800, slack: false, emails: 0 });
+    // One result gzip-packed plus the item's keys: well under 1 KB, so one write unit.
+    expect(e.inputs.roundItemBytes).toBeGreaterThan(150);
+    expect(e.inputs.roundItemBytes).toBeLessThan(1024);
+    expect(e.inputs.roundItemWriteUnits).toBe(1);
+  });
+
+  it('prices Lambda', () => {
+    // 43,800 runs × $0.20 per million = $0.00876.
+    expect(line(e, 'Lambda', 'prober requests')).toBeCloseTo(0.00876, 8);
+    // One round a minute: only the last round's 2 s are billed. 43,800 × 2 s × 1 GB = 87,600 GB-s × $0.0000133334 = $1.16800584.
+    expect(line(e, 'Lambda', 'prober duration')).toBeCloseTo(1.16800584, 8);
+    // One aggregator invocation per round: 43,800 × $0.20/M = $0.00876; 43,800 × 0.1 s × 1 GB = 4,380 GB-s = $0.058400292.
+    expect(line(e, 'Lambda', 'aggregator requests')).toBeCloseTo(0.00876, 8);
+    expect(line(e, 'Lambda', 'aggregator duration')).toBeCloseTo(0.058400292, 8);
+    expect(e.lines.some((l) => l.item.startsWith('Slack'))).toBe(false);
+  });
+
+  it('prices DynamoDB', () => {
+    // 43,800 round items × 1 WRU × $0.625/M = $0.027375; no replicas, so no replicated writes or replicated TTL deletes.
+    expect(line(e, 'DynamoDB', 'results writes')).toBeCloseTo(0.027375, 9);
+    expect(e.lines.some((l) => l.price === 'dynamoReplicatedWriteUnits')).toBe(false);
+    // One claim a minute: another 43,800 WRU = $0.027375.
+    expect(line(e, 'DynamoDB', 'prober minute claims')).toBeCloseTo(0.027375, 9);
+    // A 5-slot window of one item each is under 4 KB: 1 RRU, halved for eventual consistency; 43,800 × 0.5 = 21,900 RRU × $0.125/M.
+    expect(line(e, 'DynamoDB', 'results reads')).toBeCloseTo(0.0027375, 9);
+    // One lease/status write per round: 43,800 WRU.
+    expect(line(e, 'DynamoDB', 'incident table writes')).toBeCloseTo(0.027375, 9);
+    // 60 rounds an hour × 48 h retained = 2,880 items of roundItemBytes, in one replica, at $0.25 per GB-month.
+    expect(line(e, 'DynamoDB', 'results storage')).toBeCloseTo(((2_880 * e.inputs.roundItemBytes) / GiB) * 0.25, 12);
+    expect(line(e, 'DynamoDB', 'streams')).toBe(0);
+  });
+
+  it('prices CloudWatch, SNS, KMS, EventBridge and data transfer', () => {
+    // 1 platform region × 1 probe region × 2 names = 2 metrics × $0.30.
+    expect(line(e, 'CloudWatch', 'custom metrics')).toBeCloseTo(0.6, 9);
+    // 8 alarms (no Slack dead-letter alarm) × $0.10; one dashboard at $3.
+    expect(line(e, 'CloudWatch', 'alarms')).toBeCloseTo(0.8, 9);
+    expect(line(e, 'CloudWatch', 'dashboards')).toBeCloseTo(3, 9);
+    // 1,024 B per invocation, 43,800 prober + 43,800 aggregator invocations = 89,702,400 B = 0.08354187 GiB × $0.50.
+    const logGb = (2 * minutes * 1024) / GiB;
+    expect(logGb).toBeCloseTo(0.0835418701, 9);
+    expect(line(e, 'CloudWatch', 'logs ingested')).toBeCloseTo(logGb * 0.5, 9);
+    // Stored compressed at 0.1 of that for one month, $0.03 per GB-month.
+    expect(line(e, 'CloudWatch', 'logs stored')).toBeCloseTo(logGb * 0.1 * 0.03, 9);
+    // 100 publishes × $0.50/M; no email subscribers.
+    expect(line(e, 'SNS', 'publishes')).toBeCloseTo(0.00005, 9);
+    expect(line(e, 'SNS', 'email deliveries')).toBe(0);
+    // Two customer managed keys at $1; 100 notifications × 2 KMS requests × $0.03 per 10,000.
+    expect(line(e, 'KMS', 'customer managed keys')).toBeCloseTo(2, 9);
+    expect(line(e, 'KMS', 'requests')).toBeCloseTo(0.0006, 9);
+    // The schedule is free; two heartbeat events per run (destination, forward): 87,600 × $1/M.
+    expect(line(e, 'EventBridge', 'prober schedule')).toBe(0);
+    expect(line(e, 'EventBridge', 'prober heartbeats')).toBeCloseTo(0.0876, 9);
+    // 43,800 checks × 1,500 B out = 0.0611884 GiB × $0.09.
+    expect(line(e, 'Data transfer', 'probe traffic')).toBeCloseTo(((minutes * 1500) / GiB) * 0.09, 9);
+    expect(e.lines.some((l) => l.price === 'dataTransferInterRegion')).toBe(false);
+  });
+
+  it('adds up', () => {
+    const storage = ((2_880 * e.inputs.roundItemBytes) / GiB) * 0.25;
+    const logGb = (2 * minutes * 1024) / GiB;
+    const byHand =
+      0.00876 + 1.16800584 + 0.00876 + 0.058400292 + // Lambda
+      0.027375 * 3 + 0.0027375 + storage + // DynamoDB
+      0.6 + 0.8 + 3 + logGb * 0.5 + logGb * 0.1 * 0.03 + // CloudWatch
+      0.00005 + 2 + 0.0006 + 0.0876 + // SNS, KMS, EventBridge
+      ((minutes * 1500) / GiB) * 0.09; // data transfer
+    expect(e.total).toBeCloseTo(byHand, 8);
+    expect(e.total).toBeCloseTo(7.87, 1);
+    // The dashboard is the largest line of so small a setup.
+    expect(e.dominant).toMatchObject({ service: 'CloudWatch', item: 'dashboards (one per probe region)' });
+    // Always-free covers the Lambda, the metrics, the alarms, the dashboard and the logs here; the keys remain.
+    expect(e.totalAfterFree).toBeLessThan(e.total);
+    expect(e.totalAfterFree).toBeGreaterThanOrEqual(2);
+    expect(e.lines.reduce((n, l) => n + l.monthly, 0)).toBeCloseTo(e.total, 9);
+  });
+});
+
+describe('global tables and Slack', () => {
+  it('charges replicated writes and replicated TTL deletes for every other replica, and a secret per probe region', () => {
+    const e = estimateCost(example());
+    const writes = e.lines.find((l) => l.item.startsWith('results writes'));
+    const replicated = e.lines.find((l) => l.item.startsWith('results replicated writes'));
+    const ttl = e.lines.find((l) => l.item.startsWith('results TTL deletes'));
+    expect(replicated?.quantity).toBeCloseTo((writes?.quantity ?? 0) * 2, 6);
+    expect(ttl?.quantity).toBeCloseTo((writes?.quantity ?? 0) * 2, 6);
+    expect(e.lines.find((l) => l.service === 'Secrets Manager' && l.unit === 'secrets')?.quantity).toBe(3);
+    // 8 alarms + the Slack dead-letter alarm, in each of 3 regions.
+    expect(e.lines.find((l) => l.item.startsWith('alarms'))?.quantity).toBe(27);
+  });
+});
+
+describe('Route 53 baseline', () => {
+  const targets = resolveTargets(
+    parseConfig({
+      platform: 'r53',
+      probeRegions: ['us-east-1', 'eu-west-1', 'ap-southeast-1'],
+      homeRegion: 'us-east-1',
+      defaults: { intervalSeconds: 10 },
+      regions: {
+        us: {
+          targets: [
+            { name: 'api', type: 'https', url: 'https://api.r53.example/health', expect: { bodyContains: 'ok' } },
+            { name: 'db', type: 'tcp', host: 'db.r53.example', port: 5432, intervalSeconds: 60 },
+            { name: 'write', type: 'http', method: 'POST', role: 'write-probe', url: 'https://api.r53.example/canary' },
+            { name: 'cert', type: 'tls', host: 'api.r53.example' },
+            { name: 'dns', type: 'dns', hostname: 'api.r53.example' },
+          ],
+        },
+      },
+    }),
+  );
+
+  it('prices an HTTPS string-matching 10 s check outside AWS at $6.85 and a 60 s TCP check at $0.85, alarms included', () => {
+    const b = route53Baseline(targets, DEFAULT_ASSUMPTIONS);
+    // api: $0.75 basic + $2 fast interval + $2 HTTPS + $2 string matching + $0.10 alarm = $6.85.
+    // db: $0.75 basic + $0.10 alarm = $0.85 (60 s is the standard interval, plain TCP).
+    expect(b.total).toBeCloseTo(6.85 + 0.85, 9);
+    expect(b.gaps.join('\n')).toContain('us/write: write probe');
+    expect(b.gaps.join('\n')).toContain('us/cert: certificate expiry');
+    expect(b.gaps.join('\n')).toContain('us/dns: DNS answers');
+  });
+
+  it('is cheaper for AWS endpoints (first 50 basic checks free)', () => {
+    const b = route53Baseline(targets, { ...DEFAULT_ASSUMPTIONS, route53Endpoints: 'aws' });
+    // api: $0.50 + 3 × $1 + $0.10; db: $0.50 + $0.10.
+    expect(b.total).toBeCloseTo(3.6 + 0.6, 9);
+    expect(b.lines[0]?.afterFree).toBe(0);
+  });
+
+  it('makes Route 53 far dearer than regionwatch per added HTTPS target', () => {
+    const base = example();
+    const small = estimateCost(base);
+    const large = estimateCost(withTargetCount(base, 120));
+    const perTarget = (large.total - small.total) / (120 - 12);
+    expect(perTarget).toBeLessThan(1);
+    expect(PRICES.route53HealthCheckNonAws.usd + 3 * PRICES.route53OptionNonAws.usd).toBeGreaterThan(6);
+  });
+});
+
+describe('Synthetics baseline', () => {
+  it('counts one run a minute per canary, plus its Lambda', () => {
+    const targets = resolveTargets(tiny());
+    const s = syntheticsBaselines(targets, 3, DEFAULT_ASSUMPTIONS);
+    // 1 target × 3 probe regions × 43,800 minutes = 131,400 runs × $0.0012 = $157.68.
+    expect(s.perTarget.lines[0]?.monthly).toBeCloseTo(157.68, 6);
+    // The same canary with 1 GB × 3 s of x86 Lambda per run: 394,200 GB-s × $0.0000166667.
+    expect(s.perTarget.lines[1]?.monthly).toBeCloseTo(394_200 * 0.0000166667, 6);
+    expect(s.perProbeRegion.total).toBeLessThanOrEqual(s.perTarget.total);
+  });
+});
+
+describe('what if', () => {
+  it('withTargetCount repeats the config\'s own targets with unique names, and the result is a valid config', () => {
+    const fifty = withTargetCount(example(), 50);
+    const targets = resolveTargets(fifty);
+    expect(targets).toHaveLength(50);
+    for (const region of Object.keys(fifty.regions)) {
+      const names = targets.filter((t) => t.region === region).map((t) => t.name);
+      expect(new Set(names).size).toBe(names.length);
+    }
+    expect(validateConfig(fifty).ok).toBe(true);
+    expect(resolveTargets(withTargetCount(example(), 3))).toHaveLength(3);
+  });
+
+  it('invents HTTPS targets for a config without any', () => {
+    const empty = parseConfig({ platform: 'e', probeRegions: ['us-east-1'], homeRegion: 'us-east-1', defaults: { quorum: 1 }, regions: { us: { targets: [] }, eu: { targets: [] } } });
+    const t = resolveTargets(withTargetCount(empty, 4));
+    expect(t.map((x) => `${x.region}/${x.name}`)).toEqual(['us/health-1', 'us/health-3', 'eu/health-2', 'eu/health-4']);
+  });
+
+  it('one invocation per round is cheaper than waiting inside the minute at a 10 s interval', () => {
+    const c = withTargetCount(example(), 50);
+    const wait = estimateCost(c);
+    const perRound = estimateCost(c, { proberScheduling: 'invocation-per-round' });
+    expect(perRound.total).toBeLessThan(wait.total);
+    expect(perRound.lines.some((l) => l.service === 'SQS' && l.item.startsWith('delayed round messages'))).toBe(true);
+  });
+});
+
+describe('round item sizing uses the real packing', () => {
+  it('grows with targets, far slower than one write unit per target', () => {
+    const few = roundItemSizes(resolveTargets(example()), 10, 48);
+    const many = roundItemSizes(resolveTargets(withTargetCount(example(), 50)), 10, 48);
+    expect(many.bytes).toBeGreaterThan(few.bytes);
+    expect(many.writeUnits).toBeLessThanOrEqual(3);
+    expect(few.itemsPerRound).toBe(1);
+  });
+
+  it('sizes items as DynamoDB does: names plus values', () => {
+    // "a" (1) + "xyz" (3); "n" (1) + 12345 (3 significant-digit pairs → 3 + 1 = 4); "b" (1) + 10 bytes.
+    expect(dynamoItemBytes({ a: 'xyz', n: 12345, b: new Uint8Array(10) })).toBe(4 + 5 + 11);
+  });
+});
+
+describe('the assumptions match the infrastructure', () => {
+  it('metric names are the prober\'s EMF names', async () => {
+    const { PROBE_METRICS } = await import('../../lib/observability');
+    expect([...DEFAULT_ASSUMPTIONS.metricNames].sort()).toEqual([PROBE_METRICS.availability, PROBE_METRICS.latency].sort());
+  });
+});
