@@ -135,6 +135,8 @@ export interface Baseline {
   total: number;
   /** What this alternative cannot check that regionwatch does. */
   gaps: string[];
+  /** Targets of the config this alternative cannot check at all (left out of its price). */
+  uncoveredTargets: number;
 }
 
 export interface CostEstimate {
@@ -454,8 +456,9 @@ export function route53Baseline(targets: readonly ResolvedTarget[], a: UsageAssu
   bill.add('Route 53', 'HTTPS option', https, 'options', option);
   bill.add('Route 53', 'string matching option', strings, 'options', option);
   bill.add('CloudWatch', 'one alarm per health check (to notify anyone)', checks, 'alarms', 'cloudwatchAlarms');
-  if (targets.some((t) => t.type === 'http' || t.type === 'https')) gaps.push('no quorum of its own across regions per verdict, no read-only or degraded (latency) verdicts, no incident record');
-  return { label: 'Route 53 health checks', lines: bill.lines, total: sum(bill.lines), gaps };
+  const uncoveredTargets = targets.length - checks;
+  if (targets.some((t) => t.type === 'http' || t.type === 'https')) gaps.push('no read-only (write probe) or degraded (latency) verdicts, no incident record or report');
+  return { label: 'Route 53 health checks', lines: bill.lines, total: sum(bill.lines), gaps, uncoveredTargets };
 }
 
 /** The same targets as CloudWatch Synthetics canaries, at their fastest (once a minute), run from every probe region. */
@@ -475,8 +478,14 @@ export function syntheticsBaselines(targets: readonly ResolvedTarget[], probeReg
   many.add('Lambda', 'canary requests', shared, 'requests', 'lambdaRequests');
   const gaps = ['once a minute at the fastest (regionwatch: every intervalSeconds)', 'S3 artifact storage and the canaries\' own logs not counted'];
   return {
-    perTarget: { label: 'Synthetics, one canary per target per probe region', lines: one.lines, total: sum(one.lines), gaps },
-    perProbeRegion: { label: 'Synthetics, one multi-target canary per probe region', lines: many.lines, total: sum(many.lines), gaps: [...gaps, 'one failing target fails the whole canary run'] },
+    perTarget: { label: 'Synthetics, one canary per target per probe region', lines: one.lines, total: sum(one.lines), gaps, uncoveredTargets: 0 },
+    perProbeRegion: {
+      label: 'Synthetics, one multi-target canary per probe region',
+      lines: many.lines,
+      total: sum(many.lines),
+      gaps: [...gaps, 'one failing target fails the whole canary run'],
+      uncoveredTargets: 0,
+    },
   };
 }
 

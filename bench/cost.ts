@@ -1,0 +1,77 @@
+// Cost rows of `npm run bench`: the example config's monthly bill and the issue's 50-target goal case, beside Route 53 and Synthetics.
+import { readFileSync } from 'node:fs';
+import { parseConfig } from '../lambda/config/load';
+import { estimateCost, withTargetCount, type CostEstimate } from '../lambda/cost/model';
+import type { Bench, BenchRow } from './types';
+
+const GOAL_USD = 20;
+
+function dominant(e: CostEstimate): string {
+  return `largest line ${e.dominant.service} ${e.dominant.item.replace(/ \(.*$/, '')} $${e.dominant.monthly.toFixed(2)} (${Math.round(e.dominant.share * 100)}%)`;
+}
+
+export const bench: Bench = async () => {
+  const example = parseConfig(JSON.parse(readFileSync(new URL('../regionwatch.config.json', import.meta.url), 'utf8')), 'regionwatch.config.json');
+  // The issue's goal case: 50 targets (the example's mix of checks, repeated), its 3 probe regions, a 10-second interval.
+  const goalConfig = withTargetCount({ ...example, defaults: { ...example.defaults, intervalSeconds: 10 } }, 50);
+  const ex = estimateCost(example);
+  const goal = estimateCost(goalConfig);
+  const lean = estimateCost(goalConfig, { proberMemoryMb: 128, proberScheduling: 'invocation-per-round' });
+  const rows: BenchRow[] = [
+    {
+      area: 'cost',
+      figure: `example config (${ex.inputs.targets} targets, ${ex.inputs.probeRegions} probe regions, ${ex.inputs.intervalSeconds} s): monthly bill, list prices`,
+      value: round2(ex.total),
+      unit: '$/month',
+      goal: 'below Synthetics (one canary per probe region)',
+      ok: ex.total < ex.synthetics.perProbeRegion.total,
+      baseline: { label: 'Synthetics, one multi-target canary per probe region, every minute', value: round2(ex.synthetics.perProbeRegion.total) },
+      note: dominant(ex),
+    },
+    {
+      area: 'cost',
+      figure: 'example config: monthly bill vs Route 53 health checks',
+      value: round2(ex.total),
+      unit: '$/month',
+      goal: 'informational',
+      ok: true,
+      baseline: { label: `Route 53 (${ex.route53.lines[0]?.quantity ?? 0} checks; ${ex.route53.uncoveredTargets} targets it cannot check)`, value: round2(ex.route53.total) },
+      note: `$${ex.totalAfterFree.toFixed(2)} with the always-free allowances`,
+    },
+    {
+      area: 'cost',
+      figure: '50 targets, 3 probe regions, 10 s: monthly bill, list prices',
+      value: round2(goal.total),
+      unit: '$/month',
+      goal: `<= $${GOAL_USD}`,
+      ok: goal.total <= GOAL_USD,
+      baseline: { label: `Route 53 (${goal.route53.lines[0]?.quantity ?? 0} checks; ${goal.route53.uncoveredTargets} targets it cannot check)`, value: round2(goal.route53.total) },
+      note: `${dominant(goal)}; $${goal.totalAfterFree.toFixed(2)} with the always-free allowances`,
+    },
+    {
+      area: 'cost',
+      figure: '50 targets, 3 probe regions, 10 s: monthly bill vs Synthetics',
+      value: round2(goal.total),
+      unit: '$/month',
+      goal: 'below Synthetics (one canary per probe region)',
+      ok: goal.total < goal.synthetics.perProbeRegion.total,
+      baseline: { label: 'Synthetics, one multi-target canary per probe region, every minute', value: round2(goal.synthetics.perProbeRegion.total) },
+      note: `one canary per target per probe region: $${goal.synthetics.perTarget.total.toFixed(0)}`,
+    },
+    {
+      area: 'cost',
+      figure: '50 targets, what if the prober had 128 MB and one invocation per round',
+      value: round2(lean.total),
+      unit: '$/month',
+      goal: `<= $${GOAL_USD}`,
+      ok: lean.total <= GOAL_USD,
+      baseline: { label: 'as deployed (512 MB, waits inside the minute)', value: round2(goal.total) },
+      note: `${dominant(lean)}; $${lean.totalAfterFree.toFixed(2)} with the always-free allowances`,
+    },
+  ];
+  return rows;
+};
+
+function round2(n: number): number {
+  return Math.round(n * 100) / 100;
+}
