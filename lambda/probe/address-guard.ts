@@ -52,23 +52,29 @@ function parseIPv4(address: string): number | undefined {
   return parts.reduce((acc, p) => acc * 256 + p, 0);
 }
 
-/** In `prefix/bits` form, v4 as a 32-bit number. */
-function inV4(value: number, prefix: string, bits: number): boolean {
-  const base = parseIPv4(prefix) ?? -1;
+/** A v4 range as [first, size]; parsed once at module load. */
+function v4Range(prefix: string, bits: number): [number, number] {
   const size = 2 ** (32 - bits);
-  return Math.floor(value / size) === Math.floor(base / size);
+  return [Math.floor((parseIPv4(prefix) ?? 0) / size) * size, size];
 }
 
-function classifyIPv4(v: number): AddressKind {
-  if (v === parseIPv4('169.254.169.254') || v === parseIPv4('169.254.170.2') || v === parseIPv4('169.254.169.253')) return 'metadata';
-  if (inV4(v, '0.0.0.0', 8)) return 'unspecified';
-  if (inV4(v, '127.0.0.0', 8)) return 'loopback';
-  if (inV4(v, '10.0.0.0', 8) || inV4(v, '172.16.0.0', 12) || inV4(v, '192.168.0.0', 16)) return 'private';
-  if (inV4(v, '100.64.0.0', 10)) return 'carrier-grade-nat';
-  if (inV4(v, '169.254.0.0', 16)) return 'link-local';
-  if (inV4(v, '224.0.0.0', 4)) return 'multicast';
+/** First match wins: the metadata addresses are named before the link-local range that holds them. */
+const V4_RANGES: readonly [AddressKind, [number, number][]][] = [
+  ['metadata', [v4Range('169.254.169.254', 32), v4Range('169.254.170.2', 32), v4Range('169.254.169.253', 32)]],
+  ['unspecified', [v4Range('0.0.0.0', 8)]],
+  ['loopback', [v4Range('127.0.0.0', 8)]],
+  ['private', [v4Range('10.0.0.0', 8), v4Range('172.16.0.0', 12), v4Range('192.168.0.0', 16)]],
+  ['carrier-grade-nat', [v4Range('100.64.0.0', 10)]],
+  ['link-local', [v4Range('169.254.0.0', 16)]],
+  ['multicast', [v4Range('224.0.0.0', 4)]],
   // 240/4 (with broadcast), IETF protocol assignments, benchmarking.
-  if (inV4(v, '240.0.0.0', 4) || inV4(v, '192.0.0.0', 24) || inV4(v, '198.18.0.0', 15)) return 'reserved';
+  ['reserved', [v4Range('240.0.0.0', 4), v4Range('192.0.0.0', 24), v4Range('198.18.0.0', 15)]],
+];
+
+function classifyIPv4(v: number): AddressKind {
+  for (const [kind, ranges] of V4_RANGES) {
+    if (ranges.some(([first, size]) => v >= first && v < first + size)) return kind;
+  }
   return 'public';
 }
 

@@ -103,7 +103,8 @@ const READ_ONLY_WORDS = /^read[-_ ]?only$/i;
 
 /**
  * Does a write probe's body say the platform refused the write because it is read-only?
- * JSON: a `readOnly`-like key set to true, or a `mode`/`status`/`state` of "read-only" (so `"readOnly": false` is not a refusal).
+ * JSON: a `readOnly`-like key set to true, a `mode`/`status`/`state` of "read-only", or an `error`/`message`/`reason`/`detail`
+ * mentioning read-only (so `"readOnly": false` is not a refusal).
  * Text: the words "read-only" / "read only" / "readonly".
  */
 export function saysReadOnly(text: string): boolean {
@@ -118,6 +119,7 @@ function jsonSaysReadOnly(value: unknown, depth: number): boolean {
   for (const [key, inner] of Object.entries(value)) {
     if (READ_ONLY_WORDS.test(key) && inner === true) return true;
     if (/^(mode|status|state)$/i.test(key) && typeof inner === 'string' && READ_ONLY_WORDS.test(inner.trim())) return true;
+    if (/^(error|message|reason|detail)$/i.test(key) && typeof inner === 'string' && /\bread[-_ ]?only\b/i.test(inner)) return true;
     if (jsonSaysReadOnly(inner, depth + 1)) return true;
   }
   return false;

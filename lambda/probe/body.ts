@@ -1,6 +1,6 @@
 // Reads at most maxBytes of a response body (after gzip/deflate decoding), then stops: memory stays flat whatever the target sends.
 import type { IncomingMessage } from 'node:http';
-import { pipeline, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { createGunzip, createInflate } from 'node:zlib';
 
 export interface CappedBody {
@@ -19,32 +19,57 @@ export interface ReadBodyOptions {
 }
 
 /**
- * Drains a response up to the cap. Decoding is pull-based, so a gzip bomb is inflated only as far as
- * the cap: the decoder is destroyed once maxBytes have come out of it.
+ * Drains a response up to the cap, then destroys it (and its socket). When the bytes are kept, gzip/deflate is
+ * decoded and the cap applies to the decoded bytes: a gzip bomb is inflated only as far as the cap, because the
+ * decoder is destroyed the moment maxBytes have come out of it. Rejects if the response errors or is destroyed
+ * (a reset, or the deadline) before it ends.
  */
-export async function readCappedBody(response: IncomingMessage, options: ReadBodyOptions): Promise<CappedBody> {
+export function readCappedBody(response: IncomingMessage, options: ReadBodyOptions): Promise<CappedBody> {
   const encoding = String(response.headers['content-encoding'] ?? '').trim().toLowerCase();
-  let source: Readable = response;
-  if (options.keep && (encoding === 'gzip' || encoding === 'x-gzip' || encoding === 'deflate')) {
-    const decoder = encoding === 'deflate' ? createInflate() : createGunzip();
-    source = pipeline(response, decoder, () => undefined);
-  }
+  const decode = options.keep && (encoding === 'gzip' || encoding === 'x-gzip' || encoding === 'deflate');
+  const decoder = decode ? (encoding === 'deflate' ? createInflate() : createGunzip()) : undefined;
+  const source: Readable = decoder ?? response;
   const chunks: Buffer[] = [];
   let kept = 0;
   let received = 0;
-  let truncated = false;
-  for await (const chunk of source as AsyncIterable<Buffer>) {
-    received += chunk.length;
-    if (options.keep && kept < options.maxBytes) {
-      const part = chunk.subarray(0, options.maxBytes - kept);
-      chunks.push(Buffer.from(part));
-      kept += part.length;
+  return new Promise<CappedBody>((resolve, reject) => {
+    let settled = false;
+    const finish = (truncated: boolean) => {
+      if (settled) return;
+      settled = true;
+      if (truncated) {
+        decoder?.destroy();
+        response.destroy();
+      }
+      resolve({ bytes: Buffer.concat(chunks, kept), received, truncated });
+    };
+    const fail = (error: unknown) => {
+      if (settled) return;
+      settled = true;
+      decoder?.destroy();
+      response.destroy();
+      reject(error instanceof Error ? error : new Error(String(error)));
+    };
+    source.on('data', (chunk: Buffer) => {
+      if (settled) return;
+      received += chunk.length;
+      if (options.keep && kept < options.maxBytes) {
+        const part = chunk.length <= options.maxBytes - kept ? chunk : chunk.subarray(0, options.maxBytes - kept);
+        chunks.push(part);
+        kept += part.length;
+      }
+      if (received > options.maxBytes) finish(true);
+    });
+    source.once('end', () => finish(false));
+    source.once('error', fail);
+    if (decoder) {
+      response.once('error', fail);
+      response.once('aborted', () => fail(Object.assign(new Error('aborted'), { code: 'ECONNRESET' })));
+      response.pipe(decoder);
     }
-    if (received > options.maxBytes) {
-      truncated = true;
-      break; // destroys the stream (and, through the pipeline, the response and its socket)
-    }
-  }
-  if (truncated) response.destroy();
-  return { bytes: Buffer.concat(chunks, kept), received, truncated };
+    // A response destroyed before its end (reset, deadline) closes without 'end'.
+    response.once('close', () => {
+      if (!response.complete && !settled) fail(Object.assign(new Error('response closed before its end'), { code: 'ECONNRESET' }));
+    });
+  });
 }

@@ -1,11 +1,25 @@
-// One check's hard deadline: its own timeout (a real timer: it bounds real network time) or the round's, whichever comes first.
+// One check's hard deadline: its own timeout (a real timer: it bounds real network waits) or the round's, whichever comes first.
 import { timeoutFailure, type Phase, type ProbeFailure } from './errors';
 
+/** One abort listener per round signal, however many checks run: EventTarget listeners are not free at 1,000 checks. */
+const byRound = new WeakMap<AbortSignal, Set<Deadline>>();
+
+function register(roundSignal: AbortSignal, deadline: Deadline): void {
+  let set = byRound.get(roundSignal);
+  if (!set) {
+    const members = new Set<Deadline>();
+    set = members;
+    byRound.set(roundSignal, members);
+    roundSignal.addEventListener('abort', () => [...members].forEach((d) => d.expireForRound()), { once: true });
+  }
+  set.add(deadline);
+}
+
 export class Deadline {
-  private readonly controller = new AbortController();
   private readonly timer: NodeJS.Timeout;
   private cause: 'request' | 'round' | undefined;
-  private readonly onRoundAbort = () => this.fire('round');
+  private readonly listeners = new Set<() => void>();
+  private controller: AbortController | undefined;
 
   constructor(
     readonly timeoutMs: number,
@@ -13,16 +27,30 @@ export class Deadline {
   ) {
     this.timer = setTimeout(() => this.fire('request'), timeoutMs);
     if (roundSignal.aborted) this.fire('round');
-    else roundSignal.addEventListener('abort', this.onRoundAbort, { once: true });
+    else register(roundSignal, this);
   }
 
-  /** Aborted when the deadline passes; sockets listen to it and destroy themselves. */
+  /** An AbortSignal for APIs that take one (lookups); created on first use. */
   get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.expired) this.controller.abort();
+    }
     return this.controller.signal;
   }
 
   get expired(): boolean {
     return this.cause !== undefined;
+  }
+
+  /** Calls `fn` when the deadline passes (at once if it has); returns the unsubscribe. */
+  onExpire(fn: () => void): () => void {
+    if (this.expired) {
+      fn();
+      return () => undefined;
+    }
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
   }
 
   /** The failure to report when the deadline cut the check short in `phase`. */
@@ -32,14 +60,23 @@ export class Deadline {
 
   dispose(): void {
     clearTimeout(this.timer);
-    this.roundSignal.removeEventListener('abort', this.onRoundAbort);
+    this.listeners.clear();
+    byRound.get(this.roundSignal)?.delete(this);
+  }
+
+  /** @internal called by the round signal's one listener. */
+  expireForRound(): void {
+    this.fire('round');
   }
 
   private fire(cause: 'request' | 'round'): void {
     if (this.cause !== undefined) return;
     this.cause = cause;
     clearTimeout(this.timer);
-    this.controller.abort();
+    const listeners = [...this.listeners];
+    this.listeners.clear();
+    listeners.forEach((fn) => fn());
+    this.controller?.abort();
   }
 }
 
@@ -62,6 +99,26 @@ export function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> 
       },
       (error: unknown) => {
         signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** Like raceAbort, against a Deadline, without creating an AbortSignal. */
+export function raceDeadline<T>(work: Promise<T>, deadline: Deadline): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const off = deadline.onExpire(() => {
+      work.catch(() => undefined);
+      reject(new AbortedError());
+    });
+    work.then(
+      (value) => {
+        off();
+        resolve(value);
+      },
+      (error: unknown) => {
+        off();
         reject(error);
       },
     );

@@ -4,9 +4,9 @@ import { resolveTargets } from '../config/resolve';
 import { silentLogger } from './context';
 import { ROUND_WRITE_MARGIN_MS, runRound, type RoundData, type RoundDeps } from './round';
 
-/** Offsets between the local clock and the schedule up to this are clock skew (or a late start) and are still served. */
+/** Clock skew the prober is promised to survive (FAULTS row 16); a larger offset is logged as an error. */
 export const SKEW_TOLERANCE_MS = 120_000;
-/** An invocation ends this long before the next minute's one starts, so two never overlap on time. */
+/** Rounds of a minute end this long after the minute starts, so the next minute's invocation never waits for this one. */
 export const DEFAULT_INVOCATION_BUDGET_MS = 58_000;
 /** A slot with less time than this left is skipped rather than run half-blind. */
 const MIN_ROUND_MS = 500;
@@ -24,7 +24,13 @@ export interface InvocationInput {
   probeRegion: string;
   /** Epoch ms of the scheduled event (EventBridge `time`); it picks the minute. Default: `now()` at start. */
   scheduledAt?: number;
-  /** How long this invocation may run, in ms on `now`'s clock. Default DEFAULT_INVOCATION_BUDGET_MS. */
+  /**
+   * Estimated offset of the local clock from the scheduler's (local minus schedule), in ms. Default: this
+   * invocation's own offset, i.e. assume it started on time. `ClockOffsetEstimator` gives a better one
+   * across invocations, which tells a skewed clock (persistent offset) from a late delivery (transient).
+   */
+  clockOffsetMs?: number;
+  /** How long this invocation may run from its start, in ms (the Lambda's remaining time less a margin). */
   budgetMs?: number;
   store: RoundWriter;
   /** Guards against a doubled scheduled delivery probing the same minute twice. Optional. */
@@ -41,6 +47,8 @@ export interface InvocationSummary {
   minute: number;
   /** Local clock minus scheduled time at start, in ms. */
   offsetMs: number;
+  /** How late the invocation started on the scheduler's clock (offset minus the clock offset estimate), in ms. */
+  latenessMs: number;
   /** Slots whose round was written. */
   written: number[];
   /** Slots run but whose write failed (logged). */
@@ -55,14 +63,14 @@ export function slotsOfMinute(minute: number, intervalSeconds: number): number[]
 }
 
 /**
- * Serves one scheduled minute for one probe region.
+ * Serves one scheduled minute for one probe region: the minute's slots, each run and written at most once.
  *
- * The scheduled event's time, not the local clock, picks the minute and labels its slots, so a prober whose
- * clock is off by up to ±2 minutes still writes the right slots. Slot k of the minute starts k × interval after
- * the invocation starts (an invocation that starts a little late shifts its rounds, never relabels them).
- * Each slot is run and written at most once per invocation; a doubled delivery rewrites the same keys (or, with
- * `claimMinute`, does not probe at all); an invocation more than SKEW_TOLERANCE_MS late is dropped, because the
- * next minute's invocation is already serving the present.
+ * Time is kept on the scheduler's clock (local clock minus `clockOffsetMs`), so a prober whose clock is off by
+ * up to ±2 minutes still runs each slot in its own stretch of time and labels it right. The scheduled event's
+ * time picks the minute. A late start skips the slots whose time has passed and shortens the current one; an
+ * invocation that starts after its minute is over does nothing (the next one serves the present). Every round
+ * ends by DEFAULT_INVOCATION_BUDGET_MS into the minute, so invocations never overlap. A doubled delivery
+ * rewrites the same keys, or with `claimMinute` does not probe at all.
  */
 export async function runInvocation(input: InvocationInput, deps: RoundDeps): Promise<InvocationSummary> {
   const logger = deps.logger ?? silentLogger;
@@ -70,35 +78,44 @@ export async function runInvocation(input: InvocationInput, deps: RoundDeps): Pr
   const startLocal = deps.now();
   const scheduledAt = input.scheduledAt ?? startLocal;
   const minute = Math.floor(scheduledAt / 60_000) * 60;
+  const minuteStartMs = minute * 1000;
   const offsetMs = startLocal - scheduledAt;
-  const budgetMs = Math.min(input.budgetMs ?? DEFAULT_INVOCATION_BUDGET_MS, DEFAULT_INVOCATION_BUDGET_MS);
-  const summary: InvocationSummary = { outcome: 'ran', minute, offsetMs, written: [], failedWrites: [], skipped: [] };
-  const log = { probeRegion: input.probeRegion, minute, offsetMs };
+  const clockOffsetMs = input.clockOffsetMs ?? offsetMs;
+  const latenessMs = Math.max(0, offsetMs - clockOffsetMs);
+  /** Now on the scheduler's clock. */
+  const scheduleNow = () => deps.now() - clockOffsetMs;
+  const endMs = Math.min(minuteStartMs + DEFAULT_INVOCATION_BUDGET_MS, scheduleNow() + (input.budgetMs ?? DEFAULT_INVOCATION_BUDGET_MS));
+  const summary: InvocationSummary = { outcome: 'ran', minute, offsetMs, latenessMs, written: [], failedWrites: [], skipped: [] };
+  const log = { probeRegion: input.probeRegion, minute, offsetMs, latenessMs };
 
-  if (offsetMs > SKEW_TOLERANCE_MS) {
-    logger.warn('scheduled invocation arrived too late; its minute is over', { event: 'invocation-late', ...log });
+  if (Math.abs(clockOffsetMs) > SKEW_TOLERANCE_MS) logger.error('local clock is off by more than the tolerated skew', { event: 'clock-skew', ...log, clockOffsetMs });
+  else if (Math.abs(clockOffsetMs) > 5_000) logger.warn('local clock and schedule disagree', { event: 'clock-skew', ...log, clockOffsetMs });
+  if (scheduleNow() + MIN_ROUND_MS > endMs) {
+    logger.warn('scheduled invocation started after its minute was over', { event: 'invocation-late', ...log });
     return { ...summary, outcome: 'late', skipped: slotsOfMinute(minute, interval) };
   }
-  if (Math.abs(offsetMs) > 5_000) logger.warn('local clock and schedule disagree', { event: 'clock-offset', ...log });
   if (input.claimMinute && !(await input.claimMinute(input.probeRegion, minute))) {
     logger.warn('minute already served by another invocation', { event: 'invocation-duplicate', ...log });
     return { ...summary, outcome: 'duplicate' };
   }
 
   const targets = resolveTargets(input.config);
-  // Each slot of the minute appears once in this loop: one invocation never runs or writes a slot twice.
-  for (const [k, slot] of slotsOfMinute(minute, interval).entries()) {
-    const startOffset = k * interval * 1000;
-    const elapsed = deps.now() - startLocal;
-    const begin = Math.max(elapsed, startOffset);
-    const end = Math.min(startOffset + interval * 1000, budgetMs) - ROUND_WRITE_MARGIN_MS;
-    // A round needs a useful stretch of time; once the budget is gone (or a write overran), the rest are skipped.
-    if (end - begin < MIN_ROUND_MS) {
+  // Each slot of the minute comes up once in this loop: one invocation never runs or writes a slot twice.
+  for (const slot of slotsOfMinute(minute, interval)) {
+    const slotStartMs = slot * 1000;
+    const roundEndMs = Math.min(slotStartMs + interval * 1000, endMs) - ROUND_WRITE_MARGIN_MS;
+    const begin = Math.max(scheduleNow(), slotStartMs);
+    // A slot whose time has passed (late start, overrunning write) is skipped, never run late under its label.
+    if (roundEndMs - begin < MIN_ROUND_MS) {
       summary.skipped.push(slot);
       continue;
     }
-    if (startOffset > elapsed) await deps.sleep(startOffset - elapsed);
-    const round = await runRound({ config: input.config, probeRegion: input.probeRegion, slot, deadlineAt: startLocal + end, targets }, deps);
+    const wait = slotStartMs - scheduleNow();
+    if (wait > 0) await deps.sleep(wait);
+    const round = await runRound(
+      { config: input.config, probeRegion: input.probeRegion, slot, deadlineAt: roundEndMs + clockOffsetMs, targets },
+      deps,
+    );
     let written = false;
     try {
       await input.store.writeRound(round);
@@ -115,4 +132,21 @@ export async function runInvocation(input: InvocationInput, deps: RoundDeps): Pr
     }
   }
   return summary;
+}
+
+/**
+ * Estimates the local clock's offset from the scheduler's across invocations of a warm Lambda: deliveries are
+ * never early, so the smallest recent offset is the clock skew and anything above it is lateness.
+ */
+export class ClockOffsetEstimator {
+  private readonly recent: number[] = [];
+
+  constructor(private readonly window = 10) {}
+
+  /** Records this invocation's offset (local now minus scheduled time) and returns the estimate to use for it. */
+  observe(offsetMs: number): number {
+    this.recent.push(offsetMs);
+    if (this.recent.length > this.window) this.recent.shift();
+    return Math.min(...this.recent);
+  }
 }

@@ -44,7 +44,7 @@ export interface GuardMeta {
  * If any answer is forbidden the whole name is refused: a name that points at the metadata service
  * among public addresses is an attack or a mistake either way.
  */
-export async function resolveGuarded(hostname: string, ctx: CheckContext, signal: AbortSignal, meta: GuardMeta): Promise<ResolvedAddress> {
+export async function resolveGuarded(hostname: string, ctx: CheckContext, signal: AbortSignal | undefined, meta: GuardMeta): Promise<ResolvedAddress> {
   const host = bareHost(hostname);
   const literal = isIP(host);
   let addresses: ResolvedAddress[];
@@ -52,9 +52,9 @@ export async function resolveGuarded(hostname: string, ctx: CheckContext, signal
     addresses = [{ address: host, family: literal === 6 ? 6 : 4 }];
   } else {
     try {
-      addresses = await ctx.lookup(host, signal);
+      addresses = await ctx.lookup(host, signal ?? ctx.roundSignal);
     } catch (error: unknown) {
-      if (signal.aborted) throw error;
+      if (signal?.aborted) throw error;
       const code = error !== null && typeof error === 'object' && 'code' in error ? String(error.code) : 'error';
       throw new ProbeFailure('dns', `DNS lookup of ${host} failed (${code})`);
     }

@@ -25,6 +25,8 @@ export interface FaultyServer {
   connections: () => number;
   /** Body bytes the server managed to hand to the kernel, per path. */
   bytesSent: Map<string, number>;
+  /** The most requests the server was handling at one time. */
+  maxInFlight: () => number;
   close(): Promise<void>;
 }
 
@@ -154,8 +156,17 @@ function route(req: IncomingMessage, res: ServerResponse, server: { bytesSent: M
   }
 }
 
-function track(server: http.Server | https.Server): { requests: RecordedRequest[]; sockets: Set<Socket>; connections: () => number; bytesSent: Map<string, number>; timers: Set<NodeJS.Timeout> } {
-  const state = { requests: [] as RecordedRequest[], sockets: new Set<Socket>(), accepted: 0, bytesSent: new Map<string, number>(), timers: new Set<NodeJS.Timeout>() };
+interface Tracked {
+  requests: RecordedRequest[];
+  sockets: Set<Socket>;
+  connections: () => number;
+  maxInFlight: () => number;
+  bytesSent: Map<string, number>;
+  timers: Set<NodeJS.Timeout>;
+}
+
+function track(server: http.Server | https.Server): Tracked {
+  const state = { requests: [] as RecordedRequest[], sockets: new Set<Socket>(), accepted: 0, inFlight: 0, maxInFlight: 0, bytesSent: new Map<string, number>(), timers: new Set<NodeJS.Timeout>() };
   server.on('connection', (socket: Socket) => {
     state.accepted++;
     state.sockets.add(socket);
@@ -164,10 +175,13 @@ function track(server: http.Server | https.Server): { requests: RecordedRequest[
   });
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     state.requests.push({ method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers });
+    state.inFlight++;
+    state.maxInFlight = Math.max(state.maxInFlight, state.inFlight);
+    res.once('close', () => state.inFlight--);
     res.on('error', () => undefined);
     route(req, res, state);
   });
-  return { ...state, connections: () => state.accepted };
+  return { ...state, connections: () => state.accepted, maxInFlight: () => state.maxInFlight };
 }
 
 async function listen(server: NetServer, port = 0): Promise<number> {
@@ -191,7 +205,7 @@ export async function startFaultyServer(): Promise<FaultyServer> {
   const server = http.createServer({ keepAliveTimeout: 1000 });
   const state = track(server);
   const port = await listen(server);
-  return { origin: `http://127.0.0.1:${port}`, port, requests: state.requests, connections: state.connections, bytesSent: state.bytesSent, close: closer(server, state.sockets, state.timers) };
+  return { origin: `http://127.0.0.1:${port}`, port, requests: state.requests, connections: state.connections, maxInFlight: state.maxInFlight, bytesSent: state.bytesSent, close: closer(server, state.sockets, state.timers) };
 }
 
 /** The same routes over TLS with the given certificate. */
@@ -201,7 +215,7 @@ export async function startFaultyHttpsServer(cert: KeyPair): Promise<FaultyServe
   const state = track(server);
   server.on('secureConnection', (socket: Socket) => socket.on('error', () => undefined));
   const port = await listen(server);
-  return { origin: `https://127.0.0.1:${port}`, port, requests: state.requests, connections: state.connections, bytesSent: state.bytesSent, close: closer(server, state.sockets, state.timers) };
+  return { origin: `https://127.0.0.1:${port}`, port, requests: state.requests, connections: state.connections, maxInFlight: state.maxInFlight, bytesSent: state.bytesSent, close: closer(server, state.sockets, state.timers) };
 }
 
 /** A port on 127.0.0.1 nothing listens on (bound, then released), so connecting is refused. */

@@ -5,7 +5,7 @@ import { Resolver } from 'node:dns/promises';
 import type { ProbeResult, Timings } from '../../core/results';
 import { checkAddress } from '../address-guard';
 import type { CheckContext } from '../context';
-import { Deadline, raceAbort } from '../deadline';
+import { Deadline, raceDeadline } from '../deadline';
 import { ProbeFailure } from '../errors';
 import { build, failed, passed, type ResolvedDnsTarget } from './result';
 
@@ -34,8 +34,7 @@ export async function dnsCheck(target: ResolvedDnsTarget, ctx: CheckContext): Pr
   const seen = () => ({ latencyMs: performance.now() - started, timings });
   // One try, timed out by the resolver itself a little before our deadline, so c-ares cleans up after itself.
   const resolver = new Resolver({ timeout: Math.max(50, target.timeoutMs - 50), tries: 1 });
-  const onAbort = () => resolver.cancel();
-  deadline.signal.addEventListener('abort', onAbort, { once: true });
+  const off = deadline.onExpire(() => resolver.cancel());
   try {
     if (target.resolver !== undefined) {
       const server = resolverServer(target.resolver);
@@ -51,7 +50,7 @@ export async function dnsCheck(target: ResolvedDnsTarget, ctx: CheckContext): Pr
       }
       resolver.setServers([server.server]);
     }
-    const answers = await raceAbort(query(resolver, target.hostname, target.recordType), deadline.signal);
+    const answers = await raceDeadline(query(resolver, target.hostname, target.recordType), deadline);
     timings.dnsMs = performance.now() - started;
     const wanted = target.expect.answers ?? [];
     const normalized = new Set(answers.map(normalize));
@@ -71,7 +70,7 @@ export async function dnsCheck(target: ResolvedDnsTarget, ctx: CheckContext): Pr
     const what = code === 'ENOTFOUND' ? 'does not exist (NXDOMAIN)' : code === 'ENODATA' ? `has no ${target.recordType} record` : `lookup failed (${code})`;
     return failed(target, seen(), new ProbeFailure('dns', `${target.hostname} ${what}`));
   } finally {
-    deadline.signal.removeEventListener('abort', onAbort);
+    off();
     deadline.dispose();
   }
 }

@@ -8,7 +8,7 @@ import type { Timings } from '../../core/results';
 import { firstFailedAssertion } from '../assertions';
 import { readCappedBody } from '../body';
 import type { CheckContext, ResolvedAddress } from '../context';
-import { Deadline, raceAbort } from '../deadline';
+import { Deadline, raceDeadline } from '../deadline';
 import { classifyError, ProbeFailure, type Phase } from '../errors';
 import { bareHost, resolveGuarded } from '../resolve-host';
 import { build, daysLeft, failed, passed, type ResolvedHttpTarget } from './result';
@@ -47,11 +47,12 @@ export async function httpCheck(target: ResolvedHttpTarget, ctx: CheckContext): 
       timings = {};
       phase = 'dns';
       const dnsStart = performance.now();
-      const pinned = await raceAbort(
-        resolveGuarded(hop.url.hostname, ctx, deadline.signal, { region: target.region, target: target.name, hop: redirects }),
-        deadline.signal,
-      );
-      if (isIP(bareHost(hop.url.hostname)) === 0) timings.dnsMs = performance.now() - dnsStart;
+      const meta = { region: target.region, target: target.name, hop: redirects };
+      const literal = isIP(bareHost(hop.url.hostname)) !== 0;
+      const pinned = literal
+        ? await resolveGuarded(hop.url.hostname, ctx, undefined, meta)
+        : await raceDeadline(resolveGuarded(hop.url.hostname, ctx, deadline.signal, meta), deadline);
+      if (!literal) timings.dnsMs = performance.now() - dnsStart;
       exchange = await sendRequest(hop, pinned, ctx, deadline, timings, (next) => (phase = next));
       statusCode = exchange.response.statusCode ?? 0;
       tlsDaysLeft = exchange.tlsDaysLeft;
@@ -72,7 +73,8 @@ export async function httpCheck(target: ResolvedHttpTarget, ctx: CheckContext): 
       const body =
         hop.method === 'HEAD'
           ? { bytes: Buffer.alloc(0), received: 0, truncated: false }
-          : await raceAbort(readCappedBody(exchange.response, { maxBytes: ctx.probing.maxBodyBytes, keep: needsBody }), deadline.signal);
+          : // The deadline destroys the request, which ends the read with an error: no race needed.
+            await readCappedBody(exchange.response, { maxBytes: ctx.probing.maxBodyBytes, keep: needsBody });
       const failure = firstFailedAssertion(target, {
         statusCode,
         headers: exchange.response.headers,
@@ -156,9 +158,8 @@ function sendRequest(
   const started = performance.now();
   setPhase('connect');
   const request = secure ? https.request(options) : http.request(options);
-  const onAbort = () => request.destroy();
-  deadline.signal.addEventListener('abort', onAbort, { once: true });
-  request.once('close', () => deadline.signal.removeEventListener('abort', onAbort));
+  const off = deadline.onExpire(() => request.destroy());
+  request.once('close', off);
   let connectedAt = started;
   let tlsDaysLeft: number | undefined;
   request.once('socket', (socket) => {

@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { connect, type PeerCertificate } from 'node:tls';
 import type { ProbeResult, Timings } from '../../core/results';
 import type { CheckContext } from '../context';
-import { Deadline, raceAbort } from '../deadline';
+import { Deadline, raceDeadline } from '../deadline';
 import { classifyError, ProbeFailure, type Phase } from '../errors';
 import { bareHost, resolveGuarded } from '../resolve-host';
 import { build, daysLeft, failed, type ResolvedTlsTarget } from './result';
@@ -23,8 +23,10 @@ export async function tlsCheck(target: ResolvedTlsTarget, ctx: CheckContext): Pr
   let tlsDaysLeft: number | undefined;
   const seen = () => ({ latencyMs: performance.now() - started, timings, tlsDaysLeft });
   try {
-    const pinned = await raceAbort(resolveGuarded(target.host, ctx, deadline.signal, { region: target.region, target: target.name, hop: 0 }), deadline.signal);
-    timings.dnsMs = performance.now() - started;
+    const literal = isIP(bareHost(target.host)) !== 0;
+    const meta = { region: target.region, target: target.name, hop: 0 };
+    const pinned = literal ? await resolveGuarded(target.host, ctx, undefined, meta) : await raceDeadline(resolveGuarded(target.host, ctx, deadline.signal, meta), deadline);
+    if (!literal) timings.dnsMs = performance.now() - started;
     const name = target.servername ?? bareHost(target.host);
     state.phase = 'connect';
     const handshake = await new Promise<Handshake>((resolve, reject) => {
@@ -39,9 +41,7 @@ export async function tlsCheck(target: ResolvedTlsTarget, ctx: CheckContext): Pr
         rejectUnauthorized: false,
         ...(ctx.secureContext ? { secureContext: ctx.secureContext } : {}),
       });
-      const onAbort = () => socket.destroy();
-      deadline.signal.addEventListener('abort', onAbort, { once: true });
-      socket.once('close', () => deadline.signal.removeEventListener('abort', onAbort));
+      socket.once('close', deadline.onExpire(() => socket.destroy()));
       socket.on('error', reject);
       socket.once('close', () => reject(new Error('closed before the handshake finished')));
       socket.once('connect', () => {

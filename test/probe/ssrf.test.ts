@@ -1,0 +1,91 @@
+// FAULTS row 15: a target or a redirect pointing at the metadata service, loopback or a private range is refused before any request.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ProbeResult } from '../../lambda/core/results';
+import { runRound } from '../../lambda/probe/round';
+import { startFaultyServer, type FaultyServer } from '../helpers/servers';
+import { memoryLogger, realClock, tableLookup, testConfig } from './fixtures';
+
+let server: FaultyServer;
+beforeAll(async () => {
+  server = await startFaultyServer();
+});
+afterAll(async () => {
+  await server.close();
+});
+
+const find = (results: ProbeResult[], name: string) => results.find((r) => r.target === name);
+
+describe('SSRF guard in a round (FAULTS 15)', () => {
+  it('refuses loopback, private, mapped and metadata addresses when private addresses are not allowed, sending nothing', async () => {
+    const logger = memoryLogger();
+    const requestsBefore = server.requests.length;
+    const connectionsBefore = server.connections();
+    const config = testConfig(
+      {
+        us: [
+          { name: 'loopback', type: 'http', url: `${server.origin}/ok` },
+          { name: 'mapped', type: 'http', url: `http://[::ffff:127.0.0.1]:${server.port}/ok` },
+          { name: 'private', type: 'http', url: 'http://10.0.0.7/health' },
+          { name: 'metadata', type: 'http', url: 'http://169.254.169.254/latest/meta-data/' },
+          { name: 'named-private', type: 'https', url: 'https://intranet.acme.test/health' },
+          { name: 'mixed-answers', type: 'http', url: 'http://mixed.acme.test/health' },
+          { name: 'tcp-private', type: 'tcp', host: '192.168.1.10', port: 5432 },
+          { name: 'tls-loopback', type: 'tls', host: '127.0.0.1', port: server.port },
+          { name: 'dns-resolver-metadata', type: 'dns', hostname: 'acme.example', resolver: '169.254.169.253' },
+        ],
+      },
+      { probing: { allowPrivateAddresses: false } },
+    );
+    const started = Date.now();
+    const round = await runRound(
+      { config, probeRegion: 'us-east-1', slot: 1_764_400_000, deadlineAt: started + 3000 },
+      { ...realClock, logger, lookup: tableLookup({ 'intranet.acme.test': ['10.20.30.40'], 'mixed.acme.test': ['93.184.216.34', '169.254.169.254'] }) },
+    );
+    expect(Date.now() - started).toBeLessThan(500);
+    for (const result of round.results) {
+      expect(result, result.target).toMatchObject({ status: 'down', errorClass: 'blocked-address' });
+      // Nothing about the forbidden address leaks into the result that pages and the status page show.
+      expect(result.detail ?? '').not.toMatch(/\d+\.\d+\.\d+\.\d+|::/);
+      expect(result.statusCode).toBeUndefined();
+    }
+    expect(server.requests.length).toBe(requestsBefore);
+    expect(server.connections()).toBe(connectionsBefore);
+    const security = logger.lines.filter((l) => l.attributes?.event === 'ssrf-blocked');
+    expect(security).toHaveLength(round.results.length);
+    expect(security.find((l) => l.attributes?.target === 'mixed-answers')?.attributes).toMatchObject({ address: '169.254.169.254', addressKind: 'metadata' });
+  });
+
+  it('refuses a redirect to 169.254.169.254 even when private addresses are allowed, and logs it', async () => {
+    const logger = memoryLogger();
+    const config = testConfig({
+      us: [
+        { name: 'to-metadata', type: 'http', url: `${server.origin}/redirect/to?url=${encodeURIComponent('http://169.254.169.254/latest/meta-data/iam/')}` },
+        { name: 'to-metadata-v6', type: 'http', url: `${server.origin}/redirect/to?url=${encodeURIComponent('http://[fd00:ec2::254]/latest/')}` },
+        { name: 'to-named-metadata', type: 'http', url: `${server.origin}/redirect/to?url=${encodeURIComponent('http://imds.acme.test/')}` },
+        { name: 'neighbour', type: 'http', url: `${server.origin}/ok` },
+      ],
+    });
+    const round = await runRound(
+      { config, probeRegion: 'eu-west-1', slot: 1_764_400_000, deadlineAt: Date.now() + 3000 },
+      { ...realClock, logger, lookup: tableLookup({ 'imds.acme.test': ['169.254.169.254'] }) },
+    );
+    for (const name of ['to-metadata', 'to-metadata-v6', 'to-named-metadata']) {
+      expect(find(round.results, name), name).toMatchObject({ status: 'down', errorClass: 'blocked-address', detail: 'refused to connect to a metadata address (redirect 1)' });
+    }
+    expect(find(round.results, 'neighbour')).toMatchObject({ status: 'up' });
+    const lines = logger.lines.filter((l) => l.attributes?.event === 'ssrf-blocked');
+    expect(lines.map((l) => l.attributes?.hop)).toEqual([1, 1, 1]);
+    expect(lines.every((l) => l.level === 'warn')).toBe(true);
+  });
+
+  it('judges a name by what it resolves to, not by how it looks', async () => {
+    // rebind.acme.test looks public; its answer is loopback, and the answer is what the guard checks (and pins).
+    const logger = memoryLogger();
+    const config = testConfig({ us: [{ name: 'rebind', type: 'http', url: 'http://rebind.acme.test/' }] }, { probing: { allowPrivateAddresses: false } });
+    const round = await runRound(
+      { config, probeRegion: 'eu-west-1', slot: 1_764_400_000, deadlineAt: Date.now() + 3000 },
+      { ...realClock, logger, lookup: tableLookup({ 'rebind.acme.test': ['127.0.0.1'] }) },
+    );
+    expect(round.results[0]).toMatchObject({ errorClass: 'blocked-address', detail: 'refused to connect to a loopback address' });
+  });
+});
