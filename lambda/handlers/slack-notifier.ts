@@ -20,5 +20,5 @@ const notify = createSlackNotifier({ webhookUrl, logger });
 
 export async function handler(event: SNSEvent, context?: Context): Promise<NotifierOutcome> {
   if (context !== undefined) logger.addContext(context);
-  return notify(event);
+  return notify(event, context?.getRemainingTimeInMillis());
 }

@@ -12,8 +12,11 @@ export interface SlackNotifierDeps {
   /** Where the webhook URL comes from (a `WebhookUrlReader`). */
   readonly webhookUrl: { get(): Promise<string>; invalidate(): void };
   readonly logger: NotifierLogger;
-  /** Posts one payload; defaults to `postToSlack` with its default bounds. */
-  readonly post?: (url: string, payload: unknown) => Promise<number>;
+  /** Posts one payload within `maxTotalMs`; defaults to `postToSlack`. */
+  readonly post?: (url: string, payload: unknown, bounds: { maxTotalMs: number }) => Promise<number>;
+  /** Upper bound on one post's retries, in ms. Default 20000; never more than the invocation has left. */
+  readonly maxPostMs?: number;
+  readonly now?: () => number;
   /** How many delivered dedupKeys this container remembers, to drop a double it already posted. Default 500. */
   readonly rememberKeys?: number;
 }
@@ -39,8 +42,17 @@ export interface NotifierOutcome {
 /** Slack answers these when a webhook was revoked or its channel removed: read the secret afresh next time. */
 const GONE = new Set([403, 404, 410]);
 
-export function createSlackNotifier(deps: SlackNotifierDeps): (event: SNSEvent) => Promise<NotifierOutcome> {
-  const post = deps.post ?? ((url: string, payload: unknown) => postToSlack(url, payload));
+/** Kept free at the end of an invocation, so a give-up is logged and thrown before Lambda's timeout kills it. */
+const END_MARGIN_MS = 1_500;
+
+/**
+ * Returns the notifier; call it with the event and, in Lambda, the time the invocation has left
+ * (`context.getRemainingTimeInMillis()`), so retries towards Slack end before the function's timeout.
+ */
+export function createSlackNotifier(deps: SlackNotifierDeps): (event: SNSEvent, remainingMs?: number) => Promise<NotifierOutcome> {
+  const post = deps.post ?? ((url: string, payload: unknown, bounds: { maxTotalMs: number }) => postToSlack(url, payload, bounds));
+  const now = deps.now ?? Date.now;
+  const maxPostMs = deps.maxPostMs ?? 20_000;
   const limit = deps.rememberKeys ?? 500;
   const delivered = new Set<string>();
   const remember = (key: string) => {
@@ -51,7 +63,8 @@ export function createSlackNotifier(deps: SlackNotifierDeps): (event: SNSEvent) 
     }
   };
 
-  return async (event: SNSEvent) => {
+  return async (event: SNSEvent, remainingMs?: number) => {
+    const deadline = remainingMs !== undefined ? now() + remainingMs - END_MARGIN_MS : undefined;
     const outcome: NotifierOutcome = { delivered: 0, skipped: 0, duplicates: 0 };
     const failures: Array<{ messageId: string; error: unknown }> = [];
     for (const record of event.Records ?? []) {
@@ -71,7 +84,8 @@ export function createSlackNotifier(deps: SlackNotifierDeps): (event: SNSEvent) 
       }
       try {
         const url = await deps.webhookUrl.get();
-        const attempts = await post(url, slackMessage(body, sns.Subject ?? undefined));
+        const maxTotalMs = Math.max(1, deadline === undefined ? maxPostMs : Math.min(maxPostMs, deadline - now()));
+        const attempts = await post(url, slackMessage(body, sns.Subject ?? undefined), { maxTotalMs });
         remember(body.dedupKey);
         outcome.delivered += 1;
         deps.logger.info('posted to Slack', { messageId, dedupKey: body.dedupKey, event: body.event, region: body.region, severity: body.severity, attempts });

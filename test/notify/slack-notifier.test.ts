@@ -127,3 +127,26 @@ describe('createSlackNotifier', () => {
     expect(JSON.stringify(logger.lines)).not.toContain(slack.url);
   });
 });
+
+describe('time budget', () => {
+  it('bounds each post by what the invocation has left, minus a margin', async () => {
+    const budgets: number[] = [];
+    let clock = 0;
+    const notify = createSlackNotifier({
+      webhookUrl: { get: async () => slack.url, invalidate: () => undefined },
+      logger: captureLogger(),
+      now: () => clock,
+      post: async (_url, _payload, bounds) => {
+        budgets.push(bounds.maxTotalMs);
+        clock += 4_000;
+        return 1;
+      },
+    });
+    await notify({ Records: [recordFor(downNotification({ dedupKey: 'b1' }), 'b1'), recordFor(downNotification({ dedupKey: 'b2' }), 'b2')] }, 15_000);
+    // 15 s left, 1.5 s kept back: 13.5 s for the first post; the second gets what the first left.
+    expect(budgets).toEqual([13_500, 9_500]);
+    budgets.length = 0;
+    await notify({ Records: [recordFor(downNotification({ dedupKey: 'b3' }), 'b3')] });
+    expect(budgets).toEqual([20_000]);
+  });
+});
