@@ -49,8 +49,12 @@ export interface TimelineSegment {
 /** A notification the item owes: written with the transition, removed once published. */
 export interface OutboxEntry {
   notification: Notification;
+  /** Failed publish runs so far. */
   attempts: number;
   lastError?: string;
+  /** The run publishing it now, and until when (epoch ms) that claim holds: racing aggregators publish it once. */
+  claimedBy?: string;
+  claimedUntil?: number;
 }
 
 /** What was sent, when (DESIGN's `notifications` field of an incident). */
@@ -110,7 +114,7 @@ export interface RegionStatusRecord {
   verdict: Verdict;
   /** ISO time the region entered this verdict (as far as this record knows). */
   since: string;
-  /** The slot (epoch seconds) this status was derived at. */
+  /** The slot (epoch seconds) this status was derived at: the status is rewritten when it changes, not every slot. */
   evaluatedSlot: number;
   openIncidentId: string | null;
   summary: string;
@@ -566,12 +570,12 @@ export function decideRegion(input: RegionDecisionInput): RegionDecision {
     version: status?.version ?? 0,
     updatedAt: iso(nowMs),
   };
+  // Written when what it says changes, not every slot: one write per region per change keeps batches cheap.
   const statusChanged =
     !status ||
-    slot > status.evaluatedSlot ||
     !sameJson(
-      { ...nextStatus, updatedAt: '', since: '', version: 0 },
-      { ...status, updatedAt: '', since: '', version: 0 },
+      { ...nextStatus, updatedAt: '', since: '', version: 0, evaluatedSlot: 0 },
+      { ...status, updatedAt: '', since: '', version: 0, evaluatedSlot: 0 },
     );
   return {
     incident: outIncident,
@@ -604,6 +608,20 @@ export function markPublished<T extends { outbox: OutboxEntry[]; notifications: 
 export function markFailed<T extends { outbox: OutboxEntry[] }>(record: T, dedupKey: string, error: string): T {
   return {
     ...record,
-    outbox: record.outbox.map((o) => (o.notification.dedupKey === dedupKey ? { ...o, attempts: o.attempts + 1, lastError: error.slice(0, 300) } : o)),
+    outbox: record.outbox.map((o) => {
+      if (o.notification.dedupKey !== dedupKey) return o;
+      const { claimedBy: _by, claimedUntil: _until, ...rest } = o;
+      return { ...rest, attempts: o.attempts + 1, lastError: error.slice(0, 300) };
+    }),
   };
+}
+
+/** Entries this run may publish: unclaimed, claimed by it, or claimed by a run whose claim ran out (it died). */
+export function claimable(outbox: readonly OutboxEntry[], runId: string, nowMs: number): OutboxEntry[] {
+  return outbox.filter((o) => o.claimedBy === undefined || o.claimedBy === runId || (o.claimedUntil ?? 0) <= nowMs);
+}
+
+/** The record with `keys` claimed by `runId` until `untilMs`. */
+export function claim<T extends { outbox: OutboxEntry[] }>(record: T, keys: ReadonlySet<string>, runId: string, untilMs: number): T {
+  return { ...record, outbox: record.outbox.map((o) => (keys.has(o.notification.dedupKey) ? { ...o, claimedBy: runId, claimedUntil: untilMs } : o)) };
 }

@@ -1,0 +1,300 @@
+// The aggregator engine: one run per trigger (a stream batch on AWS, a written slot in local mode, a step in the
+// simulator). Lease → one Query of the results window → evaluation → one conditional write per changed item →
+// publish what the items owe → mark it sent. The engine takes its clients, clock and publisher as arguments.
+import { randomUUID } from 'node:crypto';
+import type { RegionwatchConfig } from '../config/schema';
+import { decideChecker, publishFailureAlert, type CheckerRecord } from '../core/checker';
+import { evaluateWindow, evaluationSettings, windowBounds, type EvaluationSettings, type LifecycleTuning, type WindowEvaluation } from '../core/evaluate';
+import { claim, claimable, decideRegion, markFailed, markPublished, type IncidentRecord, type OutboxEntry, type SentNotification } from '../core/lifecycle';
+import type { NotificationEvent, NotificationPublisher } from '../core/notification';
+import type { RoundRecord } from '../core/results';
+import type { IncidentStore } from '../store/incident-store';
+import { acquireLease, leaseOrder, type LeaseOptions } from '../store/lease';
+
+/** Where the engine reads rounds: ResultsStore on DynamoDB, or anything in memory with the same method. */
+export interface RoundsReader {
+  /** Every round record of slots in [fromSlot, toSlot] across probe regions (ideally one Query). */
+  readRounds(fromSlot: number, toSlot: number): Promise<RoundRecord[]>;
+}
+
+export interface EngineLog {
+  (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void;
+}
+
+/** Points a test (or the simulator's `crash-after-write` fault) can fail at; throwing there aborts the run. */
+export type CrashPoint = 'after-write' | 'after-publish';
+
+export interface AggregatorEngineOptions {
+  config: RegionwatchConfig;
+  /** The probe region this aggregator runs in (its lease identity). */
+  probeRegion: string;
+  rounds: RoundsReader;
+  incidents: IncidentStore;
+  publisher: NotificationPublisher;
+  /** Epoch milliseconds: the wall clock on AWS, a virtual one in local mode and the simulator. */
+  clock: { now(): number };
+  tuning?: Partial<LifecycleTuning>;
+  lease?: Partial<Pick<LeaseOptions, 'leaseMs' | 'staggerMs'>>;
+  /** Publish tries per notification per run (default 3) … */
+  publishTries?: number;
+  /** … with this wait before the second and doubled before each later one (default 200 ms). */
+  retryDelayMs?: number;
+  /** Failed runs (attempts on the outbox entry) before a checker alert about a notification that will not go (default 3). */
+  alertAfterAttempts?: number;
+  /** How long a run's claim on the notifications it is publishing holds (default 30 s). */
+  claimMs?: number;
+  /** Waits between publish tries; the simulator passes a no-op. Default: setTimeout. */
+  sleep?: (ms: number) => Promise<void>;
+  log?: EngineLog;
+  /** Test and simulator hook, called at each crash point with what was just done; throw to simulate a crash. */
+  crash?: (point: CrashPoint, what: string) => void;
+}
+
+/** What one run did, for logs, metrics, local mode and the simulator. */
+export interface AggregatorRun {
+  /** False when another aggregator holds the lease: this one wrote nothing and published nothing. */
+  acted: boolean;
+  evaluatedSlot: number | null;
+  resultCount: number;
+  transitions: { region: string; incidentId: string; events: NotificationEvent[] }[];
+  checkerTransitions: string[];
+  /** Notifications published in this run (including ones a crashed run owed). */
+  published: SentNotification[];
+  publishFailures: number;
+  /** Notifications still pending in outboxes after the run. */
+  pending: number;
+  /** Pending notifications that failed alertAfterAttempts runs or more. */
+  stuck: number;
+  /** Conditional writes that lost a race (the run re-read and re-derived). */
+  conflicts: number;
+}
+
+/** Writes retried on a lost race before the run gives up on an item (the next run derives it again). */
+const MAX_WRITE_ATTEMPTS = 4;
+
+function describeError(error: unknown): { text: string; retryable: boolean } {
+  if (error instanceof Error) {
+    const retryable = (error as { retryable?: unknown }).retryable;
+    return { text: `${error.name}: ${error.message}`, retryable: retryable !== false };
+  }
+  return { text: String(error), retryable: true };
+}
+
+/**
+ * The aggregator. Create one per process (it keeps no state between runs but the settings derived from the config)
+ * and call `run()` once per trigger. Runs of one engine must not overlap; runs of different engines (other
+ * regions, a retried Lambda) may: every write is conditional and every decision is re-derived on a lost race.
+ */
+export class AggregatorEngine {
+  readonly settings: EvaluationSettings;
+  private readonly order: string[];
+  private runId = '';
+
+  constructor(private readonly options: AggregatorEngineOptions) {
+    this.settings = evaluationSettings(options.config, options.tuning);
+    this.order = leaseOrder(options.config.homeRegion, options.config.probeRegions);
+  }
+
+  /**
+   * One trigger: acquire or renew the lease (standby ⇒ return at once), read the results window (one Query),
+   * evaluate, and for each platform region (all, or `regions`) write what changed and drain its outbox; then the
+   * checker item. Throws only when the store fails (the stream then retries the batch, which is harmless).
+   */
+  async run(trigger: { regions?: readonly string[] } = {}): Promise<AggregatorRun> {
+    const nowMs = this.options.clock.now();
+    this.runId = `${this.options.probeRegion}/${nowMs}/${randomUUID().slice(0, 8)}`;
+    const out: AggregatorRun = {
+      acted: false,
+      evaluatedSlot: null,
+      resultCount: 0,
+      transitions: [],
+      checkerTransitions: [],
+      published: [],
+      publishFailures: 0,
+      pending: 0,
+      stuck: 0,
+      conflicts: 0,
+    };
+    const lease = await acquireLease(this.options.incidents, { probeRegion: this.options.probeRegion, order: this.order, ...this.options.lease }, nowMs);
+    if (!lease.holder) return out;
+    out.acted = true;
+
+    const { fromSlot, toSlot } = windowBounds(this.settings, nowMs);
+    const rounds = await this.options.rounds.readRounds(fromSlot, toSlot);
+    const evaluation = evaluateWindow(this.settings, rounds, nowMs);
+    out.evaluatedSlot = evaluation.slots[evaluation.latest] ?? null;
+    out.resultCount = evaluation.resultCount;
+
+    const regions = this.settings.regions.filter((r) => !trigger.regions || trigger.regions.includes(r));
+    const stuck: OutboxEntry[] = [];
+    await Promise.all(regions.map((region) => this.runRegion(region, evaluation, nowMs, out, stuck)));
+    await this.runChecker(evaluation, nowMs, out, stuck);
+    out.stuck = stuck.length;
+    return out;
+  }
+
+  private async runRegion(region: string, evaluation: WindowEvaluation, nowMs: number, out: AggregatorRun, stuck: OutboxEntry[]): Promise<void> {
+    const { incidents } = this.options;
+    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+      const state = await incidents.readRegion(region);
+      const latest = state.incidents[0] ?? null;
+      const decision = decideRegion({ settings: this.settings, evaluation, region, nowMs, latest, status: state.status });
+      let current: IncidentRecord | null = latest;
+      if (decision.incident) {
+        const expected = decision.created ? null : (latest?.version ?? null);
+        if (!(await incidents.putIncident(decision.incident, expected))) {
+          out.conflicts++;
+          continue; // another aggregator wrote first: re-read and re-derive
+        }
+        current = { ...decision.incident, version: (expected ?? 0) + 1 };
+        if (decision.transitions.length > 0) {
+          out.transitions.push({ region, incidentId: current.incidentId, events: decision.transitions });
+          this.options.crash?.('after-write', `${region}:${decision.transitions.join(',')}`);
+        }
+      }
+      if (decision.status && !(await incidents.putStatus(decision.status, state.status?.version ?? null))) out.conflicts++;
+      // Drain the newest incident's outbox, and the one before (a page a crash left behind before a new incident).
+      const owing = [current, ...state.incidents.slice(1)].filter((i): i is IncidentRecord => i !== null && i.outbox.length > 0);
+      for (const incident of owing) await this.drainIncident(incident, nowMs, out, stuck);
+      return;
+    }
+    this.options.log?.('warn', 'gave up on a region after repeated lost races; the next run derives it again', { region });
+  }
+
+  private drainIncident(record: IncidentRecord, nowMs: number, out: AggregatorRun, stuck: OutboxEntry[]): Promise<void> {
+    const { incidents } = this.options;
+    return this.drain(record, nowMs, out, {
+      put: (r, expected) => incidents.putIncident(r, expected),
+      reread: () => incidents.getIncident(record.region, record.seq),
+      done: (r) => {
+        for (const o of r.outbox) if (o.attempts >= this.alertAfter) stuck.push(o);
+      },
+    });
+  }
+
+  /**
+   * Publishes what a record owes: claim the entries (one conditional write, so a racing aggregator skips them),
+   * publish, then one conditional write that moves sent entries to the log and counts failed ones.
+   * A crash after the claim delays the page by the claim's time (claimMs); a crash after the publish and before
+   * the mark republishes it with the same dedupKey.
+   */
+  private async drain<T extends { outbox: OutboxEntry[]; notifications: SentNotification[]; version: number }>(
+    record: T,
+    nowMs: number,
+    out: AggregatorRun,
+    io: { put(r: T, expected: number): Promise<boolean>; reread(): Promise<T | null>; done?(r: T): void },
+  ): Promise<void> {
+    let current: T | null = record;
+    let mine: OutboxEntry[] = [];
+    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS && current; attempt++) {
+      mine = claimable(current.outbox, this.runId, nowMs);
+      if (mine.length === 0) {
+        out.pending += current.outbox.length;
+        return;
+      }
+      const claimed = claim(current, new Set(mine.map((o) => o.notification.dedupKey)), this.runId, nowMs + (this.options.claimMs ?? 30_000));
+      if (await io.put(claimed, current.version)) {
+        current = { ...claimed, version: current.version + 1 };
+        break;
+      }
+      out.conflicts++;
+      current = await io.reread();
+      mine = [];
+    }
+    if (!current || mine.length === 0) return;
+    const results = await this.publishAll(mine, out);
+    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS && current; attempt++) {
+      const marked = applyResults(current, results, nowMs);
+      if (await io.put(marked, current.version)) {
+        out.pending += marked.outbox.length;
+        io.done?.(marked);
+        return;
+      }
+      out.conflicts++;
+      current = await io.reread();
+    }
+  }
+
+  private get alertAfter(): number {
+    return this.options.alertAfterAttempts ?? 3;
+  }
+
+  private async runChecker(evaluation: WindowEvaluation, nowMs: number, out: AggregatorRun, stuck: OutboxEntry[]): Promise<void> {
+    const { incidents } = this.options;
+    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+      const stored = await incidents.readChecker();
+      const decision = decideChecker({ settings: this.settings, evaluation, nowMs, checker: stored });
+      let record: CheckerRecord | null = decision.record ?? stored;
+      let changed = decision.record !== null;
+      for (const entry of stuck) {
+        if (!record) break;
+        const alerted = publishFailureAlert(record, entry, nowMs);
+        if (alerted) {
+          record = alerted;
+          changed = true;
+        }
+      }
+      if (record && changed) {
+        if (!(await incidents.putChecker(record, stored?.version ?? null))) {
+          out.conflicts++;
+          continue;
+        }
+        record = { ...record, version: (stored?.version ?? 0) + 1 };
+        out.checkerTransitions.push(...decision.transitions);
+        if (decision.transitions.length > 0) this.options.crash?.('after-write', `checker:${decision.transitions.join(',')}`);
+      }
+      if (record && record.outbox.length > 0) await this.drainChecker(record, nowMs, out);
+      return;
+    }
+  }
+
+  private drainChecker(record: CheckerRecord, nowMs: number, out: AggregatorRun): Promise<void> {
+    const { incidents } = this.options;
+    return this.drain(record, nowMs, out, { put: (r, expected) => incidents.putChecker(r, expected), reread: () => incidents.readChecker() });
+  }
+
+  /** Publishes each entry, retrying retryable failures a few times; returns dedupKey → null (sent) or the error text. */
+  private async publishAll(outbox: readonly OutboxEntry[], out: AggregatorRun): Promise<Map<string, string | null>> {
+    const results = new Map<string, string | null>();
+    const tries = Math.max(1, this.options.publishTries ?? 3);
+    const sleep = this.options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+    for (const entry of outbox) {
+      const key = entry.notification.dedupKey;
+      let delay = this.options.retryDelayMs ?? 200;
+      for (let n = 0; n < tries; n++) {
+        try {
+          await this.options.publisher.publish(entry.notification);
+          results.set(key, null);
+          out.published.push({
+            event: entry.notification.event,
+            severity: entry.notification.severity,
+            dedupKey: key,
+            subject: entry.notification.subject,
+            at: entry.notification.at,
+            publishedAt: new Date(this.options.clock.now()).toISOString(),
+          });
+          this.options.crash?.('after-publish', key);
+          break;
+        } catch (error: unknown) {
+          const { text, retryable } = describeError(error);
+          out.publishFailures++;
+          results.set(key, text);
+          this.options.log?.('error', 'notification publish failed; it stays in the outbox', { dedupKey: key, error: text, attempt: entry.attempts + 1, try: n + 1 });
+          if (!retryable || n === tries - 1) break;
+          await sleep(delay);
+          delay *= 2;
+        }
+      }
+    }
+    return results;
+  }
+}
+
+function applyResults<T extends { outbox: OutboxEntry[]; notifications: SentNotification[] }>(record: T, results: Map<string, string | null>, nowMs: number): T {
+  let next = record;
+  for (const [key, error] of results) {
+    if (!next.outbox.some((o) => o.notification.dedupKey === key)) continue;
+    next = error === null ? markPublished(next, key, nowMs) : markFailed(next, key, error);
+  }
+  return next;
+}

@@ -1,0 +1,28 @@
+// Round records in memory, for the simulator and tests: the same readRounds contract as ResultsStore, no network.
+import type { RoundRecord } from '../core/results';
+import type { RoundsReader } from './engine';
+
+export class MemoryRounds implements RoundsReader {
+  private readonly bySlot = new Map<number, Map<string, RoundRecord>>();
+  /** Query-equivalent reads made, for call counts. */
+  reads = 0;
+
+  /** Stores a round; writing the same (slot, probe region, part) again replaces it, as the results table does. */
+  write(round: RoundRecord): void {
+    const slot = this.bySlot.get(round.slot) ?? new Map<string, RoundRecord>();
+    slot.set(`${round.probeRegion}#${round.part}`, structuredClone(round));
+    this.bySlot.set(round.slot, slot);
+  }
+
+  /** Drops rounds older than `slot` (the results table's TTL). */
+  expireBefore(slot: number): void {
+    for (const s of [...this.bySlot.keys()]) if (s < slot) this.bySlot.delete(s);
+  }
+
+  async readRounds(fromSlot: number, toSlot: number): Promise<RoundRecord[]> {
+    this.reads++;
+    const out: RoundRecord[] = [];
+    for (const [slot, rounds] of this.bySlot) if (slot >= fromSlot && slot <= toSlot) out.push(...rounds.values());
+    return out.sort((a, b) => a.slot - b.slot || a.probeRegion.localeCompare(b.probeRegion) || a.part - b.part);
+  }
+}

@@ -1,0 +1,193 @@
+// The aggregator engine against dynalite: fault matrix rows 3, 6, 7, 8, 9 and 10 with real conditional writes.
+import { describe, expect, it } from 'vitest';
+import { handleStreamBatch } from '../../lambda/aggregator/stream';
+import { NotificationPublishError } from '../../lambda/notify/sns-publisher';
+import { useEmbeddedStore } from '../helpers/store';
+import { faults, T0, testConfig } from '../core/harness';
+import { rig, streamRecord } from './rig';
+
+const store = useEmbeddedStore();
+const at = (second: number) => (T0 + second) * 1000 + 3000;
+
+describe('aggregator engine on dynalite', () => {
+  it('row 3: one incident with its index attributes, one opened and one resolved page, a status item per region', async () => {
+    const r = await rig(store.current, testConfig(), faults({ us: [[100, 300, 'down']] }));
+    const engine = r.engine();
+    let openSeen = 0;
+    for (let s = 0; s < 400; s += 10) {
+      await r.writeSlot(s);
+      r.clock.ms = at(s);
+      await engine.run();
+      if (s === 200) {
+        const open = await r.incidents.openIncidents();
+        openSeen = open.length;
+        expect(open[0]).toMatchObject({ incidentId: 'us-00001', status: 'open', severity: 'down' });
+      }
+    }
+    expect(openSeen).toBe(1);
+    expect(r.publisher.sent.map((n) => `${n.event}:${n.region}`)).toEqual(['opened:us', 'resolved:us']);
+    expect(await r.incidents.openIncidents()).toEqual([]);
+    const history = await r.incidents.regionIncidents('us', '2026-01-01T00:00:00Z', '2027-01-01T00:00:00Z');
+    expect(history).toHaveLength(1);
+    expect(history[0]).toMatchObject({ status: 'resolved', downSeconds: 200, outbox: [] });
+    expect(history[0]?.notifications.map((n) => n.event)).toEqual(['opened', 'resolved']);
+    const statuses = await r.incidents.statuses(['us', 'eu', 'apac']);
+    expect(statuses.map((s) => [s.region, s.verdict])).toEqual([['us', 'up'], ['eu', 'up'], ['apac', 'up']]);
+  });
+
+  it('row 7: two aggregators acting at once produce one incident and publish each transition once', async () => {
+    const r = await rig(store.current, testConfig(), faults({ us: [[50, 150, 'down'], [250, 350, 'read-only']] }));
+    // Same lease identity: two concurrent invocations both believe they hold it, the worst case for the writes.
+    const a = r.engine({ tuning: { reopenWindowSeconds: 60 } });
+    const b = r.engine({ tuning: { reopenWindowSeconds: 60 } });
+    let conflicts = 0;
+    for (let s = 0; s < 450; s += 10) {
+      await r.writeSlot(s);
+      r.clock.ms = at(s);
+      const [x, y] = await Promise.all([a.run(), b.run()]);
+      conflicts += x.conflicts + y.conflicts;
+    }
+    const history = await r.incidents.regionIncidents('us', '2026-01-01T00:00:00Z', '2027-01-01T00:00:00Z');
+    expect(history.map((i) => [i.incidentId, i.status, i.downSeconds, i.readOnlySeconds])).toEqual([
+      ['us-00001', 'resolved', 100, 0],
+      ['us-00002', 'resolved', 0, 100],
+    ]);
+    const keys = r.publisher.sent.map((n) => n.dedupKey);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(r.publisher.sent.map((n) => n.event)).toEqual(['opened', 'resolved', 'opened', 'resolved']);
+    expect(conflicts).toBeGreaterThan(0);
+  });
+
+  it('row 8: a crash between the write and the publish pages on the next run, once', async () => {
+    const r = await rig(store.current, testConfig(), faults({ us: [[100, 200, 'down']] }));
+    let crashes = 0;
+    const crashing = r.engine({
+      crash: (point) => {
+        if (point === 'after-write' && crashes === 0) {
+          crashes++;
+          throw new Error('killed');
+        }
+      },
+    });
+    const failures: string[] = [];
+    for (let s = 0; s < 300; s += 10) {
+      await r.writeSlot(s);
+      r.clock.ms = at(s);
+      await crashing.run().catch((e: unknown) => failures.push(String(e)));
+      if (crashes === 1 && failures.length === 1 && r.publisher.sent.length === 0) {
+        // The transition is stored with the page it owes.
+        const [open] = await r.incidents.openIncidents();
+        expect(open?.outbox.map((o) => o.notification.event)).toEqual(['opened']);
+      }
+    }
+    expect(failures).toEqual(['Error: killed']);
+    expect(r.publisher.sent.map((n) => n.event)).toEqual(['opened', 'resolved']);
+    const [incident] = await r.incidents.regionIncidents('us', '2026-01-01T00:00:00Z', '2027-01-01T00:00:00Z');
+    expect(incident?.outbox).toEqual([]);
+    // Published on the run right after the crash (10 s later), not lost and not doubled.
+    expect(Date.parse(incident?.notifications[0]?.publishedAt ?? '') - Date.parse(incident?.notifications[0]?.at ?? '')).toBe(10_000);
+  });
+
+  it('row 8: a crash after the publish and before the mark republishes with the same dedupKey', async () => {
+    const r = await rig(store.current, testConfig(), faults({ us: [[100, 400, 'down']] }));
+    let crashed = false;
+    const engine = r.engine({
+      claimMs: 5_000,
+      crash: (point) => {
+        if (point === 'after-publish' && !crashed) {
+          crashed = true;
+          throw new Error('killed after publish');
+        }
+      },
+    });
+    for (let s = 0; s < 200; s += 10) {
+      await r.writeSlot(s);
+      r.clock.ms = at(s);
+      await engine.run().catch(() => undefined);
+    }
+    const opened = r.publisher.sent.filter((n) => n.event === 'opened');
+    expect(opened).toHaveLength(2);
+    expect(opened[0]?.dedupKey).toBe(opened[1]?.dedupKey);
+  });
+
+  it('row 6: the same stream batch delivered twice changes nothing', async () => {
+    const r = await rig(store.current, testConfig(), faults({ us: [[100, 200, 'down']] }));
+    const engine = r.engine();
+    const runs: Record<string, unknown>[] = [];
+    for (let s = 0; s < 300; s += 10) {
+      const records = await r.writeSlot(s);
+      r.clock.ms = at(s);
+      await handleStreamBatch({ Records: records }, (regions) => engine.run({ regions }));
+      const before = JSON.stringify(await r.incidents.readRegion('us'));
+      const sentBefore = r.publisher.sent.length;
+      const again = await handleStreamBatch({ Records: records }, (regions) => engine.run({ regions }));
+      expect(JSON.stringify(await r.incidents.readRegion('us'))).toBe(before);
+      expect(r.publisher.sent.length).toBe(sentBefore);
+      runs.push({ transitions: again.run?.transitions.length, published: again.run?.published.length });
+    }
+    expect(runs.every((x) => x.transitions === 0 && x.published === 0)).toBe(true);
+    expect(r.publisher.sent.map((n) => n.event)).toEqual(['opened', 'resolved']);
+    const [incident] = await r.incidents.regionIncidents('us', '2026-01-01T00:00:00Z', '2027-01-01T00:00:00Z');
+    expect(incident).toMatchObject({ downSeconds: 100, degradedSeconds: 0 });
+  });
+
+  it('row 9: a poison record is reported failed and the rest of the batch is processed', async () => {
+    const r = await rig(store.current, testConfig(), faults({ us: [[0, 100, 'down']] }));
+    const engine = r.engine();
+    await r.writeSlot(0);
+    const good = await r.writeSlot(10);
+    r.clock.ms = at(10);
+    const poison = streamRecord({ pk: 'rounds', sk: 'x', kind: 'round', probeRegion: 'eu-west-1', slot: T0, results: new Uint8Array([1, 2, 3]) }, 'poison-1');
+    const noImage = { eventID: 'poison-2', eventName: 'MODIFY' as const, dynamodb: { SequenceNumber: 'poison-2' } };
+    const outcome = await handleStreamBatch({ Records: [good[0], poison, ...good.slice(1), noImage].filter((x) => x !== undefined) }, (regions) => engine.run({ regions }));
+    expect(outcome.batchItemFailures).toEqual([{ itemIdentifier: 'poison-1' }, { itemIdentifier: 'poison-2' }]);
+    expect(outcome.poison[0]?.reason).toMatch(/^PoisonRecordError: round item results do not decode/);
+    expect(outcome.run?.acted).toBe(true);
+    expect(r.publisher.sent.map((n) => n.event)).toEqual(['opened']);
+  });
+
+  it('row 10: a failing publish is retried, kept pending, raises a checker alert, and goes out once SNS is back', async () => {
+    const r = await rig(store.current, testConfig(), faults({ us: [[100, 2000, 'down']] }));
+    const engine = r.engine({ publishTries: 3, alertAfterAttempts: 3 });
+    r.publisher.failWith = new NotificationPublishError('Rate exceeded', 'throttled', true, 'ThrottledException', 'x');
+    let stuckSeen = 0;
+    for (let s = 0; s < 200; s += 10) {
+      await r.writeSlot(s);
+      r.clock.ms = at(s);
+      const run = await engine.run();
+      stuckSeen = Math.max(stuckSeen, run.stuck);
+    }
+    const [open] = await r.incidents.openIncidents();
+    expect(open?.outbox).toHaveLength(1);
+    expect(open?.outbox[0]).toMatchObject({ notification: { event: 'opened' }, lastError: 'NotificationPublishError: Rate exceeded' });
+    expect(open?.outbox[0]?.attempts).toBeGreaterThanOrEqual(3);
+    expect(stuckSeen).toBeGreaterThan(0);
+    const checker = await r.incidents.readChecker();
+    expect(checker?.outbox.map((o) => o.notification.subject)).toEqual([expect.stringContaining('[CHECKER] notifications are failing to publish')]);
+    // Three tries per run, runs from the opening on.
+    expect(r.publisher.calls).toBeGreaterThan(3 * 3);
+
+    r.publisher.failWith = null;
+    await r.writeSlot(200);
+    r.clock.ms = at(200);
+    await engine.run();
+    await r.writeSlot(210);
+    r.clock.ms = at(210);
+    await engine.run();
+    expect(r.publisher.sent.map((n) => n.event)).toEqual(['opened', 'checker']);
+    expect((await r.incidents.openIncidents())[0]?.outbox).toEqual([]);
+    expect((await r.incidents.readChecker())?.outbox).toEqual([]);
+  });
+
+  it('a non-retryable publish failure is not retried within the run', async () => {
+    const r = await rig(store.current, testConfig(), faults({ us: [[100, 2000, 'down']] }));
+    const engine = r.engine({ publishTries: 3 });
+    r.publisher.failWith = new NotificationPublishError('not authorized', 'access-denied', false, 'AuthorizationErrorException', 'x');
+    for (let s = 0; s < 120; s += 10) {
+      await r.writeSlot(s);
+      r.clock.ms = at(s);
+      await engine.run();
+    }
+    expect(r.publisher.calls).toBe(1);
+  });
+});
