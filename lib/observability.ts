@@ -203,7 +203,7 @@ export class Observability extends Construct {
         width: 12,
         left: [
           props.prober.metricInvocations({ period: minute, label: `prober runs in ${region}` }),
-          props.peerHeartbeats.with({ period: minute }),
+          props.peerHeartbeats.with({ period: minute, label: `prober runs in ${props.watchedRegion}, seen here` }),
         ],
       }),
       new cloudwatch.AlarmStatusWidget({

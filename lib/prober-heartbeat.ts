@@ -80,7 +80,6 @@ export class ProberHeartbeat extends Construct {
       dimensionsMap: { RuleName: this.watchRule.ruleName },
       statistic: cloudwatch.Stats.SUM,
       period: Duration.minutes(1),
-      label: `prober runs in ${props.watchedRegion}`,
     });
   }
 }

@@ -1,0 +1,110 @@
+// The aggregator: its region's replica stream, filtered to round items, poison records parked in an encrypted queue.
+import { describe, expect, it } from 'vitest';
+import { TAGS, rendered, resourcesOfType, roleStatements, type Scenario } from './synth';
+
+/** Cases run against the example config's synthesized app (see example-app.test.ts). */
+export function aggregatorCases(scenario: { readonly current: Scenario }): void {
+  describe('Aggregator', () => {
+    it.each(['us-east-1', 'eu-west-1', 'ap-southeast-1'])('consumes the results stream of its own region (%s) with bounded retries', (region) => {
+      const { json, stack } = scenario.current;
+      const s = stack(region);
+      const mappings = Object.values(resourcesOfType(json(region), 'AWS::Lambda::EventSourceMapping'));
+      expect(mappings).toHaveLength(1);
+      expect(rendered(s, mappings[0]?.Properties)).toEqual({
+        FunctionName: '${AggregatorFunction}',
+        EventSourceArn: region === 'us-east-1' ? '${ResultsTable.StreamArn}' : '${ResultsReplicaStreamDescribeReplica.Table.LatestStreamArn}',
+        StartingPosition: 'LATEST',
+        BatchSize: 100,
+        MaximumBatchingWindowInSeconds: 2,
+        ParallelizationFactor: 1,
+        BisectBatchOnFunctionError: true,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        MaximumRetryAttempts: 3,
+        MaximumRecordAgeInSeconds: 600,
+        DestinationConfig: { OnFailure: { Destination: '${AggregatorFailedRecords.Arn}' } },
+        FilterCriteria: { Filters: [{ Pattern: '{"eventName":["INSERT","MODIFY"],"dynamodb":{"NewImage":{"kind":{"S":["round"]}}}}' }] },
+        Tags: TAGS,
+      });
+    });
+
+    it('only sees round items inserted or modified: the filter matches INSERT/MODIFY of kind=round', () => {
+      const { json } = scenario.current;
+      const [mapping] = Object.values(resourcesOfType(json('eu-west-1'), 'AWS::Lambda::EventSourceMapping'));
+      const filters = (mapping?.Properties?.FilterCriteria as { Filters: { Pattern: string }[] }).Filters;
+      const pattern = JSON.parse(filters[0]?.Pattern ?? '{}') as Record<string, unknown>;
+      expect(pattern).toEqual({ eventName: ['INSERT', 'MODIFY'], dynamodb: { NewImage: { kind: { S: ['round'] } } } });
+    });
+
+    it('creates the mapping only after its role can read the stream', () => {
+      const { json } = scenario.current;
+      const resources = json('eu-west-1').Resources;
+      const [mappingId] = Object.keys(resources).filter((id) => id.startsWith('AggregatorResultsStream'));
+      const dependsOn = resources[mappingId ?? '']?.DependsOn ?? [];
+      expect(dependsOn.some((d) => d.startsWith('AggregatorRoleDefaultPolicy'))).toBe(true);
+    });
+
+    it('parks poison records in an SSE-encrypted, TLS-only queue kept 14 days (FAULTS row 9)', () => {
+      const { json, stack } = scenario.current;
+      const eu = stack('eu-west-1');
+      const queues = resourcesOfType(json('eu-west-1'), 'AWS::SQS::Queue');
+      expect(queues.AggregatorFailedRecords?.Properties).toEqual({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600, Tags: TAGS });
+      const policies = resourcesOfType(json('eu-west-1'), 'AWS::SQS::QueuePolicy');
+      expect(rendered(eu, policies.AggregatorFailedRecordsPolicy?.Properties?.PolicyDocument)).toEqual({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Action: 'sqs:*',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            Effect: 'Deny',
+            Principal: { AWS: '*' },
+            Resource: '${AggregatorFailedRecords.Arn}',
+          },
+        ],
+      });
+    });
+
+    it('sets exactly the environment the handler reads', () => {
+      const { template, stack } = scenario.current;
+      const eu = stack('eu-west-1');
+      template('eu-west-1').hasResourceProperties('AWS::Lambda::Function', {
+        FunctionName: 'acme-regionwatch-aggregator',
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        MemorySize: 512,
+        Timeout: 60,
+        Environment: {
+          Variables: {
+            PROBE_REGION: 'eu-west-1',
+            RESULTS_TABLE_NAME: 'acme-regionwatch-results',
+            INCIDENTS_TABLE_NAME: 'acme-regionwatch-incidents',
+            NOTIFICATIONS_TOPIC_ARN: eu.resolve(eu.notifier.topic.topicArn),
+          },
+        },
+      });
+    });
+
+    it.each(['us-east-1', 'eu-west-1'])('has exactly these IAM statements in %s', (region) => {
+      const { json } = scenario.current;
+      const home = region === 'us-east-1';
+      const arn = (table: string) => `arn:aws:dynamodb:${region}:\${AWS::AccountId}:table/acme-regionwatch-${table}`;
+      expect(roleStatements(json(region), 'AggregatorRole')).toEqual([
+        { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: '${AggregatorLogs.Arn}' },
+        { Action: 'dynamodb:Query', Effect: 'Allow', Resource: home ? '${ResultsTable.Arn}' : arn('results') },
+        {
+          Action: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'],
+          Effect: 'Allow',
+          Resource: home ? '${ResultsTable.StreamArn}' : '${ResultsReplicaStreamDescribeReplica.Table.LatestStreamArn}',
+        },
+        { Action: 'dynamodb:ListStreams', Effect: 'Allow', Resource: '*' },
+        {
+          Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+          Effect: 'Allow',
+          Resource: home ? '${IncidentsTable.Arn}' : arn('incidents'),
+        },
+        { Action: 'sns:Publish', Effect: 'Allow', Resource: '${NotificationsTopic}' },
+        { Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Effect: 'Allow', Resource: '${NotificationsKey.Arn}' },
+        { Action: 'sqs:SendMessage', Effect: 'Allow', Resource: '${AggregatorFailedRecords.Arn}' },
+      ]);
+    });
+  });
+}

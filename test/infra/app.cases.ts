@@ -1,0 +1,69 @@
+// The whole app of any config: a stack per probe region, replicas equal to the probe regions, home first, cdk-nag clean.
+import { describe, expect, it } from 'vitest';
+import { Match } from 'aws-cdk-lib/assertions';
+import { stackName } from '../../lib/names';
+import { resourcesOfType, validationViolations, type Scenario } from './synth';
+
+/** Cases for any synthesized scenario; `label` names the config in test titles. */
+export function appCases(label: string, scenario: { readonly current: Scenario }, options: { readonly slack: boolean } = { slack: true }): void {
+  describe(`the app with ${label}`, () => {
+    // Synthesis itself ran cdk-nag and the CloudFormation rules and would have thrown on an error.
+    it('synthesizes with cdk-nag on: zero unacknowledged findings, zero warnings', () => {
+      const { assembly, config } = scenario.current;
+      expect(validationViolations(assembly)).toEqual([]);
+      for (const region of config.probeRegions) {
+        const messages = assembly.getStackByName(stackName(region)).messages.filter((m) => m.level !== 'info');
+        expect(messages).toEqual([]);
+      }
+    });
+
+    it('has one stack per probe region, named RegionWatch-<region>, account-agnostic with an explicit region', () => {
+      const { assembly, config } = scenario.current;
+      const stacks = assembly.stacks.map((s) => ({ name: s.stackName, region: s.environment.region, account: s.environment.account }));
+      expect(stacks.map((s) => s.name).sort()).toEqual(config.probeRegions.map(stackName).sort());
+      for (const s of stacks) {
+        expect(s.name).toBe(stackName(s.region));
+        expect(s.account).toBe('unknown-account');
+      }
+    });
+
+    it('replicates both global tables to exactly the probe regions, from the home stack only', () => {
+      const { config, template } = scenario.current;
+      const replicas = config.probeRegions.filter((r) => r !== config.homeRegion).concat(config.homeRegion);
+      for (const table of ['results', 'incidents']) {
+        template(config.homeRegion).hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+          TableName: `${config.platform}-regionwatch-${table}`,
+          Replicas: replicas.map((region) => Match.objectLike({ Region: region })),
+        });
+      }
+      for (const region of config.probeRegions.filter((r) => r !== config.homeRegion)) {
+        template(region).resourceCountIs('AWS::DynamoDB::GlobalTable', 0);
+      }
+    });
+
+    it('deploys the home stack first: every other stack depends on it', () => {
+      const { assembly, config } = scenario.current;
+      for (const region of config.probeRegions) {
+        const deps = assembly
+          .getStackByName(stackName(region))
+          .dependencies.map((d) => d.id)
+          .filter((id) => id.startsWith('RegionWatch-') && !id.endsWith('.assets'));
+        expect(deps).toEqual(region === config.homeRegion ? [] : [stackName(config.homeRegion)]);
+      }
+    });
+
+    it('gives every region the same functions, stream mapping and alarms', () => {
+      const { config, json } = scenario.current;
+      const functions = [`${config.platform}-regionwatch-aggregator`, `${config.platform}-regionwatch-prober`];
+      if (options.slack) functions.push(`${config.platform}-regionwatch-slack-notifier`);
+      for (const region of config.probeRegions) {
+        const names = Object.values(resourcesOfType(json(region), 'AWS::Lambda::Function'))
+          .map((f) => f.Properties?.FunctionName)
+          .filter((n): n is string => typeof n === 'string');
+        expect(names.sort()).toEqual(functions);
+        expect(Object.keys(resourcesOfType(json(region), 'AWS::Lambda::EventSourceMapping'))).toHaveLength(1);
+        expect(Object.keys(resourcesOfType(json(region), 'AWS::CloudWatch::Alarm'))).toHaveLength(options.slack ? 9 : 8);
+      }
+    });
+  });
+}

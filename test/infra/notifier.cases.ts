@@ -1,0 +1,98 @@
+// Notifications: an encrypted, TLS-only topic only the aggregator may publish to; email and Slack subscribers.
+import { describe, expect, it } from 'vitest';
+import { TAGS, rendered, resourcesOfType, roleStatements, type Scenario } from './synth';
+
+/** Cases run against the example config's synthesized app (see example-app.test.ts). */
+export function notifierCases(scenario: { readonly current: Scenario }): void {
+  describe('Notifier', () => {
+    it('encrypts the topic with its own rotating KMS key', () => {
+      const { json, stack } = scenario.current;
+      const eu = stack('eu-west-1');
+      const topics = resourcesOfType(json('eu-west-1'), 'AWS::SNS::Topic');
+      expect(rendered(eu, topics.NotificationsTopic?.Properties)).toEqual({ DisplayName: 'regionwatch acme', KmsMasterKeyId: '${NotificationsKey.Arn}', Tags: TAGS });
+      expect(resourcesOfType(json('eu-west-1'), 'AWS::KMS::Key').NotificationsKey?.Properties?.EnableKeyRotation).toBe(true);
+    });
+
+    it('has a topic policy: TLS only, and nobody but the aggregator role publishes', () => {
+      const { json, stack } = scenario.current;
+      const eu = stack('eu-west-1');
+      const policies = resourcesOfType(json('eu-west-1'), 'AWS::SNS::TopicPolicy');
+      expect(rendered(eu, policies.NotificationsTopicPolicy?.Properties)).toEqual({
+        Topics: ['${NotificationsTopic}'],
+        PolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Sid: 'AllowPublishThroughSSLOnly',
+              Action: 'sns:Publish',
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+              Effect: 'Deny',
+              Principal: '*',
+              Resource: '${NotificationsTopic}',
+            },
+            {
+              Sid: '1',
+              Action: 'sns:Publish',
+              Condition: { ArnNotEquals: { 'aws:PrincipalArn': ['${AggregatorRole.Arn}'] } },
+              Effect: 'Deny',
+              Principal: { AWS: '*' },
+              Resource: '${NotificationsTopic}',
+            },
+            { Sid: '2', Action: 'sns:Publish', Effect: 'Allow', Principal: { AWS: '${AggregatorRole.Arn}' }, Resource: '${NotificationsTopic}' },
+          ],
+        },
+      });
+    });
+
+    it('subscribes every configured email and the Slack notifier, whose subscription has a dead-letter queue', () => {
+      const { json, stack } = scenario.current;
+      const eu = stack('eu-west-1');
+      const subscriptions = Object.values(resourcesOfType(json('eu-west-1'), 'AWS::SNS::Subscription'))
+        .map((s) => rendered(eu, s.Properties) as Record<string, unknown>)
+        .filter((s) => s.TopicArn === '${NotificationsTopic}');
+      expect(subscriptions).toEqual([
+        { Protocol: 'email', Endpoint: 'oncall@acme.example', TopicArn: '${NotificationsTopic}' },
+        {
+          Protocol: 'lambda',
+          Endpoint: '${NotificationsSlackNotifierFunction.Arn}',
+          TopicArn: '${NotificationsTopic}',
+          RedrivePolicy: { deadLetterTargetArn: '${NotificationsSlackDeadLetters.Arn}' },
+        },
+      ]);
+      const queues = resourcesOfType(json('eu-west-1'), 'AWS::SQS::Queue');
+      expect(queues.NotificationsSlackDeadLetters?.Properties).toEqual({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600, Tags: TAGS });
+    });
+
+    it('names the Slack secret in the environment, never its value, and reads only that secret', () => {
+      const { json, template } = scenario.current;
+      template('eu-west-1').hasResourceProperties('AWS::Lambda::Function', {
+        FunctionName: 'acme-regionwatch-slack-notifier',
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Environment: { Variables: { PROBE_REGION: 'eu-west-1', SLACK_WEBHOOK_SECRET_NAME: 'regionwatch/slack-webhook' } },
+      });
+      expect(roleStatements(json('eu-west-1'), 'NotificationsSlackNotifierRole')).toEqual([
+        { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: '${NotificationsSlackNotifierLogs.Arn}' },
+        { Action: 'sqs:SendMessage', Effect: 'Allow', Resource: '${NotificationsSlackDeadLetters.Arn}' },
+        {
+          Action: 'secretsmanager:GetSecretValue',
+          Effect: 'Allow',
+          Resource: 'arn:aws:secretsmanager:eu-west-1:${AWS::AccountId}:secret:regionwatch/slack-webhook-??????',
+        },
+      ]);
+      expect(JSON.stringify(json('eu-west-1'))).not.toContain('hooks.slack.com');
+    });
+
+    it('sends invocations that fail after Lambda\'s retries to the same dead-letter queue', () => {
+      const { json, stack } = scenario.current;
+      const eu = stack('eu-west-1');
+      const configs = Object.values(resourcesOfType(json('eu-west-1'), 'AWS::Lambda::EventInvokeConfig')).map((c) => rendered(eu, c.Properties));
+      expect(configs).toContainEqual({
+        FunctionName: '${NotificationsSlackNotifierFunction}',
+        Qualifier: '$LATEST',
+        MaximumRetryAttempts: 2,
+        DestinationConfig: { OnFailure: { Destination: '${NotificationsSlackDeadLetters.Arn}' } },
+      });
+    });
+  });
+}

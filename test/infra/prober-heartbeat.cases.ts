@@ -1,0 +1,62 @@
+// The heartbeat ring: each region forwards its prober's successful runs to the next, and watches the previous.
+import { describe, expect, it } from 'vitest';
+import { watchedProbeRegion, watcherProbeRegion } from '../../lib/names';
+import { rendered, resourcesOfType, roleStatements, type Scenario } from './synth';
+
+const SUCCESS = 'Lambda Function Invocation Result - Success';
+
+/** Cases run against the example config's synthesized app (see example-app.test.ts). */
+export function proberHeartbeatCases(scenario: { readonly current: Scenario }): void {
+  describe('ProberHeartbeat', () => {
+    it('forms a ring in config order: each region is watched by the next one', () => {
+      const regions = ['us-east-1', 'eu-west-1', 'ap-southeast-1'];
+      expect(regions.map((r) => watcherProbeRegion(regions, r))).toEqual(['eu-west-1', 'ap-southeast-1', 'us-east-1']);
+      expect(regions.map((r) => watchedProbeRegion(regions, r))).toEqual(['ap-southeast-1', 'us-east-1', 'eu-west-1']);
+      expect(watchedProbeRegion(['us-east-1'], 'us-east-1')).toBe('us-east-1');
+    });
+
+    it.each([
+      ['us-east-1', 'eu-west-1', 'ap-southeast-1'],
+      ['eu-west-1', 'ap-southeast-1', 'us-east-1'],
+      ['ap-southeast-1', 'us-east-1', 'eu-west-1'],
+    ])('in %s forwards its own prober\'s successes to %s and counts those of %s', (region, watcher, watched) => {
+      const { json, stack } = scenario.current;
+      const s = stack(region);
+      const rules = resourcesOfType(json(region), 'AWS::Events::Rule');
+      expect(rendered(s, rules.ProberHeartbeatForwardToWatcher?.Properties)).toMatchObject({
+        EventPattern: { source: ['lambda'], 'detail-type': [SUCCESS], resources: [{ prefix: '${ProberFunction.Arn}' }] },
+        Targets: [{ Arn: `arn:aws:events:${watcher}:\${AWS::AccountId}:event-bus/default`, RoleArn: '${ProberHeartbeatForwardToWatcherEventsRole.Arn}', Id: 'Target0' }],
+      });
+      expect(roleStatements(json(region), 'ProberHeartbeatForwardToWatcherEventsRole')).toEqual([
+        { Action: 'events:PutEvents', Effect: 'Allow', Resource: `arn:aws:events:${watcher}:\${AWS::AccountId}:event-bus/default` },
+      ]);
+      expect(rendered(s, rules.ProberHeartbeatWatchPeer?.Properties)).toMatchObject({
+        EventPattern: {
+          source: ['lambda'],
+          'detail-type': [SUCCESS],
+          region: [watched],
+          resources: [{ prefix: `arn:aws:lambda:${watched}:\${AWS::AccountId}:function:acme-regionwatch-prober` }],
+        },
+        Targets: [{ Arn: `arn:aws:logs:${region}:\${AWS::AccountId}:log-group:\${ProberHeartbeatWatchedHeartbeats}`, Id: 'Target0' }],
+      });
+    });
+
+    it('lets EventBridge write the heartbeat log through a plain resource policy (no custom resource)', () => {
+      const { json, stack } = scenario.current;
+      const eu = stack('eu-west-1');
+      const policies = resourcesOfType(json('eu-west-1'), 'AWS::Logs::ResourcePolicy');
+      const document = JSON.parse(String(rendered(eu, policies.ProberHeartbeatLetEventBridgeWriteResourcePolicy?.Properties?.PolicyDocument))) as unknown;
+      expect(document).toEqual({
+        Statement: [
+          {
+            Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+            Effect: 'Allow',
+            Principal: { Service: ['events.amazonaws.com', 'delivery.logs.amazonaws.com'] },
+            Resource: '${ProberHeartbeatWatchedHeartbeats.Arn}',
+          },
+        ],
+        Version: '2012-10-17',
+      });
+    });
+  });
+}

@@ -1,0 +1,37 @@
+// Other configs: fewer or more probe regions, no Slack, a single probe region. Each synthesized once.
+import { describe, expect, it } from 'vitest';
+import { appCases } from './app.cases';
+import { configWith, resourcesOfType, useScenario } from './synth';
+
+appCases('2 probe regions', useScenario(() => configWith(['eu-west-1', 'us-west-2'])));
+appCases('4 probe regions', useScenario(() => configWith(['us-east-1', 'eu-west-1', 'ap-southeast-1', 'sa-east-1'])));
+
+const noSlack = useScenario(() =>
+  configWith(['us-east-1', 'eu-west-1'], { notifications: { emails: [], slackWebhookSecretName: null, reminderMinutes: 30 } }),
+);
+appCases('no Slack secret', noSlack, { slack: false });
+
+describe('without a Slack secret', () => {
+  it('has no Slack notifier, dead-letter queue, subscription or secret access', () => {
+    const json = noSlack.current.json('eu-west-1');
+    expect(Object.keys(resourcesOfType(json, 'AWS::Lambda::Function')).sort()).toEqual([
+      'AWS679f53fac002430cb0da5b7982bd2287',
+      'AggregatorFunction',
+      'ProberFunction',
+    ]);
+    expect(Object.keys(resourcesOfType(json, 'AWS::SQS::Queue'))).toEqual(['AggregatorFailedRecords']);
+    expect(Object.keys(resourcesOfType(json, 'AWS::SNS::Subscription'))).toEqual([]);
+    expect(JSON.stringify(json)).not.toContain('secretsmanager');
+  });
+});
+
+const single = useScenario(() => configWith(['eu-west-1'], { defaults: { quorum: 1 } }));
+appCases('1 probe region', single);
+
+describe('with one probe region', () => {
+  it('watches its own prober and forwards nothing', () => {
+    const rules = resourcesOfType(single.current.json('eu-west-1'), 'AWS::Events::Rule');
+    expect(Object.keys(rules).sort()).toEqual(['ProberEveryMinute', 'ProberHeartbeatWatchPeer']);
+    expect(rules.ProberHeartbeatWatchPeer?.Properties?.EventPattern).toMatchObject({ region: ['eu-west-1'] });
+  });
+});
