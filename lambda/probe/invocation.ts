@@ -85,8 +85,8 @@ export async function runInvocation(input: InvocationInput, deps: RoundDeps): Pr
   /** Now on the scheduler's clock. */
   const scheduleNow = () => deps.now() - clockOffsetMs;
   const endMs = Math.min(minuteStartMs + DEFAULT_INVOCATION_BUDGET_MS, scheduleNow() + (input.budgetMs ?? DEFAULT_INVOCATION_BUDGET_MS));
-  const summary: InvocationSummary = { outcome: 'ran', minute, offsetMs, latenessMs, written: [], failedWrites: [], skipped: [] };
-  const log = { probeRegion: input.probeRegion, minute, offsetMs, latenessMs };
+  const summary: InvocationSummary = { outcome: 'ran', minute, offsetMs: Math.round(offsetMs), latenessMs: Math.round(latenessMs), written: [], failedWrites: [], skipped: [] };
+  const log = { probeRegion: input.probeRegion, minute, offsetMs: summary.offsetMs, latenessMs: summary.latenessMs };
 
   if (Math.abs(clockOffsetMs) > SKEW_TOLERANCE_MS) logger.error('local clock is off by more than the tolerated skew', { event: 'clock-skew', ...log, clockOffsetMs });
   else if (Math.abs(clockOffsetMs) > 5_000) logger.warn('local clock and schedule disagree', { event: 'clock-skew', ...log, clockOffsetMs });
