@@ -1,0 +1,212 @@
+// Aggregator benchmarks: evaluation throughput through the pure core (with a naive evaluator as the baseline), and
+// DynamoDB calls per stream batch against dynalite (with one run per record as the baseline).
+import { performance } from 'node:perf_hooks';
+import { configSchema, type RegionwatchConfig } from '../lambda/config/schema';
+import { AggregatorEngine } from '../lambda/aggregator/engine';
+import { handleStreamBatch } from '../lambda/aggregator/stream';
+import { evaluateWindow, evaluationSettings, windowBounds, type EvaluationSettings } from '../lambda/core/evaluate';
+import { decideRegion } from '../lambda/core/lifecycle';
+import type { Notification, NotificationPublisher } from '../lambda/core/notification';
+import type { ProbeResult, RoundRecord } from '../lambda/core/results';
+import { createIncidentsTable, createResultsTable } from '../lambda/store/create-tables';
+import { startEmbeddedStore } from '../lambda/store/embedded';
+import { DynamoIncidentStore } from '../lambda/store/incident-store';
+import { ResultsStore, toRoundItems } from '../lambda/store/results-store';
+import type { Bench, BenchRow } from './types';
+
+const PROBES = ['us-east-1', 'eu-west-1', 'ap-southeast-1'];
+const REGIONS = ['us', 'eu', 'apac'];
+
+function config(targetsPerRegion: number): RegionwatchConfig {
+  const regions: Record<string, { targets: unknown[] }> = {};
+  for (const region of REGIONS) {
+    regions[region] = {
+      targets: Array.from({ length: targetsPerRegion }, (_, n) =>
+        n === 0
+          ? { name: 'write-path', type: 'http', method: 'POST', role: 'write-probe', url: `https://${region}.example/canary` }
+          : { name: `t${n}`, type: 'http', url: `https://${region}.example/t${n}` },
+      ),
+    };
+  }
+  return configSchema.parse({ platform: 'bench', probeRegions: PROBES, homeRegion: 'us-east-1', regions });
+}
+
+const T0 = Date.parse('2026-04-14T14:00:00Z') / 1000;
+
+function round(cfg: RegionwatchConfig, slot: number, probeRegion: string, downRegion: string | null): RoundRecord {
+  const results: ProbeResult[] = [];
+  for (const [region, { targets }] of Object.entries(cfg.regions)) {
+    for (const t of targets) {
+      const role = (t.type === 'http' || t.type === 'https') && t.role === 'write-probe' ? 'write-probe' : 'read';
+      const down = region === downRegion;
+      const r: ProbeResult = { region, target: t.name, role, status: down ? 'down' : 'up', latencyMs: down ? 3000 : 50 + (slot % 7) };
+      if (down) r.errorClass = 'timeout';
+      results.push(r);
+    }
+  }
+  return { probeRegion, slot, intervalSeconds: 10, startedAt: slot * 1000, finishedAt: slot * 1000 + 1500, part: 0, parts: 1, results };
+}
+
+/** The plain way: for each slot, target and probe region, scan every round for the newest fresh result. */
+function naiveEvaluate(settings: EvaluationSettings, rounds: readonly RoundRecord[], slots: readonly number[]): number {
+  let bad = 0;
+  for (const slot of slots) {
+    for (const target of settings.targets) {
+      let counted = 0;
+      let down = 0;
+      for (const p of settings.probeRegions) {
+        const candidates = rounds
+          .filter((r) => r.probeRegion === p && r.slot <= slot && r.slot >= slot - 2 * settings.intervalSeconds)
+          .sort((a, b) => b.slot - a.slot);
+        for (const r of candidates) {
+          const found = r.results.find((x) => x.region === target.region && x.target === target.name);
+          if (found) {
+            counted++;
+            if (found.status === 'down') down++;
+            break;
+          }
+        }
+      }
+      if (counted >= target.quorum && down >= target.quorum) bad++;
+    }
+  }
+  return bad;
+}
+
+async function throughput(): Promise<BenchRow[]> {
+  const cfg = config(40); // 120 targets, 3 probe regions
+  const settings = evaluationSettings(cfg);
+  const nowMs = (T0 + 600) * 1000 + 3000;
+  const { fromSlot, toSlot } = windowBounds(settings, nowMs);
+  const rounds: RoundRecord[] = [];
+  for (let slot = fromSlot; slot <= toSlot; slot += 10) for (const p of PROBES) rounds.push(round(cfg, slot, p, slot >= T0 + 500 ? 'us' : null));
+  const perWindow = rounds.reduce((n, r) => n + r.results.length, 0);
+
+  // Evaluation plus the lifecycle decision for every region, as one aggregator run does.
+  const once = () => {
+    const evaluation = evaluateWindow(settings, rounds, nowMs);
+    for (const region of settings.regions) decideRegion({ settings, evaluation, region, nowMs, latest: null, status: null });
+    return evaluation;
+  };
+  once();
+  let runs = 0;
+  const started = performance.now();
+  while (performance.now() - started < 1500 && runs < 10_000) {
+    once();
+    runs++;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const perSecond = Math.round((perWindow * runs) / seconds);
+
+  const slots = once().slots;
+  const naiveStarted = performance.now();
+  let naiveRuns = 0;
+  while (naiveRuns < 1 || (performance.now() - naiveStarted < 1500 && naiveRuns < 50)) {
+    naiveEvaluate(settings, rounds, slots);
+    naiveRuns++;
+  }
+  const naivePerSecond = Math.round((perWindow * naiveRuns) / ((performance.now() - naiveStarted) / 1000));
+  return [
+    {
+      area: 'aggregator',
+      figure: 'evaluation throughput (window re-derived + lifecycle decided, 120 targets × 3 probe regions)',
+      value: perSecond,
+      unit: 'results/s',
+      goal: '>= 100000/s',
+      ok: perSecond >= 100_000,
+      baseline: { label: 'naive scan per slot and target', value: naivePerSecond },
+      note: `${perWindow} results per window`,
+    },
+  ];
+}
+
+class CountingPublisher implements NotificationPublisher {
+  sent = 0;
+  async publish(_n: Notification): Promise<void> {
+    this.sent++;
+  }
+}
+
+async function callsPerBatch(): Promise<BenchRow[]> {
+  const store = await startEmbeddedStore();
+  try {
+    let calls = 0;
+    store.documentClient.middlewareStack.add(
+      (next) => async (args) => {
+        calls++;
+        return next(args);
+      },
+      { step: 'initialize', name: 'countCalls' },
+    );
+    const cfg = config(4);
+    const measure = async (recordsPerBatch: number, perRecord: boolean): Promise<{ max: number; mean: number }> => {
+      const suffix = `${recordsPerBatch}-${perRecord ? 'naive' : 'batch'}`;
+      await createResultsTable(store.client, `results-${suffix}`);
+      await createIncidentsTable(store.client, `incidents-${suffix}`);
+      const results = new ResultsStore({ client: store.documentClient, tableName: `results-${suffix}`, retentionHours: 48 });
+      const incidents = new DynamoIncidentStore({ client: store.documentClient, tableName: `incidents-${suffix}` });
+      let nowMs = T0 * 1000;
+      const engine = new AggregatorEngine({ config: cfg, probeRegion: 'us-east-1', rounds: results, incidents, publisher: new CountingPublisher(), clock: { now: () => nowMs }, sleep: async () => {} });
+      const slotsPerBatch = recordsPerBatch / PROBES.length;
+      const perBatch: number[] = [];
+      // An outage of us in the middle, so batches include transitions and publishes.
+      for (let batch = 0; batch < 12; batch++) {
+        const records = [];
+        for (let k = 0; k < slotsPerBatch; k++) {
+          const slot = T0 + (batch * slotsPerBatch + k) * 10;
+          const down = batch >= 4 && batch < 8 ? 'us' : null;
+          for (const p of PROBES) {
+            const r = round(cfg, slot, p, down);
+            await results.writeRound(r);
+            for (const item of toRoundItems(r, 48)) records.push(item);
+          }
+          nowMs = slot * 1000 + 3000;
+        }
+        const event = {
+          Records: records.map((item, n) => ({
+            eventName: 'INSERT' as const,
+            dynamodb: {
+              SequenceNumber: `${batch}-${n}`,
+              NewImage: { kind: { S: item.kind }, probeRegion: { S: item.probeRegion }, slot: { N: String(item.slot) }, results: { B: Buffer.from(item.results).toString('base64') } },
+            },
+          })),
+        };
+        calls = 0;
+        if (perRecord) {
+          for (const record of event.Records) await handleStreamBatch({ Records: [record] }, (regions) => engine.run({ regions }));
+        } else await handleStreamBatch(event, (regions) => engine.run({ regions }));
+        perBatch.push(calls);
+      }
+      return { max: Math.max(...perBatch), mean: perBatch.reduce((a, b) => a + b, 0) / perBatch.length };
+    };
+    const small = await measure(3, false);
+    const large = await measure(30, false);
+    const naive = await measure(30, true);
+    const bound = 7 + 5 * REGIONS.length;
+    return [
+      {
+        area: 'aggregator',
+        figure: 'DynamoDB calls per stream batch, 3 records (3 platform regions touched), worst batch',
+        value: small.max,
+        unit: 'calls',
+        goal: `<= 7 + 5 × regions touched (${bound})`,
+        ok: small.max <= bound,
+        note: `mean ${small.mean.toFixed(1)}`,
+      },
+      {
+        area: 'aggregator',
+        figure: 'DynamoDB calls per stream batch, 30 records (3 platform regions touched), worst batch',
+        value: large.max,
+        unit: 'calls',
+        goal: `<= ${bound}, independent of records`,
+        ok: large.max <= bound,
+        baseline: { label: 'one run per record', value: naive.max },
+        note: `mean ${large.mean.toFixed(1)}`,
+      },
+    ];
+  } finally {
+    await store.close();
+  }
+}
+
+export const bench: Bench = async () => [...(await throughput()), ...(await callsPerBatch())];
