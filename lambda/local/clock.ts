@@ -54,8 +54,19 @@ export class ScaledClock implements Clock {
     return Math.floor(Math.min(this.raw(), this.limitMs));
   }
 
-  sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    return realSleep(ms / this.speed, signal);
+  /**
+   * Waits until this clock has advanced `ms`. While the clock is held the wait goes on, so a deadline
+   * on this clock (a round's) cannot pass while the pipeline that holds it is still working.
+   */
+  async sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    const target = this.now() + ms;
+    // Bounded: each pass waits at least a millisecond; a held clock is looked at again every 10 ms.
+    for (let pass = 0; pass < 10_000_000 && !signal?.aborted; pass++) {
+      const now = this.now();
+      if (now >= target) return;
+      const held = now >= this.limitMs;
+      await realSleep(held ? 10 : Math.max(1, (Math.min(target, this.limitMs) - now) / this.speed), signal);
+    }
   }
 
   /** Moves the clock forward to `epochMs` at once (no-op if it is already past it). */

@@ -23,6 +23,8 @@ export interface DemoScript {
   platformRegions: string[];
   windows: DemoWindow[];
   events: DemoEvent[];
+  /** Day 2's hour of fluctuations, epoch ms: pages sent inside it tell whether the checker stormed. */
+  fluctuations: { from: number; to: number };
 }
 
 const MINUTE = 60_000;
@@ -74,10 +76,11 @@ export function demoScript(): DemoScript {
   return {
     platformRegions: ['us', 'eu', 'apac'],
     windows: [
-      { label: 'day 1', from: day1Outage - 5 * MINUTE, to: day1Outage + 87 * MINUTE },
-      { label: 'day 2', from: day2Outage - 5 * MINUTE, to: fluctuationsFrom + 66 * MINUTE },
+      { label: 'day 1', from: day1Outage - 5 * MINUTE, to: day1Outage + 90 * MINUTE },
+      { label: 'day 2', from: day2Outage - 5 * MINUTE, to: fluctuationsFrom + 72 * MINUTE },
     ],
     events,
+    fluctuations: { from: fluctuationsFrom, to: fluctuationsFrom + 60 * MINUTE },
   };
 }
 

@@ -1,0 +1,96 @@
+// `regionwatch local`: the whole pipeline on this machine against the configured targets, until Ctrl-C or --for.
+import { resolve } from 'node:path';
+import { EXIT, UsageError, type Command, type CommandIo } from './command';
+import { loadConfigFile } from '../config/load';
+import { systemClock } from '../local/clock';
+import { DataDirError, DEFAULT_DATA_DIR } from '../local/data-dir';
+import { startLocalMode, type LocalMode, type LocalModeOptions } from '../local/local-mode';
+import { PortInUseError } from '../local/status-server';
+
+export const DEFAULT_PORT = 8787;
+/** Local mode has no Secrets Manager: the Slack webhook URL itself comes from this variable. */
+export const SLACK_WEBHOOK_ENV = 'REGIONWATCH_SLACK_WEBHOOK_URL';
+
+export function parsePort(value: unknown): number {
+  const text = String(value);
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65535) throw new UsageError(`--port must be a port number from 0 to 65535 (0 picks a free one), got "${text}"`);
+  return port;
+}
+
+export function parsePositive(flag: string, value: unknown): number {
+  const text = String(value);
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n) || n <= 0) throw new UsageError(`--${flag} must be a positive number, got "${text}"`);
+  return n;
+}
+
+/**
+ * Starts local mode, turning a data directory or port that cannot be used into one line and exit 2.
+ * Returns the exit code instead of a LocalMode when it could not start.
+ */
+export async function startOrExplain(command: string, options: LocalModeOptions, io: CommandIo): Promise<LocalMode | number> {
+  try {
+    return await startLocalMode(options);
+  } catch (error: unknown) {
+    if (error instanceof DataDirError || error instanceof PortInUseError) {
+      io.err(`regionwatch ${command}: ${error.message}`);
+      return EXIT.usage;
+    }
+    throw error;
+  }
+}
+
+export const localCommand: Command = {
+  name: 'local',
+  summary: 'run the whole pipeline on this machine: probers, aggregator, notifications, status page',
+  usage: `regionwatch local [--config FILE] [--data-dir D (default ${DEFAULT_DATA_DIR})] [--port P (default ${DEFAULT_PORT})] [--for SECONDS]`,
+  options: {
+    'data-dir': { type: 'string', default: DEFAULT_DATA_DIR },
+    port: { type: 'string', default: String(DEFAULT_PORT) },
+    for: { type: 'string' },
+  },
+  async run({ values }, io) {
+    const port = parsePort(values.port);
+    const forSeconds = values.for === undefined ? undefined : parsePositive('for', values.for);
+    const config = loadConfigFile(resolve(io.cwd, String(values.config)));
+    const slackWebhookUrl = process.env[SLACK_WEBHOOK_ENV];
+    const started = await startOrExplain(
+      'local',
+      {
+        config,
+        dataDir: String(values['data-dir']),
+        cwd: io.cwd,
+        port,
+        clock: systemClock,
+        speed: 1,
+        notificationLine: (line) => io.out(line),
+        ...(slackWebhookUrl ? { slackWebhookUrl } : {}),
+      },
+      io,
+    );
+    if (typeof started === 'number') return started;
+    const mode = started;
+    try {
+      const targets = Object.values(config.regions).reduce((n, r) => n + r.targets.length, 0);
+      io.out(`regionwatch local: ${config.platform}, ${targets} targets in ${Object.keys(config.regions).length} platform regions, probed as ${config.probeRegions.join(', ')}`);
+      io.out(`  status page  ${mode.statusUrl}`);
+      io.out(`  data         ${mode.dataDir.path}`);
+      io.out(`  Slack        ${slackWebhookUrl ? 'on (from $' + SLACK_WEBHOOK_ENV + ')' : config.notifications.slackWebhookSecretName ? `off: set ${SLACK_WEBHOOK_ENV} to the webhook URL (local mode has no Secrets Manager)` : 'off'}`);
+      io.out(forSeconds === undefined ? '  running until Ctrl-C' : `  running for ${forSeconds} s`);
+      const untilMs = forSeconds === undefined ? undefined : systemClock.now() + forSeconds * 1000;
+      await mode.run({
+        catchUp: 'skip',
+        ...(untilMs !== undefined ? { untilMs } : {}),
+        ...(io.signal ? { signal: io.signal } : {}),
+        onSlot: (report) => {
+          for (const failure of report.failures) io.err(`regionwatch local: ${failure}`);
+        },
+      });
+    } finally {
+      await mode.close();
+    }
+    io.out(`regionwatch local: stopped; incidents and history are kept in ${mode.dataDir.path}`);
+    return EXIT.ok;
+  },
+};

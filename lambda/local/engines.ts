@@ -1,0 +1,129 @@
+// The real engines local mode runs: the probe engine's round runner, the aggregator engine over the same
+// DynamoDB store code as on AWS, and a reader of the incident table for the status page and the read commands.
+import type { RegionwatchConfig } from '../config/schema';
+import { AggregatorEngine, type EngineLog } from '../aggregator/engine';
+import type { IncidentRecord } from '../core/lifecycle';
+import { buildReport, type Report } from '../core/report';
+import type { NotificationPublisher } from '../core/notification';
+import { runRound } from '../probe/round';
+import { createIncidentsTable } from '../store/create-tables';
+import type { EmbeddedStore } from '../store/embedded';
+import { DynamoIncidentStore, type IncidentStore } from '../store/incident-store';
+import { ResultsStore } from '../store/results-store';
+import type { Clock } from './clock';
+import type { Round } from './slot-loop';
+import type { IncidentView, RegionStatus } from './status-page';
+import { incidentView, regionStatusView } from './views';
+
+/**
+ * Table names as the infrastructure derives them from the platform name (lib/names.ts `resourceNames`;
+ * a test keeps the two equal). Repeated here so the CLI does not load aws-cdk-lib.
+ */
+export function localTableNames(platform: string): { resultsTable: string; incidentsTable: string } {
+  return { resultsTable: `${platform}-regionwatch-results`, incidentsTable: `${platform}-regionwatch-incidents` };
+}
+
+/** Reads the incident table for people: the status page, `status`, `incidents`, `report`. */
+export class IncidentReader {
+  private readonly platformRegions: string[];
+
+  constructor(
+    readonly store: IncidentStore,
+    private readonly config: RegionwatchConfig,
+  ) {
+    this.platformRegions = Object.keys(config.regions);
+  }
+
+  /** DESIGN.md's report over [fromMs, toMs): incidents opened up to a week before still count, clipped. */
+  async report(fromMs: number, toMs: number): Promise<Report> {
+    const incidents = await this.incidentRecordsBetween(fromMs - 7 * 24 * 3600_000, toMs);
+    return buildReport({
+      from: new Date(fromMs).toISOString(),
+      to: new Date(toMs).toISOString(),
+      regions: this.platformRegions,
+      incidents,
+      maintenance: this.config.maintenance.map((m) => ({ region: m.region, startMs: Date.parse(m.start), endMs: Date.parse(m.end) })),
+    });
+  }
+
+  async currentStatus(): Promise<RegionStatus[]> {
+    const records = await this.store.statuses(this.platformRegions);
+    return this.platformRegions.map((region) => regionStatusView(region, records.find((r) => r.region === region)));
+  }
+
+  async openIncidentRecords(): Promise<IncidentRecord[]> {
+    return this.store.openIncidents();
+  }
+
+  async openIncidents(): Promise<IncidentView[]> {
+    return (await this.openIncidentRecords()).map(incidentView);
+  }
+
+  /** Incidents of every platform region opened in [fromMs, toMs], oldest first. */
+  async incidentRecordsBetween(fromMs: number, toMs: number): Promise<IncidentRecord[]> {
+    const from = new Date(fromMs).toISOString();
+    const to = new Date(toMs).toISOString();
+    const lists = await Promise.all(this.platformRegions.map((region) => this.store.regionIncidents(region, from, to)));
+    return lists.flat().sort((a, b) => a.openedAt.localeCompare(b.openedAt));
+  }
+
+  /** Incidents that overlap [fromMs, toMs] (including ones opened before it and still open or resolved inside it). */
+  async incidentsBetween(fromMs: number, toMs: number): Promise<IncidentView[]> {
+    const records = await this.incidentRecordsBetween(fromMs - 7 * 24 * 3600_000, toMs);
+    return records
+      .filter((r) => r.status === 'open' || (r.resolvedAt !== null && Date.parse(r.resolvedAt) >= fromMs))
+      .map(incidentView);
+  }
+
+  /** The newest resolved incidents, newest first. */
+  async recentIncidents(nowMs: number, limit: number): Promise<IncidentView[]> {
+    const records = await this.incidentRecordsBetween(nowMs - 30 * 24 * 3600_000, nowMs);
+    return records
+      .filter((r) => r.status === 'resolved')
+      .sort((a, b) => (b.resolvedAt ?? '').localeCompare(a.resolvedAt ?? ''))
+      .slice(0, limit)
+      .map(incidentView);
+  }
+}
+
+export interface LocalEngines {
+  probe(probeRegion: string, slot: number): Promise<Round>;
+  aggregate(written: Round[], now: number): Promise<void>;
+  reader: IncidentReader;
+  close(): Promise<void>;
+}
+
+export interface LocalEnginesOptions {
+  config: RegionwatchConfig;
+  store: EmbeddedStore;
+  clock: Clock;
+  publisher: NotificationPublisher;
+  /** Aggregator log lines worth a person's attention (warnings and errors). */
+  log?: EngineLog;
+}
+
+export async function createLocalEngines(options: LocalEnginesOptions): Promise<LocalEngines> {
+  const { config, store, clock } = options;
+  const tables = localTableNames(config.platform);
+  await createIncidentsTable(store.client, tables.incidentsTable);
+  const incidents = new DynamoIncidentStore({ client: store.documentClient, tableName: tables.incidentsTable });
+  const rounds = new ResultsStore({ client: store.documentClient, tableName: tables.resultsTable, retentionHours: config.probing.resultRetentionHours });
+  // One aggregator, in the home region: it always holds the lease, as the home region's does on AWS.
+  const aggregator = new AggregatorEngine({
+    config,
+    probeRegion: config.homeRegion,
+    rounds,
+    incidents,
+    publisher: options.publisher,
+    clock,
+    ...(options.log ? { log: options.log } : {}),
+  });
+  return {
+    probe: (probeRegion, slot) => runRound({ config, probeRegion, slot }, { now: () => clock.now(), sleep: (ms, signal) => clock.sleep(ms, signal) }),
+    aggregate: async () => {
+      await aggregator.run();
+    },
+    reader: new IncidentReader(incidents, config),
+    close: async () => undefined,
+  };
+}
