@@ -49,7 +49,7 @@ export async function rig(store: EmbeddedStore, config: RegionwatchConfig, scrip
       sleep: async () => {},
       ...overrides,
       // A shorter re-derivation window keeps each run's Query small on dynalite.
-      tuning: { lateToleranceSeconds: 60, ...overrides.tuning },
+      tuning: { lateToleranceSeconds: 30, ...overrides.tuning },
     });
 
   /** Writes every probe region's round for slot T0 + second (unless silenced) and returns stream records for them. */
