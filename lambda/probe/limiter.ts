@@ -1,13 +1,21 @@
 // Concurrency caps: a global one per prober and one per host, so a round can never flood a platform.
 export type Release = () => void;
 
-/** A counting semaphore whose waiters give up when their signal aborts. */
+/**
+ * A counting semaphore for one round. Waiters are refused when the round's signal aborts; one listener
+ * serves them all (an EventTarget listener per waiter costs O(n) to remove, O(n²) over a 1,000-target round).
+ */
 export class Semaphore {
   private active = 0;
-  private readonly waiters: { grant: (release: Release) => void }[] = [];
+  private readonly waiters: { grant: (release: Release) => void; refuse: () => void }[] = [];
+  private head = 0;
 
-  constructor(readonly capacity: number) {
+  constructor(
+    readonly capacity: number,
+    private readonly signal: AbortSignal,
+  ) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`capacity must be a positive integer, got ${capacity}`);
+    if (!signal.aborted) signal.addEventListener('abort', () => this.refuseAll(), { once: true });
   }
 
   get inFlight(): number {
@@ -15,30 +23,37 @@ export class Semaphore {
   }
 
   get queued(): number {
-    return this.waiters.length;
+    return this.waiters.length - this.head;
   }
 
-  acquire(signal: AbortSignal): Promise<Release> {
-    if (signal.aborted) return Promise.reject(new QueueAbortedError());
+  /** Resolves with a release function once a slot is free; rejects with QueueAbortedError if the round ends first. */
+  acquire(): Promise<Release> {
+    if (this.signal.aborted) return Promise.reject(new QueueAbortedError());
     if (this.active < this.capacity) {
       this.active++;
       return Promise.resolve(this.releaser());
     }
     return new Promise<Release>((resolve, reject) => {
-      const waiter = {
-        grant: (release: Release) => {
-          signal.removeEventListener('abort', onAbort);
-          resolve(release);
-        },
-      };
-      const onAbort = () => {
-        const index = this.waiters.indexOf(waiter);
-        if (index >= 0) this.waiters.splice(index, 1);
-        reject(new QueueAbortedError());
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.waiters.push(waiter);
+      this.waiters.push({ grant: resolve, refuse: () => reject(new QueueAbortedError()) });
     });
+  }
+
+  private next(): { grant: (release: Release) => void } | undefined {
+    if (this.head >= this.waiters.length) return undefined;
+    const waiter = this.waiters[this.head];
+    this.head++;
+    if (this.head > 1024 && this.head * 2 > this.waiters.length) {
+      this.waiters.splice(0, this.head);
+      this.head = 0;
+    }
+    return waiter;
+  }
+
+  private refuseAll(): void {
+    const waiting = this.waiters.splice(this.head);
+    this.waiters.length = 0;
+    this.head = 0;
+    waiting.forEach((w) => w.refuse());
   }
 
   private releaser(): Release {
@@ -46,26 +61,29 @@ export class Semaphore {
     return () => {
       if (released) return;
       released = true;
-      const next = this.waiters.shift();
+      const next = this.next();
       if (next) next.grant(this.releaser());
       else this.active--;
     };
   }
 }
 
-/** One semaphore per key (host), created on first use. */
+/** One semaphore per key (host), created on first use, all ending with the same round. */
 export class KeyedSemaphore {
   private readonly byKey = new Map<string, Semaphore>();
 
-  constructor(readonly capacityPerKey: number) {}
+  constructor(
+    readonly capacityPerKey: number,
+    private readonly signal: AbortSignal,
+  ) {}
 
-  acquire(key: string, signal: AbortSignal): Promise<Release> {
+  acquire(key: string): Promise<Release> {
     let semaphore = this.byKey.get(key);
     if (!semaphore) {
-      semaphore = new Semaphore(this.capacityPerKey);
+      semaphore = new Semaphore(this.capacityPerKey, this.signal);
       this.byKey.set(key, semaphore);
     }
-    return semaphore.acquire(signal);
+    return semaphore.acquire();
   }
 }
 

@@ -122,8 +122,8 @@ export async function runRound(input: RoundInput, deps: RoundDeps): Promise<Roun
     roundSignal: round.signal,
   };
   const check = deps.check ?? checkTarget;
-  const global = new Semaphore(config.probing.concurrency);
-  const perHost = new KeyedSemaphore(config.probing.perHostConcurrency);
+  const global = new Semaphore(config.probing.concurrency, round.signal);
+  const perHost = new KeyedSemaphore(config.probing.perHostConcurrency, round.signal);
   let notStarted = 0;
 
   const runOne = async (target: ResolvedTarget): Promise<ProbeResult> => {
@@ -132,11 +132,12 @@ export async function runRound(input: RoundInput, deps: RoundDeps): Promise<Roun
     const releases: Release[] = [];
     try {
       const offset = jitterOffsetMs(`${target.region}/${target.name}/${slot}`, window);
-      if (offset > 0) await deps.sleep(offset, round.signal);
+      // No signal: the jitter window ends before the deadline by construction (and one listener per target is not free).
+      if (offset > 0) await deps.sleep(offset);
       if (round.signal.aborted) throw new Error('deadline');
       // Host first, then global: a check waiting for a busy host never holds one of the global slots.
-      releases.push(await perHost.acquire(hostOf(target), round.signal));
-      releases.push(await global.acquire(round.signal));
+      releases.push(await perHost.acquire(hostOf(target)));
+      releases.push(await global.acquire());
     } catch {
       releases.forEach((release) => release());
       notStarted++;
