@@ -2,9 +2,12 @@
 import type { Command } from './command';
 import { costCommand } from './cost';
 import { demoCommand } from './demo';
+import { incidentsCommand } from './incidents';
 import { localCommand } from './local';
+import { reportCommand } from './report';
 import { schemaCommand } from './schema';
+import { statusCommand } from './status';
 import { simulateCommand } from './simulate';
 import { validateCommand } from './validate';
 
-export const COMMANDS: readonly Command[] = [validateCommand, schemaCommand, costCommand, localCommand, demoCommand, simulateCommand];
+export const COMMANDS: readonly Command[] = [validateCommand, schemaCommand, costCommand, localCommand, demoCommand, simulateCommand, statusCommand, incidentsCommand, reportCommand];

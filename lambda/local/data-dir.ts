@@ -43,6 +43,8 @@ export interface RunInfo {
   lastSlotAt?: string;
   /** The demo's report period, so `report` without flags covers the scenario. */
   period?: { from: string; to: string };
+  /** While a run is going: how the read commands reach its store (LevelDB admits one process at a time). */
+  live?: { pid: number; storeEndpoint: string; statusUrl: string };
 }
 
 function reason(error: unknown): string {

@@ -78,7 +78,7 @@ export function formatIncident(i: IncidentView): string[] {
     `${i.region.toUpperCase()} ${i.status} ${i.severity}  ${span}  ${round1(i.downMinutes)} min down, ${round1(i.degradedMinutes)} min degraded (${round1(i.readOnlyMinutes)} read-only)  [${i.incidentId}]`,
   ];
   for (const s of i.timeline) {
-    lines.push(`    ${shortTime(s.from, true)} – ${s.to ? shortTime(s.to) : 'now  '}  ${s.verdict.padEnd(9)}${s.summary ? `  ${s.summary}` : ''}`);
+    lines.push(`    ${shortTime(s.from, true)} – ${s.to ? shortTime(s.to) : 'now  '}  ${s.verdict.padEnd(9)}${s.summary ? `  ${s.summary}` : ''}`.trimEnd());
   }
   if (i.notifications.length > 0) lines.push(`    notified: ${i.notifications.map((n) => `${n.event} ${shortTime(n.at)}`).join(', ')}`);
   return lines;

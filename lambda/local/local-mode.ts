@@ -97,7 +97,6 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
     const startedAt = previous?.startedAt ?? new Date(clock.now()).toISOString();
     const period = options.period ?? previous?.period;
     const info: RunInfo = { config, speed: options.speed, startedAt, ...(period ? { period } : {}) };
-    writeRunInfo(dataDir, info);
 
     const snapshot = async (): Promise<StatusSnapshot> => {
       const nowMs = clock.now();
@@ -142,6 +141,7 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
     });
     const openedServer = server;
     const openedStore = store;
+    writeRunInfo(dataDir, { ...info, live: { pid: process.pid, storeEndpoint: store.endpoint, statusUrl: server.url } });
     let closed = false;
     return {
       statusUrl: server.url,
@@ -167,10 +167,11 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
             info.lastSlotAt = new Date(report.slotMs).toISOString();
             return run.onSlot?.(report);
           },
-        }).finally(() => writeRunInfo(dataDir, info)),
+        }).finally(() => writeRunInfo(dataDir, { ...info, live: { pid: process.pid, storeEndpoint: openedStore.endpoint, statusUrl: openedServer.url } })),
       close: async () => {
         if (closed) return;
         closed = true;
+        writeRunInfo(dataDir, info);
         await openedServer.close();
         await engines.close();
         await openedStore.close();

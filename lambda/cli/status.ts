@@ -1,0 +1,45 @@
+// `regionwatch status`: each platform region's verdict now and the open incidents, from a local data dir or AWS.
+import { resolve } from 'node:path';
+import { EXIT, type Command } from './command';
+import { loadConfigFile } from '../config/load';
+import { formatIncident, formatStatus } from '../local/format';
+import { READ_OPTIONS, READ_USAGE, withReadSource, type ReadFlags } from '../local/read-source';
+
+export function readFlags(values: Record<string, string | boolean | undefined>, cwd: string): ReadFlags {
+  return {
+    dataDir: String(values['data-dir'] ?? '.regionwatch'),
+    aws: values.aws === true,
+    ...(typeof values.region === 'string' ? { region: values.region } : {}),
+    ...(typeof values.table === 'string' ? { table: values.table } : {}),
+    loadConfig: () => loadConfigFile(resolve(cwd, String(values.config))),
+    cwd,
+  };
+}
+
+export const statusCommand: Command = {
+  name: 'status',
+  summary: "each platform region's verdict now and the open incidents (local data dir or AWS)",
+  usage: `regionwatch status ${READ_USAGE}`,
+  options: READ_OPTIONS,
+  async run({ values }, io) {
+    const outcome = await withReadSource(readFlags(values, io.cwd), async (source) => {
+      const [regions, open] = await Promise.all([source.reader.currentStatus(), source.reader.openIncidents()]);
+      return { source, regions, open };
+    });
+    if (!outcome.ok) {
+      io.err(`regionwatch status: ${outcome.message}`);
+      return EXIT.usage;
+    }
+    const { source, regions, open } = outcome.value;
+    const now = new Date(source.nowMs).toISOString();
+    if (values.json) {
+      io.out(JSON.stringify({ source: source.description, now, regions, openIncidents: open }, null, 2));
+      return EXIT.ok;
+    }
+    io.out(`regionwatch status: ${source.description}`);
+    for (const line of formatStatus(regions, now)) io.out(line);
+    io.out(open.length === 0 ? 'no open incidents' : `${open.length} open incident(s):`);
+    for (const incident of open) for (const line of formatIncident(incident)) io.out(`  ${line}`);
+    return EXIT.ok;
+  },
+};

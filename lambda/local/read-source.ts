@@ -1,0 +1,184 @@
+// Where `status`, `incidents` and `report` read the incident table: a local data directory (the running local
+// mode's store when one is running, else the directory's own) or the real table on AWS.
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { RegionwatchConfig } from '../config/schema';
+import { DynamoIncidentStore } from '../store/incident-store';
+import { startEmbeddedStore } from '../store/embedded';
+import { hasStore, openDataDir, readRunInfo, type RunInfo } from './data-dir';
+import { IncidentReader, localTableNames } from './engines';
+
+/** The data or the table cannot be read: one clear line for the user, exit 2. */
+export class ReadSourceError extends Error {
+  override readonly name = 'ReadSourceError';
+}
+
+export interface ReadSource {
+  reader: IncidentReader;
+  config: RegionwatchConfig;
+  /** Where the data came from, for the first line of human output. */
+  description: string;
+  /** The "now" of the data: the last slot local mode ran (the demo's clock), or the wall clock. */
+  nowMs: number;
+  runInfo?: RunInfo;
+  close(): Promise<void>;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error: unknown) {
+    return (error as NodeJS.ErrnoException | undefined)?.code === 'EPERM';
+  }
+}
+
+/** Opens a local data directory for reading; while local mode runs there, reads through its store instead. */
+export async function openLocalSource(dataDir: string, cwd: string): Promise<ReadSource> {
+  const info = readRunInfo(dataDir, cwd);
+  if (!info || !hasStore(dataDir, cwd)) {
+    throw new ReadSourceError(`no regionwatch data in ${dataDir}; run \`regionwatch local --data-dir ${dataDir}\` or \`regionwatch demo --data-dir ${dataDir}\` first, or pass --aws --region R`);
+  }
+  const tables = localTableNames(info.config.platform);
+  const nowMs = info.lastSlotAt ? Date.parse(info.lastSlotAt) : Date.now();
+  if (info.live && info.live.pid !== process.pid && isAlive(info.live.pid)) {
+    const client = new DynamoDBClient({ endpoint: info.live.storeEndpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 2 });
+    const documentClient = DynamoDBDocumentClient.from(client);
+    const store = new DynamoIncidentStore({ client: documentClient, tableName: tables.incidentsTable });
+    return {
+      reader: new IncidentReader(store, info.config),
+      config: info.config,
+      description: `${dataDir} (through the running local mode, pid ${info.live.pid})`,
+      nowMs: Date.now() > nowMs && info.speed === 1 ? Date.now() : nowMs,
+      runInfo: info,
+      close: async () => client.destroy(),
+    };
+  }
+  const dir = openDataDir(dataDir, cwd);
+  try {
+    const embedded = await startEmbeddedStore({ path: dir.storePath });
+    const store = new DynamoIncidentStore({ client: embedded.documentClient, tableName: tables.incidentsTable });
+    return {
+      reader: new IncidentReader(store, info.config),
+      config: info.config,
+      description: dataDir,
+      nowMs,
+      runInfo: info,
+      close: async () => {
+        await embedded.close();
+        dir.release();
+      },
+    };
+  } catch (error: unknown) {
+    dir.release();
+    throw error;
+  }
+}
+
+/** The incident table name the infrastructure gives a platform (lib/names.ts). */
+export function awsIncidentsTable(config: RegionwatchConfig): string {
+  return localTableNames(config.platform).incidentsTable;
+}
+
+function credentialHelp(region: string): string {
+  return `no AWS credentials found for region ${region}; set AWS_PROFILE (after \`aws sso login\` or \`aws configure\`) or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, then try again`;
+}
+
+/**
+ * Opens the real incident table. Credentials come from the default chain, resolved up front with a time
+ * limit so a machine without any fails at once with a clear line instead of a stack trace or a hang.
+ */
+export async function openAwsSource(options: { config: RegionwatchConfig; region: string; table?: string; timeoutMs?: number }): Promise<ReadSource> {
+  const client = new DynamoDBClient({ region: options.region, maxAttempts: 2 });
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      client.config.credentials(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error('timed out')), timeoutMs);
+      }),
+    ]);
+  } catch {
+    client.destroy();
+    throw new ReadSourceError(credentialHelp(options.region));
+  } finally {
+    clearTimeout(timer);
+  }
+  const tableName = options.table ?? awsIncidentsTable(options.config);
+  const store = new DynamoIncidentStore({ client: DynamoDBDocumentClient.from(client), tableName });
+  return {
+    reader: new IncidentReader(store, options.config),
+    config: options.config,
+    description: `DynamoDB table ${tableName} in ${options.region}`,
+    nowMs: Date.now(),
+    close: async () => client.destroy(),
+  };
+}
+
+/** Turns an AWS error from a read into one line (missing table, access denied, throttling). */
+export function explainAwsError(error: unknown, table: string, region: string): string | undefined {
+  if (!(error instanceof Error)) return undefined;
+  switch (error.name) {
+    case 'ResourceNotFoundException':
+      return `table ${table} not found in ${region}; deploy regionwatch there or pass --table NAME`;
+    case 'AccessDeniedException':
+    case 'UnrecognizedClientException':
+    case 'ExpiredTokenException':
+      return `AWS refused the read of ${table} in ${region} (${error.name}); check the credentials and that they allow dynamodb:Query and dynamodb:GetItem`;
+    default:
+      return undefined;
+  }
+}
+
+/** Flags every read command takes (DESIGN: local `--data-dir`, or AWS `--aws --region R`). */
+export const READ_OPTIONS = {
+  'data-dir': { type: 'string', default: '.regionwatch' },
+  aws: { type: 'boolean', default: false },
+  region: { type: 'string' },
+  table: { type: 'string' },
+} as const;
+
+export const READ_USAGE = '[--data-dir D | --aws --region R [--table NAME] [--config FILE]] [--json]';
+
+export interface ReadFlags {
+  dataDir: string;
+  aws: boolean;
+  region?: string;
+  table?: string;
+  /** Loads the config for --aws (platform name, platform regions). */
+  loadConfig(): RegionwatchConfig;
+  cwd: string;
+}
+
+/**
+ * Opens the source the flags name, runs `use`, and closes it. Returns the line to print and exit 2 with
+ * when the source cannot be read (no data, no credentials, no table), or the result of `use`.
+ */
+export async function withReadSource<T>(flags: ReadFlags, use: (source: ReadSource) => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; message: string }> {
+  let source: ReadSource;
+  // The SDK's notice that its 2027 releases need Node 22 is noise for a read command; an explicit setting wins.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  try {
+    if (flags.aws) {
+      if (!flags.region) return { ok: false, message: '--aws needs --region R, the AWS region whose replica of the incident table to read' };
+      source = await openAwsSource({ config: flags.loadConfig(), region: flags.region, ...(flags.table ? { table: flags.table } : {}) });
+    } else {
+      source = await openLocalSource(flags.dataDir, flags.cwd);
+    }
+  } catch (error: unknown) {
+    if (error instanceof ReadSourceError) return { ok: false, message: error.message };
+    if (error instanceof Error && error.name === 'DataDirError') return { ok: false, message: error.message };
+    throw error;
+  }
+  try {
+    return { ok: true, value: await use(source) };
+  } catch (error: unknown) {
+    const table = flags.table ?? awsIncidentsTable(source.config);
+    const explained = flags.aws ? explainAwsError(error, table, flags.region ?? '') : undefined;
+    if (explained) return { ok: false, message: explained };
+    throw error;
+  } finally {
+    await source.close();
+  }
+}
