@@ -1,7 +1,6 @@
 // Config and dependency builders shared by the probe tests.
 import { Resolver } from 'node:dns/promises';
 import { setTimeout as delay } from 'node:timers/promises';
-import { resolveTargets, type ResolvedTarget } from '../../lambda/config/resolve';
 import { configSchema, type RegionwatchConfig, type RegionwatchConfigInput } from '../../lambda/config/schema';
 import type { HostLookup, ProbeLogger } from '../../lambda/probe/context';
 import type { RoundDeps } from '../../lambda/probe/round';
@@ -21,10 +20,6 @@ export function testConfig(
     regions: Object.fromEntries(Object.entries(regions).map(([name, targets]) => [name, { targets }])),
     probing: { allowPrivateAddresses: true, jitterMs: 0, concurrency: 200, perHostConcurrency: 100, ...overrides.probing },
   });
-}
-
-export function targetsOf(config: RegionwatchConfig): ResolvedTarget[] {
-  return resolveTargets(config);
 }
 
 /** Real time: what the Lambda uses. */
@@ -63,10 +58,4 @@ export function tableLookup(table: Record<string, string[]>): HostLookup {
     if (!found) throw Object.assign(new Error(`queryA ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
     return found.map((address) => ({ address, family: address.includes(':') ? (6 as const) : (4 as const) }));
   };
-}
-
-/** The slot now (epoch s) on a 10 s interval, and a deadline a few seconds out, for rounds run at once. */
-export function slotNow(intervalSeconds = 10): number {
-  const seconds = Math.floor(Date.now() / 1000);
-  return seconds - (seconds % intervalSeconds);
 }
