@@ -2,12 +2,7 @@
 import type { App } from 'aws-cdk-lib';
 import type { RegionwatchConfig } from '../lambda/config/schema';
 import { stackName } from './names';
-import { RegionWatchStack, type RegionWatchStackProps } from './region-stack';
-
-export interface RegionWatchAppOptions {
-  /** Handler entries, for tests that substitute fixtures. */
-  readonly entries?: RegionWatchStackProps['entries'];
-}
+import { RegionWatchStack } from './region-stack';
 
 /**
  * Adds one `RegionWatch-<region>` stack per probe region. Every other stack depends on the home
@@ -15,7 +10,7 @@ export interface RegionWatchAppOptions {
  * `cdk deploy --all` deploys home first. Adding a probe region to the config adds a stack here
  * and a replica in the home stack; nothing else.
  */
-export function addRegionWatchStacks(app: App, config: RegionwatchConfig, options: RegionWatchAppOptions = {}): Map<string, RegionWatchStack> {
+export function addRegionWatchStacks(app: App, config: RegionwatchConfig): Map<string, RegionWatchStack> {
   const stacks = new Map<string, RegionWatchStack>();
   const ordered = [config.homeRegion, ...config.probeRegions.filter((r) => r !== config.homeRegion)];
   for (const probeRegion of ordered) {
@@ -24,7 +19,6 @@ export function addRegionWatchStacks(app: App, config: RegionwatchConfig, option
       probeRegion,
       stackName: stackName(probeRegion),
       description: `regionwatch for ${config.platform}: probe region ${probeRegion}${probeRegion === config.homeRegion ? ' (home: owns the global tables)' : ''}`,
-      entries: options.entries,
     });
     const home = stacks.get(config.homeRegion);
     if (home) stack.addStackDependency(home, 'the home stack creates the global tables whose local replicas this stack uses');

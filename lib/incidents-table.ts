@@ -25,7 +25,8 @@ export type IncidentsAccess = 'read' | 'read-write';
 
 const ACTIONS: Record<IncidentsAccess, string[]> = {
   read: ['dynamodb:GetItem', 'dynamodb:Query'],
-  'read-write': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+  // Every write is a conditional PutItem on a version attribute (lambda/store/incident-store.ts).
+  'read-write': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
 };
 
 /**

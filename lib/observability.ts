@@ -5,22 +5,41 @@ import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { PROBE_METRIC_NAMES } from '../lambda/probe/metrics';
 
 /**
- * The prober's embedded-metric-format metrics (namespace, names, dimensions), as the prober emits them.
- * Availability is the share of checks that came back `up` (0..1); latency is per check, in ms.
+ * The prober's embedded-metric-format metrics (namespace, names, dimensions), taken from the prober's
+ * own module so the dashboard cannot drift from what it emits. Availability is the share of checks
+ * that came back `up` (0..1); latency is per answered check, in ms.
  */
-export const PROBE_METRICS = {
-  namespace: 'RegionWatch',
-  availability: 'Availability',
-  latency: 'LatencyMs',
-  platformRegionDimension: 'PlatformRegion',
-  probeRegionDimension: 'ProbeRegion',
+export const PROBE_METRICS = PROBE_METRIC_NAMES;
+
+/**
+ * The aggregator's embedded-metric-format metrics, as lambda/handlers/aggregator.ts emits them
+ * (Powertools adds the `service` dimension to every metric).
+ */
+export const AGGREGATOR_METRICS = {
+  namespace: 'regionwatch',
+  service: 'aggregator',
+  names: ['StuckNotifications', 'PendingNotifications', 'PublishFailures', 'PoisonRecords', 'Transitions', 'WriteConflicts', 'RunFailures'],
 } as const;
+
+type AggregatorMetricName = (typeof AGGREGATOR_METRICS.names)[number];
+
+function aggregatorMetric(name: AggregatorMetricName, probeRegion: string, statistic: string, period: Duration): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: AGGREGATOR_METRICS.namespace,
+    metricName: name,
+    dimensionsMap: { service: AGGREGATOR_METRICS.service, probeRegion },
+    statistic,
+    period,
+  });
+}
 
 export interface ObservabilityProps {
   /** Who gets checker alerts by email (the config's notification emails). */
@@ -33,6 +52,8 @@ export interface ObservabilityProps {
   readonly platformRegions: readonly string[];
   readonly prober: lambda.IFunction;
   readonly aggregator: lambda.IFunction;
+  /** The aggregator's log group, for the transitions widget. */
+  readonly aggregatorLogGroup: logs.ILogGroup;
   /** Queues whose first message is an alert: failure queues and dead-letter queues. */
   readonly deadLetterQueues: readonly { readonly label: string; readonly queue: sqs.IQueue }[];
   /** The platform notifications topic, for delivery failures. */
@@ -135,6 +156,14 @@ export class Observability extends Construct {
       treatMissingData: notBreaching,
       alarmDescription: `The aggregator in ${region} is more than 2 minutes behind its results stream for 3 minutes: verdicts and pages are late.`,
     });
+    const stuck = this.alarm('NotificationsStuck', {
+      metric: aggregatorMetric('StuckNotifications', region, cloudwatch.Stats.MAXIMUM, fiveMinutes),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      threshold: 1,
+      evaluationPeriods: 1,
+      treatMissingData: notBreaching,
+      alarmDescription: `The aggregator in ${region} has a notification that failed to publish run after run (SNS throttling, access or KMS): on-call is not being paged. Its logs name the error; the notification stays pending and goes out once SNS accepts it.`,
+    });
     const queueAlarms = props.deadLetterQueues.map(({ label, queue }) =>
       this.alarm(`${label}NotEmpty`, {
         metric: queue.metricApproximateNumberOfMessagesVisible({ period: minute, statistic: cloudwatch.Stats.MAXIMUM }),
@@ -199,6 +228,19 @@ export class Observability extends Construct {
         ),
       }),
       new cloudwatch.GraphWidget({
+        title: 'Aggregator: notifications and records',
+        width: 12,
+        left: (['PendingNotifications', 'StuckNotifications', 'PublishFailures', 'PoisonRecords', 'Transitions'] as const).map((name) =>
+          aggregatorMetric(name, region, name === 'PendingNotifications' || name === 'StuckNotifications' ? cloudwatch.Stats.MAXIMUM : cloudwatch.Stats.SUM, minute),
+        ),
+      }),
+      new cloudwatch.LogQueryWidget({
+        title: 'Incident transitions (aggregator log)',
+        width: 12,
+        logGroupNames: [props.aggregatorLogGroup.logGroupName],
+        queryLines: ["fields @timestamp, transitions.0.region as region, transitions.0.events.0 as event", "filter message = 'transitions'", 'sort @timestamp desc', 'limit 20'],
+      }),
+      new cloudwatch.GraphWidget({
         title: 'Probers: runs',
         width: 12,
         left: [
@@ -209,7 +251,7 @@ export class Observability extends Construct {
       new cloudwatch.AlarmStatusWidget({
         title: 'Checker alarms',
         width: 12,
-        alarms: [peerSilent, proberNotRunning, proberErrors, aggregatorNotRunning, aggregatorErrors, iteratorAge, ...queueAlarms, deliveryFailed],
+        alarms: [peerSilent, proberNotRunning, proberErrors, aggregatorNotRunning, aggregatorErrors, iteratorAge, stuck, ...queueAlarms, deliveryFailed],
       }),
     );
   }

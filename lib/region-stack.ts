@@ -18,8 +18,6 @@ export interface RegionWatchStackProps extends StackProps {
   readonly config: RegionwatchConfig;
   /** The probe region this stack runs in (also its `env.region`). */
   readonly probeRegion: string;
-  /** Handler entries, for tests that substitute fixtures. @default the files in lambda/handlers */
-  readonly entries?: { readonly prober?: string; readonly aggregator?: string; readonly slackNotifier?: string };
 }
 
 export class RegionWatchStack extends Stack {
@@ -58,13 +56,11 @@ export class RegionWatchStack extends Stack {
     this.notifier = new Notifier(this, 'Notifications', {
       config,
       slackFunctionName: names.slackNotifierFunction,
-      slackEntry: props.entries?.slackNotifier,
     });
     this.prober = new Prober(this, 'Prober', {
       config,
       resultsTable: this.resultsTable,
       functionName: names.proberFunction,
-      entry: props.entries?.prober,
     });
     this.aggregator = new Aggregator(this, 'Aggregator', {
       config,
@@ -72,7 +68,6 @@ export class RegionWatchStack extends Stack {
       incidentsTable: this.incidentsTable,
       notifier: this.notifier,
       functionName: names.aggregatorFunction,
-      entry: props.entries?.aggregator,
     });
     const watchedRegion = watchedProbeRegion(config.probeRegions, probeRegion);
     this.heartbeat = new ProberHeartbeat(this, 'ProberHeartbeat', {
@@ -90,6 +85,7 @@ export class RegionWatchStack extends Stack {
       platformRegions: platformRegions(config),
       prober: this.prober.fn.function,
       aggregator: this.aggregator.fn.function,
+      aggregatorLogGroup: this.aggregator.fn.logGroup,
       deadLetterQueues,
       notificationsTopic: this.notifier.topic,
       peerHeartbeats: this.heartbeat.watchedHeartbeats,

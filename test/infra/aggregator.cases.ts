@@ -97,7 +97,7 @@ export function aggregatorCases(scenario: { readonly current: Scenario }): void 
         },
         { Action: 'dynamodb:ListStreams', Effect: 'Allow', Resource: '*' },
         {
-          Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+          Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
           Effect: 'Allow',
           Resource: home ? '${IncidentsTable.Arn}' : arn('incidents'),
         },

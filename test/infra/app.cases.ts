@@ -62,7 +62,7 @@ export function appCases(label: string, scenario: { readonly current: Scenario }
           .filter((n): n is string => typeof n === 'string');
         expect(names.sort()).toEqual(functions);
         expect(Object.keys(resourcesOfType(json(region), 'AWS::Lambda::EventSourceMapping'))).toHaveLength(1);
-        expect(Object.keys(resourcesOfType(json(region), 'AWS::CloudWatch::Alarm'))).toHaveLength(options.slack ? 9 : 8);
+        expect(Object.keys(resourcesOfType(json(region), 'AWS::CloudWatch::Alarm'))).toHaveLength(options.slack ? 10 : 9);
       }
     });
   });

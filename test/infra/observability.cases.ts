@@ -1,6 +1,10 @@
 // Watching the checker: alarms to a separate, encrypted checker topic, each with a deliberate missing-data treatment.
 import { describe, expect, it } from 'vitest';
-import { PROBE_METRICS } from '../../lib/observability';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PROBE_METRIC_NAMES } from '../../lambda/probe/metrics';
+import { PROJECT_ROOT } from '../../lib/function';
+import { AGGREGATOR_METRICS, PROBE_METRICS } from '../../lib/observability';
 import { rendered, resourcesOfType, type Scenario } from './synth';
 
 
@@ -42,6 +46,7 @@ export function observabilityCases(scenario: { readonly current: Scenario }): vo
         'AggregatorIteratorAge',
         'AggregatorNotRunning',
         'NotificationDeliveryFailed',
+        'NotificationsStuck',
         'PeerProberSilent',
         'ProberErrors',
         'ProberNotRunning',
@@ -151,6 +156,32 @@ export function observabilityCases(scenario: { readonly current: Scenario }): vo
       }
     });
 
+    // FAULTS row 10: a notification SNS keeps refusing is a checker alert, from the aggregator's own metric.
+    it('alarms when a notification stays unpublished run after run', () => {
+      expect(alarms('eu-west-1').NotificationsStuck).toEqual({
+        Namespace: AGGREGATOR_METRICS.namespace,
+        MetricName: 'StuckNotifications',
+        Dimensions: [
+          { Name: 'probeRegion', Value: 'eu-west-1' },
+          { Name: 'service', Value: 'aggregator' },
+        ],
+        Statistic: 'Maximum',
+        Period: 300,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        Threshold: 1,
+        EvaluationPeriods: 1,
+        TreatMissingData: 'notBreaching',
+        ...toChecker,
+      });
+    });
+
+    it('reads the metric names the prober and aggregator handlers emit', () => {
+      expect(PROBE_METRICS).toEqual(PROBE_METRIC_NAMES);
+      const handler = readFileSync(join(PROJECT_ROOT, 'lambda/handlers/aggregator.ts'), 'utf8');
+      expect(handler).toContain(`namespace: '${AGGREGATOR_METRICS.namespace}', serviceName: '${AGGREGATOR_METRICS.service}'`);
+      for (const name of AGGREGATOR_METRICS.names) expect(handler).toContain(`'${name}'`);
+    });
+
     it('alarms when SNS fails to deliver a platform notification', () => {
       expect(alarms('eu-west-1').NotificationDeliveryFailed).toEqual({
         Namespace: 'AWS/SNS',
@@ -208,6 +239,8 @@ export function observabilityCases(scenario: { readonly current: Scenario }): vo
         'Aggregator: invocations and errors',
         'Aggregator: iterator age (ms)',
         'Queue depths',
+        'Aggregator: notifications and records',
+        'Incident transitions (aggregator log)',
         'Probers: runs',
         'Checker alarms',
       ]);

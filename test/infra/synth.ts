@@ -30,18 +30,6 @@ export function configWith(probeRegions: string[], changes: Partial<RegionwatchC
   return parseConfig({ ...raw, probeRegions, homeRegion: probeRegions[0], ...changes }, 'test config');
 }
 
-const FIXTURE = join(PROJECT_ROOT, 'test/infra/fixtures/handler.ts');
-
-/** Real handler entries where they exist (bundling is skipped, so only their presence matters). */
-function entries() {
-  const pick = (file: string) => (existsSync(join(PROJECT_ROOT, file)) ? join(PROJECT_ROOT, file) : FIXTURE);
-  return {
-    prober: pick('lambda/handlers/prober.ts'),
-    aggregator: pick('lambda/handlers/aggregator.ts'),
-    slackNotifier: pick('lambda/handlers/slack-notifier.ts'),
-  };
-}
-
 export interface Scenario {
   readonly config: RegionwatchConfig;
   readonly app: App;
@@ -76,7 +64,7 @@ export function synthScenario(config: RegionwatchConfig): Scenario {
     },
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  const stacks = addRegionWatchStacks(app, config, { entries: entries() });
+  const stacks = addRegionWatchStacks(app, config);
   const assembly = app.synth();
   const templates = new Map<string, Template>();
   const stack = (region: string) => {
