@@ -5,6 +5,9 @@ import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { AwsCustomResource, AwsCustomResourcePolicy, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 
+/** Bump to make every non-home stack re-read its replica's stream ARN on the next deploy. */
+export const REPLICA_STREAM_GENERATION = 1;
+
 /** Construct id of the singleton Lambda behind every AwsCustomResource in a stack (fixed by aws-cdk-lib). */
 const AWS_CUSTOM_RESOURCE_PROVIDER_ID = 'AWS679f53fac002430cb0da5b7982bd2287';
 
@@ -24,18 +27,18 @@ export interface ReplicaStreamArnProps {
  * parameter, no synth-time lookup, no credentials at synth.
  *
  * It re-reads the ARN whenever the table name changes; if a replica is ever re-created (its stream
- * gets a new label), redeploy this stack after bumping `generation` so the mapping follows.
+ * gets a new label), bump REPLICA_STREAM_GENERATION and redeploy so the mapping follows.
  */
 export class ReplicaStreamArn extends Construct {
   readonly streamArn: string;
 
-  constructor(scope: Construct, id: string, props: ReplicaStreamArnProps & { readonly generation?: number }) {
+  constructor(scope: Construct, id: string, props: ReplicaStreamArnProps) {
     super(scope, id);
     const call = {
       service: 'DynamoDB',
       action: 'describeTable',
       parameters: { TableName: props.tableName },
-      physicalResourceId: PhysicalResourceId.of(`${props.tableName}#${props.generation ?? 1}`),
+      physicalResourceId: PhysicalResourceId.of(`${props.tableName}#${REPLICA_STREAM_GENERATION}`),
       outputPaths: ['Table.LatestStreamArn'],
     };
     const describe = new AwsCustomResource(this, 'DescribeReplica', {

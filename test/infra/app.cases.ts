@@ -17,6 +17,10 @@ export function appCases(label: string, scenario: { readonly current: Scenario }
       }
     });
 
+    it('keeps CloudFormation rule findings as errors (validateAgainstDefaultRules) in the synthesized app', () => {
+      expect(scenario.current.app.node.tryGetContext('@aws-cdk/core:validateAgainstDefaultRules')).toBe(true);
+    });
+
     it('has one stack per probe region, named RegionWatch-<region>, account-agnostic with an explicit region', () => {
       const { assembly, config } = scenario.current;
       const stacks = assembly.stacks.map((s) => ({ name: s.stackName, region: s.environment.region, account: s.environment.account }));
