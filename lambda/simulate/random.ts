@@ -17,6 +17,16 @@ function hash53(text: string, seed: number): number {
   return 4294967296 * (2097151 & h2) + (h1 >>> 0);
 }
 
+/** murmur3's finaliser over (h, x): a well-spread 32-bit result. */
+function mix32(h: number, x: number): number {
+  let k = Math.imul(h ^ (x | 0), 0x9e3779b1);
+  k ^= k >>> 16;
+  k = Math.imul(k, 0x85ebca6b);
+  k ^= k >>> 13;
+  k = Math.imul(k, 0xc2b2ae35);
+  return k ^ (k >>> 16);
+}
+
 /** Draws in [0, 1) keyed by a string: the same seed and key give the same number. */
 export class Draws {
   constructor(readonly seed: number) {}
@@ -29,6 +39,18 @@ export class Draws {
   /** An integer in [min, max]. */
   int(key: string, min: number, max: number): number {
     return min + Math.floor(this.unit(key) * (max - min + 1));
+  }
+
+  /** A stable 32-bit hash of a key, for the hot-path draws below (hash once, draw per slot). */
+  keyHash(key: string): number {
+    return hash53(key, this.seed) % 4294967296;
+  }
+
+  /** A number in [0, 1) from a key hash and two integers (say a slot and a salt), without building strings. */
+  unitAt(keyHash: number, a: number, b: number): number {
+    let h = mix32(keyHash ^ this.seed, a);
+    h = mix32(h, b);
+    return (h >>> 0) / 4294967296;
   }
 
   /** True with probability `p`. */

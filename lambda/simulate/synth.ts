@@ -61,6 +61,8 @@ export class RoundSynthesiser {
   private readonly silences: Extract<TimedEvent, { fault: 'silent' }>[];
   private readonly interval: number;
   private readonly jitterMs: number;
+  /** Per probe region, per target: the key hash of its draws (hashing strings per result is the slow part). */
+  private readonly keys = new Map<string, number[]>();
 
   constructor(
     private readonly scenario: Scenario,
@@ -102,12 +104,15 @@ export class RoundSynthesiser {
     const deadline = slotMs + this.interval * 1000 - ROUND_WRITE_MARGIN_MS;
     const results: ProbeResult[] = [];
     let lastEnd = slotMs;
-    for (const t of this.targets) {
-      if (slot % t.intervalSeconds !== 0) continue;
+    const keys = this.keysOf(probeRegion);
+    for (let n = 0; n < this.targets.length; n++) {
+      const t = this.targets[n];
+      if (!t || slot % t.intervalSeconds !== 0) continue;
+      const key = keys[n] ?? 0;
       const window = Math.max(0, Math.min(this.jitterMs, deadline - slotMs - t.timeoutMs - 200));
-      const offset = this.draws.int(`jitter/${probeRegion}/${t.region}/${t.name}/${slot}`, 0, window);
+      const offset = Math.floor(this.draws.unitAt(key, slot, 1) * (window + 1));
       const startMs = slotMs + offset;
-      const o = this.outcome(probeRegion, t, slot, startMs);
+      const o = this.outcome(probeRegion, t, key, slot, startMs);
       const r: ProbeResult = { region: t.region, target: t.name, role: t.role, status: o.status, latencyMs: o.latencyMs };
       if (o.errorClass !== undefined) r.errorClass = o.errorClass;
       if (o.statusCode !== undefined) r.statusCode = o.statusCode;
@@ -119,7 +124,16 @@ export class RoundSynthesiser {
     return { round, writtenAtMs: lastEnd + WRITE_MS };
   }
 
-  private outcome(probeRegion: string, t: ResolvedTarget, slot: number, startMs: number): Outcome {
+  private keysOf(probeRegion: string): number[] {
+    let keys = this.keys.get(probeRegion);
+    if (!keys) {
+      keys = this.targets.map((t) => this.draws.keyHash(`${probeRegion}/${t.region}/${t.name}`));
+      this.keys.set(probeRegion, keys);
+    }
+    return keys;
+  }
+
+  private outcome(probeRegion: string, t: ResolvedTarget, key: number, slot: number, startMs: number): Outcome {
     const s = this.sec(startMs);
     for (const p of this.partitions) {
       if (p.probeRegion !== probeRegion || !activeAt(p, s)) continue;
@@ -133,7 +147,8 @@ export class RoundSynthesiser {
       if (o && (!worst || SEVERITY[o.status] > SEVERITY[worst.status])) worst = o;
     }
     if (worst) return worst;
-    return { status: 'up', latencyMs: this.draws.int(`latency/${probeRegion}/${t.region}/${t.name}/${slot}`, HEALTHY_LATENCY_MS[0], HEALTHY_LATENCY_MS[1]) };
+    const [low, high] = HEALTHY_LATENCY_MS;
+    return { status: 'up', latencyMs: low + Math.floor(this.draws.unitAt(key, slot, 2) * (high - low + 1)) };
   }
 
   private faultOutcome(e: PlatformFaultEvent, probeRegion: string, t: ResolvedTarget, slot: number, s: number): Outcome | null {
