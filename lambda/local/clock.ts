@@ -7,6 +7,8 @@ export interface Clock {
   now(): number;
   /** Waits `ms` of this clock's time; resolves early (without throwing) when the signal aborts. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /** Waits until this clock reads `epochMs` (at once if it already does); resolves early when the signal aborts. */
+  sleepUntil(epochMs: number, signal?: AbortSignal): Promise<void>;
 }
 
 /** Waits real milliseconds; an abort ends the wait at once. */
@@ -29,6 +31,7 @@ export function realSleep(ms: number, signal?: AbortSignal): Promise<void> {
 export const systemClock: Clock = {
   now: () => Date.now(),
   sleep: realSleep,
+  sleepUntil: (epochMs, signal) => realSleep(epochMs - Date.now(), signal),
 };
 
 /**
@@ -58,14 +61,18 @@ export class ScaledClock implements Clock {
    * Waits until this clock has advanced `ms`. While the clock is held the wait goes on, so a deadline
    * on this clock (a round's) cannot pass while the pipeline that holds it is still working.
    */
-  async sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    const target = this.now() + ms;
-    // Bounded: each pass waits at least a millisecond; a held clock is looked at again every 10 ms.
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return this.sleepUntil(this.now() + ms, signal);
+  }
+
+  /** Waits until the clock reads `epochMs`; a held clock is looked at again every 10 ms until it is let go. */
+  async sleepUntil(epochMs: number, signal?: AbortSignal): Promise<void> {
+    // Bounded: each pass waits at least a millisecond of real time.
     for (let pass = 0; pass < 10_000_000 && !signal?.aborted; pass++) {
       const now = this.now();
-      if (now >= target) return;
+      if (now >= epochMs) return;
       const held = now >= this.limitMs;
-      await realSleep(held ? 10 : Math.max(1, (Math.min(target, this.limitMs) - now) / this.speed), signal);
+      await realSleep(held ? 10 : Math.max(1, (Math.min(epochMs, this.limitMs) - now) / this.speed), signal);
     }
   }
 

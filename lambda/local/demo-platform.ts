@@ -19,6 +19,8 @@ export interface DemoPlatform {
   regions: DemoRegionServer[];
   /** Requests served, by `region path probe-region` (the probe region from the header, `-` when absent). */
   requestCounts(): Map<string, number>;
+  /** Cuts one probe region off (its requests are reset) or lets it back: a prober's own network trouble. */
+  partition(probeRegion: string, cut: boolean): void;
   close(): Promise<void>;
 }
 
@@ -34,6 +36,7 @@ export interface DemoPlatformOptions {
  */
 export async function startDemoPlatform(options: DemoPlatformOptions): Promise<DemoPlatform> {
   const counts = new Map<string, number>();
+  const partitioned = new Set<string>();
   const servers: Server[] = [];
   const regions: DemoRegionServer[] = [];
   try {
@@ -62,6 +65,10 @@ export async function startDemoPlatform(options: DemoPlatformOptions): Promise<D
     const probeRegion = headerValue(req.headers[PROBE_REGION_HEADER]) ?? '-';
     const key = `${region} ${path} ${probeRegion}`;
     counts.set(key, (counts.get(key) ?? 0) + 1);
+    if (partitioned.has(probeRegion)) {
+      req.socket.destroy();
+      return;
+    }
     // Drain any request body so keep-alive sockets stay usable.
     req.resume();
     const fault = faultAt(options.script, region, options.clock.now());
@@ -87,6 +94,10 @@ export async function startDemoPlatform(options: DemoPlatformOptions): Promise<D
   return {
     regions,
     requestCounts: () => new Map(counts),
+    partition: (probeRegion, cut) => {
+      if (cut) partitioned.add(probeRegion);
+      else partitioned.delete(probeRegion);
+    },
     close: () => closeAll(servers),
   };
 }

@@ -51,6 +51,12 @@ export class IncidentReader {
     return this.platformRegions.map((region) => regionStatusView(region, records.find((r) => r.region === region)));
   }
 
+  /** Probe regions the aggregator last left out of the quorum as impaired (from the status items). */
+  async impairedProbeRegions(): Promise<Set<string>> {
+    const records = await this.store.statuses(this.platformRegions);
+    return new Set(records.flatMap((r) => r.probeRegions?.impaired ?? []));
+  }
+
   async openIncidentRecords(): Promise<IncidentRecord[]> {
     return this.store.openIncidents();
   }

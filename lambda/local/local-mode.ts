@@ -102,7 +102,13 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
       const nowMs = clock.now();
       const rounds: RoundRecord[] = await results.readRounds(Math.floor(nowMs / 1000) - 3 * intervalSeconds, Math.floor(nowMs / 1000));
       const { probeRegions, matrix } = buildMatrix(rounds, config.probeRegions, platformRegions, nowMs, intervalSeconds);
-      const [regions, open, recent] = await Promise.all([engines.reader.currentStatus(), engines.reader.openIncidents(), engines.reader.recentIncidents(nowMs, 5)]);
+      const [regions, open, recent, impaired] = await Promise.all([
+        engines.reader.currentStatus(),
+        engines.reader.openIncidents(),
+        engines.reader.recentIncidents(nowMs, 5),
+        engines.reader.impairedProbeRegions(),
+      ]);
+      for (const p of probeRegions) if (impaired.has(p.probeRegion)) p.impaired = true;
       const dataFromMs = Date.parse(startedAt);
       const spanMs = Math.min(24 * 3600_000, Math.max(3600_000, nowMs - dataFromMs));
       const history = buildHistory(await engines.reader.incidentsBetween(nowMs - spanMs, nowMs), platformRegions, {

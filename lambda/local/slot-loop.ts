@@ -49,12 +49,18 @@ export async function runSlots(options: SlotLoopOptions): Promise<number> {
   const { clock, signal } = options;
   let slotMs = options.fromMs ?? slotOf(clock.now(), options.intervalSeconds) * 1000;
   let count = 0;
-  while (!signal?.aborted && (options.untilMs === undefined || slotMs < options.untilMs)) {
+  for (;;) {
+    if (signal?.aborted) break;
+    if (options.untilMs !== undefined && slotMs >= options.untilMs) {
+      // The run is bounded by time, not by slots: stay until the end (the status page keeps serving).
+      clock.holdAt?.(options.untilMs);
+      await clock.sleepUntil(options.untilMs, signal);
+      break;
+    }
     // A held clock (the demo's) stays near the slot's start until the slot's work is done: on a busy
     // machine the demo takes longer instead of rounds missing their deadline or probers seeing the wrong minute.
     clock.holdAt?.(slotMs + Math.min(1000, intervalMs / 10));
-    const wait = slotMs - clock.now();
-    if (wait > 0) await clock.sleep(wait, signal);
+    await clock.sleepUntil(slotMs, signal);
     if (signal?.aborted) break;
     const slot = Math.floor(slotMs / 1000);
     const failures: string[] = [];

@@ -17,6 +17,8 @@ export interface ProbeRegionStatus {
   /** ISO time of the latest round this probe region wrote, null if none yet. */
   lastRound: string | null;
   fresh: boolean;
+  /** The aggregator left it out of the quorum: it sees nearly everything fail while the others do not. */
+  impaired?: boolean;
 }
 
 export interface RegionStatus {
@@ -176,7 +178,8 @@ function renderMatrix(snapshot: StatusSnapshot): string {
       return `<td class="cell ${tone(cell.status)}" data-probe-region="${esc(p.probeRegion)}" data-region="${esc(region)}" data-status="${esc(cell.status)}"${title}><span class="dot"></span>${esc(label(cell.status))}${failing}</td>`;
     });
     const age = p.lastRound ? `last round ${esc(shortTime(p.lastRound))}` : 'no rounds yet';
-    return `<tr><th scope="row">${esc(p.probeRegion)}<div class="muted">${age}${p.fresh ? '' : ' · <b>stale</b>'}</div></th>${cells.join('')}</tr>`;
+    const flags = `${p.fresh ? '' : ' · <b>stale</b>'}${p.impaired ? ' · <b class="impaired">impaired: left out of the quorum</b>' : ''}`;
+    return `<tr data-probe-region="${esc(p.probeRegion)}"${p.impaired ? ' data-impaired="true"' : ''}><th scope="row">${esc(p.probeRegion)}<div class="muted">${age}${flags}</div></th>${cells.join('')}</tr>`;
   });
   return `<section aria-labelledby="h-matrix"><h2 id="h-matrix">Who sees what</h2>
 <p class="muted">Each probe region's latest round against each platform region. One row red while the others are green is the prober's own network, not the platform.</p>
@@ -210,7 +213,7 @@ function renderIncident(incident: IncidentView, nowIso: string): string {
     ? `${esc(shortTime(incident.openedAt, true))} – ${esc(shortTime(incident.resolvedAt, true))}`
     : `open since ${esc(shortTime(incident.openedAt, true))}`;
   return `<article class="card incident ${tone(incident.severity)}" data-incident-id="${esc(incident.incidentId)}" data-status="${esc(incident.status)}">
-  <header><span class="region-name">${esc(incident.region.toUpperCase())}</span> <span class="pill small ${tone(incident.severity)}">${esc(label(incident.severity))}</span> <span class="muted">${when}</span></header>
+  <header><span class="region-name">${esc(incident.region.toUpperCase())}</span> <span class="muted">worst</span> <span class="pill small ${tone(incident.severity)}">${esc(label(incident.severity))}</span> <span class="muted">${when}</span></header>
   <div class="figures"><b>${esc(minutes(incident.downMinutes))}</b> down · <b>${esc(minutes(incident.degradedMinutes))}</b> degraded (${esc(minutes(incident.readOnlyMinutes))} read-only)</div>
   ${renderTimelineBar(incident, nowIso)}
   <ul class="segments">${hidden}${rows.join('')}</ul>
@@ -242,7 +245,7 @@ function renderHistory(snapshot: StatusSnapshot): string {
     return `<div class="history-row" data-region="${esc(r.region)}"><div class="history-head"><b>${esc(r.region.toUpperCase())}</b><span class="muted">${esc(uptime)}</span></div><div class="bars">${bars.join('')}</div></div>`;
   });
   return `<section aria-labelledby="h-history"><h2 id="h-history">History</h2>
-<p class="muted">${esc(shortTime(history.from, true))} – ${esc(shortTime(history.to, true))} UTC, one bar per ${esc(history.bucketMinutes)} minutes.</p>
+<p class="muted">${esc(shortTime(history.from, true))} – ${esc(shortTime(history.to, true))} UTC, one bar per ${history.bucketMinutes === 1 ? 'minute' : `${esc(history.bucketMinutes)} minutes`}.</p>
 ${rows.join('')}
 <div class="legend">${(['up', 'degraded', 'read-only', 'down', 'maintenance', 'no-data'] as const).map((v) => `<span><span class="dot ${tone(v)}"></span>${esc(label(v))}</span>`).join('')}</div></section>`;
 }
@@ -290,7 +293,7 @@ table.matrix{border-collapse:separate;border-spacing:0;width:100%;background:var
 .matrix tr:last-child th,.matrix tr:last-child td{border-bottom:none}.matrix th[scope=row]{font-weight:600;width:30%}
 .cell .dot{margin-right:8px;vertical-align:-1px}.cell.v-up .dot{background:var(--up)}.cell.v-degraded .dot{background:var(--degraded)}.cell.v-read-only .dot{background:var(--ro)}.cell.v-down .dot{background:var(--down)}
 .cell.v-down{background:#fdecec}.cell.v-read-only{background:#fff1e6}.cell.v-degraded{background:#fff8e1}.cell.v-stale{background:#f3f4f6;color:var(--muted)}
-.failing{display:block;font-size:12px;color:var(--muted);margin-left:18px}
+.impaired{color:var(--down)}.failing{display:block;font-size:12px;color:var(--muted);margin-left:18px}
 .history-row{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:10px 14px;margin-bottom:8px}
 .history-head{display:flex;justify-content:space-between;margin-bottom:6px}.bars{display:flex;gap:2px;height:30px}.bar{flex:1;border-radius:2px;background:var(--up);min-width:2px}
 .legend{display:flex;gap:14px;flex-wrap:wrap;font-size:12px;color:var(--muted);margin-top:6px}.legend .dot{margin-right:5px;vertical-align:-1px}

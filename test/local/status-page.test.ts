@@ -1,0 +1,125 @@
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalMode } from '../../lambda/local/local-mode';
+import { esc, renderStatusPage, type StatusSnapshot } from '../../lambda/local/status-page';
+import { CHROMIUM_PATH, launchChromium } from './browser';
+import { day1, harness, tempDir, type Harness } from './harness';
+
+describe('the status page in headless chromium', () => {
+  let h: Harness;
+  let mode: LocalMode;
+  const data = tempDir('regionwatch-page-');
+  const shots = tempDir('regionwatch-screenshots-');
+
+  beforeAll(async () => {
+    h = await harness();
+    mode = await h.start(data.path, day1(h.script, -2), { refreshMs: 500 });
+    // 13:58 to 14:24: US down, then read-only; from 14:21 the ap-southeast-1 prober is cut off from everything.
+    await mode.run({ fromMs: day1(h.script, -2), untilMs: day1(h.script, 21), catchUp: 'replay' });
+    h.platform.partition('ap-southeast-1', true);
+    await mode.run({ fromMs: day1(h.script, 21), untilMs: day1(h.script, 24), catchUp: 'replay' });
+  }, 60_000);
+
+  afterAll(async () => {
+    await mode?.close();
+    await h?.close();
+    data.remove();
+    // The screenshot directory is left for a person to look at; it is printed below.
+  });
+
+  it('shows each region verdict, the open incident with its timeline, and who sees what', async () => {
+    expect(existsSync(CHROMIUM_PATH)).toBe(true);
+    const browser = await launchChromium();
+    try {
+      const page = await browser.context.newPage();
+      await page.goto(mode.statusUrl);
+      await expect(page.locator('.region[data-region="us"]').getAttribute('data-verdict')).resolves.toBe('read-only');
+      await expect(page.locator('.region[data-region="eu"]').getAttribute('data-verdict')).resolves.toBe('up');
+      await expect(page.locator('.region[data-region="apac"]').getAttribute('data-verdict')).resolves.toBe('up');
+      expect(await page.locator('.region[data-region="us"]').innerText()).toContain('Read-only');
+
+      const incident = page.locator('#incidents article.incident[data-status="open"]');
+      await expect(incident.count()).resolves.toBe(1);
+      const text = await incident.innerText();
+      expect(text).toContain('US');
+      expect(text).toMatch(/20 min\s+down/);
+      expect(text).toContain('notified: opened 14:00');
+      await expect(incident.locator('.timeline-bar .seg').count()).resolves.toBe(2);
+
+      // The partitioned prober's row is red everywhere while the others see EU and APAC up.
+      const cell = (probe: string, region: string) => page.locator(`td.cell[data-probe-region="${probe}"][data-region="${region}"]`).getAttribute('data-status');
+      await expect(cell('ap-southeast-1', 'eu')).resolves.toBe('down');
+      await expect(cell('ap-southeast-1', 'apac')).resolves.toBe('down');
+      await expect(cell('us-east-1', 'eu')).resolves.toBe('up');
+      await expect(cell('eu-west-1', 'apac')).resolves.toBe('up');
+      await expect(cell('us-east-1', 'us')).resolves.toBe('read-only');
+
+      await expect(page.locator(`tr[data-probe-region="ap-southeast-1"]`).getAttribute("data-impaired")).resolves.toBe("true");
+      await expect(page.locator(".history-row").count()).resolves.toBe(3);
+      // It refreshes itself.
+      await page.waitForSelector('#status[data-refreshed]', { timeout: 5000 });
+
+      const shot = join(shots.path, 'status-page.png');
+      await page.screenshot({ path: shot, fullPage: true });
+      expect(statSync(shot).size).toBeGreaterThan(10_000);
+      console.log(`status page screenshot: ${shot}`);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('serves the same data as JSON to dashboards', async () => {
+    const status = (await (await fetch(`${mode.statusUrl}/api/status`)).json()) as StatusSnapshot;
+    expect(status.regions.map((r) => [r.region, r.verdict])).toEqual([
+      ['us', 'read-only'],
+      ['eu', 'up'],
+      ['apac', 'up'],
+    ]);
+    expect(status.matrix['ap-southeast-1']?.eu?.status).toBe('down');
+    const incidents = (await (await fetch(`${mode.statusUrl}/api/incidents`)).json()) as { open: { region: string; severity: string }[] };
+    expect(incidents.open.map((i) => [i.region, i.severity])).toEqual([['us', 'down']]);
+    const notFound = await fetch(`${mode.statusUrl}/nope`);
+    expect(notFound.status).toBe(404);
+    await notFound.text();
+  });
+
+  it('does not page about the partitioned prober', () => {
+    expect(h.lines.filter((l) => / (eu|apac) opened/.test(l))).toEqual([]);
+  });
+});
+
+describe('the status page renderer', () => {
+  it('escapes everything that comes from data', () => {
+    expect(esc(`<script>alert("x")</script>&'\``)).toBe('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;&#96;');
+    const evil = '<img src=x onerror=alert(1)>';
+    const snapshot: StatusSnapshot = {
+      platform: evil,
+      now: '2026-04-14T14:00:00Z',
+      banner: evil,
+      regions: [{ region: evil, verdict: 'down', summary: evil }],
+      probeRegions: [{ probeRegion: evil, lastRound: null, fresh: false }],
+      matrix: { [evil]: { [evil]: { status: 'down', failing: [evil], detail: `"${evil}` } } },
+      openIncidents: [
+        {
+          incidentId: evil,
+          region: evil,
+          status: 'open',
+          severity: 'down',
+          openedAt: evil,
+          resolvedAt: null,
+          downMinutes: 1,
+          degradedMinutes: 0,
+          readOnlyMinutes: 0,
+          timeline: [{ verdict: 'down', from: '2026-04-14T14:00:00Z', to: null, summary: evil }],
+          notifications: [{ at: evil, event: evil }],
+        },
+      ],
+      recentIncidents: [],
+      history: { from: '2026-04-14T13:00:00Z', to: '2026-04-14T14:00:00Z', bucketMinutes: 60, regions: [{ region: evil, bars: [], uptime: null }] },
+    };
+    const html = renderStatusPage(snapshot);
+    expect(html).not.toContain('<img');
+    expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
+  });
+});
