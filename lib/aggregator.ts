@@ -1,16 +1,16 @@
 // The aggregator of one probe region: a Lambda on its region's results-replica stream that turns rounds
-// into verdicts and incidents, with poison records parked in an SQS failure queue.
+// into verdicts and incidents, with poison records quarantined in an SQS failure queue.
 import { Duration } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { RegionwatchConfig } from '../lambda/config/schema';
+import { ENV } from '../lambda/handlers/env';
 import { RESULTS_TABLE } from '../lambda/store/tables';
 import { RegionwatchFunction, handlerEntry } from './function';
 import type { IncidentsTable } from './incidents-table';
 import type { Notifier } from './notifier';
-import { deadLetterQueue } from './queues';
+import { bindQueueSender, deadLetterQueue } from './queues';
 import type { ResultsTable } from './results-table';
 
 export interface AggregatorProps {
@@ -48,7 +48,11 @@ export const AGGREGATOR_STREAM = {
 export class Aggregator extends Construct {
   readonly fn: RegionwatchFunction;
   readonly eventSource: lambda.EventSourceMapping;
-  /** Records that failed every retry (poison records) land here; an alarm watches it. */
+  /**
+   * Poison records land here: the handler quarantines each one (the whole record and the reason); one it could
+   * not send is reported failed and, after the retries, Lambda's on-failure record (shard and sequence numbers)
+   * lands here instead. An alarm watches it.
+   */
   readonly failureQueue: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: AggregatorProps) {
@@ -67,7 +71,8 @@ export class Aggregator extends Construct {
     props.notifier.bindPublisher(this.fn);
 
     this.failureQueue = deadLetterQueue(this, 'FailedRecords', 'stream records the aggregator could not process');
-    this.fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.failureQueue.queueArn] }));
+    // One sqs:SendMessage grant serves both senders: the handler's quarantine and the mapping's on-failure destination.
+    bindQueueSender(this.fn, this.failureQueue, ENV.failureQueueUrl);
     const failureQueueArn = this.failureQueue.queueArn;
 
     this.eventSource = new lambda.EventSourceMapping(this, 'ResultsStream', {
@@ -81,7 +86,7 @@ export class Aggregator extends Construct {
       reportBatchItemFailures: true,
       retryAttempts: AGGREGATOR_STREAM.retryAttempts,
       maxRecordAge: AGGREGATOR_STREAM.maxRecordAge,
-      // The role grant above is sqs:SendMessage alone, so the stock SqsDlq (which adds more) is not used.
+      // The grant above is sqs:SendMessage alone, so the stock SqsDlq (which adds more) is not used.
       onFailure: { bind: () => ({ destination: failureQueueArn }) },
       // Only round items, inserted or rewritten; TTL deletions and any other item kind never invoke it.
       filters: [

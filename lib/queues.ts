@@ -21,6 +21,15 @@ export function deadLetterQueue(scope: Construct, id: string, what: string): sqs
 }
 
 /**
+ * Lets `fn` send to `queue` itself: sets `envName` to the queue's URL and grants exactly sqs:SendMessage on it,
+ * together, so the variable and the permission cannot drift apart. (SSE-SQS queues need no KMS grant.)
+ */
+export function bindQueueSender(fn: BindableFunction, queue: sqs.IQueue, envName: string): void {
+  fn.addEnvironment(envName, queue.queueUrl);
+  fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }));
+}
+
+/**
  * A Lambda destination (async on-failure) that sends to `queue`, granting the function only
  * sqs:SendMessage on it (the stock SqsDestination also grants GetQueueAttributes and GetQueueUrl).
  */

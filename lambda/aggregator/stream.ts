@@ -1,10 +1,10 @@
-// A DynamoDB stream batch of round items → one engine run, with partial batch failures for records that cannot be read.
+// A DynamoDB stream batch of round items → one engine run; records that cannot be read are quarantined, not retried.
 import { gunzipSync } from 'node:zlib';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { RESULTS_TABLE } from '../store/tables';
 import type { AggregatorRun } from './engine';
 
-/** A stream record that is not a readable round item. It goes to the failure destination; the batch goes on. */
+/** A stream record that is not a readable round item. It is quarantined in the failure queue; the batch goes on. */
 export class PoisonRecordError extends Error {
   override readonly name = 'PoisonRecordError';
 }
@@ -41,49 +41,90 @@ export function decodeStreamRecord(record: DynamoDBRecord): DecodedRecord {
   return { kind: 'round', probeRegion, slot, regions: [...regions] };
 }
 
+/**
+ * Parks one poison record where an operator can read it: the whole stream record and why it was refused.
+ * Resolves once the record is stored; rejects if it could not be (the record is then reported failed instead).
+ */
+export type Quarantine = (record: DynamoDBRecord, reason: string) => Promise<void>;
+
+export type StreamLog = (level: 'warn' | 'error', message: string, fields: Record<string, unknown>) => void;
+
+export interface PoisonRecord {
+  sequenceNumber: string;
+  reason: string;
+  /** True when the quarantine stored it; false when it was reported in `batchItemFailures` instead. */
+  quarantined: boolean;
+}
+
 export interface StreamBatchOutcome extends DynamoDBBatchResponse {
   run: AggregatorRun | null;
-  poison: { sequenceNumber: string; reason: string }[];
-  /** Set when the run itself failed: every record was reported failed so the stream retries the batch. */
+  poison: PoisonRecord[];
+  /** Set when the run itself failed: every record not quarantined was reported failed so the stream retries the batch. */
   runError?: string;
 }
 
+function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
 /**
- * Handles one batch: decodes every record (a poison one is reported in `batchItemFailures`, so the stream's
- * on-failure destination receives it once its retries are spent, while the rest of the batch is processed),
- * then runs the engine once for the platform regions the batch touches. DynamoDB calls therefore grow with the
- * regions touched, never with the records. If the run fails, every record is reported failed: the retry re-derives
- * everything from the stored window, so repeating work is harmless.
+ * Handles one batch. Every record is decoded first; a poison record is quarantined at once (the whole record and
+ * the reason, FAULTS row 9) and not reported failed, so the shard never waits behind it. Only when the quarantine
+ * itself fails (or there is none) is it reported in `batchItemFailures`, and the stream's on-failure destination
+ * takes over once its retries are spent. Then the engine runs once for the platform regions the batch touches:
+ * DynamoDB calls grow with the regions touched, never with the records. If the run fails, every record that was
+ * not quarantined is reported failed: the retry re-derives everything from the stored window, so repeating work is
+ * harmless. A quarantined record is left out of that list; a retry that starts before it delivers it again and it
+ * is quarantined again, with the same sequence number, so a duplicate in the queue is recognisable.
  */
 export async function handleStreamBatch(
   event: DynamoDBStreamEvent,
   run: (regions: readonly string[]) => Promise<AggregatorRun>,
-  log?: (level: 'warn' | 'error', message: string, fields: Record<string, unknown>) => void,
+  quarantine?: Quarantine,
+  log?: StreamLog,
 ): Promise<StreamBatchOutcome> {
   const failures: { itemIdentifier: string }[] = [];
-  const poison: { sequenceNumber: string; reason: string }[] = [];
+  const poison: PoisonRecord[] = [];
   const regions = new Set<string>();
-  const identifiers: string[] = [];
+  const retryable: string[] = [];
   for (const record of event.Records) {
     const id = record.dynamodb?.SequenceNumber ?? record.eventID ?? '';
-    identifiers.push(id);
+    let reason: string;
     try {
       const decoded = decodeStreamRecord(record);
       if (decoded.kind === 'round') for (const r of decoded.regions) regions.add(r);
+      retryable.push(id);
+      continue;
     } catch (error: unknown) {
-      const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      log?.('warn', 'poison stream record: reported as failed for the failure destination', { sequenceNumber: id, reason });
-      poison.push({ sequenceNumber: id, reason });
-      failures.push({ itemIdentifier: id });
+      reason = describeError(error);
     }
+    if (quarantine) {
+      try {
+        await quarantine(record, reason);
+        log?.('warn', 'poison stream record quarantined in the failure queue', { sequenceNumber: id, reason });
+        poison.push({ sequenceNumber: id, reason, quarantined: true });
+        continue;
+      } catch (error: unknown) {
+        log?.('error', 'poison stream record could not be quarantined: reported as failed for the failure destination', {
+          sequenceNumber: id,
+          reason,
+          quarantineError: describeError(error),
+        });
+      }
+    } else {
+      log?.('warn', 'poison stream record: reported as failed for the failure destination', { sequenceNumber: id, reason });
+    }
+    poison.push({ sequenceNumber: id, reason, quarantined: false });
+    failures.push({ itemIdentifier: id });
+    retryable.push(id);
   }
   if (regions.size === 0) return { batchItemFailures: failures, run: null, poison };
   try {
     const outcome = await run([...regions]);
     return { batchItemFailures: failures, run: outcome, poison };
   } catch (error: unknown) {
-    const runError = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    const runError = describeError(error);
     log?.('error', 'aggregator run failed; the batch will be retried', { error: runError });
-    return { batchItemFailures: identifiers.map((itemIdentifier) => ({ itemIdentifier })), run: null, poison, runError };
+    return { batchItemFailures: retryable.map((itemIdentifier) => ({ itemIdentifier })), run: null, poison, runError };
   }
 }

@@ -131,7 +131,7 @@ describe('aggregator engine on dynalite', () => {
     expect(incident).toMatchObject({ downSeconds: 100, degradedSeconds: 0 });
   });
 
-  it('row 9: a poison record is reported failed and the rest of the batch is processed', async () => {
+  it('row 9 without a quarantine: a poison record is reported failed and the rest of the batch is processed', async () => {
     const r = await rig(store.current, testConfig(), faults({ us: [[0, 100, 'down']] }));
     const engine = r.engine();
     await r.writeSlot(0);

@@ -1,4 +1,5 @@
-// The aggregator: its region's replica stream, filtered to round items, poison records parked in an encrypted queue.
+// The aggregator: its region's replica stream, filtered to round items, poison records quarantined in an encrypted queue.
+import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { TAGS, rendered, resourcesOfType, roleStatements, type Scenario } from './synth';
 
@@ -43,7 +44,7 @@ export function aggregatorCases(scenario: { readonly current: Scenario }): void 
       expect(dependsOn.some((d) => d.startsWith('AggregatorRoleDefaultPolicy'))).toBe(true);
     });
 
-    it('parks poison records in an SSE-encrypted, TLS-only queue kept 14 days (FAULTS row 9)', () => {
+    it('quarantines poison records in an SSE-encrypted, TLS-only queue kept 14 days (FAULTS row 9)', () => {
       const { json, stack } = scenario.current;
       const eu = stack('eu-west-1');
       const queues = resourcesOfType(json('eu-west-1'), 'AWS::SQS::Queue');
@@ -73,12 +74,13 @@ export function aggregatorCases(scenario: { readonly current: Scenario }): void 
         MemorySize: 512,
         Timeout: 60,
         Environment: {
-          Variables: {
+          Variables: Match.objectEquals({
             PROBE_REGION: 'eu-west-1',
             RESULTS_TABLE_NAME: 'acme-regionwatch-results',
             INCIDENTS_TABLE_NAME: 'acme-regionwatch-incidents',
             NOTIFICATIONS_TOPIC_ARN: eu.resolve(eu.notifier.topic.topicArn),
-          },
+            FAILURE_QUEUE_URL: eu.resolve(eu.aggregator.failureQueue.queueUrl),
+          }),
         },
       });
     });
@@ -103,6 +105,7 @@ export function aggregatorCases(scenario: { readonly current: Scenario }): void 
         },
         { Action: 'sns:Publish', Effect: 'Allow', Resource: '${NotificationsTopic}' },
         { Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Effect: 'Allow', Resource: '${NotificationsKey.Arn}' },
+        // The handler's quarantine and the mapping's on-failure destination share this one statement.
         { Action: 'sqs:SendMessage', Effect: 'Allow', Resource: '${AggregatorFailedRecords.Arn}' },
       ]);
     });
