@@ -1,48 +1,65 @@
-// Adapter: claims (probe region, minute) in the results table with one conditional put, so a doubled scheduled delivery probes once.
+// Adapter: claims (probe region, minute) and (probe region, slot) in the results table with one conditional put each, so a
+// doubled scheduled delivery or a duplicated rounds-queue message probes once.
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { RESULTS_TABLE } from '../store/tables';
 import { silentLogger, type ProbeLogger } from './context';
-import type { MinuteClaim } from './invocation';
+import type { MinuteClaim, SlotClaim } from './invocation';
 
 /** Claim items live in their own partition with their own kind: round queries and the aggregator's stream filter skip them. */
 export const CLAIM_PARTITION = 'prober-claims';
 export const CLAIM_KIND = 'claim';
 /** Claims only need to outlive the minute; TTL removes them. */
 const CLAIM_TTL_SECONDS = 3600;
+/** A slot claim only needs to outlive its slot (a late redelivery is dropped before it claims); TTL removes it. */
+const SLOT_CLAIM_TTL_SECONDS = 900;
 
 export function claimSortKey(minute: number, probeRegion: string): string {
   return `${String(minute).padStart(10, '0')}#${probeRegion}`;
 }
 
-/**
- * One write per probe region per minute (a sixth of the round writes at a 10 s interval). When the claim store
- * fails the prober probes anyway: a lost claim risks a duplicate round, a failed claim must not risk silence.
- */
-export function dynamoMinuteClaim(options: { client: DynamoDBDocumentClient; tableName: string; logger?: ProbeLogger }): MinuteClaim {
-  const logger = options.logger ?? silentLogger;
-  return async (probeRegion, minute) => {
-    try {
-      await options.client.send(
-        new PutCommand({
-          TableName: options.tableName,
-          Item: {
-            [RESULTS_TABLE.partitionKey]: CLAIM_PARTITION,
-            [RESULTS_TABLE.sortKey]: claimSortKey(minute, probeRegion),
-            [RESULTS_TABLE.kindAttribute]: CLAIM_KIND,
-            probeRegion,
-            minute,
-            [RESULTS_TABLE.ttlAttribute]: minute + CLAIM_TTL_SECONDS,
-          },
-          ConditionExpression: 'attribute_not_exists(#pk)',
-          ExpressionAttributeNames: { '#pk': RESULTS_TABLE.partitionKey },
-        }),
-      );
-      return true;
-    } catch (error: unknown) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      logger.warn('minute claim failed; probing anyway', { event: 'claim-failed', probeRegion, minute, error: error instanceof Error ? error.name : String(error) });
-      return true;
-    }
-  };
+/** Prefixed: a slot can be a minute's first second, and its claim must not collide with that minute's claim. */
+export function slotClaimSortKey(slot: number, probeRegion: string): string {
+  return `slot#${String(slot).padStart(10, '0')}#${probeRegion}`;
+}
+
+interface ClaimOptions {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+  logger?: ProbeLogger;
+}
+
+/** One conditional put; false if the item exists. A failing store answers true: a lost claim risks a duplicate round, a failed claim must not risk silence. */
+async function claim(options: ClaimOptions, sortKey: string, expiresAt: number, attributes: Record<string, unknown>): Promise<boolean> {
+  try {
+    await options.client.send(
+      new PutCommand({
+        TableName: options.tableName,
+        Item: {
+          [RESULTS_TABLE.partitionKey]: CLAIM_PARTITION,
+          [RESULTS_TABLE.sortKey]: sortKey,
+          [RESULTS_TABLE.kindAttribute]: CLAIM_KIND,
+          ...attributes,
+          [RESULTS_TABLE.ttlAttribute]: expiresAt,
+        },
+        ConditionExpression: 'attribute_not_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': RESULTS_TABLE.partitionKey },
+      }),
+    );
+    return true;
+  } catch (error: unknown) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    (options.logger ?? silentLogger).warn('claim failed; probing anyway', { event: 'claim-failed', ...attributes, error: error instanceof Error ? error.name : String(error) });
+    return true;
+  }
+}
+
+/** One write per probe region per minute (a sixth of the round writes at a 10 s interval). */
+export function dynamoMinuteClaim(options: ClaimOptions): MinuteClaim {
+  return (probeRegion, minute) => claim(options, claimSortKey(minute, probeRegion), minute + CLAIM_TTL_SECONDS, { probeRegion, minute });
+}
+
+/** One write per queued slot (and per fallback slot): a duplicated rounds-queue delivery finds the claim and probes nothing. */
+export function dynamoSlotClaim(options: ClaimOptions): SlotClaim {
+  return (probeRegion, slot) => claim(options, slotClaimSortKey(slot, probeRegion), slot + SLOT_CLAIM_TTL_SECONDS, { probeRegion, slot });
 }

@@ -3,13 +3,14 @@ import type { RegionwatchConfig } from '../config/schema';
 import { resolveTargets } from '../config/resolve';
 import { silentLogger } from './context';
 import { ROUND_WRITE_MARGIN_MS, runRound, type RoundData, type RoundDeps } from './round';
+import { MIN_ROUND_MS, planMinute, slotsOfMinute, type QueuedRound } from './scheduling';
+
+export { slotsOfMinute } from './scheduling';
 
 /** Clock skew the prober is promised to survive (FAULTS row 16); a larger offset is logged as an error. */
 export const SKEW_TOLERANCE_MS = 120_000;
 /** Rounds of a minute end this long after the minute starts, so the next minute's invocation never waits for this one. */
 export const DEFAULT_INVOCATION_BUDGET_MS = 58_000;
-/** A slot with less time than this left is skipped rather than run half-blind. */
-const MIN_ROUND_MS = 500;
 
 /** Where rounds go: `ResultsStore` fits. */
 export interface RoundWriter {
@@ -18,6 +19,22 @@ export interface RoundWriter {
 
 /** Claims (probe region, minute) once across invocations; false when another invocation already has it. */
 export type MinuteClaim = (probeRegion: string, minute: number) => Promise<boolean>;
+
+/** Claims (probe region, slot) once across invocations and queue deliveries; false when another one already has it. */
+export type SlotClaim = (probeRegion: string, slot: number) => Promise<boolean>;
+
+/**
+ * Hands rounds to the rounds queue. Resolves with the slots that could not be queued (they are run in this
+ * invocation instead); a rejection means none was queued.
+ */
+export type RoundEnqueuer = (rounds: readonly QueuedRound[]) => Promise<{ failed: number[] }>;
+
+/**
+ * How the minute's later rounds are paid for (see `ProberScheduling`). With `invocation-per-round`, slots the
+ * queue refused are run here as `wait-in-minute` would, each behind a slot claim (`claimSlot`) in case the queue
+ * took the message after all: a broken queue costs money, not coverage.
+ */
+export type InvocationScheduling = { mode: 'wait-in-minute' } | { mode: 'invocation-per-round'; enqueue: RoundEnqueuer; claimSlot?: SlotClaim };
 
 export interface InvocationInput {
   config: RegionwatchConfig;
@@ -35,6 +52,8 @@ export interface InvocationInput {
   store: RoundWriter;
   /** Guards against a doubled scheduled delivery probing the same minute twice. Optional. */
   claimMinute?: MinuteClaim;
+  /** Default `wait-in-minute` (local mode, tests, the fallback). */
+  scheduling?: InvocationScheduling;
   /** Called after each round is written (metrics, logs). Its errors are logged, not thrown. */
   onRound?: (round: RoundData, written: boolean) => void | Promise<void>;
 }
@@ -53,13 +72,12 @@ export interface InvocationSummary {
   written: number[];
   /** Slots run but whose write failed (logged). */
   failedWrites: number[];
-  /** Slots of the minute not run because the budget was used up. */
+  /** Slots of the minute not run because the budget was used up (or, queue fallback, another run claimed them). */
   skipped: number[];
-}
-
-/** The slots of the minute starting at `minute` (epoch seconds). */
-export function slotsOfMinute(minute: number, intervalSeconds: number): number[] {
-  return Array.from({ length: Math.floor(60 / intervalSeconds) }, (_, k) => minute + k * intervalSeconds);
+  /** Slots handed to the rounds queue (invocation-per-round). */
+  queued: number[];
+  /** Slots run here because the queue refused them (invocation-per-round fallback). */
+  fallback: number[];
 }
 
 /**
@@ -71,6 +89,9 @@ export function slotsOfMinute(minute: number, intervalSeconds: number): number[]
  * invocation that starts after its minute is over does nothing (the next one serves the present). Every round
  * ends by DEFAULT_INVOCATION_BUDGET_MS into the minute, so invocations never overlap. A doubled delivery
  * rewrites the same keys, or with `claimMinute` does not probe at all.
+ *
+ * With `scheduling.mode: 'invocation-per-round'` it runs only the first slot with time left and queues the others
+ * (`planMinute`); what the queue refuses it runs itself, waiting in between, as above.
  */
 export async function runInvocation(input: InvocationInput, deps: RoundDeps): Promise<InvocationSummary> {
   const logger = deps.logger ?? silentLogger;
@@ -85,7 +106,17 @@ export async function runInvocation(input: InvocationInput, deps: RoundDeps): Pr
   /** Now on the scheduler's clock. */
   const scheduleNow = () => deps.now() - clockOffsetMs;
   const endMs = Math.min(minuteStartMs + DEFAULT_INVOCATION_BUDGET_MS, scheduleNow() + (input.budgetMs ?? DEFAULT_INVOCATION_BUDGET_MS));
-  const summary: InvocationSummary = { outcome: 'ran', minute, offsetMs: Math.round(offsetMs), latenessMs: Math.round(latenessMs), written: [], failedWrites: [], skipped: [] };
+  const summary: InvocationSummary = {
+    outcome: 'ran',
+    minute,
+    offsetMs: Math.round(offsetMs),
+    latenessMs: Math.round(latenessMs),
+    written: [],
+    failedWrites: [],
+    skipped: [],
+    queued: [],
+    fallback: [],
+  };
   const log = { probeRegion: input.probeRegion, minute, offsetMs: summary.offsetMs, latenessMs: summary.latenessMs };
 
   if (Math.abs(clockOffsetMs) > SKEW_TOLERANCE_MS) logger.error('local clock is off by more than the tolerated skew', { event: 'clock-skew', ...log, clockOffsetMs });
@@ -99,9 +130,27 @@ export async function runInvocation(input: InvocationInput, deps: RoundDeps): Pr
     return { ...summary, outcome: 'duplicate' };
   }
 
+  const scheduling = input.scheduling ?? { mode: 'wait-in-minute' };
+  const plan = planMinute({ scheduling: scheduling.mode, probeRegion: input.probeRegion, minute, intervalSeconds: interval, nowMs: scheduleNow(), endMs, clockOffsetMs });
+  summary.skipped.push(...plan.skipped);
+  const fallback = new Set<number>();
+  if (scheduling.mode === 'invocation-per-round' && plan.enqueue.length > 0) {
+    let failed: number[];
+    try {
+      ({ failed } = await scheduling.enqueue(plan.enqueue));
+    } catch (error: unknown) {
+      failed = plan.enqueue.map((q) => q.message.slot);
+      logger.error('queueing rounds failed', { event: 'enqueue-failed', ...log, error: error instanceof Error ? error.name : String(error) });
+    }
+    for (const slot of failed) fallback.add(slot);
+    summary.queued = plan.enqueue.map((q) => q.message.slot).filter((slot) => !fallback.has(slot));
+    if (fallback.size > 0) logger.warn('running rounds the queue refused in this invocation', { event: 'enqueue-fallback', ...log, slots: [...fallback] });
+  }
+
   const targets = resolveTargets(input.config);
-  // Each slot of the minute comes up once in this loop: one invocation never runs or writes a slot twice.
-  for (const slot of slotsOfMinute(minute, interval)) {
+  const toRun = [...plan.run, ...fallback].sort((a, b) => a - b);
+  // Each slot comes up once in this loop: one invocation never runs or writes a slot twice.
+  for (const slot of toRun) {
     const slotStartMs = slot * 1000;
     const roundEndMs = Math.min(slotStartMs + interval * 1000, endMs) - ROUND_WRITE_MARGIN_MS;
     const begin = Math.max(scheduleNow(), slotStartMs);
@@ -112,6 +161,15 @@ export async function runInvocation(input: InvocationInput, deps: RoundDeps): Pr
     }
     const wait = slotStartMs - scheduleNow();
     if (wait > 0) await deps.sleep(wait);
+    if (fallback.has(slot)) {
+      // The queue may have taken the message after all (a timeout after it accepted): its round invocation and this one race for the slot.
+      if (scheduling.mode === 'invocation-per-round' && scheduling.claimSlot && !(await scheduling.claimSlot(input.probeRegion, slot))) {
+        logger.warn('slot already served by a queued round', { event: 'slot-duplicate', ...log, slot });
+        summary.skipped.push(slot);
+        continue;
+      }
+      summary.fallback.push(slot);
+    }
     const round = await runRound(
       { config: input.config, probeRegion: input.probeRegion, slot, deadlineAt: roundEndMs + clockOffsetMs, targets },
       deps,
@@ -131,6 +189,7 @@ export async function runInvocation(input: InvocationInput, deps: RoundDeps): Pr
       logger.error('round hook failed', { ...log, slot, error: error instanceof Error ? error.message : String(error) });
     }
   }
+  summary.skipped.sort((a, b) => a - b);
   return summary;
 }
 

@@ -16,6 +16,12 @@ export const PROBE_METRIC_NAMES = {
   probeRegionDimension: 'ProbeRegion',
 } as const;
 
+/**
+ * Queued rounds dropped because they arrived too late to finish inside their slot, per probe region (dimension
+ * `ProbeRegion` only). Emitted only when it happens, so a healthy prober does not pay for the metric.
+ */
+export const LATE_ROUNDS_METRIC = 'LateRounds';
+
 export interface PlatformRegionRoundSummary {
   platformRegion: string;
   checks: number;

@@ -1,0 +1,121 @@
+// How a minute's sub-minute rounds are paid for (pure): which slots the scheduled invocation runs itself, which go on the rounds queue.
+import { ROUND_WRITE_MARGIN_MS } from './round';
+
+/**
+ * `wait-in-minute`: the scheduled invocation runs every slot of its minute, waiting in between (billed while it waits).
+ * `invocation-per-round`: it runs the first slot with time left and queues the others, each delivered at its slot's
+ * start as its own short invocation; only the rounds are billed.
+ */
+export type ProberScheduling = 'wait-in-minute' | 'invocation-per-round';
+
+/** A slot with less time than this left is skipped rather than run half-blind. */
+export const MIN_ROUND_MS = 500;
+/** SQS's cap on DelaySeconds. A minute's slots are never more than 55 s away. */
+export const MAX_DELAY_SECONDS = 900;
+
+/** What the rounds queue carries: one slot of one probe region, on the clock of the invocation that planned it. */
+export interface RoundMessage {
+  /** Slot start, epoch seconds. */
+  slot: number;
+  probeRegion: string;
+  /** The scheduled minute the slot belongs to, epoch seconds. */
+  minute: number;
+  /**
+   * The planning invocation's estimate of its local clock minus the scheduler's, in ms. The round invocation keeps
+   * time on the same scheduler clock, so a skewed clock labels and times the slot as the minute's invocation would.
+   */
+  clockOffsetMs: number;
+}
+
+/** A round handed to the queue: the message and the delay that makes it arrive at its slot's start. */
+export interface QueuedRound {
+  message: RoundMessage;
+  delaySeconds: number;
+}
+
+export interface MinutePlan {
+  /** Slots this invocation runs itself, in order. */
+  run: number[];
+  /** Slots handed to the rounds queue (invocation-per-round only), in order. */
+  enqueue: QueuedRound[];
+  /** Slots whose time has passed when the invocation starts. */
+  skipped: number[];
+}
+
+export interface MinutePlanInput {
+  scheduling: ProberScheduling;
+  probeRegion: string;
+  /** The scheduled minute, epoch seconds. */
+  minute: number;
+  intervalSeconds: number;
+  /** Now on the scheduler's clock, epoch ms. */
+  nowMs: number;
+  /** When this invocation must be done with its own rounds, epoch ms on the scheduler's clock. */
+  endMs: number;
+  clockOffsetMs: number;
+}
+
+/** The slots of the minute starting at `minute` (epoch seconds). */
+export function slotsOfMinute(minute: number, intervalSeconds: number): number[] {
+  return Array.from({ length: Math.floor(60 / intervalSeconds) }, (_, k) => minute + k * intervalSeconds);
+}
+
+/** Whether a round of `slot` can still start now and get MIN_ROUND_MS of probing before its deadline. */
+export function slotHasTime(slot: number, intervalSeconds: number, nowMs: number, endMs: number): boolean {
+  const roundEndMs = Math.min((slot + intervalSeconds) * 1000, endMs) - ROUND_WRITE_MARGIN_MS;
+  return roundEndMs - Math.max(nowMs, slot * 1000) >= MIN_ROUND_MS;
+}
+
+/**
+ * Splits a scheduled minute. Slots whose time has passed are skipped, never run late under their label. With
+ * `wait-in-minute` every other slot is this invocation's (its loop still skips a slot it reaches too late). With
+ * `invocation-per-round` this invocation runs the first slot with time left and queues every later one with
+ * DelaySeconds = its start minus now, rounded to the nearest second, so it arrives within half a second of its
+ * start (the round invocation waits out an early arrival). Queued slots are not bound by this invocation's budget.
+ */
+export function planMinute(input: MinutePlanInput): MinutePlan {
+  const { minute, intervalSeconds, nowMs, endMs } = input;
+  const plan: MinutePlan = { run: [], enqueue: [], skipped: [] };
+  for (const slot of slotsOfMinute(minute, intervalSeconds)) {
+    if (plan.run.length === 0) {
+      if (slotHasTime(slot, intervalSeconds, nowMs, endMs)) plan.run.push(slot);
+      else if (input.scheduling === 'invocation-per-round' && slot * 1000 > nowMs) {
+        // Past this invocation's budget but not yet begun: the queue can still serve it.
+        plan.enqueue.push(queued(input, slot));
+      } else plan.skipped.push(slot);
+    } else if (input.scheduling === 'wait-in-minute') plan.run.push(slot);
+    else plan.enqueue.push(queued(input, slot));
+  }
+  return plan;
+}
+
+function queued(input: MinutePlanInput, slot: number): QueuedRound {
+  const delaySeconds = Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.round((slot * 1000 - input.nowMs) / 1000)));
+  return { message: { slot, probeRegion: input.probeRegion, minute: input.minute, clockOffsetMs: Math.round(input.clockOffsetMs) }, delaySeconds };
+}
+
+/** A message the prober cannot act on (not JSON, missing fields, another probe region): it belongs in the dead-letter queue. */
+export class RoundMessageError extends Error {
+  override readonly name = 'RoundMessageError';
+}
+
+/** Parses a rounds-queue body; throws RoundMessageError naming what is wrong. */
+export function parseRoundMessage(body: string, expectedProbeRegion: string): RoundMessage {
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    throw new RoundMessageError('round message is not JSON');
+  }
+  if (value === null || typeof value !== 'object') throw new RoundMessageError('round message is not an object');
+  const { slot, probeRegion, minute, clockOffsetMs } = value as Record<string, unknown>;
+  const problems: string[] = [];
+  if (typeof slot !== 'number' || !Number.isSafeInteger(slot)) problems.push('slot must be an integer (epoch seconds)');
+  if (typeof minute !== 'number' || !Number.isSafeInteger(minute) || minute % 60 !== 0) problems.push('minute must be an integer multiple of 60 (epoch seconds)');
+  if (typeof probeRegion !== 'string') problems.push('probeRegion must be a string');
+  else if (probeRegion !== expectedProbeRegion) problems.push(`probeRegion ${probeRegion} is not this prober's (${expectedProbeRegion})`);
+  if (clockOffsetMs !== undefined && (typeof clockOffsetMs !== 'number' || !Number.isFinite(clockOffsetMs))) problems.push('clockOffsetMs must be a number');
+  if (problems.length === 0 && typeof slot === 'number' && typeof minute === 'number' && (slot < minute || slot >= minute + 60)) problems.push(`slot ${slot} is not in minute ${minute}`);
+  if (problems.length > 0) throw new RoundMessageError(`bad round message: ${problems.join('; ')}`);
+  return { slot: slot as number, probeRegion: probeRegion as string, minute: minute as number, clockOffsetMs: typeof clockOffsetMs === 'number' ? clockOffsetMs : 0 };
+}
