@@ -10,6 +10,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { AGGREGATOR_METRIC_NAMES, type AggregatorMetricName } from '../lambda/aggregator/metrics';
 import { PROBE_METRIC_NAMES } from '../lambda/probe/metrics';
 
 /**
@@ -20,22 +21,16 @@ import { PROBE_METRIC_NAMES } from '../lambda/probe/metrics';
 export const PROBE_METRICS = PROBE_METRIC_NAMES;
 
 /**
- * The aggregator's embedded-metric-format metrics, as lambda/handlers/aggregator.ts emits them
- * (Powertools adds the `service` dimension to every metric).
+ * The aggregator's embedded-metric-format metrics (namespace, dimension, names), taken from the aggregator's own
+ * module for the same reason. Same namespace as the prober's; one dimension, `ProbeRegion`.
  */
-export const AGGREGATOR_METRICS = {
-  namespace: 'regionwatch',
-  service: 'aggregator',
-  names: ['StuckNotifications', 'PendingNotifications', 'PublishFailures', 'PoisonRecords', 'Transitions', 'WriteConflicts', 'RunFailures'],
-} as const;
-
-type AggregatorMetricName = (typeof AGGREGATOR_METRICS.names)[number];
+export const AGGREGATOR_METRICS = AGGREGATOR_METRIC_NAMES;
 
 function aggregatorMetric(name: AggregatorMetricName, probeRegion: string, statistic: string, period: Duration): cloudwatch.Metric {
   return new cloudwatch.Metric({
     namespace: AGGREGATOR_METRICS.namespace,
     metricName: name,
-    dimensionsMap: { service: AGGREGATOR_METRICS.service, probeRegion },
+    dimensionsMap: { [AGGREGATOR_METRICS.probeRegionDimension]: probeRegion },
     statistic,
     period,
   });
@@ -157,7 +152,7 @@ export class Observability extends Construct {
       alarmDescription: `The aggregator in ${region} is more than 2 minutes behind its results stream for 3 minutes: verdicts and pages are late.`,
     });
     const stuck = this.alarm('NotificationsStuck', {
-      metric: aggregatorMetric('StuckNotifications', region, cloudwatch.Stats.MAXIMUM, fiveMinutes),
+      metric: aggregatorMetric(AGGREGATOR_METRICS.metrics.stuckNotifications, region, cloudwatch.Stats.MAXIMUM, fiveMinutes),
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       threshold: 1,
       evaluationPeriods: 1,
@@ -230,9 +225,13 @@ export class Observability extends Construct {
       new cloudwatch.GraphWidget({
         title: 'Aggregator: notifications and records',
         width: 12,
-        left: (['PendingNotifications', 'StuckNotifications', 'PublishFailures', 'PoisonRecords', 'Transitions'] as const).map((name) =>
-          aggregatorMetric(name, region, name === 'PendingNotifications' || name === 'StuckNotifications' ? cloudwatch.Stats.MAXIMUM : cloudwatch.Stats.SUM, minute),
-        ),
+        left: [
+          aggregatorMetric(AGGREGATOR_METRICS.metrics.pendingNotifications, region, cloudwatch.Stats.MAXIMUM, minute),
+          aggregatorMetric(AGGREGATOR_METRICS.metrics.stuckNotifications, region, cloudwatch.Stats.MAXIMUM, minute),
+          ...(['publishFailures', 'poisonRecords', 'quarantinedRecords', 'transitions'] as const).map((key) =>
+            aggregatorMetric(AGGREGATOR_METRICS.metrics[key], region, cloudwatch.Stats.SUM, minute),
+          ),
+        ],
       }),
       new cloudwatch.LogQueryWidget({
         title: 'Incident transitions (aggregator log)',

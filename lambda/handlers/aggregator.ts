@@ -7,6 +7,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { AggregatorEngine } from '../aggregator/engine';
+import { AGGREGATOR_METRIC_NAMES, streamBatchMetrics } from '../aggregator/metrics';
 import { sqsQuarantine } from '../aggregator/quarantine';
 import { handleStreamBatch } from '../aggregator/stream';
 import { SnsPublisher } from '../notify/sns-publisher';
@@ -23,7 +24,10 @@ const failureQueueUrl = requireEnv(ENV.failureQueueUrl);
 const config = loadRuntimeConfig();
 
 const logger = new Logger({ serviceName: 'regionwatch-aggregator', persistentLogAttributes: { probeRegion } });
-const metrics = new Metrics({ namespace: 'regionwatch', serviceName: 'aggregator', defaultDimensions: { probeRegion } });
+const metrics = new Metrics({ namespace: AGGREGATOR_METRIC_NAMES.namespace, serviceName: 'regionwatch-aggregator' });
+// The dashboard and alarms address the aggregator's metrics by ProbeRegion only: no `service` dimension.
+metrics.clearDefaultDimensions();
+metrics.setDefaultDimensions({ [AGGREGATOR_METRIC_NAMES.probeRegionDimension]: probeRegion });
 const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
 
 const quarantine = sqsQuarantine({ client: new SQSClient({}), queueUrl: failureQueueUrl });
@@ -39,10 +43,8 @@ const engine = new AggregatorEngine({
 });
 
 /**
- * Stream handler. Metrics (namespace `regionwatch`) that alarms watch: `PoisonRecords` (of which
- * `QuarantinedRecords` reached the failure queue; the rest were reported failed), `PublishFailures`,
- * `PendingNotifications`, `StuckNotifications` (a notification failing run after run), `Transitions`,
- * `StandbyRuns`, `WriteConflicts`.
+ * Stream handler. Its metrics (lambda/aggregator/metrics.ts, namespace `RegionWatch`, dimension `ProbeRegion`)
+ * feed the dashboard and the `NotificationsStuck` alarm.
  */
 export async function handler(event: DynamoDBStreamEvent, context?: Context): Promise<DynamoDBBatchResponse> {
   if (context !== undefined) logger.addContext(context);
@@ -52,21 +54,11 @@ export async function handler(event: DynamoDBStreamEvent, context?: Context): Pr
     quarantine,
     (level, message, fields) => logger[level](message, fields),
   );
-  metrics.addMetric('PoisonRecords', MetricUnit.Count, outcome.poison.length);
-  metrics.addMetric('QuarantinedRecords', MetricUnit.Count, outcome.poison.filter((p) => p.quarantined).length);
+  for (const { name, value } of streamBatchMetrics(outcome)) metrics.addMetric(name, MetricUnit.Count, value);
   const run = outcome.run;
-  if (run) {
-    if (!run.acted) metrics.addMetric('StandbyRuns', MetricUnit.Count, 1);
-    metrics.addMetric('Transitions', MetricUnit.Count, run.transitions.reduce((n, t) => n + t.events.length, 0) + run.checkerTransitions.length);
-    metrics.addMetric('PublishFailures', MetricUnit.Count, run.publishFailures);
-    metrics.addMetric('PendingNotifications', MetricUnit.Count, run.pending);
-    metrics.addMetric('StuckNotifications', MetricUnit.Count, run.stuck);
-    metrics.addMetric('WriteConflicts', MetricUnit.Count, run.conflicts);
-    if (run.transitions.length > 0 || run.checkerTransitions.length > 0) {
-      logger.info('transitions', { transitions: run.transitions, checker: run.checkerTransitions, evaluatedSlot: run.evaluatedSlot });
-    }
+  if (run && (run.transitions.length > 0 || run.checkerTransitions.length > 0)) {
+    logger.info('transitions', { transitions: run.transitions, checker: run.checkerTransitions, evaluatedSlot: run.evaluatedSlot });
   }
-  if (outcome.runError) metrics.addMetric('RunFailures', MetricUnit.Count, 1);
   metrics.publishStoredMetrics();
   return { batchItemFailures: outcome.batchItemFailures };
 }

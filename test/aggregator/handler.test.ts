@@ -1,18 +1,30 @@
 // The Lambda wiring: environment read once at load (failing loudly), poison records quarantined in the failure
-// queue named by FAILURE_QUEUE_URL (a local SQS, fauxqs on 127.0.0.1) instead of being reported failed.
+// queue named by FAILURE_QUEUE_URL (a local SQS, fauxqs on 127.0.0.1) instead of being reported failed, and the
+// metrics it really emits (dynalite and fauxqs behind a whole run).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { interceptLocalhostDns, startFauxqs, type FauxqsServer } from 'fauxqs';
+import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { AGGREGATOR_METRIC_NAMES } from '../../lambda/aggregator/metrics';
 import { ENV } from '../../lambda/handlers/env';
+import { faults, T0, testConfig } from '../core/harness';
+import { useEmbeddedStore } from '../helpers/store';
+import { rig, streamRecord } from './rig';
 
+const store = useEmbeddedStore();
 const saved = { ...process.env };
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 let server: FauxqsServer;
 let endpoint: string;
 let restoreDns: () => void;
 let sqs: SQSClient;
+let dir: string;
 
 beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'regionwatch-aggregator-'));
   server = await startFauxqs({ port: 0, logger: false });
   // fauxqs names queues http://sqs.<region>.localhost:<port>/…; the handler's client sends to the queue URL's
   // host, as it does in AWS, so *.localhost resolves to 127.0.0.1 for this file.
@@ -25,6 +37,7 @@ afterAll(async () => {
   sqs?.destroy();
   await server?.stop();
   restoreDns?.();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 afterEach(() => {
@@ -32,7 +45,7 @@ afterEach(() => {
   vi.resetModules();
 });
 
-function setEnvironment(failureQueueUrl: string): void {
+function setEnvironment(failureQueueUrl: string, overrides: Record<string, string> = {}): void {
   Object.assign(process.env, {
     [ENV.resultsTable]: 'results',
     [ENV.incidentsTable]: 'incidents',
@@ -47,6 +60,7 @@ function setEnvironment(failureQueueUrl: string): void {
     AWS_MAX_ATTEMPTS: '1',
     POWERTOOLS_METRICS_DISABLED: 'true',
     POWERTOOLS_LOG_LEVEL: 'CRITICAL',
+    ...overrides,
   });
 }
 
@@ -91,5 +105,77 @@ describe('aggregator handler', () => {
     setEnvironment(`${endpoint}/000000000000/no-such-queue`);
     const { handler } = await import('../../lambda/handlers/aggregator');
     expect(await handler(poisonBatch)).toEqual({ batchItemFailures: [{ itemIdentifier: '1' }] });
+  });
+});
+
+interface Emf {
+  _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] };
+  [key: string]: unknown;
+}
+
+describe('aggregator handler metrics', () => {
+  it('emits every count of a batch in the RegionWatch namespace with the ProbeRegion dimension only', async () => {
+    const config = testConfig();
+    const r = await rig(store.current, config, faults({ us: [[0, 100, 'down']] }));
+    const configPath = join(dir, 'regionwatch.config.json');
+    writeFileSync(configPath, JSON.stringify(config));
+    const snsEndpoint = `http://127.0.0.1:${server.port}`;
+    const sns = new SNSClient({ region: 'us-east-1', endpoint: snsEndpoint, credentials, maxAttempts: 1 });
+    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: 'metrics-notifications' }));
+    sns.destroy();
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'metrics-failed-records' }));
+    if (TopicArn === undefined || QueueUrl === undefined) throw new Error('no topic or queue');
+    setEnvironment(QueueUrl, {
+      [ENV.resultsTable]: r.resultsTable,
+      [ENV.incidentsTable]: r.incidentsTable,
+      [ENV.topicArn]: TopicArn,
+      [ENV.probeRegion]: config.homeRegion,
+      [ENV.configPath]: configPath,
+      AWS_ENDPOINT_URL_DYNAMODB: store.current.endpoint,
+      AWS_ENDPOINT_URL_SNS: snsEndpoint,
+    });
+    delete process.env.POWERTOOLS_METRICS_DISABLED;
+    const { handler } = await import('../../lambda/handlers/aggregator');
+
+    const lines: string[] = [];
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    // The handler's clock is Date.now(): only Date is faked, so the rounds of T0 are the newest ones.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime((T0 + 3) * 1000);
+      await handler({ Records: await r.writeSlot(0) });
+      vi.setSystemTime((T0 + 13) * 1000);
+      const poison = streamRecord({ pk: 'rounds', sk: 'x', kind: 'round', probeRegion: 'eu-west-1', slot: T0, results: new Uint8Array([1, 2, 3]) }, 'poison');
+      expect(await handler({ Records: [...(await r.writeSlot(10)), poison] })).toEqual({ batchItemFailures: [] });
+    } finally {
+      vi.useRealTimers();
+      write.mockRestore();
+    }
+
+    const emf = lines.flatMap((l) => l.split('\n')).filter((l) => l.includes('"_aws"')).map((l) => JSON.parse(l) as Emf);
+    expect(emf).toHaveLength(2);
+    for (const metric of emf) {
+      const [declared] = metric._aws.CloudWatchMetrics;
+      expect(declared?.Namespace).toBe(AGGREGATOR_METRIC_NAMES.namespace);
+      expect(declared?.Dimensions).toEqual([[AGGREGATOR_METRIC_NAMES.probeRegionDimension]]);
+      expect(metric[AGGREGATOR_METRIC_NAMES.probeRegionDimension]).toBe(config.homeRegion);
+      expect(metric).not.toHaveProperty('service');
+      for (const { Name } of declared?.Metrics ?? []) expect(Object.values(AGGREGATOR_METRIC_NAMES.metrics)).toContain(Name);
+    }
+    const second = emf[1];
+    expect(second?._aws.CloudWatchMetrics[0]?.Metrics.map((m) => m.Name)).toEqual([
+      'PoisonRecords',
+      'QuarantinedRecords',
+      'Transitions',
+      'PublishFailures',
+      'PendingNotifications',
+      'StuckNotifications',
+      'WriteConflicts',
+    ]);
+    // The down fault is confirmed on the second slot: one `opened` transition, published, nothing pending.
+    expect(second).toMatchObject({ PoisonRecords: 1, QuarantinedRecords: 1, Transitions: 1, PublishFailures: 0, PendingNotifications: 0, StuckNotifications: 0 });
   });
 });

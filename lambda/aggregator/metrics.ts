@@ -1,0 +1,57 @@
+// What the aggregator reports to CloudWatch per stream batch, as plain data: one dimension (the probe region).
+import type { StreamBatchOutcome } from './stream';
+
+/**
+ * Names the aggregator emits in Embedded Metric Format, in the prober's namespace (lambda/probe/metrics.ts) so
+ * every regionwatch metric is in one place. lib/observability.ts imports this for the dashboard and alarms;
+ * kept here so the Lambda bundle does not import the CDK.
+ */
+export const AGGREGATOR_METRIC_NAMES = {
+  namespace: 'RegionWatch',
+  /** The only dimension: the AWS region the aggregator runs in. */
+  probeRegionDimension: 'ProbeRegion',
+  metrics: {
+    /** Stream records that were not readable round items, quarantined or not. */
+    poisonRecords: 'PoisonRecords',
+    /** Poison records that reached the failure queue (the rest were reported failed). */
+    quarantinedRecords: 'QuarantinedRecords',
+    /** Batches this aggregator did not act on: another region holds the lease. */
+    standbyRuns: 'StandbyRuns',
+    /** Batches whose engine run failed (every record reported failed and retried). */
+    runFailures: 'RunFailures',
+    /** Incident and checker transitions written by the run. */
+    transitions: 'Transitions',
+    /** Failed SNS publishes in the run (each retried). */
+    publishFailures: 'PublishFailures',
+    /** Notifications still waiting in an outbox after the run. */
+    pendingNotifications: 'PendingNotifications',
+    /** Notifications that failed to publish run after run (alarmed). */
+    stuckNotifications: 'StuckNotifications',
+    /** Conditional writes lost to a concurrent aggregator (re-derived). */
+    writeConflicts: 'WriteConflicts',
+  },
+} as const;
+
+export type AggregatorMetricName = (typeof AGGREGATOR_METRIC_NAMES.metrics)[keyof typeof AGGREGATOR_METRIC_NAMES.metrics];
+
+/** The counts one stream batch reports, in emission order. Run metrics only when the engine ran. */
+export function streamBatchMetrics(outcome: StreamBatchOutcome): { name: AggregatorMetricName; value: number }[] {
+  const m = AGGREGATOR_METRIC_NAMES.metrics;
+  const out: { name: AggregatorMetricName; value: number }[] = [
+    { name: m.poisonRecords, value: outcome.poison.length },
+    { name: m.quarantinedRecords, value: outcome.poison.filter((p) => p.quarantined).length },
+  ];
+  const run = outcome.run;
+  if (run) {
+    if (!run.acted) out.push({ name: m.standbyRuns, value: 1 });
+    out.push(
+      { name: m.transitions, value: run.transitions.reduce((n, t) => n + t.events.length, 0) + run.checkerTransitions.length },
+      { name: m.publishFailures, value: run.publishFailures },
+      { name: m.pendingNotifications, value: run.pending },
+      { name: m.stuckNotifications, value: run.stuck },
+      { name: m.writeConflicts, value: run.conflicts },
+    );
+  }
+  if (outcome.runError) out.push({ name: m.runFailures, value: 1 });
+  return out;
+}
