@@ -42,7 +42,7 @@ export function verdictLines(outcome: DemoOutcome): { lines: string[]; ok: boole
 
 export const demoCommand: Command = {
   name: 'demo',
-  summary: 'replay a scripted two-day multi-region incident on a fast clock, watched by the whole pipeline; ends with the report',
+  summary: 'replay a scripted two-day incident on a fast clock against the whole pipeline; ends with the report',
   usage: `regionwatch demo [--speed N (default ${DEFAULT_DEMO_SPEED})] [--data-dir D (default a fresh temp dir)] [--port P (default 0: a free one)] [--json]`,
   options: {
     speed: { type: 'string', default: String(DEFAULT_DEMO_SPEED) },

@@ -43,6 +43,8 @@ export interface RunInfo {
   lastSlotAt?: string;
   /** The demo's report period, so `report` without flags covers the scenario. */
   period?: { from: string; to: string };
+  /** Clock spans local mode has watched (ISO, oldest first): history outside them is "no data", not "up". */
+  observed?: { from: string; to: string }[];
   /** While a run is going: how the read commands reach its store (LevelDB admits one process at a time). */
   live?: { pid: number; storeEndpoint: string; statusUrl: string };
 }
@@ -141,4 +143,24 @@ export function readRunInfo(dir: string, cwd = process.cwd()): RunInfo | undefin
 /** True when the directory holds a store local mode wrote. */
 export function hasStore(dir: string, cwd = process.cwd()): boolean {
   return existsSync(join(resolve(cwd, dir), DATA_DIR_FILES.store, 'CURRENT'));
+}
+
+/** Most observed spans kept in run.json; older ones merge into their neighbour. */
+const MAX_OBSERVED_SPANS = 200;
+
+/** Adds [fromMs, toMs) to the observed spans, merging it with the last span when they touch. */
+export function addObserved(spans: readonly { from: string; to: string }[], fromMs: number, toMs: number, slackMs: number): { from: string; to: string }[] {
+  const out = spans.map((s) => ({ ...s }));
+  const last = out[out.length - 1];
+  if (last && fromMs <= Date.parse(last.to) + slackMs && fromMs >= Date.parse(last.from)) {
+    last.to = new Date(Math.max(Date.parse(last.to), toMs)).toISOString();
+  } else {
+    out.push({ from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString() });
+  }
+  while (out.length > MAX_OBSERVED_SPANS) {
+    const [first, second] = out;
+    if (!first || !second) break;
+    out.splice(0, 2, { from: first.from, to: second.to });
+  }
+  return out;
 }

@@ -8,8 +8,8 @@ import { demoScript, scriptSeconds, type DemoScript } from './demo-script';
 import { startLocalMode, type LocalMode } from './local-mode';
 import type { RegionStatus } from './status-page';
 
-/** Scenario seconds per real second by default: the whole story (about 190 scenario minutes) in about two minutes. */
-export const DEFAULT_DEMO_SPEED = 100;
+/** Scenario seconds per real second by default: the whole story (about 190 scenario minutes) in about a minute and a half. */
+export const DEFAULT_DEMO_SPEED = 120;
 
 export interface DemoProgress {
   /** Window label, such as `day 1`. */

@@ -8,7 +8,7 @@ import { createResultsTable } from '../store/create-tables';
 import { startEmbeddedStore, type EmbeddedStore } from '../store/embedded';
 import { ResultsStore } from '../store/results-store';
 import type { Clock } from './clock';
-import { openDataDir, readRunInfo, writeRunInfo, type DataDir, type RunInfo } from './data-dir';
+import { addObserved, openDataDir, readRunInfo, writeRunInfo, type DataDir, type RunInfo } from './data-dir';
 import { createLocalEngines, localTableNames, type LocalEngines } from './engines';
 import { runSlots, type SlotReport } from './slot-loop';
 import { buildHistory, buildMatrix } from './status-model';
@@ -96,7 +96,7 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
     const previous = readRunInfo(dataDir.path);
     const startedAt = previous?.startedAt ?? new Date(clock.now()).toISOString();
     const period = options.period ?? previous?.period;
-    const info: RunInfo = { config, speed: options.speed, startedAt, ...(period ? { period } : {}) };
+    const info: RunInfo = { config, speed: options.speed, startedAt, observed: previous?.observed ?? [], ...(period ? { period } : {}) };
 
     const snapshot = async (): Promise<StatusSnapshot> => {
       const nowMs = clock.now();
@@ -109,14 +109,15 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
         engines.reader.impairedProbeRegions(),
       ]);
       for (const p of probeRegions) if (impaired.has(p.probeRegion)) p.impaired = true;
-      const dataFromMs = Date.parse(startedAt);
+      const dataFromMs = Date.parse(info.observed?.[0]?.from ?? startedAt);
       const spanMs = Math.min(24 * 3600_000, Math.max(3600_000, nowMs - dataFromMs));
+      const observed = (info.observed ?? []).map((o) => ({ fromMs: Date.parse(o.from), toMs: Date.parse(o.to) }));
       const history = buildHistory(await engines.reader.incidentsBetween(nowMs - spanMs, nowMs), platformRegions, {
         fromMs: nowMs - spanMs,
         toMs: nowMs,
         bars: 60,
         nowMs,
-        dataFromMs,
+        observed,
       });
       const banner = options.banner?.();
       return {
@@ -171,6 +172,7 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
           ...(run.signal ? { signal: run.signal } : {}),
           onSlot: (report) => {
             info.lastSlotAt = new Date(report.slotMs).toISOString();
+            info.observed = addObserved(info.observed ?? [], report.slotMs, report.slotMs + intervalSeconds * 1000, 2 * intervalSeconds * 1000);
             return run.onSlot?.(report);
           },
         }).finally(() => writeRunInfo(dataDir, { ...info, live: { pid: process.pid, storeEndpoint: openedStore.endpoint, statusUrl: openedServer.url } })),

@@ -55,12 +55,13 @@ const SEVERITY: Record<Verdict | 'no-data', number> = { 'no-data': -1, up: 0, un
 
 /**
  * Uptime bars for each platform region over [fromMs, toMs): each bar takes the worst verdict of any
- * incident segment overlapping it. Time before `dataFromMs` (before local mode first ran) has no data.
+ * incident segment overlapping it. Only time inside `observed` (the spans local mode watched) counts: a bar
+ * outside them has no data, and uptime is the share of watched time not down.
  */
 export function buildHistory(
   incidents: readonly IncidentView[],
   platformRegions: readonly string[],
-  window: { fromMs: number; toMs: number; bars: number; dataFromMs?: number; nowMs: number },
+  window: { fromMs: number; toMs: number; bars: number; observed: readonly { fromMs: number; toMs: number }[]; nowMs: number },
 ): { from: string; to: string; bucketMinutes: number; regions: RegionHistory[] } {
   const bars = Math.max(1, Math.floor(window.bars));
   const bucketMs = Math.max(60_000, Math.ceil((window.toMs - window.fromMs) / bars / 60_000) * 60_000);
@@ -76,12 +77,12 @@ export function buildHistory(
     for (let b = 0; b < bars; b++) {
       const start = fromMs + b * bucketMs;
       const end = start + bucketMs;
-      const observedFrom = Math.max(start, window.dataFromMs ?? start);
-      const observedTo = Math.min(end, window.nowMs);
-      let worst: Verdict | 'no-data' = observedTo > observedFrom ? 'up' : 'no-data';
+      const cap = Math.min(end, window.nowMs);
+      const watched = window.observed.reduce((sum, o) => sum + Math.max(0, Math.min(cap, o.toMs) - Math.max(start, o.fromMs)), 0);
+      let worst: Verdict | 'no-data' = watched > 0 ? 'up' : 'no-data';
       let down = 0;
       let degraded = 0;
-      for (const s of segments) {
+      for (const s of watched > 0 ? segments : []) {
         const overlap = Math.min(end, s.to) - Math.max(start, s.from);
         if (overlap <= 0) continue;
         if (SEVERITY[s.verdict] > SEVERITY[worst]) worst = s.verdict;
@@ -89,7 +90,7 @@ export function buildHistory(
         if (s.verdict === 'degraded' || s.verdict === 'read-only') degraded += overlap;
       }
       downMs += down;
-      observedMs += Math.max(0, observedTo - observedFrom);
+      observedMs += watched;
       out.push({ from: new Date(start).toISOString(), to: new Date(end).toISOString(), worst, downMinutes: down / 60_000, degradedMinutes: degraded / 60_000 });
     }
     return { region, bars: out, uptime: observedMs > 0 ? Math.max(0, 1 - downMs / observedMs) : null };
