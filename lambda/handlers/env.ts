@@ -12,6 +12,8 @@ export const ENV = {
   probeRegion: 'PROBE_REGION',
   /** Path of the validated config file bundled beside the handler. */
   configPath: 'REGIONWATCH_CONFIG_PATH',
+  /** SQS queue of the prober's later rounds of a minute (the prober sends and consumes). */
+  roundsQueueUrl: 'ROUNDS_QUEUE_URL',
   /** SQS queue where the aggregator quarantines poison stream records (send only). */
   failureQueueUrl: 'FAILURE_QUEUE_URL',
 } as const;

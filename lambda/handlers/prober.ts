@@ -1,15 +1,21 @@
 // The prober Lambda: wiring only. Env, config and clients once per cold start; the probe engine does the work.
+// Two events reach it: EventBridge's once-a-minute schedule (the minute's first round, the rest queued) and the
+// rounds queue's messages through an SQS event source mapping (one round each).
 import { setTimeout as delay } from 'node:timers/promises';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Context, ScheduledEvent } from 'aws-lambda';
+import type { Context, ScheduledEvent, SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { ProbeLogger } from '../probe/context';
-import { dynamoMinuteClaim } from '../probe/dynamo-claims';
+import { dynamoMinuteClaim, dynamoSlotClaim } from '../probe/dynamo-claims';
 import { ClockOffsetEstimator, runInvocation, type InvocationSummary } from '../probe/invocation';
-import { PROBE_METRIC_NAMES, summarizeRound } from '../probe/metrics';
+import { LATE_ROUNDS_METRIC, PROBE_METRIC_NAMES, summarizeRound } from '../probe/metrics';
+import { runQueuedRound } from '../probe/queued-round';
 import type { RoundData, RoundDeps } from '../probe/round';
+import { parseRoundMessage } from '../probe/scheduling';
+import { sqsRoundEnqueuer } from '../probe/sqs-rounds';
 import { ResultsStore } from '../store/results-store';
 import { ENV, requireEnv } from './env';
 import { loadRuntimeConfig } from './runtime-config';
@@ -21,6 +27,7 @@ const LATENCY_BATCH = 90;
 
 const tableName = requireEnv(ENV.resultsTable);
 const probeRegion = requireEnv(ENV.probeRegion);
+const roundsQueueUrl = requireEnv(ENV.roundsQueueUrl);
 const config = loadRuntimeConfig();
 
 const logger = new Logger({ serviceName: 'regionwatch-prober', persistentKeys: { probeRegion } });
@@ -36,6 +43,11 @@ const probeLogger: ProbeLogger = {
   error: (message, attributes) => logger.error(message, attributes ?? {}),
 };
 const claimMinute = dynamoMinuteClaim({ client: documentClient, tableName, logger: probeLogger });
+const claimSlot = dynamoSlotClaim({ client: documentClient, tableName, logger: probeLogger });
+// Two attempts: a second try is cheap next to running the rest of the minute here (the fallback), and the first round waits for it.
+// The queue is in this region: send to the regional endpoint (or AWS_ENDPOINT_URL_SQS), whatever host the URL names.
+const sqsClient = new SQSClient({ maxAttempts: 2, useQueueUrlAsEndpoint: false });
+const enqueue = sqsRoundEnqueuer({ client: sqsClient, queueUrl: roundsQueueUrl, logger: probeLogger });
 // Lives as long as the warm container: tells a skewed clock from a late delivery.
 const clockOffsets = new ClockOffsetEstimator();
 
@@ -83,9 +95,50 @@ function onRound(round: RoundData, written: boolean): void {
   });
 }
 
-/** EventBridge's once-a-minute event; `time` (the scheduled minute) picks the slots. A manual invoke without it serves the current minute. */
-export async function handler(event: Partial<ScheduledEvent> | undefined, context: Context): Promise<InvocationSummary> {
+function isQueueEvent(event: Partial<ScheduledEvent> | SQSEvent | undefined): event is SQSEvent {
+  return event !== undefined && 'Records' in event && Array.isArray(event.Records);
+}
+
+/**
+ * The schedule's once-a-minute event, or a batch from the rounds queue. A scheduled invocation's `time` (the
+ * scheduled minute) picks the slots; a manual invoke without it serves the current minute.
+ */
+export async function handler(event: Partial<ScheduledEvent> | SQSEvent | undefined, context: Context): Promise<InvocationSummary | SQSBatchResponse> {
   logger.addContext(context);
+  if (isQueueEvent(event)) return serveQueuedRounds(event);
+  return serveMinute(event, context);
+}
+
+/** A round message that cannot be served fails (and ends in the dead-letter queue); late and duplicate ones succeed without probing. */
+async function serveQueuedRounds(event: SQSEvent): Promise<SQSBatchResponse> {
+  const batchItemFailures: SQSBatchItemFailure[] = [];
+  // The mapping's batch size is 1; a longer batch is served in order all the same.
+  for (const record of event.Records) {
+    if (!(await serveQueuedRound(record))) batchItemFailures.push({ itemIdentifier: record.messageId });
+  }
+  return { batchItemFailures };
+}
+
+async function serveQueuedRound(record: SQSRecord): Promise<boolean> {
+  const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
+  try {
+    const message = parseRoundMessage(record.body, probeRegion);
+    const summary = await runQueuedRound({ config, probeRegion, message, store, claimSlot, onRound }, deps);
+    logger.info('queued round finished', { event: 'queued-round', messageId: record.messageId, receiveCount, ...summary });
+    if (summary.outcome !== 'late') return true;
+    metrics.addDimensions({ [PROBE_METRIC_NAMES.probeRegionDimension]: probeRegion });
+    metrics.addMetric(LATE_ROUNDS_METRIC, MetricUnit.Count, 1);
+    metrics.publishStoredMetrics();
+    // A redelivery is always late (it follows a failed or timed-out attempt by the visibility timeout): fail it
+    // again so it lands in the dead-letter queue, where an alarm sees the lost round, instead of vanishing here.
+    return receiveCount <= 1;
+  } catch (error: unknown) {
+    logger.error('queued round failed', { event: 'queued-round-failed', messageId: record.messageId, receiveCount, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+    return false;
+  }
+}
+
+async function serveMinute(event: Partial<ScheduledEvent> | undefined, context: Context): Promise<InvocationSummary> {
   const now = Date.now();
   const parsed = Date.parse(event?.time ?? '');
   const scheduledAt = Number.isFinite(parsed) ? parsed : now;
@@ -98,6 +151,7 @@ export async function handler(event: Partial<ScheduledEvent> | undefined, contex
       budgetMs: context.getRemainingTimeInMillis() - SHUTDOWN_MARGIN_MS,
       store,
       claimMinute,
+      scheduling: { mode: 'invocation-per-round', enqueue, claimSlot },
       onRound,
     },
     deps,
