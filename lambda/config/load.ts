@@ -1,6 +1,6 @@
 // Reading and validating a config: every problem at once, each with its path and the fix.
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { configSchema, crossFieldProblems, type RegionwatchConfig } from './schema';
 import { locateJsonSyntaxError } from './json-position';
 

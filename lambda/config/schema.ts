@@ -1,5 +1,5 @@
 // The one source of truth for regionwatch.config.json: types, defaults, JSON Schema and validation.
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** AWS region codes such as us-east-1, eu-west-1, ap-southeast-1, us-gov-west-1. */
 export const AWS_REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;

@@ -1,5 +1,5 @@
 // Reads an SNS message body back into a NotificationBody, leniently: what a subscriber needs must be there, the rest gets defaults.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { NotificationBody } from '../core/notification';
 
 const verdict = z.enum(['up', 'degraded', 'read-only', 'down', 'maintenance', 'unknown']);

@@ -1,6 +1,6 @@
 // The scenario file of `regionwatch simulate` (DESIGN.md "Scenario"), its validation, and the config it runs with.
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError, formatPath, parseConfig, type ConfigProblem } from '../config/load';
 import type { RegionwatchConfig, RegionwatchConfigInput } from '../config/schema';
 import { ERROR_CLASSES } from '../core/results';
