@@ -1,11 +1,16 @@
-// The prober of one probe region: a Lambda run every minute by EventBridge, one run at a time.
+// The prober of one probe region: a Lambda started every minute by EventBridge, which queues the minute's later
+// rounds on its rounds queue; the same Lambda serves each queued round.
 import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { EventBridgeDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { RegionwatchConfig } from '../lambda/config/schema';
+import { ENV } from '../lambda/handlers/env';
 import { RegionwatchFunction, handlerEntry } from './function';
+import { bindQueueSender, deadLetterQueue, queueEventSource } from './queues';
 import type { ResultsTable } from './results-table';
 
 export interface ProberProps {
@@ -19,23 +24,48 @@ export interface ProberProps {
   readonly entry?: string;
 }
 
+/** Memory (see Sizing below); the cost model's default assumes it. */
+export const PROBER_MEMORY_MB = 256;
+/** Reserved concurrency: the rounds mapping's cap plus one, so the scheduled run (the heartbeat) is never throttled behind queued rounds. */
+export const PROBER_RESERVED_CONCURRENCY = 3;
+/** Queued rounds in flight at once (the mapping's floor is 2); normally one, spaced an interval apart. */
+export const ROUNDS_MAX_CONCURRENCY = 2;
+/** A round whose write failed is retried once, then parked: the retry is always past its slot, so it only carries the failure to the dead-letter queue. */
+export const ROUNDS_MAX_RECEIVE_COUNT = 2;
+
 /**
- * Sizing. Timeout 70 s: one invocation runs the minute's rounds (every `intervalSeconds`, each
- * bounded by `timeoutMs` < interval), so a healthy run ends inside its minute; the 10 s margin lets
- * a run that started late finish its last round instead of dying mid-write. Memory 512 MB: probes
- * are I/O-bound, but up to `probing.concurrency` sockets and TLS handshakes at once want the CPU
- * share that comes with 512 MB on arm64, and bodies are capped at `probing.maxBodyBytes`.
+ * How rounds are paid for: the schedule's invocation runs the minute's first round and queues the others on
+ * the rounds queue, each delayed to its slot's start; the event source mapping (batch size 1, no batching window,
+ * partial batch failures) starts one short invocation per round. Lambda bills the rounds (about 1.5 s each), not
+ * the waits between them (docs/cost.md). If queueing fails, the scheduled run falls back to running the rest of
+ * the minute itself, waiting in between: a broken queue costs money, not coverage.
  *
- * One run at a time: reserved concurrency 1, so a run still going when the next minute fires makes
- * that invocation throttle instead of overlapping. Async retries are off and events older than a
- * minute are dropped: a late or repeated round is worthless, the next minute's run is the retry.
+ * Sizing. Timeout 70 s: a scheduled run normally takes one round and a SendMessageBatch, a queued round one
+ * round, but the fallback runs the whole minute (its rounds end 58 s in), and the 10 s margin lets a run that
+ * started late finish its last write instead of dying mid-write. Memory 256 MB: a 1,000-target round peaks
+ * at about 138 MB RSS (bench/probe.ts, under tsx; the bundle is leaner), so 128 MB would not fit, and 256 MB is
+ * twice the CPU share of 128 MB: latencies are measured in this process, and TLS handshakes queued behind a
+ * starved CPU would read as a slow target. Bodies are capped at `probing.maxBodyBytes`, so memory does not grow
+ * with what targets send.
  *
- * Every successful run sends a "Lambda Function Invocation Result - Success" event to the default
- * event bus: the heartbeat that another region watches (see ProberHeartbeat).
+ * Concurrency: overlap is harmless now (a minute claim stops a doubled scheduled run, a slot claim a doubled
+ * round), and reserved concurrency 1 would throttle queued rounds behind a fallback run. Reserved concurrency 3
+ * with the mapping capped at 2 keeps a runaway from spending the account's concurrency and always leaves the
+ * scheduled run a slot. Async retries are off and scheduled events older than a minute are dropped: a late or
+ * repeated minute is worthless, the next minute's run is the retry.
+ *
+ * Every successful scheduled run (an async invocation) sends a "Lambda Function Invocation Result - Success"
+ * event to the default event bus: the heartbeat that another region watches (see ProberHeartbeat). Queued
+ * rounds are synchronous invocations by the mapping and send none, so the heartbeat stays one a minute.
  */
 export class Prober extends Construct {
   readonly fn: RegionwatchFunction;
   readonly schedule: events.Rule;
+  /** The minute's later rounds, each delayed to its slot's start. */
+  readonly roundsQueue: sqs.Queue;
+  /** Round messages that failed twice (an unwritable round, a poison message): alarmed on in Observability. */
+  readonly roundsDeadLetters: sqs.Queue;
+  readonly roundsMapping: lambda.EventSourceMapping;
 
   constructor(scope: Construct, id: string, props: ProberProps) {
     super(scope, id);
@@ -44,14 +74,26 @@ export class Prober extends Construct {
       entry: props.entry ?? handlerEntry('lambda/handlers/prober.ts'),
       functionName: props.functionName,
       description: 'regionwatch prober: checks every target of every platform region once per slot',
-      memorySize: 512,
+      memorySize: PROBER_MEMORY_MB,
       timeout: Duration.seconds(70),
-      reservedConcurrentExecutions: 1,
+      reservedConcurrentExecutions: PROBER_RESERVED_CONCURRENCY,
       retryAttempts: 0,
       maxEventAge: Duration.seconds(60),
       onSuccess: new EventBridgeDestination(),
     });
     props.resultsTable.bind(this.fn, { access: 'write' });
+    this.roundsDeadLetters = deadLetterQueue(this, 'RoundsDeadLetters', "the prober's rounds queue");
+    this.roundsQueue = new sqs.Queue(this, 'Rounds', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // At least the function's timeout (Lambda requires it), so a round still running is not handed out again.
+      visibilityTimeout: Duration.seconds(120),
+      // A round message is worthless after its slot; this covers its delay and a retry, then it expires.
+      retentionPeriod: Duration.minutes(15),
+      deadLetterQueue: { queue: this.roundsDeadLetters, maxReceiveCount: ROUNDS_MAX_RECEIVE_COUNT },
+    });
+    bindQueueSender(this.fn, this.roundsQueue, ENV.roundsQueueUrl);
+    this.roundsMapping = queueEventSource(this, 'RoundsSource', this.fn, this.roundsQueue, { batchSize: 1, maxConcurrency: ROUNDS_MAX_CONCURRENCY });
     this.schedule = new events.Rule(this, 'EveryMinute', {
       description: 'Starts the prober once a minute',
       schedule: events.Schedule.rate(Duration.minutes(1)),

@@ -1,7 +1,7 @@
-// Dead-letter and failure queues: encrypted (SSE-SQS), TLS only, kept 14 days for replay.
+// Queues: dead-letter and failure queues (encrypted with SSE-SQS, TLS only, kept 14 days for replay) and the helpers that wire a function to a queue.
 import { Duration, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { BindableFunction } from './binding';
@@ -36,4 +36,40 @@ export function bindQueueSender(fn: BindableFunction, queue: sqs.IQueue, envName
 export function queueDestination(fn: BindableFunction, queue: sqs.IQueue): lambda.IDestination {
   fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }));
   return { bind: () => ({ destination: queue.queueArn }) };
+}
+
+export interface QueueEventSourceOptions {
+  /** Messages per invocation. */
+  readonly batchSize: number;
+  /** Concurrent invocations the mapping may start (2 to 1,000); keep it under the function's reserved concurrency. */
+  readonly maxConcurrency: number;
+}
+
+/**
+ * An SQS event source mapping that reports partial batch failures, with exactly the actions Lambda's poller
+ * needs on that queue alone (the stock SqsEventSource also grants sqs:GetQueueUrl). The mapping waits for the
+ * grant: Lambda checks the role when the mapping is created.
+ */
+export function queueEventSource(
+  scope: Construct,
+  id: string,
+  fn: BindableFunction & { readonly function: lambda.IFunction; readonly role: iam.IRole },
+  queue: sqs.IQueue,
+  options: QueueEventSourceOptions,
+): lambda.EventSourceMapping {
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility'],
+      resources: [queue.queueArn],
+    }),
+  );
+  const mapping = new lambda.EventSourceMapping(scope, id, {
+    target: fn.function,
+    eventSourceArn: queue.queueArn,
+    batchSize: options.batchSize,
+    reportBatchItemFailures: true,
+    maxConcurrency: options.maxConcurrency,
+  });
+  mapping.node.addDependency(fn.role);
+  return mapping;
 }

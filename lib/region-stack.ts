@@ -76,7 +76,10 @@ export class RegionWatchStack extends Stack {
       watchedRegion,
       proberFunctionName: names.proberFunction,
     });
-    const deadLetterQueues = [{ label: 'AggregatorFailedRecords', queue: this.aggregator.failureQueue }];
+    const deadLetterQueues = [
+      { label: 'AggregatorFailedRecords', queue: this.aggregator.failureQueue },
+      { label: 'ProberRoundsDeadLetters', queue: this.prober.roundsDeadLetters },
+    ];
     if (this.notifier.slack) deadLetterQueues.push({ label: 'SlackDeadLetters', queue: this.notifier.slack.deadLetters });
     this.observability = new Observability(this, 'Observability', {
       emails: config.notifications.emails,

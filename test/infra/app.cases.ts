@@ -65,8 +65,9 @@ export function appCases(label: string, scenario: { readonly current: Scenario }
           .map((f) => f.Properties?.FunctionName)
           .filter((n): n is string => typeof n === 'string');
         expect(names.sort()).toEqual(functions);
-        expect(Object.keys(resourcesOfType(json(region), 'AWS::Lambda::EventSourceMapping'))).toHaveLength(1);
-        expect(Object.keys(resourcesOfType(json(region), 'AWS::CloudWatch::Alarm'))).toHaveLength(options.slack ? 10 : 9);
+        // The aggregator's stream mapping and the prober's rounds-queue mapping.
+        expect(Object.keys(resourcesOfType(json(region), 'AWS::Lambda::EventSourceMapping'))).toHaveLength(2);
+        expect(Object.keys(resourcesOfType(json(region), 'AWS::CloudWatch::Alarm'))).toHaveLength(options.slack ? 11 : 10);
       }
     });
   });

@@ -48,6 +48,7 @@ export function observabilityCases(scenario: { readonly current: Scenario }): vo
         'PeerProberSilent',
         'ProberErrors',
         'ProberNotRunning',
+        'ProberRoundsDeadLettersNotEmpty',
         'SlackDeadLettersNotEmpty',
       ]);
       for (const alarm of Object.values(alarms('eu-west-1'))) expect(alarm).toMatchObject(toChecker);
@@ -138,6 +139,7 @@ export function observabilityCases(scenario: { readonly current: Scenario }): vo
       for (const [alarm, queue] of [
         ['AggregatorFailedRecordsNotEmpty', '${AggregatorFailedRecords.QueueName}'],
         ['SlackDeadLettersNotEmpty', '${NotificationsSlackDeadLetters.QueueName}'],
+        ['ProberRoundsDeadLettersNotEmpty', '${ProberRoundsDeadLetters.QueueName}'],
       ] as const) {
         expect(all[alarm]).toEqual({
           Namespace: 'AWS/SQS',

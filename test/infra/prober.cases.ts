@@ -1,21 +1,67 @@
-// The prober: Node 24 on arm64, every minute, one run at a time, PutItem on its region's replica and nothing else.
+// The prober: Node 24 on arm64, started every minute, one invocation per round through its rounds queue, PutItem on its
+// region's replica and exactly the queue actions it needs, nothing else.
 import { describe, expect, it } from 'vitest';
-import { rendered, roleStatements, type Scenario } from './synth';
+import { PROBER_RESERVED_CONCURRENCY, ROUNDS_MAX_CONCURRENCY, ROUNDS_MAX_RECEIVE_COUNT } from '../../lib/prober';
+import { TAGS, rendered, resourcesOfType, roleStatements, type Scenario } from './synth';
 
 /** Cases run against the example config's synthesized app (see example-app.test.ts). */
 export function proberCases(scenario: { readonly current: Scenario }): void {
   describe('Prober', () => {
-    it('is a named Node 24 arm64 function with a reasoned timeout and memory, and reserved concurrency 1', () => {
+    it('is a named Node 24 arm64 function at 256 MB, 70 s (the queue fallback runs a whole minute), reserved concurrency 3', () => {
+      const eu = scenario.current.stack('eu-west-1');
       scenario.current.template('eu-west-1').hasResourceProperties('AWS::Lambda::Function', {
         FunctionName: 'acme-regionwatch-prober',
         Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
         Handler: 'index.handler',
-        MemorySize: 512,
+        MemorySize: 256,
         Timeout: 70,
-        ReservedConcurrentExecutions: 1,
-        Environment: { Variables: { PROBE_REGION: 'eu-west-1', RESULTS_TABLE_NAME: 'acme-regionwatch-results' } },
+        ReservedConcurrentExecutions: 3,
+        Environment: { Variables: { PROBE_REGION: 'eu-west-1', RESULTS_TABLE_NAME: 'acme-regionwatch-results', ROUNDS_QUEUE_URL: eu.resolve(eu.prober.roundsQueue.queueUrl) } },
       });
+      // The scheduled run always has a slot next to the most queued rounds the mapping may run at once.
+      expect(PROBER_RESERVED_CONCURRENCY).toBeGreaterThan(ROUNDS_MAX_CONCURRENCY);
+    });
+
+    it('queues later rounds on an encrypted, TLS-only queue whose failures are retried once, then parked in an encrypted dead-letter queue', () => {
+      const { json, stack } = scenario.current;
+      const eu = stack('eu-west-1');
+      const queues = resourcesOfType(json('eu-west-1'), 'AWS::SQS::Queue');
+      expect(rendered(eu, queues.ProberRounds?.Properties)).toEqual({
+        SqsManagedSseEnabled: true,
+        // Lambda requires at least the function's timeout (70 s).
+        VisibilityTimeout: 120,
+        MessageRetentionPeriod: 900,
+        RedrivePolicy: { deadLetterTargetArn: '${ProberRoundsDeadLetters.Arn}', maxReceiveCount: ROUNDS_MAX_RECEIVE_COUNT },
+        Tags: TAGS,
+      });
+      expect(ROUNDS_MAX_RECEIVE_COUNT).toBe(2);
+      expect(rendered(eu, queues.ProberRoundsDeadLetters?.Properties)).toEqual({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 1_209_600, Tags: TAGS });
+      const policies = Object.entries(resourcesOfType(json('eu-west-1'), 'AWS::SQS::QueuePolicy')).filter(([id]) => id.startsWith('ProberRounds'));
+      expect(policies).toHaveLength(2);
+      for (const [, policy] of policies) {
+        expect(rendered(eu, policy.Properties?.PolicyDocument)).toMatchObject({
+          Statement: [{ Action: 'sqs:*', Effect: 'Deny', Principal: { AWS: '*' }, Condition: { Bool: { 'aws:SecureTransport': 'false' } } }],
+        });
+      }
+    });
+
+    it('serves each queued round in its own invocation: batch size 1, no batching window, partial batch failures, at most 2 at once', () => {
+      const { json, stack } = scenario.current;
+      const eu = stack('eu-west-1');
+      const mappings = Object.entries(resourcesOfType(json('eu-west-1'), 'AWS::Lambda::EventSourceMapping')).filter(([id]) => id.startsWith('Prober'));
+      expect(mappings).toHaveLength(1);
+      const mapping = mappings[0]?.[1];
+      expect(rendered(eu, mapping?.Properties)).toEqual({
+        FunctionName: '${ProberFunction}',
+        EventSourceArn: '${ProberRounds.Arn}',
+        BatchSize: 1,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        ScalingConfig: { MaximumConcurrency: ROUNDS_MAX_CONCURRENCY },
+        Tags: TAGS,
+      });
+      // Lambda checks the role when it creates the mapping: the grant comes first.
+      expect((mapping?.DependsOn ?? []).some((d) => d.startsWith('ProberRoleDefaultPolicy'))).toBe(true);
     });
 
     it('runs every minute; neither EventBridge nor Lambda retries a late run, and a success is sent to the default bus', () => {
@@ -53,6 +99,12 @@ export function proberCases(scenario: { readonly current: Scenario }): void {
         { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: '${ProberLogs.Arn}' },
         { Action: 'events:PutEvents', Effect: 'Allow', Resource: `arn:aws:events:${region}:\${AWS::AccountId}:event-bus/default` },
         { Action: 'dynamodb:PutItem', Effect: 'Allow', Resource: table },
+        // Sending (the scheduled run queues the minute's later rounds) and what the event source mapping's poller needs, on the rounds queue alone.
+        {
+          Action: ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:SendMessage'],
+          Effect: 'Allow',
+          Resource: '${ProberRounds.Arn}',
+        },
       ]);
     });
 

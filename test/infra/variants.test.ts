@@ -19,7 +19,7 @@ describe('without a Slack secret', () => {
       'AggregatorFunction',
       'ProberFunction',
     ]);
-    expect(Object.keys(resourcesOfType(json, 'AWS::SQS::Queue'))).toEqual(['AggregatorFailedRecords']);
+    expect(Object.keys(resourcesOfType(json, 'AWS::SQS::Queue')).sort()).toEqual(['AggregatorFailedRecords', 'ProberRounds', 'ProberRoundsDeadLetters']);
     expect(Object.keys(resourcesOfType(json, 'AWS::SNS::Subscription'))).toEqual([]);
     expect(JSON.stringify(json)).not.toContain('secretsmanager');
   });
