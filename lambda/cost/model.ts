@@ -2,6 +2,7 @@
 import type { ProbeResult } from '../core/results';
 import { resolveTargets, type ResolvedTarget } from '../config/resolve';
 import type { RegionwatchConfig, TargetConfig } from '../config/schema';
+import type { ProberScheduling } from '../probe/scheduling';
 import { toRoundItems } from '../store/results-store';
 import { ALWAYS_FREE, GB, MINUTES_PER_MONTH, PRICES, PRICES_AS_OF, SECONDS_PER_MONTH, costOf, type PriceName } from './prices';
 
@@ -10,21 +11,25 @@ import { ALWAYS_FREE, GB, MINUTES_PER_MONTH, PRICES, PRICES_AS_OF, SECONDS_PER_M
  * `estimateCost(config, { ... })` or the CLI's flags to ask "what if".
  */
 export interface UsageAssumptions {
-  /** Prober memory (lib/prober.ts: 512 MB, arm64). */
+  /** Prober memory (lib/prober.ts: 256 MB, arm64). */
   proberMemoryMb: number;
   /**
-   * Seconds the last round of a minute keeps the prober busy: the spread of request starts (half of
-   * `probing.jitterMs` on average), the slowest answer, and one PutItem. Rounds before it are paid for
-   * in full: one invocation a minute runs every sub-minute round and waits between them.
+   * Seconds a round keeps the prober busy: the spread of request starts (half of `probing.jitterMs` on average),
+   * the slowest answer, and one PutItem. With `invocation-per-round` that is each invocation's billed time; with
+   * `wait-in-minute` it is the last round's, and the rounds before it are paid for in full.
    */
   proberLastRoundSeconds: number;
   /**
-   * How sub-minute rounds are paid for. `wait-in-minute` (what lib/prober.ts deploys): one invocation a minute runs
-   * every round and is billed for the waits between them. `invocation-per-round`: the minute's invocation runs its
-   * first round and queues the others on SQS with DelaySeconds, so each round is its own short invocation.
+   * How sub-minute rounds are paid for. `invocation-per-round` (what lib/prober.ts deploys): the minute's invocation
+   * runs its first round and queues the others on SQS with DelaySeconds, so each round is its own short invocation.
+   * `wait-in-minute` (local mode, and the deployed prober's fallback when the queue fails): one invocation a minute
+   * runs every round and is billed for the waits between them.
    */
-  proberScheduling: 'wait-in-minute' | 'invocation-per-round';
-  /** Conditional puts that claim (probe region, minute) against doubled schedule deliveries (lambda/probe/dynamo-claims.ts). */
+  proberScheduling: ProberScheduling;
+  /**
+   * Conditional puts that claim (probe region, minute) against doubled schedule deliveries (lambda/probe/dynamo-claims.ts).
+   * `invocation-per-round` adds one slot claim per queued round, against duplicated queue deliveries.
+   */
   proberClaimWritesPerMinute: number;
   /** Aggregator memory (lib/aggregator.ts: 512 MB, arm64). */
   aggregatorMemoryMb: number;
@@ -50,7 +55,7 @@ export interface UsageAssumptions {
   checkerAlertsPerMonth: number;
   /** The prober's EMF metric names (lib/observability.ts PROBE_METRICS), each per platform region and probe region. */
   metricNames: readonly string[];
-  /** Alarms per probe region without and with Slack (lib/observability.ts: 8, plus the Slack dead-letter alarm). */
+  /** Alarms per probe region without and with Slack (lib/observability.ts: 9 with the prober's rounds dead-letter alarm, plus the Slack dead-letter alarm). */
   alarmsPerRegion: number;
   /** One dashboard per probe region (lib/observability.ts). */
   dashboardsPerRegion: number;
@@ -82,9 +87,9 @@ export interface UsageAssumptions {
 }
 
 export const DEFAULT_ASSUMPTIONS: UsageAssumptions = {
-  proberMemoryMb: 512,
+  proberMemoryMb: 256,
   proberLastRoundSeconds: 1.5,
-  proberScheduling: 'wait-in-minute',
+  proberScheduling: 'invocation-per-round',
   proberClaimWritesPerMinute: 1,
   aggregatorMemoryMb: 512,
   aggregatorInvocationsPerRound: 2,
@@ -96,7 +101,7 @@ export const DEFAULT_ASSUMPTIONS: UsageAssumptions = {
   notificationsPerMonth: 60,
   checkerAlertsPerMonth: 20,
   metricNames: ['Availability', 'LatencyMs'],
-  alarmsPerRegion: 8,
+  alarmsPerRegion: 9,
   dashboardsPerRegion: 1,
   kmsKeysPerRegion: 2,
   logBytes: {
@@ -290,7 +295,7 @@ export function estimateCost(config: RegionwatchConfig, overrides: Partial<Usage
 
   const bill = new Bill();
 
-  // Lambda: the prober runs once a minute and waits between its rounds, so every round but the last is paid in full.
+  // Lambda: per round, each round is its own short invocation; waiting in the minute, every round but the last is paid in full.
   const perRound = a.proberScheduling === 'invocation-per-round';
   const proberInvocations = perRound ? P * roundsPerMonth : P * invocationsPerMonth;
   const proberSeconds = perRound ? a.proberLastRoundSeconds : (roundsPerMinute - 1) * interval + a.proberLastRoundSeconds;
@@ -309,10 +314,12 @@ export function estimateCost(config: RegionwatchConfig, overrides: Partial<Usage
     'lambdaGbSeconds',
     !perRound && roundsPerMinute > 1 ? `${roundsPerMinute} rounds inside each once-a-minute run; the waits between them are billed` : undefined,
   );
-  if (perRound && roundsPerMinute > 1) {
-    // A send per delayed round, and the event source mapping's long polls (about 5 pollers, 20 s each) per region.
-    const sqsRequests = P * (roundsPerMonth - invocationsPerMonth) + P * MINUTES_PER_MONTH * 15;
-    bill.add('SQS', 'delayed round messages and the mapping\'s long polls', sqsRequests, 'requests', 'sqsRequests', 'sqsRequests');
+  const queuedRoundsPerMinute = perRound ? roundsPerMinute - 1 : 0;
+  if (queuedRoundsPerMinute > 0) {
+    // A SendMessageBatch per 10 queued rounds, a receive and a delete per round, and the event source mapping's idle
+    // long polls (about 5 pollers, 20 s each) per region.
+    const sqsRequests = P * MINUTES_PER_MONTH * (Math.ceil(queuedRoundsPerMinute / 10) + 2 * queuedRoundsPerMinute + 15);
+    bill.add('SQS', 'rounds queue: delayed round messages (batched sends, receives, deletes) and the mapping\'s long polls', sqsRequests, 'requests', 'sqsRequests', 'sqsRequests');
   }
   bill.add('Lambda', 'aggregator requests (stream batches)', aggInvocations, 'requests', 'lambdaRequests', 'lambdaRequests');
   bill.add('Lambda', `aggregator duration (${a.aggregatorMemoryMb} MB × ${a.aggregatorDurationMs} ms)`, aggGbs, 'GB-s', 'lambdaGbSecondArm', 'lambdaGbSeconds');
@@ -328,11 +335,12 @@ export function estimateCost(config: RegionwatchConfig, overrides: Partial<Usage
     bill.add('DynamoDB', `results replicated writes (to ${P - 1} other replicas)`, resultWrus * (P - 1), 'rWRU', 'dynamoReplicatedWriteUnits');
     bill.add('DynamoDB', 'results TTL deletes replicated (free where they expire, charged in the other replicas)', resultWrus * (P - 1), 'rWRU', 'dynamoReplicatedWriteUnits');
   }
-  // The prober claims each (probe region, minute) with one small conditional put in the same global table.
-  const claimWrus = P * invocationsPerMonth * a.proberClaimWritesPerMinute;
+  // The prober claims each (probe region, minute), and each queued slot, with one small conditional put in the same global table.
+  const claimWrus = P * invocationsPerMonth * (a.proberClaimWritesPerMinute + queuedRoundsPerMinute);
   if (claimWrus > 0) {
-    bill.add('DynamoDB', 'prober minute claims (one small conditional put a minute)', claimWrus, 'WRU', 'dynamoWriteRequestUnits');
-    if (P > 1) bill.add('DynamoDB', 'prober minute claims replicated, and their TTL deletes', claimWrus * (P - 1) * 2, 'rWRU', 'dynamoReplicatedWriteUnits');
+    const what = queuedRoundsPerMinute > 0 ? 'prober minute and slot claims (one small conditional put a minute and one per queued round)' : 'prober minute claims (one small conditional put a minute)';
+    bill.add('DynamoDB', what, claimWrus, 'WRU', 'dynamoWriteRequestUnits');
+    if (P > 1) bill.add('DynamoDB', `${queuedRoundsPerMinute > 0 ? 'prober claims' : 'prober minute claims'} replicated, and their TTL deletes`, claimWrus * (P - 1) * 2, 'rWRU', 'dynamoReplicatedWriteUnits');
   }
   const windowSlots = a.aggregatorWindowSlots ?? Math.max(config.defaults.failureThreshold, config.defaults.recoveryThreshold) + 2;
   const bytesPerQuery = windowSlots * P * item.itemsPerRound * item.bytes;
@@ -356,6 +364,8 @@ export function estimateCost(config: RegionwatchConfig, overrides: Partial<Usage
     proberInvocations * lb.lambdaPlatformPerInvocation +
     P * invocationsPerMonth * lb.heartbeatEvent +
     P * roundsPerMonth * (lb.proberPerRound + G * lb.emfPerPlatformRegionPerRound) +
+    // A queued round logs its outcome line besides the round's summary.
+    P * MINUTES_PER_MONTH * queuedRoundsPerMinute * lb.proberPerRound +
     aggInvocations * (lb.lambdaPlatformPerInvocation + lb.aggregatorPerInvocation) +
     (slack ? a.notificationsPerMonth * (lb.lambdaPlatformPerInvocation + lb.slackPerNotification) : 0);
   const logGb = logBytes / GB;
@@ -366,7 +376,7 @@ export function estimateCost(config: RegionwatchConfig, overrides: Partial<Usage
   bill.add('SNS', 'publishes (notifications and checker alerts)', a.notificationsPerMonth + a.checkerAlertsPerMonth, 'requests', 'snsPublishes', 'snsPublishes');
   bill.add('SNS', `email deliveries (${emails} address(es), both topics)`, (a.notificationsPerMonth + a.checkerAlertsPerMonth) * emails, 'emails', 'snsEmail', 'snsEmail');
   if (slack) bill.add('SNS', 'deliveries to the Slack notifier', a.notificationsPerMonth, 'deliveries', 'snsLambda');
-  bill.add('SQS', `failure and dead-letter queues (${P * (slack ? 2 : 1)}, idle unless something fails)`, 0, 'requests', 'sqsRequests', 'sqsRequests');
+  bill.add('SQS', `failure and dead-letter queues (${P * (slack ? 3 : 2)}, idle unless something fails)`, 0, 'requests', 'sqsRequests', 'sqsRequests');
   if (slack) {
     bill.add('Secrets Manager', 'Slack webhook secret (one per probe region: secret or replica)', P, 'secrets', 'secret');
     bill.add('Secrets Manager', 'GetSecretValue calls (cold starts, 5-minute cache)', a.notificationsPerMonth, 'calls', 'secretApiCalls');

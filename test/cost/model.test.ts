@@ -31,6 +31,9 @@ const tiny = (): RegionwatchConfig =>
     regions: { us: { targets: [{ name: 'api', type: 'https', url: 'https://api.tiny.example/health', expect: { status: [200], bodyContains: 'ok' } }] } },
   });
 
+/** `tiny` probed every 10 s. */
+const tiny10 = (): RegionwatchConfig => parseConfig({ ...tiny(), defaults: { ...tiny().defaults, intervalSeconds: 10 } });
+
 /** Round numbers, so every line below can be computed by hand. */
 const HAND: Partial<UsageAssumptions> = {
   proberMemoryMb: 1024,
@@ -147,6 +150,26 @@ describe('estimateCost: a small case computed by hand (1 probe region, 1 target,
   });
 });
 
+describe('one invocation per round, by hand (1 probe region, 1 target, 10 s interval)', () => {
+  const e = estimateCost(tiny10(), { ...HAND, proberScheduling: 'invocation-per-round' });
+
+  it('bills each round as its own invocation, not the waits between them', () => {
+    // 6 rounds a minute × 43,800 minutes = 262,800 invocations × $0.20/M = $0.05256.
+    expect(line(e, 'Lambda', 'prober requests')).toBeCloseTo(0.05256, 8);
+    // 262,800 × 2 s × 1 GB = 525,600 GB-s × $0.0000133334 = $7.00803504 (waiting in the minute: 43,800 × 52 s = $30.37).
+    expect(line(e, 'Lambda', 'prober duration')).toBeCloseTo(7.00803504, 8);
+    expect(line(estimateCost(tiny10(), HAND), 'Lambda', 'prober duration')).toBeCloseTo(43_800 * 52 * 0.0000133334, 6);
+  });
+
+  it('adds the rounds queue and a slot claim per queued round', () => {
+    // Per minute: one SendMessageBatch (5 rounds), a receive and a delete per round (10), 15 idle long polls = 26 requests;
+    // 43,800 × 26 = 1,138,800 × $0.40/M = $0.45552.
+    expect(line(e, 'SQS', 'rounds queue')).toBeCloseTo(0.45552, 8);
+    // One minute claim and five slot claims a minute: 262,800 WRU × $0.625/M = $0.16425.
+    expect(line(e, 'DynamoDB', 'prober minute and slot claims')).toBeCloseTo(0.16425, 8);
+  });
+});
+
 describe('global tables and Slack', () => {
   it('charges replicated writes and replicated TTL deletes for every other replica, and a secret per probe region', () => {
     const e = estimateCost(example());
@@ -156,8 +179,8 @@ describe('global tables and Slack', () => {
     expect(replicated?.quantity).toBeCloseTo((writes?.quantity ?? 0) * 2, 6);
     expect(ttl?.quantity).toBeCloseTo((writes?.quantity ?? 0) * 2, 6);
     expect(e.lines.find((l) => l.service === 'Secrets Manager' && l.unit === 'secrets')?.quantity).toBe(3);
-    // 8 alarms + the Slack dead-letter alarm, in each of 3 regions.
-    expect(e.lines.find((l) => l.item.startsWith('alarms'))?.quantity).toBe(27);
+    // 9 alarms + the Slack dead-letter alarm, in each of 3 regions.
+    expect(e.lines.find((l) => l.item.startsWith('alarms'))?.quantity).toBe(30);
   });
 });
 
@@ -240,12 +263,15 @@ describe('what if', () => {
     expect(t.map((x) => `${x.region}/${x.name}`)).toEqual(['us/health-1', 'us/health-3', 'eu/health-2', 'eu/health-4']);
   });
 
-  it('one invocation per round is cheaper than waiting inside the minute at a 10 s interval', () => {
+  it('one invocation per round (the default) is cheaper than waiting inside the minute at a 10 s interval', () => {
     const c = withTargetCount(example(), 50);
-    const wait = estimateCost(c);
-    const perRound = estimateCost(c, { proberScheduling: 'invocation-per-round' });
-    expect(perRound.total).toBeLessThan(wait.total);
-    expect(perRound.lines.some((l) => l.service === 'SQS' && l.item.startsWith('delayed round messages'))).toBe(true);
+    const perRound = estimateCost(c);
+    const wait = estimateCost(c, { proberScheduling: 'wait-in-minute' });
+    expect(perRound.assumptions.proberScheduling).toBe('invocation-per-round');
+    // At the same 256 MB: the waits (51.5 s a minute) against six 1.5 s rounds, less the queue and the slot claims.
+    expect(perRound.total).toBeLessThan(wait.total - 10);
+    expect(perRound.lines.some((l) => l.service === 'SQS' && l.item.startsWith('rounds queue'))).toBe(true);
+    expect(wait.lines.some((l) => l.service === 'SQS' && l.item.startsWith('rounds queue'))).toBe(false);
   });
 });
 
@@ -265,6 +291,11 @@ describe('round item sizing uses the real packing', () => {
 });
 
 describe('the assumptions match the infrastructure', () => {
+  it('prober memory and scheduling are what lib/prober.ts deploys', async () => {
+    const { PROBER_MEMORY_MB } = await import('../../lib/prober');
+    expect(DEFAULT_ASSUMPTIONS).toMatchObject({ proberMemoryMb: PROBER_MEMORY_MB, proberScheduling: 'invocation-per-round' });
+  });
+
   it('metric names are the prober\'s EMF names', async () => {
     const { PROBE_METRICS } = await import('../../lib/observability');
     expect([...DEFAULT_ASSUMPTIONS.metricNames].sort()).toEqual([PROBE_METRICS.availability, PROBE_METRICS.latency].sort());
