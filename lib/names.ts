@@ -19,7 +19,8 @@ export function resourceNames(platform: string) {
     proberFunction: `${prefix}-prober`,
     aggregatorFunction: `${prefix}-aggregator`,
     slackNotifierFunction: `${prefix}-slack-notifier`,
-    dashboard: (region: string) => `${prefix}-${region}`,
+    /** The deployment's one dashboard, in the home region. */
+    dashboard: prefix,
   } as const;
 }
 

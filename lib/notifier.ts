@@ -25,6 +25,7 @@ export interface NotifierProps {
 
 export class Notifier extends Construct {
   readonly topic: sns.Topic;
+  /** The region's key for SNS topics, shared with the checker topic. */
   readonly key: kms.Key;
   /** Only when the config names a Slack webhook secret. */
   readonly slack?: { readonly fn: RegionwatchFunction; readonly deadLetters: sqs.Queue; readonly secret: secretsmanager.ISecret };
@@ -32,8 +33,9 @@ export class Notifier extends Construct {
 
   constructor(scope: Construct, id: string, props: NotifierProps) {
     super(scope, id);
+    // One key per region for every SNS topic of regionwatch: this one and the checker topic (lib/observability.ts).
     this.key = new kms.Key(this, 'Key', {
-      description: 'regionwatch platform notifications topic',
+      description: 'regionwatch SNS topics: platform notifications and checker alerts',
       enableKeyRotation: true,
     });
     this.topic = new sns.Topic(this, 'Topic', {

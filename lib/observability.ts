@@ -1,4 +1,5 @@
-// Watching the checker itself: a per-region dashboard, and alarms that notify a separate checker topic.
+// Watching the checker itself: alarms in every region that notify a separate checker topic, and one dashboard
+// (in the home region) whose widgets read every probe region's metrics.
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -36,18 +37,35 @@ function aggregatorMetric(name: AggregatorMetricName, probeRegion: string, stati
   });
 }
 
-export interface ObservabilityProps {
-  /** Who gets checker alerts by email (the config's notification emails). */
-  readonly emails: readonly string[];
+/** The one dashboard of a deployment, built in the home region's stack; every widget names its region. */
+export interface RegionsDashboardProps {
   /** Physical dashboard name. */
-  readonly dashboardName: string;
-  /** Every probe region, for the availability and latency widgets. */
+  readonly name: string;
+  /** Every probe region: each gets a line in the aggregator, prober and queue widgets. */
   readonly probeRegions: readonly string[];
   /** Every platform region, one availability and one latency widget each. */
   readonly platformRegions: readonly string[];
+  /** The prober's physical name, the same in every probe region (lib/names.ts). */
+  readonly proberFunctionName: string;
+  /** The aggregator's physical name, the same in every probe region (lib/names.ts). */
+  readonly aggregatorFunctionName: string;
+  /** The stack of a probe region: its queues' generated names start with it. */
+  readonly stackName: (probeRegion: string) => string;
+}
+
+export interface ObservabilityProps {
+  /** Who gets checker alerts by email (the config's notification emails). */
+  readonly emails: readonly string[];
+  /**
+   * The region's one customer managed key for SNS topics (the notifier's); the checker topic uses it too, and
+   * CloudWatch is allowed to use it here so that alarms can publish.
+   */
+  readonly topicKey: kms.Key;
+  /** The dashboard, in the home region only. @default - no dashboard in this region */
+  readonly dashboard?: RegionsDashboardProps;
   readonly prober: lambda.IFunction;
   readonly aggregator: lambda.IFunction;
-  /** The aggregator's log group, for the transitions widget. */
+  /** The aggregator's log group, for the transitions widget of the home region's dashboard. */
   readonly aggregatorLogGroup: logs.ILogGroup;
   /** Queues whose first message is an alert: failure queues and dead-letter queues. */
   readonly deadLetterQueues: readonly { readonly label: string; readonly queue: sqs.IQueue }[];
@@ -59,7 +77,6 @@ export interface ObservabilityProps {
   readonly watchedRegion: string;
 }
 
-
 /**
  * Every alarm and why its missing-data treatment is what it is. "Silent" alarms treat missing data
  * as breaching: their metric stops precisely when the thing they watch stops (row 17 of
@@ -68,19 +85,15 @@ export interface ObservabilityProps {
  */
 export class Observability extends Construct {
   readonly checkerTopic: sns.Topic;
-  readonly checkerKey: kms.Key;
-  readonly dashboard: cloudwatch.Dashboard;
+  /** Only in the home region's stack. */
+  readonly dashboard?: cloudwatch.Dashboard;
   readonly alarms: cloudwatch.Alarm[] = [];
 
   constructor(scope: Construct, id: string, props: ObservabilityProps) {
     super(scope, id);
     const region = Stack.of(this).region;
-    this.checkerKey = new kms.Key(this, 'CheckerKey', {
-      description: 'regionwatch checker alerts topic',
-      enableKeyRotation: true,
-    });
     // CloudWatch alarms publish to an encrypted topic only if the key lets CloudWatch use it.
-    this.checkerKey.addToResourcePolicy(
+    props.topicKey.addToResourcePolicy(
       new iam.PolicyStatement({
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
@@ -90,7 +103,7 @@ export class Observability extends Construct {
     );
     this.checkerTopic = new sns.Topic(this, 'CheckerTopic', {
       displayName: 'regionwatch checker alerts',
-      masterKey: this.checkerKey,
+      masterKey: props.topicKey,
       enforceSSL: true,
     });
     for (const email of props.emails) this.checkerTopic.addSubscription(new subs.EmailSubscription(email));
@@ -178,81 +191,12 @@ export class Observability extends Construct {
       alarmDescription: `SNS in ${region} failed to deliver a platform notification to a subscriber (email, Slack notifier or pager endpoint).`,
     });
 
-    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
-      dashboardName: props.dashboardName,
-      defaultInterval: Duration.hours(3),
-    });
-    this.dashboard.addWidgets(
-      new cloudwatch.TextWidget({
-        markdown: `# regionwatch from ${region}\nAvailability and latency per platform region, one line per probe region. Incidents: query the incident table (docs/deploy.md).`,
-        width: 24,
-        height: 2,
-      }),
-    );
-    for (const platformRegion of props.platformRegions) {
-      this.dashboard.addWidgets(
-        new cloudwatch.GraphWidget({
-          title: `${platformRegion}: availability`,
-          width: 12,
-          leftYAxis: { min: 0, max: 1 },
-          left: props.probeRegions.map((probeRegion) => probeMetric(PROBE_METRICS.availability, platformRegion, probeRegion, cloudwatch.Stats.AVERAGE)),
-        }),
-        new cloudwatch.GraphWidget({
-          title: `${platformRegion}: latency p90 (ms)`,
-          width: 12,
-          left: props.probeRegions.map((probeRegion) => probeMetric(PROBE_METRICS.latency, platformRegion, probeRegion, cloudwatch.Stats.p(90))),
-        }),
-      );
-    }
-    this.dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Aggregator: invocations and errors',
-        width: 8,
-        left: [props.aggregator.metricInvocations({ period: minute }), props.aggregator.metricErrors({ period: minute })],
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Aggregator: iterator age (ms)',
-        width: 8,
-        left: [props.aggregator.metric('IteratorAge', { period: minute, statistic: cloudwatch.Stats.MAXIMUM })],
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Queue depths',
-        width: 8,
-        left: props.deadLetterQueues.map(({ label, queue }) =>
-          queue.metricApproximateNumberOfMessagesVisible({ period: minute, statistic: cloudwatch.Stats.MAXIMUM, label }),
-        ),
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Aggregator: notifications and records',
-        width: 12,
-        left: [
-          aggregatorMetric(AGGREGATOR_METRICS.metrics.pendingNotifications, region, cloudwatch.Stats.MAXIMUM, minute),
-          aggregatorMetric(AGGREGATOR_METRICS.metrics.stuckNotifications, region, cloudwatch.Stats.MAXIMUM, minute),
-          ...(['publishFailures', 'poisonRecords', 'quarantinedRecords', 'transitions'] as const).map((key) =>
-            aggregatorMetric(AGGREGATOR_METRICS.metrics[key], region, cloudwatch.Stats.SUM, minute),
-          ),
-        ],
-      }),
-      new cloudwatch.LogQueryWidget({
-        title: 'Incident transitions (aggregator log)',
-        width: 12,
-        logGroupNames: [props.aggregatorLogGroup.logGroupName],
-        queryLines: ["fields @timestamp, transitions.0.region as region, transitions.0.events.0 as event", "filter message = 'transitions'", 'sort @timestamp desc', 'limit 20'],
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Probers: runs',
-        width: 12,
-        left: [
-          props.prober.metricInvocations({ period: minute, label: `prober runs in ${region}` }),
-          props.peerHeartbeats.with({ period: minute, label: `prober runs in ${props.watchedRegion}, seen here` }),
-        ],
-      }),
-      new cloudwatch.AlarmStatusWidget({
-        title: 'Checker alarms',
-        width: 12,
+    if (props.dashboard) {
+      this.dashboard = regionsDashboard(this, props.dashboard, {
+        aggregatorLogGroup: props.aggregatorLogGroup,
         alarms: [peerSilent, proberNotRunning, proberErrors, aggregatorNotRunning, aggregatorErrors, iteratorAge, stuck, ...queueAlarms, deliveryFailed],
-      }),
-    );
+      });
+    }
   }
 
   private alarm(id: string, props: cloudwatch.AlarmProps): cloudwatch.Alarm {
@@ -263,6 +207,115 @@ export class Observability extends Construct {
     this.alarms.push(alarm);
     return alarm;
   }
+}
+
+/**
+ * The deployment's one dashboard. CloudWatch metric widgets read any region (`region` per metric), so one
+ * dashboard shows every probe region, one line each; functions are addressed by their fixed physical names.
+ * Logs Insights and alarm status widgets read their own region only: they show the home region's aggregator
+ * log and alarms (each region's alarms also notify the checker topic).
+ */
+function regionsDashboard(
+  scope: Construct,
+  props: RegionsDashboardProps,
+  home: { readonly aggregatorLogGroup: logs.ILogGroup; readonly alarms: cloudwatch.IAlarm[] },
+): cloudwatch.Dashboard {
+  const homeRegion = Stack.of(scope).region;
+  const minute = Duration.minutes(1);
+  const perRegion = (make: (probeRegion: string) => cloudwatch.IMetric[]) => props.probeRegions.flatMap(make);
+  const lambdaMetric = (functionName: string, metricName: string, probeRegion: string, statistic: string, label: string) =>
+    new cloudwatch.Metric({ namespace: 'AWS/Lambda', metricName, dimensionsMap: { FunctionName: functionName }, region: probeRegion, statistic, period: minute, label });
+  const aggregator = (key: keyof typeof AGGREGATOR_METRICS.metrics, probeRegion: string, statistic: string, label: string) =>
+    aggregatorMetric(AGGREGATOR_METRICS.metrics[key], probeRegion, statistic, minute).with({ region: probeRegion, label });
+
+  const dashboard = new cloudwatch.Dashboard(scope, 'Dashboard', { dashboardName: props.name, defaultInterval: Duration.hours(3) });
+  dashboard.addWidgets(
+    new cloudwatch.TextWidget({
+      markdown: `# regionwatch\nEvery probe region (${props.probeRegions.join(', ')}), one line each. Availability and latency per platform region; the checker below. Incidents: query the incident table (docs/deploy.md). Log and alarm widgets show ${homeRegion}.`,
+      width: 24,
+      height: 2,
+    }),
+  );
+  for (const platformRegion of props.platformRegions) {
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: `${platformRegion}: availability`,
+        width: 12,
+        leftYAxis: { min: 0, max: 1 },
+        left: props.probeRegions.map((probeRegion) => probeMetric(PROBE_METRICS.availability, platformRegion, probeRegion, cloudwatch.Stats.AVERAGE)),
+      }),
+      new cloudwatch.GraphWidget({
+        title: `${platformRegion}: latency p90 (ms)`,
+        width: 12,
+        left: props.probeRegions.map((probeRegion) => probeMetric(PROBE_METRICS.latency, platformRegion, probeRegion, cloudwatch.Stats.p(90))),
+      }),
+    );
+  }
+  dashboard.addWidgets(
+    new cloudwatch.GraphWidget({
+      title: 'Aggregators: invocations and errors',
+      width: 8,
+      left: perRegion((r) => [lambdaMetric(props.aggregatorFunctionName, 'Invocations', r, cloudwatch.Stats.SUM, `invocations in ${r}`)]),
+      right: perRegion((r) => [lambdaMetric(props.aggregatorFunctionName, 'Errors', r, cloudwatch.Stats.SUM, `errors in ${r}`)]),
+    }),
+    new cloudwatch.GraphWidget({
+      title: 'Aggregators: iterator age (ms)',
+      width: 8,
+      left: perRegion((r) => [lambdaMetric(props.aggregatorFunctionName, 'IteratorAge', r, cloudwatch.Stats.MAXIMUM, r)]),
+    }),
+    new cloudwatch.GraphWidget({
+      title: 'Queue depths',
+      width: 8,
+      // Queue names are generated (<stack name>-<id>-<suffix>): a search per region finds that stack's queues.
+      left: perRegion(
+        (r) =>
+          [
+            new cloudwatch.MathExpression({
+              expression: `SEARCH('{AWS/SQS,QueueName} MetricName="ApproximateNumberOfMessagesVisible" ${props.stackName(r)}', 'Maximum', 60)`,
+              searchRegion: r,
+              // One line per queue found, named by CloudWatch's dynamic label.
+              label: `${r}: \${PROP('Dim.QueueName')}`,
+              period: minute,
+            }),
+          ],
+      ),
+    }),
+    new cloudwatch.GraphWidget({
+      title: 'Aggregators: notifications',
+      width: 12,
+      left: perRegion((r) => [
+        aggregator('pendingNotifications', r, cloudwatch.Stats.MAXIMUM, `pending in ${r}`),
+        aggregator('stuckNotifications', r, cloudwatch.Stats.MAXIMUM, `stuck in ${r}`),
+        aggregator('publishFailures', r, cloudwatch.Stats.SUM, `publish failures in ${r}`),
+      ]),
+    }),
+    new cloudwatch.GraphWidget({
+      title: 'Aggregators: records and transitions',
+      width: 12,
+      left: perRegion((r) => [
+        aggregator('transitions', r, cloudwatch.Stats.SUM, `transitions in ${r}`),
+        aggregator('poisonRecords', r, cloudwatch.Stats.SUM, `poison records in ${r}`),
+        aggregator('quarantinedRecords', r, cloudwatch.Stats.SUM, `quarantined in ${r}`),
+      ]),
+    }),
+    new cloudwatch.GraphWidget({
+      title: 'Probers: runs',
+      width: 12,
+      left: perRegion((r) => [lambdaMetric(props.proberFunctionName, 'Invocations', r, cloudwatch.Stats.SUM, `prober runs in ${r}`)]),
+    }),
+    new cloudwatch.LogQueryWidget({
+      title: `Incident transitions (aggregator log, ${homeRegion})`,
+      width: 12,
+      logGroupNames: [home.aggregatorLogGroup.logGroupName],
+      queryLines: ["fields @timestamp, transitions.0.region as region, transitions.0.events.0 as event", "filter message = 'transitions'", 'sort @timestamp desc', 'limit 20'],
+    }),
+    new cloudwatch.AlarmStatusWidget({
+      title: `Checker alarms (${homeRegion})`,
+      width: 24,
+      alarms: home.alarms,
+    }),
+  );
+  return dashboard;
 }
 
 function probeMetric(metricName: string, platformRegion: string, probeRegion: string, statistic: string): cloudwatch.Metric {

@@ -6,7 +6,7 @@ import type { RegionwatchConfig } from '../lambda/config/schema';
 import { platformRegions } from '../lambda/config/resolve';
 import { Aggregator } from './aggregator';
 import { IncidentsTable } from './incidents-table';
-import { resourceNames, watchedProbeRegion, watcherProbeRegion } from './names';
+import { resourceNames, stackName, watchedProbeRegion, watcherProbeRegion } from './names';
 import { Notifier } from './notifier';
 import { Observability } from './observability';
 import { Prober } from './prober';
@@ -83,9 +83,18 @@ export class RegionWatchStack extends Stack {
     if (this.notifier.slack) deadLetterQueues.push({ label: 'SlackDeadLetters', queue: this.notifier.slack.deadLetters });
     this.observability = new Observability(this, 'Observability', {
       emails: config.notifications.emails,
-      dashboardName: names.dashboard(probeRegion),
-      probeRegions: config.probeRegions,
-      platformRegions: platformRegions(config),
+      topicKey: this.notifier.key,
+      // One dashboard for the whole deployment, in the home region; its widgets read every probe region.
+      dashboard: this.isHome
+        ? {
+            name: names.dashboard,
+            probeRegions: config.probeRegions,
+            platformRegions: platformRegions(config),
+            proberFunctionName: names.proberFunction,
+            aggregatorFunctionName: names.aggregatorFunction,
+            stackName,
+          }
+        : undefined,
       prober: this.prober.fn.function,
       aggregator: this.aggregator.fn.function,
       aggregatorLogGroup: this.aggregator.fn.logGroup,

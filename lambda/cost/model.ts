@@ -57,9 +57,9 @@ export interface UsageAssumptions {
   metricNames: readonly string[];
   /** Alarms per probe region without and with Slack (lib/observability.ts: 9 with the prober's rounds dead-letter alarm, plus the Slack dead-letter alarm). */
   alarmsPerRegion: number;
-  /** One dashboard per probe region (lib/observability.ts). */
-  dashboardsPerRegion: number;
-  /** Customer managed keys per probe region: the notifications topic's and the checker topic's. */
+  /** Dashboards of the whole deployment (lib/observability.ts: one, in the home region, reading every region). */
+  dashboards: number;
+  /** Customer managed keys per probe region (lib/notifier.ts: one, shared by the notifications and checker topics). */
   kmsKeysPerRegion: number;
   /** Log bytes, as Lambda's JSON log format writes them. */
   logBytes: {
@@ -102,8 +102,8 @@ export const DEFAULT_ASSUMPTIONS: UsageAssumptions = {
   checkerAlertsPerMonth: 20,
   metricNames: ['Availability', 'LatencyMs'],
   alarmsPerRegion: 9,
-  dashboardsPerRegion: 1,
-  kmsKeysPerRegion: 2,
+  dashboards: 1,
+  kmsKeysPerRegion: 1,
   logBytes: {
     lambdaPlatformPerInvocation: 900,
     proberPerRound: 350,
@@ -358,7 +358,7 @@ export function estimateCost(config: RegionwatchConfig, overrides: Partial<Usage
   bill.add('CloudWatch', `custom metrics (${G} platform × ${P} probe regions × ${a.metricNames.length} names)`, metrics, 'metrics', 'cloudwatchMetrics', 'cloudwatchMetrics');
   const alarms = P * (a.alarmsPerRegion + (slack ? 1 : 0));
   bill.add('CloudWatch', 'alarms (checker health, per probe region)', alarms, 'alarms', 'cloudwatchAlarms', 'cloudwatchAlarms');
-  bill.add('CloudWatch', 'dashboards (one per probe region)', P * a.dashboardsPerRegion, 'dashboards', 'cloudwatchDashboards', 'cloudwatchDashboards');
+  bill.add('CloudWatch', 'dashboards (one in the home region, reading every probe region)', a.dashboards, 'dashboards', 'cloudwatchDashboards', 'cloudwatchDashboards');
   const lb = a.logBytes;
   const logBytes =
     proberInvocations * lb.lambdaPlatformPerInvocation +
@@ -381,7 +381,7 @@ export function estimateCost(config: RegionwatchConfig, overrides: Partial<Usage
     bill.add('Secrets Manager', 'Slack webhook secret (one per probe region: secret or replica)', P, 'secrets', 'secret');
     bill.add('Secrets Manager', 'GetSecretValue calls (cold starts, 5-minute cache)', a.notificationsPerMonth, 'calls', 'secretApiCalls');
   }
-  bill.add('KMS', `customer managed keys (${a.kmsKeysPerRegion} per probe region: notifications and checker topics)`, P * a.kmsKeysPerRegion, 'keys', 'kmsKey');
+  bill.add('KMS', `customer managed keys (${a.kmsKeysPerRegion} per probe region, shared by the notifications and checker topics)`, P * a.kmsKeysPerRegion, 'keys', 'kmsKey');
   bill.add('KMS', 'requests (encrypted topic publishes and deliveries)', (a.notificationsPerMonth + a.checkerAlertsPerMonth) * (2 + emails + (slack ? 1 : 0)), 'requests', 'kmsRequests', 'kmsRequests');
   bill.add('EventBridge', 'prober schedule (once a minute per probe region)', P * invocationsPerMonth, 'invocations', 'eventbridgeScheduledRule', undefined, 'scheduled rules are free');
   bill.add('EventBridge', 'prober heartbeats (Lambda destination events, forwarded to the watching region)', 2 * P * invocationsPerMonth, 'events', 'eventbridgeEvents');

@@ -50,8 +50,8 @@ const HAND: Partial<UsageAssumptions> = {
   checkerAlertsPerMonth: 0,
   metricNames: ['Availability', 'LatencyMs'],
   alarmsPerRegion: 8,
-  dashboardsPerRegion: 1,
-  kmsKeysPerRegion: 2,
+  dashboards: 1,
+  kmsKeysPerRegion: 1,
   logBytes: { lambdaPlatformPerInvocation: 1024, proberPerRound: 0, emfPerPlatformRegionPerRound: 0, aggregatorPerInvocation: 0, heartbeatEvent: 0, slackPerNotification: 0 },
   logStoredRatio: 0.1,
   logRetentionMonths: 1,
@@ -119,8 +119,8 @@ describe('estimateCost: a small case computed by hand (1 probe region, 1 target,
     // 100 publishes × $0.50/M; no email subscribers.
     expect(line(e, 'SNS', 'publishes')).toBeCloseTo(0.00005, 9);
     expect(line(e, 'SNS', 'email deliveries')).toBe(0);
-    // Two customer managed keys at $1; 100 notifications × 2 KMS requests × $0.03 per 10,000.
-    expect(line(e, 'KMS', 'customer managed keys')).toBeCloseTo(2, 9);
+    // One customer managed key at $1 (both topics share it); 100 notifications × 2 KMS requests × $0.03 per 10,000.
+    expect(line(e, 'KMS', 'customer managed keys')).toBeCloseTo(1, 9);
     expect(line(e, 'KMS', 'requests')).toBeCloseTo(0.0006, 9);
     // The schedule is free; two heartbeat events per run (destination, forward): 87,600 × $1/M.
     expect(line(e, 'EventBridge', 'prober schedule')).toBe(0);
@@ -137,15 +137,15 @@ describe('estimateCost: a small case computed by hand (1 probe region, 1 target,
       0.00876 + 1.16800584 + 0.00876 + 0.058400292 + // Lambda
       0.027375 * 3 + 0.0027375 + storage + // DynamoDB
       0.6 + 0.8 + 3 + logGb * 0.5 + logGb * 0.1 * 0.03 + // CloudWatch
-      0.00005 + 2 + 0.0006 + 0.0876 + // SNS, KMS, EventBridge
+      0.00005 + 1 + 0.0006 + 0.0876 + // SNS, KMS, EventBridge
       ((minutes * 1500) / GiB) * 0.09; // data transfer
     expect(e.total).toBeCloseTo(byHand, 8);
-    expect(e.total).toBeCloseTo(7.87, 1);
+    expect(e.total).toBeCloseTo(6.87, 1);
     // The dashboard is the largest line of so small a setup.
-    expect(e.dominant).toMatchObject({ service: 'CloudWatch', item: 'dashboards (one per probe region)' });
+    expect(e.dominant).toMatchObject({ service: 'CloudWatch', item: 'dashboards (one in the home region, reading every probe region)' });
     // Always-free covers the Lambda, the metrics, the alarms, the dashboard and the logs here; the keys remain.
     expect(e.totalAfterFree).toBeLessThan(e.total);
-    expect(e.totalAfterFree).toBeGreaterThanOrEqual(2);
+    expect(e.totalAfterFree).toBeGreaterThanOrEqual(1);
     expect(e.lines.reduce((n, l) => n + l.monthly, 0)).toBeCloseTo(e.total, 9);
   });
 });

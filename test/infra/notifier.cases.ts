@@ -5,7 +5,7 @@ import { TAGS, rendered, resourcesOfType, roleStatements, type Scenario } from '
 /** Cases run against the example config's synthesized app (see example-app.test.ts). */
 export function notifierCases(scenario: { readonly current: Scenario }): void {
   describe('Notifier', () => {
-    it('encrypts the topic with its own rotating KMS key', () => {
+    it('encrypts the topic with the region\'s rotating topic key (shared with the checker topic)', () => {
       const { json, stack } = scenario.current;
       const eu = stack('eu-west-1');
       const topics = resourcesOfType(json('eu-west-1'), 'AWS::SNS::Topic');

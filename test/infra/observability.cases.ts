@@ -195,11 +195,13 @@ export function observabilityCases(scenario: { readonly current: Scenario }): vo
       });
     });
 
-    it('sends checker alerts through an encrypted, TLS-only topic whose key CloudWatch may use, to the configured emails', () => {
+    it('sends checker alerts through an encrypted, TLS-only topic on the region\'s one topic key, which CloudWatch may use', () => {
       const { json, stack } = scenario.current;
       const eu = stack('eu-west-1');
       const keys = resourcesOfType(json('eu-west-1'), 'AWS::KMS::Key');
-      const keyPolicy = rendered(eu, keys.ObservabilityCheckerKey?.Properties?.KeyPolicy) as { Statement: unknown[] };
+      // One customer managed key per region, shared by the notifications topic and the checker topic.
+      expect(Object.keys(keys)).toEqual(['NotificationsKey']);
+      const keyPolicy = rendered(eu, keys.NotificationsKey?.Properties?.KeyPolicy) as { Statement: unknown[] };
       expect(keyPolicy.Statement).toContainEqual({
         Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
         Condition: { StringEquals: { 'aws:SourceAccount': '${AWS::AccountId}' } },
@@ -207,9 +209,10 @@ export function observabilityCases(scenario: { readonly current: Scenario }): vo
         Principal: { Service: 'cloudwatch.amazonaws.com' },
         Resource: '*',
       });
-      expect(keys.ObservabilityCheckerKey?.Properties?.EnableKeyRotation).toBe(true);
+      expect(keys.NotificationsKey?.Properties?.EnableKeyRotation).toBe(true);
       const topics = resourcesOfType(json('eu-west-1'), 'AWS::SNS::Topic');
-      expect(rendered(eu, topics.ObservabilityCheckerTopic?.Properties)).toMatchObject({ KmsMasterKeyId: '${ObservabilityCheckerKey.Arn}' });
+      expect(rendered(eu, topics.ObservabilityCheckerTopic?.Properties)).toMatchObject({ KmsMasterKeyId: '${NotificationsKey.Arn}' });
+      expect(rendered(eu, topics.NotificationsTopic?.Properties)).toMatchObject({ KmsMasterKeyId: '${NotificationsKey.Arn}' });
       const subscriptions = Object.values(resourcesOfType(json('eu-west-1'), 'AWS::SNS::Subscription')).map((s) => rendered(eu, s.Properties));
       expect(subscriptions).toContainEqual({ Protocol: 'email', Endpoint: 'oncall@acme.example', TopicArn: '${ObservabilityCheckerTopic}' });
       const topicPolicies = resourcesOfType(json('eu-west-1'), 'AWS::SNS::TopicPolicy');
@@ -218,33 +221,40 @@ export function observabilityCases(scenario: { readonly current: Scenario }): vo
       });
     });
 
-    it('has a dashboard per region with availability and latency per platform region, one line per probe region', () => {
+    it('has one dashboard, in the home region, only', () => {
+      const { json } = scenario.current;
+      expect(Object.keys(resourcesOfType(json('us-east-1'), 'AWS::CloudWatch::Dashboard'))).toEqual(['ObservabilityDashboard']);
+      for (const region of ['eu-west-1', 'ap-southeast-1']) expect(resourcesOfType(json(region), 'AWS::CloudWatch::Dashboard')).toEqual({});
+    });
+
+    it('reads every probe region from the home dashboard: availability and latency per platform region, the checker per probe region', () => {
       const { json, stack } = scenario.current;
-      const eu = stack('eu-west-1');
-      const dashboards = resourcesOfType(json('eu-west-1'), 'AWS::CloudWatch::Dashboard');
-      expect(dashboards.ObservabilityDashboard?.Properties?.DashboardName).toBe('acme-regionwatch-eu-west-1');
-      const body = JSON.parse(String(rendered(eu, dashboards.ObservabilityDashboard?.Properties?.DashboardBody))) as {
-        widgets: { properties: { title?: string; metrics?: unknown[][] } }[];
+      const home = stack('us-east-1');
+      const probeRegions = ['us-east-1', 'eu-west-1', 'ap-southeast-1'];
+      const dashboards = resourcesOfType(json('us-east-1'), 'AWS::CloudWatch::Dashboard');
+      expect(dashboards.ObservabilityDashboard?.Properties?.DashboardName).toBe('acme-regionwatch');
+      const body = JSON.parse(String(rendered(home, dashboards.ObservabilityDashboard?.Properties?.DashboardBody))) as {
+        widgets: { type: string; properties: { title?: string; region?: string; metrics?: unknown[][] } }[];
       };
-      const titles = body.widgets.map((w) => w.properties.title).filter(Boolean);
-      expect(titles).toEqual([
+      const byTitle = (title: string) => body.widgets.find((w) => w.properties.title === title)?.properties;
+      expect(body.widgets.map((w) => w.properties.title).filter(Boolean)).toEqual([
         'us: availability',
         'us: latency p90 (ms)',
         'eu: availability',
         'eu: latency p90 (ms)',
         'apac: availability',
         'apac: latency p90 (ms)',
-        'Aggregator: invocations and errors',
-        'Aggregator: iterator age (ms)',
+        'Aggregators: invocations and errors',
+        'Aggregators: iterator age (ms)',
         'Queue depths',
-        'Aggregator: notifications and records',
-        'Incident transitions (aggregator log)',
+        'Aggregators: notifications',
+        'Aggregators: records and transitions',
         'Probers: runs',
-        'Checker alarms',
+        'Incident transitions (aggregator log, us-east-1)',
+        'Checker alarms (us-east-1)',
       ]);
-      const availability = body.widgets.find((w) => w.properties.title === 'eu: availability');
-      expect(availability?.properties.metrics).toEqual(
-        ['us-east-1', 'eu-west-1', 'ap-southeast-1'].map((probeRegion) => [
+      expect(byTitle('eu: availability')?.metrics).toEqual(
+        probeRegions.map((probeRegion) => [
           PROBE_METRICS.namespace,
           PROBE_METRICS.availability,
           PROBE_METRICS.platformRegionDimension,
@@ -252,6 +262,33 @@ export function observabilityCases(scenario: { readonly current: Scenario }): vo
           PROBE_METRICS.probeRegionDimension,
           probeRegion,
           { label: `from ${probeRegion}`, period: 60, region: probeRegion },
+        ]),
+      );
+      // Functions are addressed by their fixed names in each region, the aggregator's own metrics by ProbeRegion.
+      expect(byTitle('Aggregators: iterator age (ms)')?.metrics).toEqual(
+        probeRegions.map((r) => ['AWS/Lambda', 'IteratorAge', 'FunctionName', 'acme-regionwatch-aggregator', { label: r, period: 60, region: r, stat: 'Maximum' }]),
+      );
+      expect(byTitle('Probers: runs')?.metrics).toEqual(
+        probeRegions.map((r) => ['AWS/Lambda', 'Invocations', 'FunctionName', 'acme-regionwatch-prober', { label: `prober runs in ${r}`, period: 60, region: r, stat: 'Sum' }]),
+      );
+      const notifications = byTitle('Aggregators: notifications')?.metrics ?? [];
+      expect(notifications).toContainEqual([
+        'RegionWatch',
+        'StuckNotifications',
+        'ProbeRegion',
+        'ap-southeast-1',
+        { label: 'stuck in ap-southeast-1', period: 60, region: 'ap-southeast-1', stat: 'Maximum' },
+      ]);
+      expect(notifications).toHaveLength(3 * probeRegions.length);
+      expect(byTitle('Queue depths')?.metrics).toEqual(
+        probeRegions.map((r) => [
+          {
+            expression: `SEARCH('{AWS/SQS,QueueName} MetricName="ApproximateNumberOfMessagesVisible" RegionWatch-${r}', 'Maximum', 60)`,
+            label: `${r}: \${PROP('Dim.QueueName')}`,
+            period: 60,
+            // The dashboard's own region needs no region key.
+            ...(r === 'us-east-1' ? {} : { region: r }),
+          },
         ]),
       );
     });
