@@ -1,10 +1,10 @@
 // The aggregator engine: one run per trigger (a stream batch on AWS, a written slot in local mode, a step in the
-// simulator). Lease → one Query of the results window → evaluation → one conditional write per changed item →
+// simulator). Lease → one Query of the results window (two while verdicts wait for late results) → evaluation → one conditional write per changed item →
 // publish what the items owe → mark it sent. The engine takes its clients, clock and publisher as arguments.
 import { randomUUID } from 'node:crypto';
 import type { RegionwatchConfig } from '../config/schema';
 import { decideChecker, publishFailureAlert, type CheckerRecord } from '../core/checker';
-import { evaluateWindow, evaluationSettings, windowBounds, type EvaluationSettings, type LifecycleTuning, type WindowEvaluation } from '../core/evaluate';
+import { evaluateWindow, evaluationSettings, lateWindowBounds, windowBounds, type EvaluationSettings, type LifecycleTuning, type WindowEvaluation } from '../core/evaluate';
 import { claim, claimable, decideRegion, markFailed, markPublished, type IncidentRecord, type OutboxEntry, type SentNotification } from '../core/lifecycle';
 import type { NotificationEvent, NotificationPublisher } from '../core/notification';
 import type { RoundRecord } from '../core/results';
@@ -120,7 +120,10 @@ export class AggregatorEngine {
     out.acted = true;
 
     const { fromSlot, toSlot } = windowBounds(this.settings, nowMs);
-    const rounds = await this.options.rounds.readRounds(fromSlot, toSlot);
+    let rounds = await this.options.rounds.readRounds(fromSlot, toSlot);
+    // Verdicts waiting for late results decide further back: read the older part too (at most one more Query).
+    const late = lateWindowBounds(this.settings, rounds, nowMs);
+    if (late) rounds = [...(await this.options.rounds.readRounds(late.fromSlot, late.toSlot)), ...rounds];
     const evaluation = evaluateWindow(this.settings, rounds, nowMs);
     out.evaluatedSlot = evaluation.slots[evaluation.latest] ?? null;
     out.resultCount = evaluation.resultCount;

@@ -1,4 +1,5 @@
-// The checker's own health: probe regions that fall silent or are impaired, and notifications that cannot be published.
+// The checker's own health: probe regions that fall silent or are impaired, results too late to decide on, and
+// notifications that cannot be published.
 // Pure, like the lifecycle: the record carries an outbox and the caller stores and publishes.
 import type { Notification } from './notification';
 import type { EvaluationSettings, WindowEvaluation } from './evaluate';
@@ -6,9 +7,14 @@ import { fitSubject, formatDuration, MAX_SENT_LOG, type OutboxEntry, type SentNo
 
 export type ProbeRegionHealth = 'ok' | 'silent' | 'impaired';
 
+/** Whether verdicts are decided in time: `late` once results stayed late past `maxDataWaitSeconds`. */
+export type ResultsHealth = 'ok' | 'late';
+
 /** The checker-status item: one per deployment. */
 export interface CheckerRecord {
   probeRegions: Record<string, { state: ProbeRegionHealth; since: number }>;
+  /** Absent until results were first late (items written before it existed have none). */
+  results?: { state: ResultsHealth; since: number };
   outbox: OutboxEntry[];
   notifications: SentNotification[];
   /** dedupKeys whose repeated publish failures were already alerted (bounded). */
@@ -41,7 +47,11 @@ function checkerNotification(component: string, severity: Notification['severity
  * Probe-region health at the decision slot. A state counts once it held for the default failure threshold:
  * `silent` (no round for two intervals, and the region wrote rounds before, while another probe region is fresh),
  * `impaired` (left out of quorum: it sees nearly everything fail everywhere while the others see it up), `ok`.
- * A change owes one `checker` notification; a probe region seen for the first time is recorded silently.
+ * The decision slot already waits for late results, so a probe region behind only because replication lags is not
+ * silent. When the wait passes `maxDataWaitSeconds` (the evaluation is overdue), the late probe regions get one
+ * `results late` alert between them instead of one `silent` alert each (the aggregator cannot tell a lagging replica
+ * from silent probers); it clears once the wait is back under half the bound, so a lag hovering at the bound does
+ * not alternate. A change owes one `checker` notification; a probe region seen for the first time is recorded silently.
  */
 export function decideChecker(input: {
   settings: EvaluationSettings;
@@ -56,10 +66,24 @@ export function decideChecker(input: {
   const record: CheckerRecord = structuredClone(base);
   const transitions: string[] = [];
   const now = evaluation.probeRegions[d];
-  if (d < 0 || !now || now.fresh.length + now.impaired.length === 0) return { record: null, transitions };
-  const i = evaluation.intervalSeconds;
+  if (d < 0 || !now) return { record: null, transitions };
   let changed = input.checker === null;
-  for (const p of settings.probeRegions) {
+  const decisionSlot = evaluation.slots[d] ?? 0;
+  const late = lateTransition(settings, evaluation, record, decisionSlot, nowMs, now);
+  const fresh = now.fresh.length + now.impaired.length > 0;
+  if (!fresh && !late) return { record: null, transitions };
+  if (late) {
+    record.results = late.state;
+    changed = true;
+    const key = late.entry.notification.dedupKey;
+    if (!record.outbox.some((o) => o.notification.dedupKey === key) && !record.notifications.some((o) => o.dedupKey === key)) {
+      record.outbox.push(late.entry);
+      transitions.push(`results:${late.state.state}`);
+    }
+  }
+  for (const p of fresh ? settings.probeRegions : []) {
+    // Overdue: the late ones share the results alert above; their own state waits until results are on time.
+    if (evaluation.overdue && evaluation.waitingFor.includes(p)) continue;
     const states: ProbeRegionHealth[] = [];
     for (let j = d - f + 1; j <= d; j++) {
       const at = evaluation.probeRegions[j];
@@ -83,7 +107,7 @@ export function decideChecker(input: {
     if (record.outbox.some((o) => o.notification.dedupKey === dedupKey) || record.notifications.some((s) => s.dedupKey === dedupKey)) continue;
     const n =
       state === 'silent'
-        ? checkerNotification(p, 'degraded', `[CHECKER] probe region ${p} is silent: no results for ${formatDuration(f * i + 2 * i)}`, `Probe region ${p} wrote no results since ${iso((since - 2 * i) * 1000)}. Quorum counts only the fresh probe regions; no page is caused by its silence.`, dedupKey, nowMs, now)
+        ? silentNotification(p, evaluation, f, dedupKey, nowMs, now)
         : state === 'impaired'
           ? checkerNotification(p, 'degraded', `[CHECKER] probe region ${p} is impaired: it sees every region fail, the others do not`, `Probe region ${p} sees nearly every target in every platform region fail while the other probe regions see them up. It is left out of the quorum; no platform incident is opened for it.`, dedupKey, nowMs, now)
           : checkerNotification(p, 'up', `[CHECKER] probe region ${p} is healthy again`, `Probe region ${p} writes results again and agrees with the others; it counts in the quorum again.`, dedupKey, nowMs, now);
@@ -93,6 +117,73 @@ export function decideChecker(input: {
   if (!changed) return { record: null, transitions };
   record.updatedAt = iso(nowMs);
   return { record, transitions };
+}
+
+/**
+ * The results-late state after this evaluation and the notification the change owes; null when nothing changes
+ * (also while the only late probe regions were never seen: a deployment starting up).
+ */
+function lateTransition(
+  settings: EvaluationSettings,
+  evaluation: WindowEvaluation,
+  record: CheckerRecord,
+  decisionSlot: number,
+  nowMs: number,
+  probe: WindowEvaluation['probeRegions'][number],
+): { state: { state: ResultsHealth; since: number }; entry: OutboxEntry } | null {
+  const have = record.results?.state ?? 'ok';
+  const bound = settings.tuning.maxDataWaitSeconds;
+  const known = evaluation.waitingFor.filter((p) => record.probeRegions[p] !== undefined);
+  if (have === 'ok' && evaluation.overdue && known.length > 0) {
+    const dedupKey = `checker/results/late/${decisionSlot}`;
+    const list = known.join(', ');
+    const n = checkerNotification(
+      'results',
+      'degraded',
+      `[CHECKER] results from ${list} are more than ${formatDuration(bound)} late`,
+      `No slot of the last ${formatDuration(bound)} has results from a quorum of probe regions: results from ${list} are late (global table replication lag into this aggregator's replica, or silent probers). Verdicts are unknown until they arrive; no page is caused by the delay, and results that arrive within ${formatDuration(settings.tuning.lateToleranceSeconds)} of the decision slot are reconciled into incident timelines.`,
+      dedupKey,
+      nowMs,
+      probe,
+    );
+    return { state: { state: 'late', since: decisionSlot }, entry: { notification: n, attempts: 0 } };
+  }
+  if (have === 'late' && !evaluation.overdue && evaluation.waitSeconds <= bound / 2) {
+    const dedupKey = `checker/results/ok/${decisionSlot}`;
+    const n = checkerNotification(
+      'results',
+      'up',
+      '[CHECKER] results are on time again',
+      `Results from a quorum of probe regions are ${formatDuration(evaluation.waitSeconds)} behind now; verdicts are decided again.`,
+      dedupKey,
+      nowMs,
+      probe,
+    );
+    return { state: { state: 'ok', since: decisionSlot }, entry: { notification: n, attempts: 0 } };
+  }
+  return null;
+}
+
+/**
+ * A probe region behind the others at the decision slot: it stopped writing, or replication from it into this
+ * replica lags while the others' does not. Either way quorum counts only the others; the age says which it looks like.
+ */
+function silentNotification(p: string, evaluation: WindowEvaluation, f: number, dedupKey: string, nowMs: number, probe: WindowEvaluation['probeRegions'][number]): Notification {
+  const i = evaluation.intervalSeconds;
+  const decisionSlot = evaluation.slots[evaluation.latest] ?? 0;
+  const newest = evaluation.newestSlots[p] ?? null;
+  // Stale for f slots means nothing for at least f + 2 intervals; with a result in the window, its real age.
+  const age = Math.max(f * i + 2 * i, newest === null ? 0 : decisionSlot - newest);
+  const last = newest === null ? 'no result in the window' : `its newest result is of ${iso(newest * 1000)}`;
+  return checkerNotification(
+    p,
+    'degraded',
+    `[CHECKER] probe region ${p} is silent: no results for ${formatDuration(age)}`,
+    `No fresh results of probe region ${p} have reached the aggregator (${last}): its prober stopped writing, or replication from it lags. Quorum counts only the fresh probe regions; no page is caused by its silence.`,
+    dedupKey,
+    nowMs,
+    probe,
+  );
 }
 
 /**

@@ -55,6 +55,12 @@ export interface LifecycleTuning {
   flapRecoverySeconds: number;
   /** How far back every batch re-derives verdicts, so results this late are still reconciled into the timeline. */
   lateToleranceSeconds: number;
+  /**
+   * How long verdicts wait for late results (global table replication lag): the decision slot may lie this far
+   * behind now. Beyond it the evaluation decides at this bound with what it has (`unknown` without a quorum) and
+   * the checker alerts once.
+   */
+  maxDataWaitSeconds: number;
   /** Share of a probe region's results that must fail (everywhere) for it to count as impaired. */
   impairedFailShare: number;
 }
@@ -63,6 +69,7 @@ export const DEFAULT_LIFECYCLE: LifecycleTuning = {
   reopenWindowSeconds: 900,
   flapRecoverySeconds: 600,
   lateToleranceSeconds: 180,
+  maxDataWaitSeconds: 300,
   impairedFailShare: 0.9,
 };
 
@@ -118,12 +125,82 @@ export function windowShape(settings: EvaluationSettings): { decisionSlots: numb
   return { decisionSlots, lookbackSlots: Math.ceil((2 * longestInterval) / i) };
 }
 
-/** The slot range [fromSlot, toSlot] (epoch seconds) to read for an evaluation at `nowMs`. */
-export function windowBounds(settings: EvaluationSettings, nowMs: number): { fromSlot: number; toSlot: number } {
-  const i = settings.intervalSeconds;
-  const toSlot = slotStart(nowMs, i);
+/** Seconds of window behind the decision slot: the decision range plus the freshness look-back before it. */
+function windowSpan(settings: EvaluationSettings): number {
   const { decisionSlots, lookbackSlots } = windowShape(settings);
-  return { fromSlot: toSlot - (decisionSlots + lookbackSlots - 1) * i, toSlot };
+  return (decisionSlots + lookbackSlots - 1) * settings.intervalSeconds;
+}
+
+/**
+ * The slot range [fromSlot, toSlot] (epoch seconds) to read first for an evaluation at `nowMs`: enough when the
+ * decision slot is the slot of now or the one before (every probe region current, the normal case). When the rounds
+ * read show that verdicts wait for late results, `lateWindowBounds` gives the older range to read as well.
+ */
+export function windowBounds(settings: EvaluationSettings, nowMs: number): { fromSlot: number; toSlot: number } {
+  const toSlot = slotStart(nowMs, settings.intervalSeconds);
+  return { fromSlot: toSlot - settings.intervalSeconds - windowSpan(settings), toSlot };
+}
+
+/**
+ * The older slot range to read as well, when the rounds of `windowBounds` put the decision slot further back than
+ * they cover (replication lag); null when they suffice. It never reaches past `maxDataWaitSeconds` plus the window
+ * behind the decision slot, so a run reads at most two ranges (two Queries, each paginated).
+ */
+export function lateWindowBounds(settings: EvaluationSettings, rounds: readonly RoundRecord[], nowMs: number): { fromSlot: number; toSlot: number } | null {
+  const near = windowBounds(settings, nowMs);
+  const fromSlot = decisionPoint(settings, rounds, nowMs).slot - windowSpan(settings);
+  return fromSlot >= near.fromSlot ? null : { fromSlot, toSlot: near.fromSlot - settings.intervalSeconds };
+}
+
+/** Where an evaluation decides, and how far that lies behind now. */
+export interface DecisionPoint {
+  /** The decision slot (epoch seconds). */
+  slot: number;
+  /** Seconds from the newest slot a quorum of probe regions is fresh at to the slot of now (at least the bound when none is). */
+  waitSeconds: number;
+  /** Probe regions behind now whose results verdicts wait for (all of them when overdue). */
+  waitingFor: string[];
+  /** No slot within `maxDataWaitSeconds` of now has a quorum of fresh probe regions: decided at that bound instead. */
+  overdue: boolean;
+  /** Each probe region's newest slot with a round (up to the slot of now), null without one in the rounds read. */
+  newestSlots: Record<string, number | null>;
+}
+
+/** Freshness in slots of the default interval: a probe region is fresh at slot k with a round at k-2 … k. */
+const FRESH_SLOTS = 2;
+
+/**
+ * The decision slot: the newest slot at which a quorum of probe regions has results, so verdicts wait for late
+ * results instead of reading their absence as silence. Concretely the quorum-th newest of the probe regions'
+ * newest slots (the smallest target quorum; never past the slot of now). Every probe region at or past that slot has
+ * its own result there, so no verdict rests on an older result standing in for a late one; the probe regions further
+ * behind are the minority (stale or, within two intervals, fresh as usual). Bounded against now: when that slot lies
+ * more than `maxDataWaitSeconds` back (all remote results late, or too many probe regions silent), the decision slot
+ * is that bound and the evaluation says it is overdue. In the normal case this is the slot of now or the one before.
+ */
+export function decisionPoint(settings: EvaluationSettings, rounds: readonly RoundRecord[], nowMs: number): DecisionPoint {
+  const i = settings.intervalSeconds;
+  const nowSlot = slotStart(nowMs, i);
+  const newest = new Map<string, number>();
+  for (const p of settings.probeRegions) newest.set(p, Number.NEGATIVE_INFINITY);
+  for (const r of rounds) if (r.slot <= nowSlot && r.slot > (newest.get(r.probeRegion) ?? Number.NEGATIVE_INFINITY)) newest.set(r.probeRegion, r.slot);
+  let quorum = Number.POSITIVE_INFINITY;
+  for (const t of settings.targets) quorum = Math.min(quorum, t.quorum);
+  if (!Number.isFinite(quorum)) quorum = 1;
+  const ordered = [...newest.values()].sort((a, b) => b - a);
+  const quorumSlot = ordered[Math.max(1, quorum) - 1] ?? Number.NEGATIVE_INFINITY;
+  const floor = nowSlot - Math.ceil(settings.tuning.maxDataWaitSeconds / i) * i;
+  const overdue = quorumSlot < floor;
+  const slot = overdue ? floor : quorumSlot;
+  const behind = [...newest].filter(([, n]) => n < nowSlot - FRESH_SLOTS * i).map(([p]) => p);
+  return {
+    slot,
+    waitSeconds: Number.isFinite(quorumSlot) ? Math.max(nowSlot - quorumSlot, 0) : nowSlot - floor,
+    // Not overdue: only those whose results reach the decision slot are awaited; the others are silent there.
+    waitingFor: overdue ? behind : behind.filter((p) => (newest.get(p) ?? Number.NEGATIVE_INFINITY) >= slot - FRESH_SLOTS * i),
+    overdue,
+    newestSlots: Object.fromEntries([...newest].map(([p, n]) => [p, Number.isFinite(n) ? n : null])),
+  };
 }
 
 function slotStart(epochMs: number, intervalSeconds: number): number {
@@ -178,6 +255,14 @@ export interface WindowEvaluation {
   regions: Record<string, RegionWindow>;
   /** Results the window held (every round part counted), for throughput figures. */
   resultCount: number;
+  /** Seconds the decision waits behind the slot of now for late results (0 when every probe region is current). */
+  waitSeconds: number;
+  /** Probe regions whose late results verdicts wait for; when overdue, every probe region behind now. */
+  waitingFor: string[];
+  /** True when the wait passed `maxDataWaitSeconds`: decided at that bound, where late probe regions are stale. */
+  overdue: boolean;
+  /** Each probe region's newest slot with a round, null without one in the window read. */
+  newestSlots: Record<string, number | null>;
 }
 
 interface TargetIndexEntry {
@@ -191,8 +276,9 @@ interface TargetIndexEntry {
 /**
  * Evaluates a window of rounds at `nowMs`.
  *
- * The decision slot is the newest slot that has any round, but never past the slot of `nowMs` (a prober
- * whose clock runs ahead cannot move time forward). For each slot of the decision range and each target,
+ * The decision slot is `decisionPoint`'s: the newest slot with results from a quorum of probe regions, never past
+ * the slot of `nowMs` (a prober whose clock runs ahead cannot move time forward) and never more than
+ * `maxDataWaitSeconds` behind it. For each slot of the decision range and each target,
  * every probe region counts whose newest result for the target is at most two of the target's intervals old,
  * unless that probe region is impaired at that slot. A target is `down` when at least `quorum` counted probe
  * regions see it down, `degraded` when at least `quorum` see it not up, `unknown` with fewer than `quorum`
@@ -201,14 +287,10 @@ interface TargetIndexEntry {
 export function evaluateWindow(settings: EvaluationSettings, rounds: readonly RoundRecord[], nowMs: number): WindowEvaluation {
   const i = settings.intervalSeconds;
   const { decisionSlots, lookbackSlots } = windowShape(settings);
-  const nowSlot = slotStart(nowMs, i);
-  let newest = Number.NEGATIVE_INFINITY;
   let resultCount = 0;
-  for (const r of rounds) {
-    resultCount += r.results.length;
-    if (r.slot <= nowSlot && r.slot > newest) newest = r.slot;
-  }
-  const decisionSlot = Number.isFinite(newest) ? newest : nowSlot;
+  for (const r of rounds) resultCount += r.results.length;
+  const point = decisionPoint(settings, rounds, nowMs);
+  const decisionSlot = point.slot;
   const base = decisionSlot - (decisionSlots + lookbackSlots - 1) * i;
   const total = decisionSlots + lookbackSlots;
 
@@ -269,7 +351,7 @@ export function evaluateWindow(settings: EvaluationSettings, rounds: readonly Ro
     const freshIdx: number[] = [];
     for (let p = 0; p < pCount; p++) {
       let isFresh = false;
-      for (let j = k; j >= Math.max(0, k - 2); j--) {
+      for (let j = k; j >= Math.max(0, k - FRESH_SLOTS); j--) {
         if (hasRound[p * total + j]) {
           isFresh = true;
           break;
@@ -438,6 +520,10 @@ export function evaluateWindow(settings: EvaluationSettings, rounds: readonly Ro
     probeRegions: probeAt,
     regions,
     resultCount,
+    waitSeconds: point.waitSeconds,
+    waitingFor: point.waitingFor,
+    overdue: point.overdue,
+    newestSlots: point.newestSlots,
   };
 }
 

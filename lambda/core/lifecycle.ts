@@ -564,7 +564,7 @@ export function decideRegion(input: RegionDecisionInput): RegionDecision {
     since: status && status.verdict === reported ? status.since : iso(nowMs),
     evaluatedSlot: slot,
     openIncidentId: open ? open.incidentId : null,
-    summary: statusSummary(region, reported, evidence, probe, open),
+    summary: statusSummary(region, reported, evidence, probe, open, evaluation, settings),
     targets: evidence,
     probeRegions: probe ?? { fresh: [], stale: [], impaired: [] },
     version: status?.version ?? 0,
@@ -585,13 +585,28 @@ export function decideRegion(input: RegionDecisionInput): RegionDecision {
   };
 }
 
-function statusSummary(region: string, verdict: Verdict, evidence: TargetEvidence[], probe: ProbeRegionsAt | undefined, open: IncidentRecord | null): string {
+function statusSummary(
+  region: string,
+  verdict: Verdict,
+  evidence: TargetEvidence[],
+  probe: ProbeRegionsAt | undefined,
+  open: IncidentRecord | null,
+  evaluation: Pick<WindowEvaluation, 'waitingFor' | 'overdue'>,
+  settings: EvaluationSettings,
+): string {
+  const stays = open ? `; incident ${open.incidentId} stays open` : '';
+  // No seconds in it: the status is rewritten when what it says changes, not on every run of a long lag.
+  const waiting = evaluation.waitingFor.join(', ');
   if (verdict === 'maintenance') return `${region} is in a maintenance window`;
-  if (verdict === 'unknown') {
-    return `${region}: too few fresh probe regions for a verdict (fresh: ${probe?.fresh.join(', ') || 'none'})${open ? `; incident ${open.incidentId} stays open` : ''}`;
+  if (evaluation.overdue && verdict === 'unknown') {
+    return `${region}: no verdict, results from ${waiting || 'every probe region'} are more than ${formatDuration(settings.tuning.maxDataWaitSeconds)} late${stays}`;
   }
-  if (verdict === 'up') return `${region} is up`;
-  return `${region} is ${verdict}: ${failingPhrase(evidence, probe)}`;
+  const late = waiting && !evaluation.overdue ? `; waiting for late results from ${waiting}` : '';
+  if (verdict === 'unknown') {
+    return `${region}: too few fresh probe regions for a verdict (fresh: ${probe?.fresh.join(', ') || 'none'})${late}${stays}`;
+  }
+  if (verdict === 'up') return `${region} is up${late}`;
+  return `${region} is ${verdict}: ${failingPhrase(evidence, probe)}${late}`;
 }
 
 /** The outbox after a successful publish: the entry moves to the sent log. */

@@ -1,7 +1,7 @@
 // A pure, in-process driver for the evaluator and the lifecycle: scripted results per slot, instant publishing.
 import { configSchema, type RegionwatchConfig, type RegionwatchConfigInput } from '../../lambda/config/schema';
 import { decideChecker, type CheckerRecord } from '../../lambda/core/checker';
-import { evaluateWindow, evaluationSettings, windowBounds, type EvaluationSettings, type LifecycleTuning } from '../../lambda/core/evaluate';
+import { evaluateWindow, evaluationSettings, lateWindowBounds, windowBounds, type EvaluationSettings, type LifecycleTuning } from '../../lambda/core/evaluate';
 import { decideRegion, markPublished, type IncidentRecord, type RegionStatusRecord } from '../../lambda/core/lifecycle';
 import type { Notification } from '../../lambda/core/notification';
 import type { ProbeResult, ResultStatus, RoundRecord } from '../../lambda/core/results';
@@ -69,6 +69,9 @@ export class PureRun {
   readonly published: Published[] = [];
   /** Transitions decided per step, for properties. */
   readonly decided: { slot: number; region: string; transitions: string[]; fresh: number }[] = [];
+  /** Seconds after its slot a probe region's round becomes visible (replication lag into the replica read). */
+  private delayOf: (slot: number, probeRegion: string) => number = () => 0;
+  private readonly inFlight: { visibleAt: number; round: RoundRecord }[] = [];
 
   constructor(
     readonly config: RegionwatchConfig,
@@ -88,12 +91,25 @@ export class PureRun {
     return this.incidents.get(region) ?? [];
   }
 
-  /** Runs slots [fromSecond, toSecond) (seconds from T0). */
+  /** Makes rounds arrive `delay(slot, probeRegion)` seconds after their slot (0: at once). */
+  lagged(delay: (slot: number, probeRegion: string) => number): this {
+    this.delayOf = delay;
+    return this;
+  }
+
+  /** Runs slots [fromSecond, toSecond) (seconds from T0); each slot is evaluated 3 s after it starts. */
   run(fromSecond: number, toSecond: number, step = this.config.defaults.intervalSeconds): this {
     for (let s = fromSecond; s < toSecond; s += step) {
       const slot = T0 + s;
       for (const p of this.config.probeRegions) {
-        if (!this.silent(slot, p)) this.rounds.push(roundFor(this.config, slot, p, this.script));
+        if (!this.silent(slot, p)) this.inFlight.push({ visibleAt: slot + this.delayOf(slot, p), round: roundFor(this.config, slot, p, this.script) });
+      }
+      for (let n = 0; n < this.inFlight.length; ) {
+        const item = this.inFlight[n];
+        if (item && item.visibleAt <= slot + 3) {
+          this.rounds.push(item.round);
+          this.inFlight.splice(n, 1);
+        } else n++;
       }
       this.evaluate(slot * 1000 + 3000);
     }
@@ -101,8 +117,11 @@ export class PureRun {
   }
 
   evaluate(nowMs: number): void {
+    // As the engine reads: the near window, and the older range too while verdicts wait for late results.
     const { fromSlot, toSlot } = windowBounds(this.settings, nowMs);
-    const window = this.rounds.filter((r) => r.slot >= fromSlot && r.slot <= toSlot);
+    const near = this.rounds.filter((r) => r.slot >= fromSlot && r.slot <= toSlot);
+    const late = lateWindowBounds(this.settings, near, nowMs);
+    const window = late ? this.rounds.filter((r) => r.slot >= late.fromSlot && r.slot <= toSlot) : near;
     const evaluation = evaluateWindow(this.settings, window, nowMs);
     for (const region of this.settings.regions) {
       const decision = decideRegion({ settings: this.settings, evaluation, region, nowMs, latest: this.latest(region), status: this.status.get(region) ?? null });
