@@ -420,8 +420,38 @@ function worstConfirmed(window: RegionWindow, d: number): BadVerdict | undefined
   return worst;
 }
 
-function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+/**
+ * Whether `a` and `b` serialise to the same JSON (key order included, `undefined` properties left out), without
+ * serialising them: decideRegion's copy shares every untouched segment and log entry with the stored incident, so
+ * most of a long (flapping) incident compares by reference.
+ */
+export function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) {
+    return typeof a === 'number' && typeof b === 'number' ? JSON.stringify(a) === JSON.stringify(b) : false;
+  }
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a) && Array.isArray(b)) {
+    if (a.length !== b.length) return false;
+    for (let n = 0; n < a.length; n++) {
+      // JSON writes an undefined element as null.
+      if (!sameJson(a[n] === undefined ? null : a[n], b[n] === undefined ? null : b[n])) return false;
+    }
+    return true;
+  }
+  const ka = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
+  const kb = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
+  if (ka.length !== kb.length) return false;
+  for (let n = 0; n < ka.length; n++) {
+    const k = ka[n] as string;
+    if (k !== kb[n] || !sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
+  }
+  return true;
+}
+
+/** A copy decideRegion may change: the outbox is the only part it changes in place; the rest is replaced, not edited. */
+function editable(incident: IncidentRecord): IncidentRecord {
+  return { ...incident, outbox: [...incident.outbox] };
 }
 
 /**
@@ -444,7 +474,7 @@ export function decideRegion(input: RegionDecisionInput): RegionDecision {
   const verdictNow = window.verdicts[d] ?? 'unknown';
   const probe = evaluation.probeRegions[d];
   const transitions: NotificationEvent[] = [];
-  let incident: IncidentRecord | null = latest ? structuredClone(latest) : null;
+  let incident: IncidentRecord | null = latest ? editable(latest) : null;
   let created = false;
   const stale = latest !== null && slot < latest.lastTransitionSlot;
 
@@ -501,7 +531,7 @@ export function decideRegion(input: RegionDecisionInput): RegionDecision {
       if (reopen && previous && previous.endedAt !== null) {
         const gap: TimelineSegment[] = startedAt > previous.endedAt ? [{ from: previous.endedAt, to: startedAt, verdict: 'up', targets: [] }] : [];
         const base: IncidentRecord = {
-          ...structuredClone(previous),
+          ...editable(previous),
           status: 'open',
           resolvedAt: null,
           endedAt: null,

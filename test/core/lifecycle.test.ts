@@ -131,6 +131,19 @@ describe('fault matrix rows through the pure core', () => {
     expect(events(run, 'eu')).toEqual([]);
   });
 
+  it('deciding a transition leaves the stored incident it was given untouched', () => {
+    const run = new PureRun(testConfig(), faults({ us: [[100, 400, 'down']] })).run(0, 420);
+    const latest = run.latest('us');
+    const before = JSON.stringify(latest);
+    run.rounds.push(...run.config.probeRegions.map((p) => roundFor(run.config, T0 + 420, p, faults({}))));
+    const nowMs = (T0 + 420) * 1000 + 3000;
+    const evaluation = evaluateWindow(run.settings, run.rounds, nowMs);
+    const decision = decideRegion({ settings: run.settings, evaluation, region: 'us', nowMs, latest, status: run.status.get('us') ?? null });
+    expect(decision.transitions).toEqual(['resolved']);
+    expect(decision.incident?.outbox).toHaveLength(1);
+    expect(JSON.stringify(latest)).toBe(before);
+  });
+
   it('row 6 (pure): deciding the same window twice owes nothing new', () => {
     const run = new PureRun(testConfig(), faults({ us: [[100, 400, 'down']] })).run(0, 200);
     const nowMs = (T0 + 190) * 1000 + 3000;

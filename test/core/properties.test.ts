@@ -1,6 +1,7 @@
 // Property tests of evaluation and lifecycle: whatever the results, the invariants on-call relies on hold.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { sameJson } from '../../lambda/core/lifecycle';
 import type { ResultStatus } from '../../lambda/core/results';
 import { PureRun, T0, testConfig, type Script } from './harness';
 
@@ -131,5 +132,28 @@ describe('evaluation and lifecycle properties', () => {
       }),
       { numRuns: 25 },
     );
+  });
+});
+
+describe('sameJson (the lifecycle\'s "did the incident change" test)', () => {
+  it('agrees with comparing JSON.stringify output, key order and undefined properties included', () => {
+    const value = fc.letrec((tie) => ({
+      v: fc.oneof(
+        { depthSize: 'small' },
+        fc.constantFrom(null, undefined, true, false, 0, -0, 1, 1.5, '', 'a', 'b'),
+        fc.array(tie('v'), { maxLength: 3 }),
+        fc.dictionary(fc.constantFrom('a', 'b', 'c'), tie('v'), { maxKeys: 3 }),
+      ),
+    })).v;
+    fc.assert(
+      fc.property(value, value, (a, b) => {
+        expect(sameJson(a, b)).toBe(JSON.stringify(a) === JSON.stringify(b));
+        const copy: unknown = JSON.parse(JSON.stringify(a ?? null));
+        expect(sameJson(a ?? null, copy)).toBe(true);
+      }),
+      { numRuns: 500 },
+    );
+    expect(sameJson({ a: 1, b: 2 }, { b: 2, a: 1 })).toBe(false);
+    expect(sameJson({ a: 1, b: undefined }, { a: 1 })).toBe(true);
   });
 });
