@@ -70,17 +70,20 @@ describe('aggregator engine on dynalite', () => {
       },
     });
     const failures: string[] = [];
+    let owedAfterCrash: string[] | null = null;
     for (let s = 0; s < 300; s += 10) {
       await r.writeSlot(s);
       r.clock.ms = at(s);
       await crashing.run().catch((e: unknown) => failures.push(String(e)));
-      if (crashes === 1 && failures.length === 1 && r.publisher.sent.length === 0) {
-        // The transition is stored with the page it owes.
+      if (owedAfterCrash === null && failures.length === 1) {
+        expect(r.publisher.sent).toEqual([]);
         const [open] = await r.incidents.openIncidents();
-        expect(open?.outbox.map((o) => o.notification.event)).toEqual(['opened']);
+        owedAfterCrash = open?.outbox.map((o) => o.notification.event) ?? [];
       }
     }
     expect(failures).toEqual(['Error: killed']);
+    // Right after the crash, the transition is stored with the page it owes (nothing lost).
+    expect(owedAfterCrash).toEqual(['opened']);
     expect(r.publisher.sent.map((n) => n.event)).toEqual(['opened', 'resolved']);
     const [incident] = await r.incidents.regionIncidents('us', '2026-01-01T00:00:00Z', '2027-01-01T00:00:00Z');
     expect(incident?.outbox).toEqual([]);
@@ -189,5 +192,32 @@ describe('aggregator engine on dynalite', () => {
       await engine.run();
     }
     expect(r.publisher.calls).toBe(1);
+  });
+
+  it('row 10: a KMS or access-denied failure keeps the page pending run after run, alerts the checker, and sends it once when fixed', async () => {
+    const r = await rig(store.current, testConfig(), faults({ us: [[100, 2000, 'down']] }));
+    const engine = r.engine({ publishTries: 3, alertAfterAttempts: 3 });
+    r.publisher.failWith = new NotificationPublishError('key disabled', 'kms', false, 'KMSDisabledException', 'x');
+    for (let s = 0; s < 160; s += 10) {
+      await r.writeSlot(s);
+      r.clock.ms = at(s);
+      await engine.run();
+    }
+    // Opened at 110 s, then tried once on each of the 5 runs to 150 s (never retried within a run), and never dropped.
+    const [open] = await r.incidents.openIncidents();
+    expect(open?.outbox.map((o) => [o.notification.event, o.attempts, o.lastError])).toEqual([['opened', 5, 'NotificationPublishError: key disabled']]);
+    expect(open?.notifications).toEqual([]);
+    expect((await r.incidents.readChecker())?.outbox.map((o) => o.notification.subject)).toEqual([expect.stringContaining('[CHECKER] notifications are failing to publish')]);
+
+    r.publisher.failWith = null;
+    for (let s = 160; s < 190; s += 10) {
+      await r.writeSlot(s);
+      r.clock.ms = at(s);
+      await engine.run();
+    }
+    expect(r.publisher.sent.map((n) => n.event)).toEqual(['opened', 'checker']);
+    const [after] = await r.incidents.openIncidents();
+    expect(after?.outbox).toEqual([]);
+    expect(after?.notifications.map((n) => n.dedupKey)).toEqual([open?.outbox[0]?.notification.dedupKey]);
   });
 });
