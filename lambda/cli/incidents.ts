@@ -29,7 +29,7 @@ export const incidentsCommand: Command = {
     });
     if (!outcome.ok) {
       io.err(`regionwatch incidents: ${outcome.message}`);
-      return EXIT.usage;
+      return EXIT.finding;
     }
     const records = outcome.value;
     if (values.json) {

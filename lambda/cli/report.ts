@@ -23,7 +23,7 @@ export const reportCommand: Command = {
     });
     if (!outcome.ok) {
       io.err(`regionwatch report: ${outcome.message}`);
-      return EXIT.usage;
+      return EXIT.finding;
     }
     if (values.json) io.out(JSON.stringify(outcome.value, null, 2));
     else for (const line of formatReport(outcome.value)) io.out(line);

@@ -1,16 +1,19 @@
 // `regionwatch status`: each platform region's verdict now and the open incidents, from a local data dir or AWS.
 import { resolve } from 'node:path';
-import { EXIT, type Command } from './command';
+import { EXIT, UsageError, type Command } from './command';
 import { loadConfigFile } from '../config/load';
 import { formatIncident, formatStatus } from '../local/format';
 import { READ_OPTIONS, READ_USAGE, withReadSource, type ReadFlags } from '../local/read-source';
 
+/** The read commands' source flags; `--aws` without `--region` (or `--region`/`--table` without `--aws`) is a usage mistake. */
 export function readFlags(values: Record<string, string | boolean | undefined>, cwd: string): ReadFlags {
+  const region = typeof values.region === 'string' ? values.region : undefined;
+  const table = typeof values.table === 'string' ? values.table : undefined;
+  if (values.aws === true && !region) throw new UsageError('--aws needs --region R, the AWS region whose replica of the incident table to read');
+  if (values.aws !== true && (region !== undefined || table !== undefined)) throw new UsageError(`--${region !== undefined ? 'region' : 'table'} reads from AWS and needs --aws`);
   return {
     dataDir: String(values['data-dir'] ?? '.regionwatch'),
-    aws: values.aws === true,
-    ...(typeof values.region === 'string' ? { region: values.region } : {}),
-    ...(typeof values.table === 'string' ? { table: values.table } : {}),
+    ...(values.aws === true && region ? { aws: { region, ...(table !== undefined ? { table } : {}) } } : {}),
     loadConfig: () => loadConfigFile(resolve(cwd, String(values.config))),
     cwd,
   };
@@ -28,7 +31,7 @@ export const statusCommand: Command = {
     });
     if (!outcome.ok) {
       io.err(`regionwatch status: ${outcome.message}`);
-      return EXIT.usage;
+      return EXIT.finding;
     }
     const { source, regions, open } = outcome.value;
     const now = new Date(source.nowMs).toISOString();

@@ -8,7 +8,7 @@ import { startEmbeddedStore } from '../store/embedded';
 import { hasStore, openDataDir, readRunInfo, type RunInfo } from './data-dir';
 import { IncidentReader, localTableNames } from './engines';
 
-/** The data or the table cannot be read: one clear line for the user, exit 2. */
+/** The data or the table cannot be read (a runtime failure, not a usage mistake): one clear line for the user, exit 1. */
 export class ReadSourceError extends Error {
   override readonly name = 'ReadSourceError';
 }
@@ -143,17 +143,17 @@ export const READ_USAGE = '[--data-dir D | --aws --region R [--table NAME] [--co
 
 export interface ReadFlags {
   dataDir: string;
-  aws: boolean;
-  region?: string;
-  table?: string;
+  /** `--aws --region R [--table NAME]`: read the real incident table in that AWS region instead of the data directory. */
+  aws?: { region: string; table?: string };
   /** Loads the config for --aws (platform name, platform regions). */
   loadConfig(): RegionwatchConfig;
   cwd: string;
 }
 
 /**
- * Opens the source the flags name, runs `use`, and closes it. Returns the line to print and exit 2 with
- * when the source cannot be read (no data, no credentials, no table), or the result of `use`.
+ * Opens the source the flags name, runs `use`, and closes it. Returns the line to print and exit 1 with when the
+ * source cannot be read (no data, a data directory in use, no credentials, no table, access denied), or the result of
+ * `use`. A bad config (ConfigError) is not caught: the command line reports it with exit 2.
  */
 export async function withReadSource<T>(flags: ReadFlags, use: (source: ReadSource) => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; message: string }> {
   let source: ReadSource;
@@ -161,8 +161,7 @@ export async function withReadSource<T>(flags: ReadFlags, use: (source: ReadSour
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   try {
     if (flags.aws) {
-      if (!flags.region) return { ok: false, message: '--aws needs --region R, the AWS region whose replica of the incident table to read' };
-      source = await openAwsSource({ config: flags.loadConfig(), region: flags.region, ...(flags.table ? { table: flags.table } : {}) });
+      source = await openAwsSource({ config: flags.loadConfig(), ...flags.aws });
     } else {
       source = await openLocalSource(flags.dataDir, flags.cwd);
     }
@@ -174,8 +173,7 @@ export async function withReadSource<T>(flags: ReadFlags, use: (source: ReadSour
   try {
     return { ok: true, value: await use(source) };
   } catch (error: unknown) {
-    const table = flags.table ?? awsIncidentsTable(source.config);
-    const explained = flags.aws ? explainAwsError(error, table, flags.region ?? '') : undefined;
+    const explained = flags.aws ? explainAwsError(error, flags.aws.table ?? awsIncidentsTable(source.config), flags.aws.region) : undefined;
     if (explained) return { ok: false, message: explained };
     throw error;
   } finally {

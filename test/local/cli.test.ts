@@ -8,6 +8,7 @@ import { ScaledClock } from '../../lambda/local/clock';
 import { demoConfig, startDemoPlatform, type DemoPlatform } from '../../lambda/local/demo-platform';
 import { demoScript } from '../../lambda/local/demo-script';
 import { localTableNames } from '../../lambda/local/engines';
+import { startEmbeddedStore } from '../../lambda/store/embedded';
 import { resourceNames } from '../../lib/names';
 import { tempDir } from './harness';
 
@@ -108,47 +109,120 @@ describe('regionwatch local on the command line', () => {
     expect(existsSync(join(dir.path, 'ctrl-c', 'regionwatch.lock'))).toBe(false);
   });
 
-  it('read commands explain a data directory without data', async () => {
-    const c = capture();
+  it('read commands explain a data directory without data with one line and exit 1 (a failure, not a usage mistake)', async () => {
     const empty = join(dir.path, 'empty');
-    expect(await main(['incidents', '--data-dir', empty], c.io)).toBe(2);
-    expect(c.err).toEqual([
-      `regionwatch incidents: no regionwatch data in ${empty}; run \`regionwatch local --data-dir ${empty}\` or \`regionwatch demo --data-dir ${empty}\` first, or pass --aws --region R`,
-    ]);
+    for (const command of ['status', 'incidents', 'report']) {
+      const c = capture();
+      expect(await main([command, '--data-dir', empty], c.io)).toBe(1);
+      expect(c.err).toEqual([
+        `regionwatch ${command}: no regionwatch data in ${empty}; run \`regionwatch local --data-dir ${empty}\` or \`regionwatch demo --data-dir ${empty}\` first, or pass --aws --region R`,
+      ]);
+      expect(c.out).toEqual([]);
+    }
   });
 });
 
 describe('the read commands against AWS', () => {
   const saved = { ...process.env };
-  afterAll(() => {
-    process.env = saved;
-  });
-
-  it('fail at once with a clear line when there are no credentials', async () => {
-    for (const key of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI', 'AWS_CONTAINER_CREDENTIALS_FULL_URI']) {
+  const dir = tempDir('regionwatch-aws-');
+  const config = join(dir.path, 'regionwatch.config.json');
+  beforeAll(() => {
+    for (const key of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI', 'AWS_CONTAINER_CREDENTIALS_FULL_URI', 'AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_DYNAMODB']) {
       delete process.env[key];
     }
     // No instance metadata lookups from a test: all traffic stays on loopback.
     process.env.AWS_EC2_METADATA_DISABLED = 'true';
     process.env.AWS_CONFIG_FILE = '/nonexistent/aws-config';
     process.env.AWS_SHARED_CREDENTIALS_FILE = '/nonexistent/aws-credentials';
-    const dir = tempDir('regionwatch-aws-');
-    const config = join(dir.path, 'regionwatch.config.json');
     writeFileSync(config, JSON.stringify({ platform: 'acme', probeRegions: ['us-east-1'], homeRegion: 'us-east-1', defaults: { quorum: 1 }, regions: { us: { targets: [] } } }));
+  });
+  afterAll(() => {
+    process.env = saved;
+    dir.remove();
+  });
+
+  /** Runs `body` with credentials set and the DynamoDB endpoint pointed at a loopback server. */
+  async function withEndpoint(endpoint: string, body: () => Promise<void>): Promise<void> {
+    process.env.AWS_ACCESS_KEY_ID = 'AKIDTEST';
+    process.env.AWS_SECRET_ACCESS_KEY = 'secret';
+    process.env.AWS_ENDPOINT_URL_DYNAMODB = endpoint;
     try {
-      const c = capture();
-      const started = performance.now();
-      expect(await main(['report', '--aws', '--region', 'us-east-1', '--config', config], c.io)).toBe(2);
-      expect(performance.now() - started).toBeLessThan(10_000);
-      expect(c.err).toEqual([
-        'regionwatch report: no AWS credentials found for region us-east-1; set AWS_PROFILE (after `aws sso login` or `aws configure`) or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, then try again',
-      ]);
-      const d = capture();
-      expect(await main(['status', '--aws'], d.io)).toBe(2);
-      expect(d.err).toEqual(['regionwatch status: --aws needs --region R, the AWS region whose replica of the incident table to read']);
+      await body();
     } finally {
-      dir.remove();
+      delete process.env.AWS_ACCESS_KEY_ID;
+      delete process.env.AWS_SECRET_ACCESS_KEY;
+      delete process.env.AWS_ENDPOINT_URL_DYNAMODB;
     }
+  }
+
+  it('fail at once with a clear line and exit 1 when there are no credentials', async () => {
+    const c = capture();
+    const started = performance.now();
+    expect(await main(['report', '--aws', '--region', 'us-east-1', '--config', config], c.io)).toBe(1);
+    expect(performance.now() - started).toBeLessThan(10_000);
+    expect(c.err).toEqual([
+      'regionwatch report: no AWS credentials found for region us-east-1; set AWS_PROFILE (after `aws sso login` or `aws configure`) or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, then try again',
+    ]);
+    expect(c.out).toEqual([]);
+  });
+
+  it('exit 1 with one line when the incident table does not exist', async () => {
+    const store = await startEmbeddedStore();
+    try {
+      await withEndpoint(store.endpoint, async () => {
+        for (const command of ['status', 'incidents', 'report']) {
+          const c = capture();
+          expect(await main([command, '--aws', '--region', 'eu-west-1', '--config', config], c.io)).toBe(1);
+          expect(c.err).toEqual([`regionwatch ${command}: table acme-regionwatch-incidents not found in eu-west-1; deploy regionwatch there or pass --table NAME`]);
+        }
+        const named = capture();
+        expect(await main(['incidents', '--aws', '--region', 'eu-west-1', '--table', 'other', '--config', config], named.io)).toBe(1);
+        expect(named.err).toEqual(['regionwatch incidents: table other not found in eu-west-1; deploy regionwatch there or pass --table NAME']);
+      });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('exit 1 with one line when AWS refuses the read', async () => {
+    const requests: string[] = [];
+    const denying = createServer((req, res) => {
+      requests.push(String(req.headers['x-amz-target']));
+      req.resume();
+      res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-errortype': 'AccessDeniedException' });
+      res.end(JSON.stringify({ __type: 'com.amazon.coral.service#AccessDeniedException', message: 'not authorized to perform dynamodb:Query' }));
+    });
+    await new Promise<void>((resolve) => denying.listen(0, '127.0.0.1', () => resolve()));
+    try {
+      await withEndpoint(`http://127.0.0.1:${(denying.address() as AddressInfo).port}`, async () => {
+        const c = capture();
+        expect(await main(['incidents', '--open', '--aws', '--region', 'us-east-1', '--config', config], c.io)).toBe(1);
+        expect(c.err).toEqual([
+          'regionwatch incidents: AWS refused the read of acme-regionwatch-incidents in us-east-1 (AccessDeniedException); check the credentials and that they allow dynamodb:Query and dynamodb:GetItem',
+        ]);
+      });
+      expect(requests).toContain('DynamoDB_20120810.Query');
+    } finally {
+      await new Promise<void>((resolve) => denying.close(() => resolve()));
+    }
+  });
+
+  it('keep exit 2 for usage mistakes and a bad config', async () => {
+    const noRegion = capture();
+    expect(await main(['status', '--aws'], noRegion.io)).toBe(2);
+    expect(noRegion.err).toEqual([
+      'regionwatch status: --aws needs --region R, the AWS region whose replica of the incident table to read\nusage: regionwatch status [--data-dir D | --aws --region R [--table NAME] [--config FILE]] [--json]',
+    ]);
+    const noAws = capture();
+    expect(await main(['report', '--region', 'us-east-1'], noAws.io)).toBe(2);
+    expect(noAws.err[0]).toMatch(/^regionwatch report: --region reads from AWS and needs --aws\nusage: regionwatch report /);
+    const badFlag = capture();
+    expect(await main(['incidents', '--since', '2026-04-14'], badFlag.io)).toBe(2);
+    expect(badFlag.err[0]).toMatch(/^regionwatch incidents: Unknown option '--since'/);
+    const missing = join(dir.path, 'missing.json');
+    const badConfig = capture();
+    expect(await main(['report', '--aws', '--region', 'us-east-1', '--config', missing], badConfig.io)).toBe(2);
+    expect(badConfig.err).toEqual([`${missing}: 1 problem\n  (file): no such file; pass --config FILE or create regionwatch.config.json`]);
   });
 
   it('derive the incident table name the way the infrastructure names it', () => {
