@@ -339,6 +339,48 @@ function failingPhrase(targets: readonly TargetEvidence[], probe: ProbeRegionsAt
   return `${names.join(', ')}${more} ${verb} from ${from}/${counted} probe regions`;
 }
 
+/**
+ * An open incident whose region is up again but not yet for long enough to resolve (flap damping keeps it open and
+ * its severity until then): what a status or reminder says instead of "down: no target failing".
+ */
+export interface Recovery {
+  /** Epoch seconds: the first slot of the trailing up run. */
+  since: number;
+  /** Seconds of up in a row that resolve the incident. */
+  requiredSeconds: number;
+  /** Whether the longer flap recovery applies (the incident was bad again after up). */
+  flapping: boolean;
+}
+
+/** The open incident's recovery in progress: its timeline ends with up slots, fewer than a resolve needs. */
+export function recoveryOf(incident: IncidentRecord, settings: EvaluationSettings, window: Pick<RegionWindow, 'recoveryThreshold'>): Recovery | undefined {
+  let since: number | undefined;
+  for (let n = incident.timeline.length - 1; n >= 0; n--) {
+    const s = incident.timeline[n];
+    if (!s || s.verdict !== 'up') break;
+    since = s.from;
+  }
+  if (since === undefined || incident.status !== 'open') return undefined;
+  return {
+    since,
+    requiredSeconds: requiredUpSlots(settings, window, incident.flaps) * settings.intervalSeconds,
+    flapping: incident.flaps > 0,
+  };
+}
+
+/** `10:41:10 UTC` of an epoch second (a recovery is shorter than a day, so the time of day is enough). */
+function utcTime(epochSeconds: number): string {
+  return `${iso(epochSeconds * 1000).slice(11, 19)} UTC`;
+}
+
+function upSincePhrase(recovery: Recovery): string {
+  return `no target failing since ${utcTime(recovery.since)}`;
+}
+
+function resolvesPhrase(recovery: Recovery): string {
+  return `resolves after ${formatDuration(recovery.requiredSeconds)} up${recovery.flapping ? ' (flapping)' : ''}`;
+}
+
 interface NotificationDraft {
   event: NotificationEvent;
   severity: Verdict;
@@ -349,6 +391,8 @@ interface NotificationDraft {
   probe: ProbeRegionsAt | undefined;
   previous?: BadVerdict;
   reopened?: boolean;
+  /** A reminder sent while the region is up but the incident not yet resolved. */
+  recovery?: Recovery;
 }
 
 /** Subject, summary and evidence of an incident notification. */
@@ -374,10 +418,18 @@ export function incidentNotification(draft: NotificationDraft): Notification {
       subject = `[${LABEL[severity]}] ${incident.region} better (was ${draft.previous ?? 'down'}): ${failing}`;
       summary = `${incident.region} went from ${draft.previous ?? 'down'} to ${severity}: ${failing}. Incident ${incident.incidentId} stays open.`;
       break;
-    case 'reminder':
-      subject = `[REMINDER] [${LABEL[severity]}] ${incident.region} for ${formatDuration(nowMs / 1000 - incident.startedAt)}: ${failing}`;
-      summary = `Incident ${incident.incidentId} on ${incident.region} is still open (${severity}) since ${since}: ${failing}. So far: ${figures}.`;
+    case 'reminder': {
+      const open = `[REMINDER] [${LABEL[severity]}] ${incident.region} for ${formatDuration(nowMs / 1000 - incident.startedAt)}`;
+      const { recovery } = draft;
+      if (recovery) {
+        subject = `${open}, recovering: ${upSincePhrase(recovery)}`;
+        summary = `Incident ${incident.incidentId} on ${incident.region} is still open (${severity}) since ${since} and recovering: ${upSincePhrase(recovery)}; it ${resolvesPhrase(recovery)}. So far: ${figures}.`;
+      } else {
+        subject = `${open}: ${failing}`;
+        summary = `Incident ${incident.incidentId} on ${incident.region} is still open (${severity}) since ${since}: ${failing}. So far: ${figures}.`;
+      }
       break;
+    }
     case 'resolved':
       subject = `[RESOLVED] ${incident.region}: up again after ${formatDuration((incident.endedAt ?? nowMs / 1000) - incident.startedAt)} (down ${formatDuration(incident.downSeconds)})`;
       summary = `${incident.region} is up again. Incident ${incident.incidentId} resolved: ${figures}, from ${since} to ${iso((incident.endedAt ?? nowMs / 1000) * 1000)}.`;
@@ -512,7 +564,8 @@ export function decideRegion(input: RegionDecisionInput): RegionDecision {
       } else if (nowMs >= Date.parse(incident.lastPageAt) + settings.reminderMinutes * 60_000) {
         const n = incident.remindersSent + 1;
         incident = { ...incident, remindersSent: n, lastPageAt: iso(nowMs) };
-        enqueue({ event: 'reminder', severity: current, marker: n, evidence: window.evidenceAt(d) }, incident);
+        const recovery = verdictNow === 'up' ? recoveryOf(incident, settings, window) : undefined;
+        enqueue({ event: 'reminder', severity: current, marker: n, evidence: window.evidenceAt(d), ...(recovery ? { recovery } : {}) }, incident);
       }
     }
   } else if (!stale && incident && incident.status === 'resolved' && incident.endedAt !== null && incident.lastTransitionSlot >= (evaluation.slots[0] ?? Infinity)) {
@@ -594,7 +647,7 @@ export function decideRegion(input: RegionDecisionInput): RegionDecision {
     since: status && status.verdict === reported ? status.since : iso(nowMs),
     evaluatedSlot: slot,
     openIncidentId: open ? open.incidentId : null,
-    summary: statusSummary(region, reported, evidence, probe, open, evaluation, settings),
+    summary: statusSummary(region, reported, evidence, probe, open, evaluation, settings, open && verdictNow === 'up' ? recoveryOf(open, settings, window) : undefined),
     targets: evidence,
     probeRegions: probe ?? { fresh: [], stale: [], impaired: [] },
     version: status?.version ?? 0,
@@ -623,6 +676,7 @@ function statusSummary(
   open: IncidentRecord | null,
   evaluation: Pick<WindowEvaluation, 'waitingFor' | 'overdue'>,
   settings: EvaluationSettings,
+  recovery: Recovery | undefined,
 ): string {
   const stays = open ? `; incident ${open.incidentId} stays open` : '';
   // No seconds in it: the status is rewritten when what it says changes, not on every run of a long lag.
@@ -636,6 +690,8 @@ function statusSummary(
     return `${region}: too few fresh probe regions for a verdict (fresh: ${probe?.fresh.join(', ') || 'none'})${late}${stays}`;
   }
   if (verdict === 'up') return `${region} is up${late}`;
+  // The verdict stays the incident's severity until it resolves; the words say what is happening now.
+  if (open && recovery) return `${region} recovering: ${upSincePhrase(recovery)}; incident ${open.incidentId} ${resolvesPhrase(recovery)}${late}`;
   return `${region} is ${verdict}: ${failingPhrase(evidence, probe)}${late}`;
 }
 

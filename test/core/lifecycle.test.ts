@@ -218,3 +218,44 @@ describe('evaluation rules', () => {
     expect(run.all('us')[0]).toMatchObject({ downSeconds: 200 + 100, maintenanceSeconds: 1200 });
   });
 });
+
+describe('flap damping: an open incident whose region is up again says it is recovering, not down', () => {
+  // 40 s down, 50 s up, from 600 s for an hour; reminders every 5 minutes.
+  const flap: Script = (slot, _p, region) => (region === 'us' && slot - T0 >= 600 && slot - T0 < 4200 && (slot - T0 - 600) % 90 < 40 ? 'down' : 'up');
+  const config = testConfig({ notifications: { reminderMinutes: 5 } });
+  const summaries = new Map<number, { verdict?: string; summary?: string }>();
+  const run = new PureRun(config, flap);
+  for (let s = 0; s < 6000; s += 10) {
+    run.run(s, s + 10);
+    const status = run.status.get('us');
+    summaries.set(s, { verdict: status?.verdict, summary: status?.summary });
+  }
+
+  it('keeps the verdict down during an up-gap and says what resolves the incident', () => {
+    expect(summaries.get(620)).toEqual({ verdict: 'down', summary: 'us is down: api, write-path failing from 3/3 probe regions' });
+    // Before the first flap: the recovery threshold (3 slots).
+    expect(summaries.get(640)).toEqual({ verdict: 'down', summary: 'us recovering: no target failing since 14:10:40 UTC; incident us-00001 resolves after 30s up' });
+    // Reopened within the reopen window: flapping, so flapRecoverySeconds.
+    expect(summaries.get(740)).toEqual({
+      verdict: 'down',
+      summary: 'us recovering: no target failing since 14:12:10 UTC; incident us-00001 resolves after 10m up (flapping)',
+    });
+    expect(summaries.get(790)?.summary).toBe('us is down: api, write-path failing from 3/3 probe regions');
+    expect(summaries.get(4800)).toEqual({ verdict: 'up', summary: 'us is up' });
+  });
+
+  it('sends the same reminders, worded as recovering while the region is up', () => {
+    const reminders = run.published.filter((n) => n.event === 'reminder');
+    expect(reminders.map((n) => n.t)).toEqual([1003, 1303, 1603, 1903, 2203, 2503, 2803, 3103, 3403, 3703, 4003, 4303, 4603]);
+    expect(reminders.every((n) => n.severity === 'down' && n.subject.length <= 99)).toBe(true);
+    const [first] = reminders;
+    expect(first?.subject).toBe('[REMINDER] [DOWN] us for 6m, recovering: no target failing since 14:16:40 UTC');
+    expect(first?.summary).toBe(
+      'Incident us-00001 on us is still open (down) since 2026-04-14T14:10:00.000Z and recovering: no target failing since 14:16:40 UTC; ' +
+        'it resolves after 10m up (flapping). So far: down 3m, degraded 0s (read-only 0s).',
+    );
+    // Inside a down phase the reminder says what fails, as before.
+    expect(reminders.find((n) => n.t === 1603)?.subject).toBe('[REMINDER] [DOWN] us for 16m: api, write-path failing from 3/3 probe regions');
+    expect(run.published.some((n) => /no target failing now/.test(`${n.subject} ${n.summary}`))).toBe(false);
+  });
+});
