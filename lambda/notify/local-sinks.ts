@@ -33,7 +33,7 @@ function clockTime(iso: string, zone: 'utc' | 'local'): string {
 }
 
 /**
- * One line per notification: `12:04:10 [DOWN] us opened: api, write-path failing from 3/3 probe regions (inc 7f3a…)`.
+ * One line per notification: `12:04:10 [DOWN] us opened: api, write-path failing from 3/3 probe regions (us-00002)`.
  * The text after the region is the subject's (without its own `[X] region:` prefix), or the summary when there is no subject.
  */
 export function formatNotificationLine(n: Notification, zone: 'utc' | 'local' = 'utc'): string {
@@ -42,7 +42,8 @@ export function formatNotificationLine(n: Notification, zone: 'utc' | 'local' = 
   what = what.replace(/\s+/g, ' ').trim();
   const label = n.event === 'checker' ? 'CHECKER' : n.severity.toUpperCase();
   const where = n.event === 'checker' ? (n.region ?? n.evidence.component ?? 'checker') : `${n.region ?? 'checker'} ${n.event}`;
-  const inc = n.incidentId !== null ? ` (inc ${n.incidentId.slice(0, 4)}…)` : '';
+  // The whole id: it is short (`us-00002`) and it is what `regionwatch incidents` and the status page show.
+  const inc = n.incidentId !== null ? ` (${n.incidentId})` : '';
   return `${clockTime(n.at, zone)} [${label}] ${where}: ${what}${inc}`;
 }
 

@@ -37,19 +37,22 @@ describe('ConsolePublisher', () => {
   it('prints one readable line per notification', async () => {
     const lines: string[] = [];
     const p = new ConsolePublisher({ write: (l) => lines.push(l) });
-    await p.publish(downNotification());
-    await p.publish(degradedNotification());
+    await p.publish(downNotification({ incidentId: 'us-00002' }));
+    await p.publish(degradedNotification({ incidentId: 'us-00002' }));
     await p.publish(checkerNotification());
+    // The whole incident id, as `regionwatch incidents` and the status page show it.
     expect(lines).toEqual([
-      '12:04:10 [DOWN] us opened: api, write-path failing from 3/3 probe regions (inc 7f3a…)',
-      '12:04:10 [READ-ONLY] us deescalated: write-path refused from 2/3 probe regions (inc 7f3a…)',
+      '12:04:10 [DOWN] us opened: api, write-path failing from 3/3 probe regions (us-00002)',
+      '12:04:10 [READ-ONLY] us deescalated: write-path refused from 2/3 probe regions (us-00002)',
       '13:00:00 [CHECKER] ap-southeast-1: probe region ap-southeast-1 impaired: left out of quorum',
     ]);
     expect(lines.every((l) => !l.includes('\n'))).toBe(true);
   });
 
   it('falls back to the summary when the subject is empty', () => {
-    expect(formatNotificationLine(downNotification({ subject: '' }))).toBe('12:04:10 [DOWN] us opened: us is down: api, write-path failing from 3/3 probe regions (inc 7f3a…)');
+    expect(formatNotificationLine(downNotification({ subject: '', incidentId: 'us-00002' }))).toBe(
+      '12:04:10 [DOWN] us opened: us is down: api, write-path failing from 3/3 probe regions (us-00002)',
+    );
   });
 
   it('turns a writer failure into a typed error', async () => {
