@@ -1,5 +1,6 @@
 // The one source of truth for regionwatch.config.json: types, defaults, JSON Schema and validation.
 import * as z from 'zod';
+import { maxTimeoutMs } from './round-timing';
 
 /** AWS region codes such as us-east-1, eu-west-1, ap-southeast-1, us-gov-west-1. */
 export const AWS_REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
@@ -27,7 +28,7 @@ const tuningShape = {
     .number()
     .int()
     .min(100, { message: 'timeoutMs must be at least 100' })
-    .describe('Hard deadline for one request (connect and total), in milliseconds; shorter than the interval.'),
+    .describe('Hard deadline for one request (connect and total), in milliseconds; at most the interval less 2 s (a round may start up to 1 s late and needs 1 s to be written).'),
   failureThreshold: positiveInt('failureThreshold', 'it counts consecutive failing slots before a target is down').describe(
     'Consecutive failing slots (with quorum) before a target leaves up.',
   ),
@@ -280,8 +281,13 @@ export function crossFieldProblems(input: unknown): CrossFieldProblem[] {
   const defaultQuorum = asNumber(defaults.quorum) ?? DEFAULTS.quorum;
   const quorumFix = (q: number) => `quorum ${q} is larger than the ${probeRegions.length} probe regions; use at most ${probeRegions.length}`;
   if (probeRegions.length > 0 && defaultQuorum > probeRegions.length) add(['defaults', 'quorum'], quorumFix(defaultQuorum));
-  if (defaultTimeout >= defaultInterval * 1000) {
-    add(['defaults', 'timeoutMs'], `timeoutMs ${defaultTimeout} must be shorter than the interval (${defaultInterval * 1000} ms); lower timeoutMs or raise intervalSeconds`);
+  // A queued round that starts up to ROUND_DELIVERY_SLACK_MS late must still end its checks ROUND_WRITE_MARGIN_MS
+  // before its slot ends, or the prober drops every queued round as late (lambda/probe/queued-round.ts).
+  const timeoutFits = (timeout: number, interval: number) => timeout <= maxTimeoutMs(interval);
+  const timeoutFix = (timeout: number, interval: number) =>
+    `timeoutMs ${timeout} leaves no time to start and write a round in a ${interval} s slot; use at most ${maxTimeoutMs(interval)}`;
+  if (!timeoutFits(defaultTimeout, defaultInterval)) {
+    add(['defaults', 'timeoutMs'], `${timeoutFix(defaultTimeout, defaultInterval)} or raise intervalSeconds`);
   }
   const regions = asObject(config.regions) ?? {};
   for (const [regionName, regionValue] of Object.entries(regions)) {
@@ -301,8 +307,8 @@ export function crossFieldProblems(input: unknown): CrossFieldProblem[] {
       const ownTimeout = asNumber(target.timeoutMs);
       const interval = ownInterval ?? defaultInterval;
       const timeout = ownTimeout ?? defaultTimeout;
-      if ((ownInterval !== undefined || ownTimeout !== undefined) && timeout >= interval * 1000) {
-        add([...path, ownTimeout !== undefined ? 'timeoutMs' : 'intervalSeconds'], `timeoutMs ${timeout} must be shorter than the interval (${interval * 1000} ms)`);
+      if ((ownInterval !== undefined || ownTimeout !== undefined) && !timeoutFits(timeout, interval)) {
+        add([...path, ownTimeout !== undefined ? 'timeoutMs' : 'intervalSeconds'], timeoutFix(timeout, interval));
       }
       if (ownInterval !== undefined && ownInterval % defaultInterval !== 0) {
         add([...path, 'intervalSeconds'], `intervalSeconds ${ownInterval} must be a multiple of defaults.intervalSeconds (${defaultInterval}): rounds run on the default interval`);

@@ -3,6 +3,7 @@ import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 import { resolveTargets, type ResolvedTarget } from '../config/resolve';
+import { ROUND_WRITE_MARGIN_MS } from '../config/round-timing';
 import type { RegionwatchConfig } from '../config/schema';
 import type { ProbeResult, RoundRecord } from '../core/results';
 import { USER_AGENT } from '../version';
@@ -13,8 +14,7 @@ import { silentLogger, type CheckContext, type HostLookup, type ProbeLogger } fr
 import { KeyedSemaphore, Semaphore, type Release } from './limiter';
 import { memoizeLookup, systemHostLookup } from './resolve-host';
 
-/** Time kept free at the end of a slot for writing the round before the next one starts. */
-export const ROUND_WRITE_MARGIN_MS = 1000;
+export { ROUND_WRITE_MARGIN_MS };
 /** No request starts later than this before the round deadline, jitter or not. */
 const START_MARGIN_MS = 100;
 

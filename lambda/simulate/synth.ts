@@ -3,12 +3,11 @@
 // spread offset in the slot, a timeout takes the target's timeoutMs, and the round is written when its last check ends.
 import type { RegionwatchConfig } from '../config/schema';
 import { resolveTargets, type ResolvedTarget } from '../config/resolve';
+import { ROUND_WRITE_MARGIN_MS } from '../config/round-timing';
 import type { ErrorClass, ProbeResult, ResultStatus, RoundRecord } from '../core/results';
 import type { Draws } from './random';
 import type { PlatformFaultEvent, Scenario, TimedEvent } from './scenario';
 
-/** Time the probe engine keeps free at the end of a slot for the write (lambda/probe/round.ts ROUND_WRITE_MARGIN_MS). */
-const ROUND_WRITE_MARGIN_MS = 1000;
 /** A healthy check's latency range, milliseconds. */
 const HEALTHY_LATENCY_MS: readonly [number, number] = [40, 220];
 /** How long writing a round takes, milliseconds. */

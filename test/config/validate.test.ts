@@ -83,13 +83,25 @@ describe('config validation', () => {
     ]);
   });
 
-  it('rejects a timeout that is not shorter than the interval, in defaults and in a target', () => {
+  it('rejects a timeout that leaves no time to start and write a round, in defaults and in a target', () => {
     expect(problemsOf({ ...base(), defaults: { intervalSeconds: 5, timeoutMs: 5000 } })).toEqual([
-      { path: 'defaults.timeoutMs', message: 'timeoutMs 5000 must be shorter than the interval (5000 ms); lower timeoutMs or raise intervalSeconds' },
+      { path: 'defaults.timeoutMs', message: 'timeoutMs 5000 leaves no time to start and write a round in a 5 s slot; use at most 3000 or raise intervalSeconds' },
     ]);
+    // Shorter than the interval, but a queued round delivered a little late could never finish in its slot.
+    expect(problemsOf({ ...base(), defaults: { intervalSeconds: 5, timeoutMs: 4500 } })).toEqual([
+      { path: 'defaults.timeoutMs', message: 'timeoutMs 4500 leaves no time to start and write a round in a 5 s slot; use at most 3000 or raise intervalSeconds' },
+    ]);
+    expect(validateConfig({ ...base(), defaults: { intervalSeconds: 5, timeoutMs: 3000 } }).ok).toBe(true);
     const config = base();
-    targets(config)[0] = { ...targets(config)[0], timeoutMs: 10000 };
-    expect(problemsOf(config)).toEqual([{ path: 'regions.us.targets[0].timeoutMs', message: 'timeoutMs 10000 must be shorter than the interval (10000 ms)' }]);
+    targets(config)[0] = { ...targets(config)[0], timeoutMs: 9500 };
+    expect(problemsOf(config)).toEqual([
+      { path: 'regions.us.targets[0].timeoutMs', message: 'timeoutMs 9500 leaves no time to start and write a round in a 10 s slot; use at most 8000' },
+    ]);
+    const slower = base();
+    targets(slower)[0] = { ...targets(slower)[0], intervalSeconds: 30, timeoutMs: 29000 };
+    expect(problemsOf(slower)).toEqual([
+      { path: 'regions.us.targets[0].timeoutMs', message: 'timeoutMs 29000 leaves no time to start and write a round in a 30 s slot; use at most 28000' },
+    ]);
   });
 
   it('rejects an interval that does not divide a minute', () => {
