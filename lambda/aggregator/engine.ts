@@ -267,17 +267,6 @@ export class AggregatorEngine {
       for (let n = 0; n < tries; n++) {
         try {
           await this.options.publisher.publish(entry.notification);
-          results.set(key, null);
-          out.published.push({
-            event: entry.notification.event,
-            severity: entry.notification.severity,
-            dedupKey: key,
-            subject: entry.notification.subject,
-            at: entry.notification.at,
-            publishedAt: new Date(this.options.clock.now()).toISOString(),
-          });
-          this.options.crash?.('after-publish', key);
-          break;
         } catch (error: unknown) {
           const { text, retryable } = describeError(error);
           out.publishFailures++;
@@ -286,7 +275,21 @@ export class AggregatorEngine {
           if (!retryable || n === tries - 1) break;
           await sleep(delay);
           delay *= 2;
+          continue;
         }
+        results.set(key, null);
+        out.published.push({
+          event: entry.notification.event,
+          severity: entry.notification.severity,
+          dedupKey: key,
+          subject: entry.notification.subject,
+          at: entry.notification.at,
+          publishedAt: new Date(this.options.clock.now()).toISOString(),
+        });
+        // Outside the try: a crash here aborts the run before the mark (the claim then expires and a later run
+        // republishes with the same dedupKey), it is not a failed publish to retry.
+        this.options.crash?.('after-publish', key);
+        break;
       }
     }
     return results;

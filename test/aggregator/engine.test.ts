@@ -91,7 +91,7 @@ describe('aggregator engine on dynalite', () => {
     expect(Date.parse(incident?.notifications[0]?.publishedAt ?? '') - Date.parse(incident?.notifications[0]?.at ?? '')).toBe(10_000);
   });
 
-  it('row 8: a crash after the publish and before the mark republishes with the same dedupKey', async () => {
+  it('row 8: a crash after the publish and before the mark republishes once, in a later run after the claim expires, with the same dedupKey', async () => {
     const r = await rig(store.current, testConfig(), faults({ us: [[100, 400, 'down']] }));
     let crashed = false;
     const engine = r.engine({
@@ -103,14 +103,40 @@ describe('aggregator engine on dynalite', () => {
         }
       },
     });
+    /** Which run (its clock, ms) each publish of `opened` happened in. */
+    const openedIn: number[] = [];
+    const failures: string[] = [];
+    let crashedAt: number | null = null;
+    const runAt = async (ms: number) => {
+      r.clock.ms = ms;
+      const before = r.publisher.sent.length;
+      const run = await engine.run().catch((e: unknown) => {
+        failures.push(String(e));
+        return null;
+      });
+      for (const n of r.publisher.sent.slice(before)) if (n.event === 'opened') openedIn.push(ms);
+      // A crash is not a publish failure: nothing is retried inside the run that died.
+      if (run) expect(run.publishFailures).toBe(0);
+      return run;
+    };
     for (let s = 0; s < 200; s += 10) {
       await r.writeSlot(s);
-      r.clock.ms = at(s);
-      await engine.run().catch(() => undefined);
+      await runAt(at(s));
+      if (crashedAt === null && failures.length > 0) {
+        crashedAt = at(s);
+        // Still claimed (claimMs 5 s): a run 2 s later does not republish.
+        await runAt(crashedAt + 2_000);
+      }
     }
+    expect(failures).toEqual(['Error: killed after publish']);
+    expect(crashedAt).not.toBeNull();
+    // Once in the run that crashed, once more in the next run after the claim expired (10 s later), never again.
+    expect(openedIn).toEqual([crashedAt, (crashedAt ?? 0) + 10_000]);
     const opened = r.publisher.sent.filter((n) => n.event === 'opened');
-    expect(opened).toHaveLength(2);
     expect(opened[0]?.dedupKey).toBe(opened[1]?.dedupKey);
+    const [open] = await r.incidents.openIncidents();
+    expect(open?.outbox).toEqual([]);
+    expect(open?.notifications.map((n) => n.dedupKey)).toEqual([opened[0]?.dedupKey]);
   });
 
   it('row 6: the same stream batch delivered twice changes nothing', async () => {
