@@ -1,9 +1,10 @@
 // `regionwatch simulate --scenario FILE`: the real evaluation, incident and outbox code on a virtual clock against a
 // scripted fault scenario, with no network; prints what happened and how fast it was seen (docs/simulate.md).
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { EXIT, UsageError, type Command } from './command';
-import { ConfigError, loadConfigFile } from '../config/load';
-import { loadScenarioFile, ScenarioError } from '../simulate/scenario';
+import { COMMON_OPTIONS, EXIT, UsageError, type Command } from './command';
+import { loadConfigFile } from '../config/load';
+import { loadScenarioFile, MAX_SEED, ScenarioError } from '../simulate/scenario';
 import { formatSimulation, simulate } from '../simulate/simulate';
 
 export const simulateCommand: Command = {
@@ -13,8 +14,8 @@ export const simulateCommand: Command = {
   options: {
     scenario: { type: 'string' },
     seed: { type: 'string' },
-    // No default here: without --config the scenario runs on the built-in example config, so results do not depend
-    // on the directory it is run from.
+    // The default (regionwatch.config.json) is applied in run() rather than by the parser, so that a missing default
+    // file can fall back to the built-in example while a missing file the user named is an error.
     config: { type: 'string' },
   },
   async run({ values }, io) {
@@ -22,12 +23,15 @@ export const simulateCommand: Command = {
     let seed: number | undefined;
     if (typeof values.seed === 'string') {
       seed = Number(values.seed);
-      if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 32) throw new UsageError(`--seed must be a whole number from 0 to 4294967296, got "${values.seed}"`);
+      if (!Number.isInteger(seed) || seed < 0 || seed > MAX_SEED) throw new UsageError(`--seed must be a whole number from 0 to ${MAX_SEED}, got "${values.seed}"`);
     }
+    const configFile = typeof values.config === 'string' ? values.config : COMMON_OPTIONS.config.default;
     let baseConfig: Record<string, unknown> | undefined;
-    if (typeof values.config === 'string') {
+    if (typeof values.config === 'string' || existsSync(resolve(io.cwd, configFile))) {
       // Validated first so its problems are reported against the file; the scenario's overrides are validated after.
-      baseConfig = loadConfigFile(resolve(io.cwd, values.config)) as unknown as Record<string, unknown>;
+      baseConfig = loadConfigFile(resolve(io.cwd, configFile)) as unknown as Record<string, unknown>;
+    } else {
+      io.err(`regionwatch simulate: no ${configFile} in ${io.cwd}; using the built-in example config (pass --config FILE to use yours)`);
     }
     let scenario;
     try {
@@ -37,7 +41,7 @@ export const simulateCommand: Command = {
         io.err(error.message);
         return EXIT.usage;
       }
-      if (error instanceof ConfigError) throw error;
+      // A ConfigError (the base config) goes to the command line, which lists its problems and exits 2.
       throw error;
     }
     const sim = await simulate(scenario);

@@ -22,6 +22,8 @@ export const DEFAULT_START_AT = '2026-04-14T14:00:00Z';
 export const DEFAULT_WARMUP_SECONDS = 120;
 /** Global-table replication delay between probe regions when the scenario sets none (typically under a second). */
 export const DEFAULT_REPLICATION_DELAY_SECONDS = 1;
+/** The largest seed: draws mix it as a 32-bit integer, so 2**32 would repeat seed 0. */
+export const MAX_SEED = 2 ** 32 - 1;
 
 const seconds = z.number({ message: 'must be a number of seconds from the start of the scenario' }).min(0, { message: 'must be 0 or more (seconds from the start)' });
 const rate = z.number({ message: 'rate must be a number' }).min(0, { message: 'rate must be between 0 and 1' }).max(1, { message: 'rate must be between 0 and 1' });
@@ -105,7 +107,12 @@ export const scenarioSchema = z.strictObject({
     .min(60, { message: 'durationSeconds must be at least 60' })
     .max(7 * 24 * 3600, { message: 'durationSeconds must be at most a week (604800)' }),
   /** Extension: the seed of every random draw (default 1; `--seed` overrides it). */
-  seed: z.number().int().min(0).optional(),
+  seed: z
+    .number()
+    .int({ message: `seed must be a whole number from 0 to ${MAX_SEED}` })
+    .min(0, { message: `seed must be a whole number from 0 to ${MAX_SEED}` })
+    .max(MAX_SEED, { message: `seed must be a whole number from 0 to ${MAX_SEED}` })
+    .optional(),
   /** Extension: the wall-clock time of second 0 (a whole minute, so slots line up). */
   startAt: z.iso.datetime({ offset: true, message: 'startAt must be an ISO 8601 time such as 2026-04-14T14:00:00Z' }).optional(),
   /** Extension: seconds the pipeline runs before second 0. */

@@ -1,11 +1,12 @@
 // The simulator through its scenario library: every scenario's expectations, determinism, the story's figures, the
 // lost-aggregator takeover, crash-after-write and the CLI's contract (DESIGN.md `simulate --json`).
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../lambda/cli/main';
 import type { CommandIo } from '../../lambda/cli/command';
+import { loadConfigFile } from '../../lambda/config/load';
 import { loadScenarioFile, resolveScenario, ScenarioError, scenarioSchema } from '../../lambda/simulate/scenario';
 import { simulate, type Simulation } from '../../lambda/simulate/simulate';
 
@@ -26,10 +27,10 @@ function sim(file: string): Simulation {
   return s;
 }
 
-function capture(): CommandIo & { outLines: string[]; errLines: string[] } {
+function capture(cwd = ROOT): CommandIo & { outLines: string[]; errLines: string[] } {
   const outLines: string[] = [];
   const errLines: string[] = [];
-  return { outLines, errLines, cwd: ROOT, out: (l) => outLines.push(l), err: (l) => errLines.push(l) };
+  return { outLines, errLines, cwd, out: (l) => outLines.push(l), err: (l) => errLines.push(l) };
 }
 
 describe('the scenario library', () => {
@@ -78,6 +79,15 @@ describe('the scenario library', () => {
     }
     expect(failures).toEqual([]);
   });
+
+  it("gives the same results with the repository's regionwatch.config.json (simulate's default --config) as with the built-in config", async () => {
+    const baseConfig = loadConfigFile(join(ROOT, 'regionwatch.config.json')) as unknown as Record<string, unknown>;
+    for (const f of files) {
+      const withFile = await simulate(loadScenarioFile(join(SCENARIOS, f), { baseConfig }));
+      expect(withFile.report, f).toEqual(sim(f).report);
+      expect(withFile.expectations.filter((e) => !e.ok), f).toEqual([]);
+    }
+  }, 60_000);
 
   it('no scenario ends with an engine warning or a page owed but never sent', () => {
     for (const f of files) {
@@ -282,10 +292,51 @@ describe('regionwatch simulate', () => {
       [['simulate', '--scenario', 'scenarios/story.json', '--seed', 'x'], /--seed must be a whole number/],
       [['simulate', '--scenario', bad], /durationSeconds: durationSeconds must be at least 60/],
       [['simulate', '--scenario', join(dir, 'none.json')], /\(file\): no such file/],
+      [['simulate', '--scenario', 'scenarios/story.json', '--seed', '4294967296'], /^regionwatch simulate: --seed must be a whole number from 0 to 4294967295, got "4294967296"/],
+      [['simulate', '--scenario', 'scenarios/story.json', '--seed=-1'], /--seed must be a whole number from 0 to 4294967295/],
+      [['simulate', '--scenario', 'scenarios/story.json', '--config', join(dir, 'missing.config.json')], /missing\.config\.json: 1 problem\n {2}\(file\): no such file/],
     ] as const) {
       const io = capture();
       expect(await main([...args], io)).toBe(2);
       expect(io.errLines.join('\n')).toMatch(message);
     }
+  });
+
+  it('runs on the regionwatch.config.json of the directory it is run from, and the scenario\'s config still overrides it', async () => {
+    const here = join(dir, 'with-config');
+    await mkdir(here, { recursive: true });
+    const repoConfig = JSON.parse(await readFile(join(ROOT, 'regionwatch.config.json'), 'utf8')) as { defaults: Record<string, unknown> };
+    await writeFile(join(here, 'regionwatch.config.json'), JSON.stringify({ ...repoConfig, $schema: undefined, defaults: { ...repoConfig.defaults, failureThreshold: 4 } }));
+    const io = capture(here);
+    expect(await main(['simulate', '--scenario', join(SCENARIOS, 'design-example.json'), '--json'], io)).toBe(1);
+    expect(io.errLines.filter((l) => !l.startsWith('expectation not met'))).toEqual([]);
+    const out = JSON.parse(io.outLines.join('\n')) as { detections: { fault: string; seconds: number }[] };
+    const builtIn = sim('design-example.json').report.detections;
+    // Four failed rounds instead of two before the region is down: the outage is seen later (and the scenario's
+    // 30-second detection expectation is missed, hence exit 1).
+    expect(out.detections.map((d) => d.fault)).toEqual(builtIn.map((d) => d.fault));
+    expect(out.detections[0]?.seconds).toBeGreaterThan((builtIn[0]?.seconds ?? Infinity) + 10);
+
+    const baseConfig = loadConfigFile(join(here, 'regionwatch.config.json')) as unknown as Record<string, unknown>;
+    expect(resolveScenario({ durationSeconds: 600 }, { baseConfig }).config.defaults.failureThreshold).toBe(4);
+    expect(resolveScenario({ durationSeconds: 600, config: { defaults: { failureThreshold: 3 } } }, { baseConfig }).config.defaults.failureThreshold).toBe(3);
+  });
+
+  it('falls back to the built-in config with a note when the directory has no regionwatch.config.json', async () => {
+    const io = capture(dir);
+    expect(await main(['simulate', '--scenario', join(SCENARIOS, 'design-example.json'), '--json'], io)).toBe(0);
+    expect(io.errLines).toEqual([`regionwatch simulate: no regionwatch.config.json in ${dir}; using the built-in example config (pass --config FILE to use yours)`]);
+    expect(JSON.parse(io.outLines.join('\n'))).toEqual(sim('design-example.json').report);
+  });
+
+  it('accepts the largest seed, and a scenario seed out of range is refused', async () => {
+    const io = capture();
+    expect(await main(['simulate', '--scenario', 'scenarios/design-example.json', '--seed', '4294967295', '--json'], io)).not.toBe(2);
+    expect(io.errLines.join('\n')).not.toMatch(/--seed/);
+    const file = join(dir, 'big-seed.json');
+    await writeFile(file, JSON.stringify({ durationSeconds: 600, seed: 2 ** 32, events: [] }));
+    const bad = capture();
+    expect(await main(['simulate', '--scenario', file], bad)).toBe(2);
+    expect(bad.errLines).toEqual([`${file}: 1 problem\n  seed: seed must be a whole number from 0 to 4294967295`]);
   });
 });
