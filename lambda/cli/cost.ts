@@ -50,7 +50,7 @@ export function formatCostReport(e: CostEstimate): string[] {
   out.push(baselineLine(e.synthetics.perTarget));
   out.push(`    ${e.synthetics.perTarget.gaps.join('; ')}`);
   out.push('');
-  out.push('assumptions (see docs/cost.md): prober ' + `${e.assumptions.proberMemoryMb} MB, ${e.assumptions.proberScheduling}; aggregator ${e.assumptions.aggregatorInvocationsPerRound} invocations per round × ${e.assumptions.aggregatorDurationMs} ms; ${e.assumptions.notificationsPerMonth} notifications a month`);
+  out.push('assumptions (see docs/cost.md): prober ' + `${e.assumptions.proberMemoryMb} MB, ${e.assumptions.proberScheduling}; aggregator ${e.assumptions.aggregatorInvocationsPerRound} invocations per round per region (${e.assumptions.aggregatorDurationMs} ms acting, ${e.assumptions.aggregatorStandbyDurationMs} ms standing by), a ${e.inputs.aggregatorWindowSlots}-slot read window; ${e.assumptions.notificationsPerMonth} notifications a month`);
   return out;
 }
 

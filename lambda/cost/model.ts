@@ -2,7 +2,9 @@
 import type { ProbeResult } from '../core/results';
 import { resolveTargets, type ResolvedTarget } from '../config/resolve';
 import type { RegionwatchConfig, TargetConfig } from '../config/schema';
+import { evaluationSettings, windowBounds } from '../core/evaluate';
 import type { ProberScheduling } from '../probe/scheduling';
+import { DEFAULT_LEASE_MS } from '../store/lease';
 import { toRoundItems } from '../store/results-store';
 import { ALWAYS_FREE, GB, MINUTES_PER_MONTH, PRICES, PRICES_AS_OF, SECONDS_PER_MONTH, costOf, type PriceName } from './prices';
 
@@ -34,18 +36,33 @@ export interface UsageAssumptions {
   /** Aggregator memory (lib/aggregator.ts: 512 MB, arm64). */
   aggregatorMemoryMb: number;
   /**
-   * Aggregator invocations per round in each probe region: each replica's stream carries one round item per
-   * probe region per slot, and a 2-second batching window (lib/aggregator.ts) gathers most of them.
+   * Aggregator invocations per round in each probe region (the acting one and each standby alike): each replica's
+   * stream carries the round items of every probe region for a slot (its own at once, the others' after
+   * replication), and the 2-second batching window (lib/aggregator.ts) gathers them into one batch, or two when one
+   * arrives later than the window. Never more than the round items a slot brings.
    */
   aggregatorInvocationsPerRound: number;
-  /** Mean billed duration of one aggregator invocation (acting or standing by), in ms. */
+  /** Billed duration of the acting aggregator's invocation (lease, Queries, evaluation, writes), in ms. */
   aggregatorDurationMs: number;
-  /** Slots of rounds one evaluation reads; default max(failureThreshold, recoveryThreshold) + 2 (freshness). */
+  /** Billed duration of a standby's invocation: one lease GetItem, then it returns (lambda/aggregator/engine.ts), in ms. */
+  aggregatorStandbyDurationMs: number;
+  /**
+   * Slots of rounds one evaluation reads. Default: what the engine's first Query reads, from `windowBounds` of the
+   * config (thresholds + late tolerance + freshness look-back, and the slot before now): 25 slots at 10 s.
+   */
   aggregatorWindowSlots?: number;
-  /** Eventually consistent reads cost half. */
+  /** The results Query is eventually consistent (lambda/store/results-store.ts): half a read unit per 4 KB. */
   consistentReads: boolean;
-  /** Incident-table writes per round by the acting aggregator (lease renewal or status), each at most 1 KB. */
-  incidentWritesPerRound: number;
+  /**
+   * Read units of one strongly consistent incident-table read by the acting aggregator: per platform region a Query
+   * for its status and newest incidents, and the checker item (a quiet region's items fit in 4 KB).
+   */
+  incidentReadUnitsPerRead: number;
+  /**
+   * Incident-table write units a month besides the lease renewals: the status item when what it says changes, and per
+   * notification its transition, claim and mark (incident items of a few KB).
+   */
+  incidentChangeWriteUnitsPerMonth: number;
   /** Slack notifier (lib/notifier.ts: 256 MB, arm64). */
   slackMemoryMb: number;
   slackDurationMs: number;
@@ -94,8 +111,10 @@ export const DEFAULT_ASSUMPTIONS: UsageAssumptions = {
   aggregatorMemoryMb: 512,
   aggregatorInvocationsPerRound: 2,
   aggregatorDurationMs: 120,
+  aggregatorStandbyDurationMs: 15,
   consistentReads: false,
-  incidentWritesPerRound: 1,
+  incidentReadUnitsPerRead: 1,
+  incidentChangeWriteUnitsPerMonth: 3000,
   slackMemoryMb: 256,
   slackDurationMs: 400,
   notificationsPerMonth: 60,
@@ -158,6 +177,9 @@ export interface CostEstimate {
     /** A round item as the prober writes it (results gzip-packed), in DynamoDB's size terms, averaged over a cycle. */
     roundItemBytes: number;
     roundItemWriteUnits: number;
+    /** Slots of rounds the acting aggregator's Query reads per invocation, and the bytes of round items it returns. */
+    aggregatorWindowSlots: number;
+    aggregatorQueryBytes: number;
     slack: boolean;
     emails: number;
   };
@@ -274,6 +296,18 @@ class Bill {
 
 const sum = (lines: readonly BillLine[], key: 'monthly' | 'afterFree' = 'monthly') => lines.reduce((n, l) => n + l[key], 0);
 
+/**
+ * Slots of rounds the engine's first Query reads (`windowBounds` of the config's evaluation settings, both ends
+ * included): the slots decided on, the freshness look-back, and the slot before now.
+ */
+export function aggregatorWindowSlots(config: RegionwatchConfig): number {
+  const settings = evaluationSettings(config);
+  const { fromSlot, toSlot } = windowBounds(settings, 1_775_000_000_000);
+  return (toSlot - fromSlot) / settings.intervalSeconds + 1;
+}
+
+const qtyText = (n: number) => Math.round(n).toLocaleString('en-US');
+
 /** The config's monthly bill, line by line, with the Route 53 and Synthetics alternatives. */
 export function estimateCost(config: RegionwatchConfig, overrides: Partial<UsageAssumptions> = {}): CostEstimate {
   const a: UsageAssumptions = { ...DEFAULT_ASSUMPTIONS, ...overrides, logBytes: { ...DEFAULT_ASSUMPTIONS.logBytes, ...overrides.logBytes } };
@@ -300,8 +334,13 @@ export function estimateCost(config: RegionwatchConfig, overrides: Partial<Usage
   const proberInvocations = perRound ? P * roundsPerMonth : P * invocationsPerMonth;
   const proberSeconds = perRound ? a.proberLastRoundSeconds : (roundsPerMinute - 1) * interval + a.proberLastRoundSeconds;
   const proberGbs = proberInvocations * proberSeconds * (a.proberMemoryMb / 1024);
-  const aggInvocations = P * roundsPerMonth * a.aggregatorInvocationsPerRound;
-  const aggGbs = aggInvocations * (a.aggregatorDurationMs / 1000) * (a.aggregatorMemoryMb / 1024);
+  // Every region's aggregator is invoked by its own replica's stream; only the lease holder acts, the others return
+  // after reading the lease.
+  const aggPerRound = Math.min(a.aggregatorInvocationsPerRound, P * item.itemsPerRound);
+  const actingInvocations = roundsPerMonth * aggPerRound;
+  const standbyInvocations = (P - 1) * roundsPerMonth * aggPerRound;
+  const aggInvocations = actingInvocations + standbyInvocations;
+  const aggGbs = (actingInvocations * a.aggregatorDurationMs + standbyInvocations * a.aggregatorStandbyDurationMs) / 1000 * (a.aggregatorMemoryMb / 1024);
   bill.add('Lambda', perRound ? 'prober requests (one per round per probe region)' : 'prober requests (one a minute per probe region)', proberInvocations, 'requests', 'lambdaRequests', 'lambdaRequests');
   bill.add(
     'Lambda',
@@ -322,7 +361,14 @@ export function estimateCost(config: RegionwatchConfig, overrides: Partial<Usage
     bill.add('SQS', 'rounds queue: delayed round messages (batched sends, receives, deletes) and the mapping\'s long polls', sqsRequests, 'requests', 'sqsRequests', 'sqsRequests');
   }
   bill.add('Lambda', 'aggregator requests (stream batches)', aggInvocations, 'requests', 'lambdaRequests', 'lambdaRequests');
-  bill.add('Lambda', `aggregator duration (${a.aggregatorMemoryMb} MB × ${a.aggregatorDurationMs} ms)`, aggGbs, 'GB-s', 'lambdaGbSecondArm', 'lambdaGbSeconds');
+  bill.add(
+    'Lambda',
+    `aggregator duration (${a.aggregatorMemoryMb} MB × ${a.aggregatorDurationMs} ms acting${P > 1 ? `, ${a.aggregatorStandbyDurationMs} ms standing by` : ''})`,
+    aggGbs,
+    'GB-s',
+    'lambdaGbSecondArm',
+    'lambdaGbSeconds',
+  );
   if (slack) {
     bill.add('Lambda', 'Slack notifier requests', a.notificationsPerMonth, 'requests', 'lambdaRequests', 'lambdaRequests');
     bill.add('Lambda', 'Slack notifier duration', a.notificationsPerMonth * (a.slackDurationMs / 1000) * (a.slackMemoryMb / 1024), 'GB-s', 'lambdaGbSecondArm', 'lambdaGbSeconds');
@@ -342,12 +388,26 @@ export function estimateCost(config: RegionwatchConfig, overrides: Partial<Usage
     bill.add('DynamoDB', what, claimWrus, 'WRU', 'dynamoWriteRequestUnits');
     if (P > 1) bill.add('DynamoDB', `${queuedRoundsPerMinute > 0 ? 'prober claims' : 'prober minute claims'} replicated, and their TTL deletes`, claimWrus * (P - 1) * 2, 'rWRU', 'dynamoReplicatedWriteUnits');
   }
-  const windowSlots = a.aggregatorWindowSlots ?? Math.max(config.defaults.failureThreshold, config.defaults.recoveryThreshold) + 2;
+  // The acting aggregator's one Query of the window (a second only while verdicts wait for late results): DynamoDB
+  // sums the sizes of the items it returns and charges per 4 KB of the sum, half of it eventually consistent.
+  const windowSlots = a.aggregatorWindowSlots ?? aggregatorWindowSlots(config);
   const bytesPerQuery = windowSlots * P * item.itemsPerRound * item.bytes;
   const rrusPerQuery = Math.max(1, Math.ceil(bytesPerQuery / 4096)) * (a.consistentReads ? 1 : 0.5);
-  bill.add('DynamoDB', `results reads (a ${windowSlots}-slot window per aggregator invocation)`, aggInvocations * rrusPerQuery, 'RRU', 'dynamoReadRequestUnits');
-  const incidentWrus = roundsPerMonth * a.incidentWritesPerRound;
-  bill.add('DynamoDB', 'incident table writes (lease and status, acting aggregator)', incidentWrus, 'WRU', 'dynamoWriteRequestUnits');
+  bill.add(
+    'DynamoDB',
+    `results reads (acting aggregator: a ${windowSlots}-slot window, ${qtyText(bytesPerQuery)} B, ${rrusPerQuery} RRU a Query)`,
+    actingInvocations * rrusPerQuery,
+    'RRU',
+    'dynamoReadRequestUnits',
+  );
+  // Strongly consistent reads of the incident table: every invocation reads the lease; the acting one also each
+  // platform region's status and newest incidents (one Query each) and the checker item.
+  const incidentRrus = aggInvocations * a.incidentReadUnitsPerRead + actingInvocations * (G + 1) * a.incidentReadUnitsPerRead;
+  bill.add('DynamoDB', `incident table reads (the lease in every region; ${G} region ${G === 1 ? 'Query' : 'Queries'} and the checker item, acting)`, incidentRrus, 'RRU', 'dynamoReadRequestUnits');
+  // The lease holder renews when half the lease has gone: one small write per half lease, not per round.
+  const leaseRenewalsPerMinute = 60_000 / (DEFAULT_LEASE_MS / 2);
+  const incidentWrus = MINUTES_PER_MONTH * leaseRenewalsPerMinute + a.incidentChangeWriteUnitsPerMonth;
+  bill.add('DynamoDB', `incident table writes (lease renewed ${leaseRenewalsPerMinute} times a minute; status and incidents on a change)`, incidentWrus, 'WRU', 'dynamoWriteRequestUnits');
   if (P > 1) bill.add('DynamoDB', 'incident table replicated writes', incidentWrus * (P - 1), 'rWRU', 'dynamoReplicatedWriteUnits');
   const storedItems = (3600 / interval) * retentionHours * item.itemsPerRound * P;
   bill.add('DynamoDB', `results storage (${retentionHours} h retained, in ${P} replicas)`, (storedItems * item.bytes * P) / GB, 'GB-month', 'dynamoStorage', 'dynamoStorageGb');
@@ -418,6 +478,8 @@ export function estimateCost(config: RegionwatchConfig, overrides: Partial<Usage
       resultRetentionHours: retentionHours,
       roundItemBytes: item.bytes,
       roundItemWriteUnits: item.writeUnits,
+      aggregatorWindowSlots: windowSlots,
+      aggregatorQueryBytes: bytesPerQuery,
       slack,
       emails,
     },

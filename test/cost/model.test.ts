@@ -43,9 +43,10 @@ const HAND: Partial<UsageAssumptions> = {
   aggregatorMemoryMb: 1024,
   aggregatorInvocationsPerRound: 1,
   aggregatorDurationMs: 100,
-  aggregatorWindowSlots: 5,
+  aggregatorStandbyDurationMs: 10,
   consistentReads: false,
-  incidentWritesPerRound: 1,
+  incidentReadUnitsPerRead: 1,
+  incidentChangeWriteUnitsPerMonth: 2_400,
   notificationsPerMonth: 100,
   checkerAlertsPerMonth: 0,
   metricNames: ['Availability', 'LatencyMs'],
@@ -95,10 +96,17 @@ describe('estimateCost: a small case computed by hand (1 probe region, 1 target,
     expect(e.lines.some((l) => l.price === 'dynamoReplicatedWriteUnits')).toBe(false);
     // One claim a minute: another 43,800 WRU = $0.027375.
     expect(line(e, 'DynamoDB', 'prober minute claims')).toBeCloseTo(0.027375, 9);
-    // A 5-slot window of one item each is under 4 KB: 1 RRU, halved for eventual consistency; 43,800 × 0.5 = 21,900 RRU × $0.125/M.
+    // The engine's window at 60 s (windowBounds): 3 threshold slots + 3 of late tolerance (180 s) + the decision slot,
+    // 2 of freshness look-back, and the slot before now = 10 slots of one item each. 10 × 323 B is under 4 KB: 1 RRU,
+    // halved for eventual consistency; 43,800 × 0.5 = 21,900 RRU × $0.125/M.
+    expect(e.inputs.aggregatorWindowSlots).toBe(10);
+    expect(e.inputs.roundItemBytes).toBe(323);
+    expect(e.inputs.aggregatorQueryBytes).toBe(3_230);
     expect(line(e, 'DynamoDB', 'results reads')).toBeCloseTo(0.0027375, 9);
-    // One lease/status write per round: 43,800 WRU.
-    expect(line(e, 'DynamoDB', 'incident table writes')).toBeCloseTo(0.027375, 9);
+    // Consistent incident-table reads per run: the lease, the one region's Query, the checker item = 131,400 RRU × $0.125/M.
+    expect(line(e, 'DynamoDB', 'incident table reads')).toBeCloseTo(0.016425, 9);
+    // The lease renewed every 30 s (2 a minute): 87,600 WRU, and 2,400 for changes = 90,000 WRU × $0.625/M.
+    expect(line(e, 'DynamoDB', 'incident table writes')).toBeCloseTo(0.05625, 9);
     // 60 rounds an hour × 48 h retained = 2,880 items of roundItemBytes, in one replica, at $0.25 per GB-month.
     expect(line(e, 'DynamoDB', 'results storage')).toBeCloseTo(((2_880 * e.inputs.roundItemBytes) / GiB) * 0.25, 12);
     expect(line(e, 'DynamoDB', 'streams')).toBe(0);
@@ -135,12 +143,12 @@ describe('estimateCost: a small case computed by hand (1 probe region, 1 target,
     const logGb = (2 * minutes * 1024) / GiB;
     const byHand =
       0.00876 + 1.16800584 + 0.00876 + 0.058400292 + // Lambda
-      0.027375 * 3 + 0.0027375 + storage + // DynamoDB
+      0.027375 * 2 + 0.0027375 + 0.016425 + 0.05625 + storage + // DynamoDB
       0.6 + 0.8 + 3 + logGb * 0.5 + logGb * 0.1 * 0.03 + // CloudWatch
       0.00005 + 1 + 0.0006 + 0.0876 + // SNS, KMS, EventBridge
       ((minutes * 1500) / GiB) * 0.09; // data transfer
     expect(e.total).toBeCloseTo(byHand, 8);
-    expect(e.total).toBeCloseTo(6.87, 1);
+    expect(e.total).toBeCloseTo(6.91, 2);
     // The dashboard is the largest line of so small a setup.
     expect(e.dominant).toMatchObject({ service: 'CloudWatch', item: 'dashboards (one in the home region, reading every probe region)' });
     // Always-free covers the Lambda, the metrics, the alarms, the dashboard and the logs here; the keys remain.
@@ -167,6 +175,44 @@ describe('one invocation per round, by hand (1 probe region, 1 target, 10 s inte
     expect(line(e, 'SQS', 'rounds queue')).toBeCloseTo(0.45552, 8);
     // One minute claim and five slot claims a minute: 262,800 WRU × $0.625/M = $0.16425.
     expect(line(e, 'DynamoDB', 'prober minute and slot claims')).toBeCloseTo(0.16425, 8);
+  });
+});
+
+describe('the aggregator as the engine runs it (the example: 3 probe regions, 10 s)', () => {
+  const e = estimateCost(example(), HAND);
+  const rounds = 262_800;
+
+  it('invokes every region\'s aggregator, but only the acting one works and reads the results window', () => {
+    // 3 regions × 262,800 rounds × 1 invocation; one region acts (100 ms at 1 GB), two stand by (10 ms).
+    expect(e.lines.find((l) => l.item.startsWith('aggregator requests'))?.quantity).toBe(3 * rounds);
+    expect(e.lines.find((l) => l.item.startsWith('aggregator duration'))?.quantity).toBeCloseTo(rounds * 0.1 + 2 * rounds * 0.01, 6);
+    // windowBounds at 10 s: 3 + 18 (180 s) + 1 decision slots, 2 of look-back, the slot before now = 25 slots,
+    // 3 round items each of 559 B = 41,925 B: 11 × 4 KB, 5.5 RRU eventually consistent, per acting invocation only.
+    expect(e.inputs).toMatchObject({ aggregatorWindowSlots: 25, roundItemBytes: 559, aggregatorQueryBytes: 41_925 });
+    expect(e.lines.find((l) => l.item.startsWith('results reads'))?.quantity).toBe(rounds * 5.5);
+    expect(line(e, 'DynamoDB', 'results reads')).toBeCloseTo(rounds * 5.5 * 0.125e-6, 9);
+    // The lease in all 3 regions (788,400 GetItems), and per acting run 3 region Queries and the checker item (1,051,200).
+    expect(e.lines.find((l) => l.item.startsWith('incident table reads'))?.quantity).toBe(3 * rounds + 4 * rounds);
+  });
+
+  it('takes the window from the engine\'s windowBounds, so thresholds and intervals move it', () => {
+    const slow = parseConfig({ ...example(), defaults: { ...example().defaults, failureThreshold: 5 } });
+    expect(estimateCost(slow).inputs.aggregatorWindowSlots).toBe(27);
+    // Freshness looks back two of the longest target interval: a 60 s target adds 10 slots of look-back at 10 s.
+    const regions = { ...example().regions, us: { targets: [...(example().regions.us?.targets ?? []).map((t) => ({ ...t, intervalSeconds: 60 }))] } };
+    expect(estimateCost(parseConfig({ ...example(), regions })).inputs.aggregatorWindowSlots).toBe(35);
+  });
+
+  it('writes the incident table when the lease is renewed (every half lease), not every round', async () => {
+    const { DEFAULT_LEASE_MS } = await import('../../lambda/store/lease');
+    expect(DEFAULT_LEASE_MS).toBe(60_000);
+    expect(e.lines.find((l) => l.item.startsWith('incident table writes'))?.quantity).toBe(43_800 * 2 + 2_400);
+    expect(e.lines.find((l) => l.item.startsWith('incident table replicated writes'))?.quantity).toBe(2 * (43_800 * 2 + 2_400));
+  });
+
+  it('never counts more aggregator invocations a round than round items reach a replica', () => {
+    // One probe region, one item a round: one batch, whatever the assumption says.
+    expect(estimateCost(tiny10()).lines.find((l) => l.item.startsWith('aggregator requests'))?.quantity).toBe(rounds);
   });
 });
 
