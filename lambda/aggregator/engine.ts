@@ -156,8 +156,11 @@ export class AggregatorEngine {
         }
       }
       if (decision.status && !(await incidents.putStatus(decision.status, state.status?.version ?? null))) out.conflicts++;
-      // Drain the newest incident's outbox, and the one before (a page a crash left behind before a new incident).
-      const owing = [current, ...state.incidents.slice(1)].filter((i): i is IncidentRecord => i !== null && i.outbox.length > 0);
+      // Drain every outbox read, oldest incident first, so a page an earlier incident still owes (a resolve held back
+      // by a failing SNS or a crash) goes out before the next incident's opening. When this run created an incident,
+      // the one before it (state.incidents[0]) is among them; otherwise `current` is that one, as written now.
+      const older = decision.created ? state.incidents : state.incidents.slice(1);
+      const owing = [...older].reverse().concat(current ?? []).filter((i) => i.outbox.length > 0);
       for (const incident of owing) await this.drainIncident(incident, nowMs, out, stuck);
       return;
     }
