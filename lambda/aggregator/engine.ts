@@ -72,12 +72,20 @@ export interface AggregatorRun {
 /** Writes retried on a lost race before the run gives up on an item (the next run derives it again). */
 const MAX_WRITE_ATTEMPTS = 4;
 
-function describeError(error: unknown): { text: string; retryable: boolean } {
-  if (error instanceof Error) {
-    const retryable = (error as { retryable?: unknown }).retryable;
-    return { text: `${error.name}: ${error.message}`, retryable: retryable !== false };
-  }
-  return { text: String(error), retryable: true };
+/** An identifier-like token (a failure kind, an AWS error code, an error class name): safe to store and show. */
+const SAFE_TOKEN = /^[A-Za-z][A-Za-z0-9._-]{0,63}$/;
+
+/**
+ * A failed publish as the outbox stores it (`lastError`) and the checker alert shows it: the typed error's `kind`
+ * and `code` (NotificationPublishError in lambda/notify/sns-publisher.ts), never its message: an SDK message names the
+ * role and topic ARNs, and the alert goes to email and Slack. `logText` is the whole message, for the log only.
+ */
+function describeError(error: unknown): { text: string; logText: string; retryable: boolean } {
+  if (!(error instanceof Error)) return { text: 'unknown', logText: String(error), retryable: true };
+  const typed = error as { kind?: unknown; code?: unknown; retryable?: unknown };
+  const kind = typeof typed.kind === 'string' && SAFE_TOKEN.test(typed.kind) ? typed.kind : 'unknown';
+  const code = typeof typed.code === 'string' && SAFE_TOKEN.test(typed.code) ? typed.code : kind === 'unknown' && SAFE_TOKEN.test(error.name) ? error.name : undefined;
+  return { text: code === undefined ? kind : `${kind} (${code})`, logText: `${error.name}: ${error.message}`, retryable: typed.retryable !== false };
 }
 
 /**
@@ -271,10 +279,10 @@ export class AggregatorEngine {
         try {
           await this.options.publisher.publish(entry.notification);
         } catch (error: unknown) {
-          const { text, retryable } = describeError(error);
+          const { text, logText, retryable } = describeError(error);
           out.publishFailures++;
           results.set(key, text);
-          this.options.log?.('error', 'notification publish failed; it stays in the outbox', { dedupKey: key, error: text, attempt: entry.attempts + 1, try: n + 1 });
+          this.options.log?.('error', 'notification publish failed; it stays in the outbox', { dedupKey: key, error: logText, kind: text, attempt: entry.attempts + 1, try: n + 1 });
           if (!retryable || n === tries - 1) break;
           await sleep(delay);
           delay *= 2;

@@ -187,6 +187,16 @@ function silentNotification(p: string, evaluation: WindowEvaluation, f: number, 
 }
 
 /**
+ * The failure kind of an outbox entry's `lastError` (`access-denied (AuthorizationErrorException)` → `access-denied`).
+ * Only a kind-like word passes: an item written before errors were stored by kind holds the SDK's message, which names
+ * role and topic ARNs and must not reach an email or Slack.
+ */
+function failureKind(lastError: string | undefined): string {
+  const kind = lastError?.split(' ')[0] ?? '';
+  return /^[a-z][a-z-]{0,31}$/.test(kind) ? kind : 'unknown';
+}
+
+/**
  * A checker alert for a notification that failed to publish `attempts` times (FAULTS row 10). Returns null when it
  * was already alerted. It goes through the same outbox (and the same publisher, so the handler also emits a
  * metric an alarm watches: a failing publisher cannot be the only voice about itself).
@@ -194,11 +204,12 @@ function silentNotification(p: string, evaluation: WindowEvaluation, f: number, 
 export function publishFailureAlert(record: CheckerRecord, stuck: OutboxEntry, nowMs: number): CheckerRecord | null {
   const key = stuck.notification.dedupKey;
   if (record.alertedFailures.includes(key)) return null;
+  const since = `${stuck.notification.at.slice(0, 10)} ${stuck.notification.at.slice(11, 16)} UTC`;
   const n = checkerNotification(
     'notifications',
     'degraded',
     `[CHECKER] notifications are failing to publish (${stuck.attempts} attempts)`,
-    `The notification "${stuck.notification.subject}" could not be published after ${stuck.attempts} attempts (${stuck.lastError ?? 'unknown error'}). It stays pending and is retried on every run.`,
+    `Publishing to SNS keeps failing (${failureKind(stuck.lastError)}) since ${since}: the notification "${stuck.notification.subject}" could not be published after ${stuck.attempts} attempts. It stays pending and is retried on every run.`,
     `checker/publish-failing/${key}`,
     nowMs,
   );

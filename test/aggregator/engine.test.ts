@@ -188,7 +188,7 @@ describe('aggregator engine on dynalite', () => {
     }
     const [open] = await r.incidents.openIncidents();
     expect(open?.outbox).toHaveLength(1);
-    expect(open?.outbox[0]).toMatchObject({ notification: { event: 'opened' }, lastError: 'NotificationPublishError: Rate exceeded' });
+    expect(open?.outbox[0]).toMatchObject({ notification: { event: 'opened' }, lastError: 'throttled (ThrottledException)' });
     expect(open?.outbox[0]?.attempts).toBeGreaterThanOrEqual(3);
     expect(stuckSeen).toBeGreaterThan(0);
     const checker = await r.incidents.readChecker();
@@ -231,7 +231,7 @@ describe('aggregator engine on dynalite', () => {
     }
     // Opened at 110 s, then tried once on each of the 5 runs to 150 s (never retried within a run), and never dropped.
     const [open] = await r.incidents.openIncidents();
-    expect(open?.outbox.map((o) => [o.notification.event, o.attempts, o.lastError])).toEqual([['opened', 5, 'NotificationPublishError: key disabled']]);
+    expect(open?.outbox.map((o) => [o.notification.event, o.attempts, o.lastError])).toEqual([['opened', 5, 'kms (KMSDisabledException)']]);
     expect(open?.notifications).toEqual([]);
     expect((await r.incidents.readChecker())?.outbox.map((o) => o.notification.subject)).toEqual([expect.stringContaining('[CHECKER] notifications are failing to publish')]);
 

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { AggregatorEngine } from '../../lambda/aggregator/engine';
 import { MemoryRounds } from '../../lambda/aggregator/memory-rounds';
+import type { Notification } from '../../lambda/core/notification';
 import { NotificationPublishError } from '../../lambda/notify/sns-publisher';
 import { MemoryIncidentStore } from '../../lambda/store/memory-incident-store';
 import { faults, roundFor, T0, testConfig } from '../core/harness';
@@ -67,5 +68,36 @@ describe('engine on memory stores', () => {
     expect(history.map((i) => [i.incidentId, i.outbox.length])).toEqual([['us-00001', 0], ['us-00002', 0]]);
     const sentAt = (id: string, event: string) => history.find((i) => i.incidentId === id)?.notifications.find((n) => n.event === event)?.publishedAt;
     expect(sentAt('us-00001', 'resolved')).toBe(sentAt('us-00002', 'opened'));
+  });
+
+  it('row 10: the checker alert about a failing publish names the failure\'s kind, never the SDK message or an ARN', async () => {
+    const config = testConfig();
+    const script = faults({ us: [[100, 2000, 'down']] });
+    const rounds = new MemoryRounds();
+    const incidents = new MemoryIncidentStore();
+    const clock = new VirtualClock(T0 * 1000);
+    const publisher = new RecordingPublisher();
+    // What the SNS adapter throws on AccessDenied: its message carries the SDK's text, with the role and topic ARNs.
+    const raw =
+      'User: arn:aws:sts::123456789012:assumed-role/acme-aggregator-role/acme-aggregator is not authorized to perform: SNS:Publish on resource: arn:aws:sns:us-east-1:123456789012:acme-regionwatch';
+    const denied = new NotificationPublishError(`SNS publish of us/x failed (access-denied, AuthorizationErrorException): ${raw}`, 'access-denied', false, 'AuthorizationErrorException', 'us/x');
+    // Only the page fails: the checker alert about it goes out.
+    const failing = { publish: (n: Notification) => (n.event === 'checker' ? publisher.publish(n) : Promise.reject(denied)) };
+    const engine = new AggregatorEngine({ config, probeRegion: 'us-east-1', rounds, incidents, publisher: failing, clock, sleep: async () => {}, alertAfterAttempts: 3 });
+    for (let s = 0; s < 200; s += 10) {
+      for (const p of config.probeRegions) rounds.write(roundFor(config, T0 + s, p, script));
+      clock.ms = (T0 + s) * 1000 + 3000;
+      await engine.run();
+    }
+    const alerts = publisher.sent.filter((n) => n.event === 'checker');
+    expect(alerts).toHaveLength(1);
+    const text = JSON.stringify(alerts[0]);
+    expect(text).not.toMatch(/arn:aws/);
+    expect(text).not.toContain('not authorized');
+    expect(text).not.toContain('AuthorizationErrorException');
+    expect(alerts[0]?.summary).toMatch(/^Publishing to SNS keeps failing \(access-denied\) since 2026-\d\d-\d\d \d\d:\d\d UTC: /);
+    // What is stored is the kind and the code too, not the message.
+    const [open] = await incidents.openIncidents();
+    expect(open?.outbox.map((o) => o.lastError)).toEqual(['access-denied (AuthorizationErrorException)']);
   });
 });

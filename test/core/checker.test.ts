@@ -1,0 +1,34 @@
+// Checker alerts about failing publishes: what an operator's email and Slack may read.
+import { describe, expect, it } from 'vitest';
+import { emptyChecker, publishFailureAlert } from '../../lambda/core/checker';
+import type { OutboxEntry } from '../../lambda/core/lifecycle';
+import type { Notification } from '../../lambda/core/notification';
+
+const page: Notification = {
+  event: 'opened',
+  incidentId: 'us-00001',
+  region: 'us',
+  severity: 'down',
+  at: '2026-04-14T10:02:13.000Z',
+  summary: 'us is down',
+  evidence: { targets: [], probeRegions: { fresh: [], stale: [], impaired: [] } },
+  dedupKey: 'us/us-00001/opened/1776160930',
+  subject: '[DOWN] us: api failing from 3/3 probe regions',
+};
+
+describe('publishFailureAlert', () => {
+  it('shows the failure kind and since when, not the error code', () => {
+    const stuck: OutboxEntry = { notification: page, attempts: 3, lastError: 'access-denied (AuthorizationErrorException)' };
+    const alert = publishFailureAlert(emptyChecker(), stuck, Date.parse('2026-04-14T10:03:00Z'))?.outbox[0]?.notification;
+    expect(alert?.summary).toBe(
+      'Publishing to SNS keeps failing (access-denied) since 2026-04-14 10:02 UTC: the notification "[DOWN] us: api failing from 3/3 probe regions" could not be published after 3 attempts. It stays pending and is retried on every run.',
+    );
+  });
+
+  it('never shows a raw SDK message an item stored before errors were stored by kind', () => {
+    const raw = 'NotificationPublishError: User: arn:aws:sts::123456789012:assumed-role/acme-aggregator-role/x is not authorized to perform: SNS:Publish on resource: arn:aws:sns:us-east-1:123456789012:acme';
+    const alert = publishFailureAlert(emptyChecker(), { notification: page, attempts: 3, lastError: raw }, Date.parse('2026-04-14T10:03:00Z'))?.outbox[0]?.notification;
+    expect(alert?.summary).toContain('keeps failing (unknown)');
+    expect(JSON.stringify(alert)).not.toMatch(/arn:aws|not authorized/);
+  });
+});
