@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { EXIT, type Command } from './command';
-import { parsePort, parsePositive, quietAwsSdkNotice } from './local';
+import { parsePort, parsePositive } from './local';
 import { DEFAULT_DEMO_SPEED, runDemo, type DemoOutcome } from '../local/demo';
 import { scriptedMinutes, demoScript } from '../local/demo-script';
 import { formatReport } from '../local/format';
@@ -53,7 +53,6 @@ export const demoCommand: Command = {
     const speed = parsePositive('speed', values.speed);
     const port = parsePort(values.port);
     const json = values.json === true;
-    quietAwsSdkNotice();
     const dataDir = values['data-dir'] === undefined ? mkdtempSync(join(tmpdir(), 'regionwatch-demo-')) : resolve(io.cwd, String(values['data-dir']));
     // Human output on stdout; with --json stdout carries only the report, everything else goes to stderr.
     const say = json ? io.err : io.out;

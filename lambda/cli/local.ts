@@ -11,14 +11,6 @@ export const DEFAULT_PORT = 8787;
 /** Local mode has no Secrets Manager: the Slack webhook URL itself comes from this variable. */
 export const SLACK_WEBHOOK_ENV = 'REGIONWATCH_SLACK_WEBHOOK_URL';
 
-/**
- * The AWS SDK warns on stderr that its 2027 releases need Node 22. Local mode and the read commands talk to
- * dynalite on loopback (or one table), so the notice is noise there; an explicit setting of the variable wins.
- */
-export function quietAwsSdkNotice(): void {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-}
-
 export function parsePort(value: unknown): number {
   const text = String(value);
   const port = Number(text);
@@ -59,7 +51,6 @@ export const localCommand: Command = {
     for: { type: 'string' },
   },
   async run({ values }, io) {
-    quietAwsSdkNotice();
     const port = parsePort(values.port);
     const forSeconds = values.for === undefined ? undefined : parsePositive('for', values.for);
     const config = loadConfigFile(resolve(io.cwd, String(values.config)));

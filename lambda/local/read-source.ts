@@ -157,8 +157,6 @@ export interface ReadFlags {
  */
 export async function withReadSource<T>(flags: ReadFlags, use: (source: ReadSource) => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; message: string }> {
   let source: ReadSource;
-  // The SDK's notice that its 2027 releases need Node 22 is noise for a read command; an explicit setting wins.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   try {
     if (flags.aws) {
       source = await openAwsSource({ config: flags.loadConfig(), ...flags.aws });
