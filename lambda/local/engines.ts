@@ -34,9 +34,9 @@ export class IncidentReader {
     this.platformRegions = Object.keys(config.regions);
   }
 
-  /** DESIGN.md's report over [fromMs, toMs): incidents opened up to a week before still count, clipped. */
+  /** DESIGN.md's report over [fromMs, toMs): every incident that overlaps it, however long before it opened, clipped. */
   async report(fromMs: number, toMs: number): Promise<Report> {
-    const incidents = await this.incidentRecordsBetween(fromMs - 7 * 24 * 3600_000, toMs);
+    const incidents = await this.incidentRecordsBetween(fromMs, toMs);
     return buildReport({
       from: new Date(fromMs).toISOString(),
       to: new Date(toMs).toISOString(),
@@ -65,23 +65,33 @@ export class IncidentReader {
     return (await this.openIncidentRecords()).map(incidentView);
   }
 
-  /** Incidents of every platform region opened in [fromMs, toMs], oldest first. */
+  /**
+   * Incidents of every platform region that overlap [fromMs, toMs], oldest first. Exact, with no lookback: a region
+   * has one incident at a time (seq 1, 2, 3 …), so besides those opened inside the period only two can reach into it,
+   * the last one opened before it (open, or resolved inside it, after any length) and the next one after the last
+   * (its first failing slot can precede `toMs` by the detection delay).
+   */
   async incidentRecordsBetween(fromMs: number, toMs: number): Promise<IncidentRecord[]> {
     const from = new Date(fromMs).toISOString();
     const to = new Date(toMs).toISOString();
-    const lists = await Promise.all(this.platformRegions.map((region) => this.store.regionIncidents(region, from, to)));
-    return lists.flat().sort((a, b) => a.openedAt.localeCompare(b.openedAt));
+    const lists = await Promise.all(
+      this.platformRegions.map(async (region) => {
+        const [before, inside] = await Promise.all([this.store.regionIncidentBefore(region, from), this.store.regionIncidents(region, from, to)]);
+        const last = inside[inside.length - 1] ?? before;
+        const next = await this.store.getIncident(region, (last?.seq ?? 0) + 1);
+        return [...(before ? [before] : []), ...inside, ...(next ? [next] : [])];
+      }),
+    );
+    const byId = new Map(lists.flat().map((r) => [r.incidentId, r]));
+    return [...byId.values()].filter((r) => overlaps(r, fromMs, toMs)).sort((a, b) => a.openedAt.localeCompare(b.openedAt));
   }
 
   /** Incidents that overlap [fromMs, toMs] (including ones opened before it and still open or resolved inside it). */
   async incidentsBetween(fromMs: number, toMs: number): Promise<IncidentView[]> {
-    const records = await this.incidentRecordsBetween(fromMs - 7 * 24 * 3600_000, toMs);
-    return records
-      .filter((r) => r.status === 'open' || (r.resolvedAt !== null && Date.parse(r.resolvedAt) >= fromMs))
-      .map(incidentView);
+    return (await this.incidentRecordsBetween(fromMs, toMs)).map(incidentView);
   }
 
-  /** The newest resolved incidents, newest first. */
+  /** The newest resolved incidents (resolved in the last 30 days), newest first. */
   async recentIncidents(nowMs: number, limit: number): Promise<IncidentView[]> {
     const records = await this.incidentRecordsBetween(nowMs - 30 * 24 * 3600_000, nowMs);
     return records
@@ -90,6 +100,18 @@ export class IncidentReader {
       .slice(0, limit)
       .map(incidentView);
   }
+}
+
+/**
+ * Whether an incident's time overlaps [fromMs, toMs]: from its first failing slot (or its opening, if earlier) to its
+ * resolution (or the end of its timeline, if later), or on without end while it is open.
+ */
+function overlaps(incident: IncidentRecord, fromMs: number, toMs: number): boolean {
+  const startMs = Math.min(incident.startedAt * 1000, Date.parse(incident.openedAt));
+  if (startMs > toMs) return false;
+  if (incident.status === 'open') return true;
+  const endMs = Math.max(incident.endedAt === null ? 0 : incident.endedAt * 1000, incident.resolvedAt === null ? 0 : Date.parse(incident.resolvedAt));
+  return endMs >= fromMs;
 }
 
 export interface LocalEngines {

@@ -266,6 +266,9 @@ class AggregatorStoreView implements IncidentStore {
   regionIncidents(region: string, fromIso: string, toIso: string): Promise<IncidentRecord[]> {
     return this.store.regionIncidents(region, fromIso, toIso);
   }
+  regionIncidentBefore(region: string, beforeIso: string): Promise<IncidentRecord | null> {
+    return this.store.regionIncidentBefore(region, beforeIso);
+  }
   statuses(regions: readonly string[]): Promise<RegionStatusRecord[]> {
     return this.store.statuses(regions);
   }

@@ -51,6 +51,11 @@ export interface IncidentStore {
   openIncidents(): Promise<IncidentRecord[]>;
   /** Incidents of a region opened in [fromIso, toIso] (the `region-incidents` index), oldest first. */
   regionIncidents(region: string, fromIso: string, toIso: string): Promise<IncidentRecord[]>;
+  /**
+   * The newest incident of a region opened before `beforeIso` (the `region-incidents` index, newest first, one item):
+   * a region has one incident at a time, so this is the only earlier one that can still reach past `beforeIso`.
+   */
+  regionIncidentBefore(region: string, beforeIso: string): Promise<IncidentRecord | null>;
   /** Every platform region's status item. */
   statuses(regions: readonly string[]): Promise<RegionStatusRecord[]>;
 }
@@ -173,6 +178,23 @@ export class DynamoIncidentStore implements IncidentStore {
       ExpressionAttributeNames: { '#r': index.partitionKey, '#o': index.sortKey },
       ExpressionAttributeValues: { ':r': region, ':from': fromIso, ':to': toIso },
     });
+  }
+
+  async regionIncidentBefore(region: string, beforeIso: string): Promise<IncidentRecord | null> {
+    const index = INCIDENTS_TABLE.regionIncidentsIndex;
+    const result = await this.options.client.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: index.name,
+        KeyConditionExpression: '#r = :r AND #o < :before',
+        ExpressionAttributeNames: { '#r': index.partitionKey, '#o': index.sortKey },
+        ExpressionAttributeValues: { ':r': region, ':before': beforeIso },
+        ScanIndexForward: false,
+        Limit: 1,
+      }),
+    );
+    const item = result.Items?.[0];
+    return item ? stripKeys<IncidentRecord>(item) : null;
   }
 
   async statuses(regions: readonly string[]): Promise<RegionStatusRecord[]> {

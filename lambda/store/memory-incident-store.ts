@@ -100,6 +100,11 @@ export class MemoryIncidentStore implements IncidentStore {
     return this.allIncidents().filter((i) => i.region === region && i.openedAt >= fromIso && i.openedAt <= toIso);
   }
 
+  async regionIncidentBefore(region: string, beforeIso: string): Promise<IncidentRecord | null> {
+    this.counters.reads++;
+    return this.allIncidents().filter((i) => i.region === region && i.openedAt < beforeIso).pop() ?? null;
+  }
+
   async statuses(regions: readonly string[]): Promise<RegionStatusRecord[]> {
     this.counters.reads++;
     const out: RegionStatusRecord[] = [];

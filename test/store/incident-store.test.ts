@@ -67,6 +67,18 @@ describe.each(stores)('incident store (%s)', (_name, make) => {
     await s.putIncident(incident('us', 2, 'resolved', '2026-04-15T00:00:00.000Z'), 1);
     expect((await s.openIncidents()).map((i) => i.incidentId)).toEqual(['eu-00001']);
   });
+
+  it('answers "the newest incident of a region opened before T" from the region index, however long before', async () => {
+    const s = await make();
+    await s.putIncident(incident('us', 1, 'resolved', '2026-03-01T00:00:00.000Z'), null);
+    await s.putIncident(incident('us', 2, 'open', '2026-03-20T00:00:00.000Z'), null);
+    await s.putIncident(incident('eu', 1, 'resolved', '2026-04-10T00:00:00.000Z'), null);
+    expect((await s.regionIncidentBefore('us', '2026-04-11T00:00:00.000Z'))?.incidentId).toBe('us-00002');
+    expect((await s.regionIncidentBefore('us', '2026-03-20T00:00:00.000Z'))?.incidentId).toBe('us-00001');
+    expect(await s.regionIncidentBefore('us', '2026-03-01T00:00:00.000Z')).toBeNull();
+    expect(await s.regionIncidentBefore('apac', '2026-04-11T00:00:00.000Z')).toBeNull();
+    expect(await s.regionIncidentBefore('us', '2026-04-11T00:00:00.000Z')).not.toHaveProperty('pk');
+  });
 });
 
 describe('incident items', () => {
