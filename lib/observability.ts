@@ -12,7 +12,7 @@ import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { AGGREGATOR_METRIC_NAMES, type AggregatorMetricName } from '../lambda/aggregator/metrics';
-import { PROBE_METRIC_NAMES } from '../lambda/probe/metrics';
+import { LATE_ROUNDS_METRIC, PROBE_METRIC_NAMES } from '../lambda/probe/metrics';
 
 /**
  * The prober's embedded-metric-format metrics (namespace, names, dimensions), taken from the prober's
@@ -26,6 +26,23 @@ export const PROBE_METRICS = PROBE_METRIC_NAMES;
  * module for the same reason. Same namespace as the prober's; one dimension, `ProbeRegion`.
  */
 export const AGGREGATOR_METRICS = AGGREGATOR_METRIC_NAMES;
+
+/** `ProberLateRounds` fires on late rounds in `minutesLate` of the last `minutes` minutes. */
+export const LATE_ROUNDS_ALARM = { minutes: 10, minutesLate: 3 } as const;
+
+/**
+ * The prober's `LateRounds` (queued rounds dropped for arriving too late to finish inside their slot), summed per
+ * period; dimension `ProbeRegion` only. Emitted only when it happens.
+ */
+function lateRoundsMetric(probeRegion: string, period: Duration): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: PROBE_METRICS.namespace,
+    metricName: LATE_ROUNDS_METRIC,
+    dimensionsMap: { [PROBE_METRICS.probeRegionDimension]: probeRegion },
+    statistic: cloudwatch.Stats.SUM,
+    period,
+  });
+}
 
 function aggregatorMetric(name: AggregatorMetricName, probeRegion: string, statistic: string, period: Duration): cloudwatch.Metric {
   return new cloudwatch.Metric({
@@ -140,6 +157,17 @@ export class Observability extends Construct {
       treatMissingData: notBreaching,
       alarmDescription: `The prober in ${region} failed in 3 of the last 5 minutes (a crash, a timeout, or no access to the results table). Its logs say which.`,
     });
+    // The metric is only emitted when a round is dropped: missing data is the healthy case. One late round (a cold
+    // start, a slow poll) is noise; late rounds in several minutes mean the rounds queue delivers behind its slots.
+    const lateRounds = this.alarm('ProberLateRounds', {
+      metric: lateRoundsMetric(region, minute),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      threshold: 1,
+      evaluationPeriods: LATE_ROUNDS_ALARM.minutes,
+      datapointsToAlarm: LATE_ROUNDS_ALARM.minutesLate,
+      treatMissingData: notBreaching,
+      alarmDescription: `The prober in ${region} dropped queued rounds that arrived too late to finish inside their slot (LateRounds) in ${LATE_ROUNDS_ALARM.minutesLate} of the last ${LATE_ROUNDS_ALARM.minutes} minutes: results from ${region} have gaps (quorum counts the other probe regions). Check the rounds queue's delivery (age of oldest message), the prober's throttles and concurrency, and its log ('queued round finished', outcome late).`,
+    });
     const aggregatorNotRunning = this.alarm('AggregatorNotRunning', {
       metric: props.aggregator.metricInvocations({ period: fiveMinutes, statistic: cloudwatch.Stats.SUM }),
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
@@ -194,7 +222,7 @@ export class Observability extends Construct {
     if (props.dashboard) {
       this.dashboard = regionsDashboard(this, props.dashboard, {
         aggregatorLogGroup: props.aggregatorLogGroup,
-        alarms: [peerSilent, proberNotRunning, proberErrors, aggregatorNotRunning, aggregatorErrors, iteratorAge, stuck, ...queueAlarms, deliveryFailed],
+        alarms: [peerSilent, proberNotRunning, proberErrors, lateRounds, aggregatorNotRunning, aggregatorErrors, iteratorAge, stuck, ...queueAlarms, deliveryFailed],
       });
     }
   }
@@ -299,9 +327,11 @@ function regionsDashboard(
       ]),
     }),
     new cloudwatch.GraphWidget({
-      title: 'Probers: runs',
+      title: 'Probers: runs and late rounds',
       width: 12,
       left: perRegion((r) => [lambdaMetric(props.proberFunctionName, 'Invocations', r, cloudwatch.Stats.SUM, `prober runs in ${r}`)]),
+      // Queued rounds dropped for arriving after their slot: no line while none are.
+      right: perRegion((r) => [lateRoundsMetric(r, minute).with({ region: r, label: `late rounds in ${r}` })]),
     }),
     new cloudwatch.LogQueryWidget({
       title: `Incident transitions (aggregator log, ${homeRegion})`,

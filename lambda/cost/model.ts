@@ -72,7 +72,10 @@ export interface UsageAssumptions {
   checkerAlertsPerMonth: number;
   /** The prober's EMF metric names (lib/observability.ts PROBE_METRICS), each per platform region and probe region. */
   metricNames: readonly string[];
-  /** Alarms per probe region without and with Slack (lib/observability.ts: 9 with the prober's rounds dead-letter alarm, plus the Slack dead-letter alarm). */
+  /**
+   * Alarms per probe region without Slack (lib/observability.ts: 11, with the prober's rounds dead-letter and late
+   * rounds alarms); Slack adds its dead-letter alarm. test/infra pins this to the synthesized templates.
+   */
   alarmsPerRegion: number;
   /** Dashboards of the whole deployment (lib/observability.ts: one, in the home region, reading every region). */
   dashboards: number;
@@ -120,7 +123,7 @@ export const DEFAULT_ASSUMPTIONS: UsageAssumptions = {
   notificationsPerMonth: 60,
   checkerAlertsPerMonth: 20,
   metricNames: ['Availability', 'LatencyMs'],
-  alarmsPerRegion: 9,
+  alarmsPerRegion: 11,
   dashboards: 1,
   kmsKeysPerRegion: 1,
   logBytes: {

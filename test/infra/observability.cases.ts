@@ -1,7 +1,7 @@
 // Watching the checker: alarms to a separate, encrypted checker topic, each with a deliberate missing-data treatment.
 import { describe, expect, it } from 'vitest';
 import { AGGREGATOR_METRIC_NAMES } from '../../lambda/aggregator/metrics';
-import { PROBE_METRIC_NAMES } from '../../lambda/probe/metrics';
+import { LATE_ROUNDS_METRIC, PROBE_METRIC_NAMES } from '../../lambda/probe/metrics';
 import { AGGREGATOR_METRICS, PROBE_METRICS } from '../../lib/observability';
 import { rendered, resourcesOfType, type Scenario } from './synth';
 
@@ -47,6 +47,7 @@ export function observabilityCases(scenario: { readonly current: Scenario }): vo
         'NotificationsStuck',
         'PeerProberSilent',
         'ProberErrors',
+        'ProberLateRounds',
         'ProberNotRunning',
         'ProberRoundsDeadLettersNotEmpty',
         'SlackDeadLettersNotEmpty',
@@ -156,6 +157,24 @@ export function observabilityCases(scenario: { readonly current: Scenario }): vo
       }
     });
 
+    // Queued rounds dropped for arriving after their slot: LateRounds is only emitted when it happens.
+    it('alarms on late rounds in 3 of the last 10 minutes, from the prober\'s own metric, missing data not breaching', () => {
+      expect(alarms('eu-west-1').ProberLateRounds).toEqual({
+        Namespace: 'RegionWatch',
+        MetricName: LATE_ROUNDS_METRIC,
+        Dimensions: [{ Name: 'ProbeRegion', Value: 'eu-west-1' }],
+        Statistic: 'Sum',
+        Period: 60,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        Threshold: 1,
+        EvaluationPeriods: 10,
+        DatapointsToAlarm: 3,
+        TreatMissingData: 'notBreaching',
+        ...toChecker,
+      });
+      expect(LATE_ROUNDS_METRIC).toBe('LateRounds');
+    });
+
     // FAULTS row 10: a notification SNS keeps refusing is a checker alert, from the aggregator's own metric.
     it('alarms when a notification stays unpublished run after run', () => {
       expect(alarms('eu-west-1').NotificationsStuck).toEqual({
@@ -249,7 +268,7 @@ export function observabilityCases(scenario: { readonly current: Scenario }): vo
         'Queue depths',
         'Aggregators: notifications',
         'Aggregators: records and transitions',
-        'Probers: runs',
+        'Probers: runs and late rounds',
         'Incident transitions (aggregator log, us-east-1)',
         'Checker alarms (us-east-1)',
       ]);
@@ -268,9 +287,11 @@ export function observabilityCases(scenario: { readonly current: Scenario }): vo
       expect(byTitle('Aggregators: iterator age (ms)')?.metrics).toEqual(
         probeRegions.map((r) => ['AWS/Lambda', 'IteratorAge', 'FunctionName', 'acme-regionwatch-aggregator', { label: r, period: 60, region: r, stat: 'Maximum' }]),
       );
-      expect(byTitle('Probers: runs')?.metrics).toEqual(
-        probeRegions.map((r) => ['AWS/Lambda', 'Invocations', 'FunctionName', 'acme-regionwatch-prober', { label: `prober runs in ${r}`, period: 60, region: r, stat: 'Sum' }]),
-      );
+      expect(byTitle('Probers: runs and late rounds')?.metrics).toEqual([
+        ...probeRegions.map((r) => ['AWS/Lambda', 'Invocations', 'FunctionName', 'acme-regionwatch-prober', { label: `prober runs in ${r}`, period: 60, region: r, stat: 'Sum' }]),
+        // One late-rounds line per probe region, on the right axis.
+        ...probeRegions.map((r) => ['RegionWatch', 'LateRounds', 'ProbeRegion', r, { label: `late rounds in ${r}`, period: 60, region: r, stat: 'Sum', yAxis: 'right' }]),
+      ]);
       const notifications = byTitle('Aggregators: notifications')?.metrics ?? [];
       expect(notifications).toContainEqual([
         'RegionWatch',
