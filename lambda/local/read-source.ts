@@ -5,7 +5,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { RegionwatchConfig } from '../config/schema';
 import { DynamoIncidentStore } from '../store/incident-store';
 import { startEmbeddedStore } from '../store/embedded';
-import { hasStore, openDataDir, readRunInfo, type RunInfo } from './data-dir';
+import { hasStore, isAlive, openDataDir, readRunInfo, type RunInfo } from './data-dir';
 import { IncidentReader, localTableNames } from './engines';
 
 /** The data or the table cannot be read (a runtime failure, not a usage mistake): one clear line for the user, exit 1. */
@@ -22,15 +22,6 @@ export interface ReadSource {
   nowMs: number;
   runInfo?: RunInfo;
   close(): Promise<void>;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error: unknown) {
-    return (error as NodeJS.ErrnoException | undefined)?.code === 'EPERM';
-  }
 }
 
 /** Opens a local data directory for reading; while local mode runs there, reads through its store instead. */

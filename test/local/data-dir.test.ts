@@ -1,8 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DataDirError, openDataDir } from '../../lambda/local/data-dir';
+import { DataDirError, isAlive, openDataDir } from '../../lambda/local/data-dir';
 
 describe('the local data directory', () => {
   const made: string[] = [];
@@ -45,5 +46,12 @@ describe('the local data directory', () => {
     expect(() => openDataDir(path)).toThrow(
       new DataDirError(`data directory ${path} is not writable (a part of the path is a file, not a directory); pass --data-dir with a directory you can write to`),
     );
+  });
+
+  it('tells a live pid (a lock holder, a running local mode) from one that has exited', () => {
+    expect(isAlive(process.pid)).toBe(true);
+    const exited = spawnSync(process.execPath, ['-e', '']).pid;
+    expect(exited).toBeGreaterThan(0);
+    expect(isAlive(exited)).toBe(false);
   });
 });
