@@ -4,6 +4,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { AGGREGATOR_STREAM_SETTINGS as STREAM } from '../lambda/aggregator/stream-settings';
 import type { RegionwatchConfig } from '../lambda/config/schema';
 import { ENV } from '../lambda/handlers/env';
 import { RESULTS_TABLE } from '../lambda/store/tables';
@@ -28,15 +29,15 @@ export interface AggregatorProps {
   readonly entry?: string;
 }
 
-/** The event source mapping's settings, exported so tests and docs pin the same numbers. */
+/**
+ * The event source mapping's settings, exported so tests and docs pin the same numbers. The values live in
+ * lambda/aggregator/stream-settings.ts, which the simulator models too.
+ */
 export const AGGREGATOR_STREAM = {
-  batchSize: 100,
-  /** Small: a round should become a verdict within seconds, not wait for a full batch. */
-  maxBatchingWindow: Duration.seconds(2),
-  /** After a bisected batch keeps failing this often, the record goes to the failure queue. */
-  retryAttempts: 3,
-  /** Older rounds cannot change a live verdict; the aggregator re-reads windows by Query anyway. */
-  maxRecordAge: Duration.minutes(10),
+  batchSize: STREAM.batchSize,
+  maxBatchingWindow: Duration.seconds(STREAM.maxBatchingWindowSeconds),
+  retryAttempts: STREAM.retryAttempts,
+  maxRecordAge: Duration.minutes(STREAM.maxRecordAgeMinutes),
 } as const;
 
 /**

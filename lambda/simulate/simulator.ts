@@ -14,6 +14,7 @@
 // - the incident table is one strongly consistent store shared by all aggregators (conditional writes).
 import type { RegionwatchConfig } from '../config/schema';
 import { AggregatorEngine, type CrashPoint, type RoundsReader } from '../aggregator/engine';
+import { AGGREGATOR_STREAM_SETTINGS } from '../aggregator/stream-settings';
 import type { CheckerRecord } from '../core/checker';
 import type { IncidentRecord, RegionStatusRecord } from '../core/lifecycle';
 import type { Notification, NotificationPublisher } from '../core/notification';
@@ -25,12 +26,12 @@ import { Draws } from './random';
 import type { Scenario, TimedEvent } from './scenario';
 import { activeAt, RoundSynthesiser } from './synth';
 
-/** The aggregator's stream batching window (lib/aggregator.ts AGGREGATOR_STREAM.maxBatchingWindow). */
-export const BATCHING_WINDOW_MS = 2000;
+/** The aggregator's stream batching window, as deployed (lib/aggregator.ts takes it from the same settings). */
+export const BATCHING_WINDOW_MS = AGGREGATOR_STREAM_SETTINGS.maxBatchingWindowSeconds * 1000;
 /** A failed batch is retried this long after the failure … */
 const RETRY_DELAY_MS = 1000;
-/** … at most this often (lib/aggregator.ts AGGREGATOR_STREAM.retryAttempts). */
-const RETRY_ATTEMPTS = 3;
+/** … at most this often, as deployed. */
+export const RETRY_ATTEMPTS = AGGREGATOR_STREAM_SETTINGS.retryAttempts;
 /** Latest a replayed batch runs after the original. */
 const MAX_REPLAY_DELAY_MS = 30_000;
 /** Events one run may process at most: a bound on the loop, far above any scenario (a week ≈ 1.5 M). */

@@ -1,6 +1,7 @@
 // The aggregator: its region's replica stream, filtered to round items, poison records quarantined in an encrypted queue.
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { BATCHING_WINDOW_MS, RETRY_ATTEMPTS } from '../../lambda/simulate/simulator';
 import { TAGS, rendered, resourcesOfType, roleStatements, type Scenario } from './synth';
 
 /** Cases run against the example config's synthesized app (see example-app.test.ts). */
@@ -26,6 +27,15 @@ export function aggregatorCases(scenario: { readonly current: Scenario }): void 
         DestinationConfig: { OnFailure: { Destination: '${AggregatorFailedRecords.Arn}' } },
         FilterCriteria: { Filters: [{ Pattern: '{"eventName":["INSERT","MODIFY"],"dynamodb":{"NewImage":{"kind":{"S":["round"]}}}}' }] },
         Tags: TAGS,
+      });
+    });
+
+    it('is what the simulator models: the batching window and retries of the deployed mapping', () => {
+      const { json } = scenario.current;
+      const [mapping] = Object.entries(resourcesOfType(json('us-east-1'), 'AWS::Lambda::EventSourceMapping')).filter(([id]) => id.startsWith('Aggregator')).map(([, m]) => m);
+      expect({ window: BATCHING_WINDOW_MS, retries: RETRY_ATTEMPTS }).toEqual({
+        window: Number(mapping?.Properties?.MaximumBatchingWindowInSeconds) * 1000,
+        retries: mapping?.Properties?.MaximumRetryAttempts,
       });
     });
 
