@@ -21,6 +21,11 @@ export function resourceNames(platform: string) {
     slackNotifierFunction: `${prefix}-slack-notifier`,
     /** The deployment's one dashboard, in the home region. */
     dashboard: prefix,
+    /**
+     * Every checker alarm's name starts with this (`acme-regionwatch-NotificationsStuck`): the alarm relay matches
+     * this deployment's alarm state changes by it, in the alarm's region and, relayed, in the next one.
+     */
+    alarmPrefix: `${prefix}-`,
   } as const;
 }
 

@@ -44,6 +44,12 @@ export class ProberHeartbeat extends Construct {
   readonly watchedHeartbeats: cloudwatch.Metric;
   readonly watchRule: events.Rule;
   readonly forwardRule?: events.Rule;
+  /**
+   * The watcher region's default bus as a rule target, with the one role allowed `events:PutEvents` on it. Other
+   * rules that forward to the next region (the alarm relay) use this target, and so the same role. Absent when the
+   * ring closes on itself (one probe region).
+   */
+  readonly watcherBus?: events.IRuleTarget;
 
   constructor(scope: Construct, id: string, props: ProberHeartbeatProps) {
     super(scope, id);
@@ -56,8 +62,11 @@ export class ProberHeartbeat extends Construct {
           detailType: [SUCCESS],
           resources: events.Match.prefix(props.localProber.functionArn),
         },
-        targets: [new targets.EventBus(events.EventBus.fromEventBusArn(this, 'WatcherBus', defaultEventBusArn(stack, props.watcherRegion)))],
       });
+      // Made where the stock EventBus target would make its own role, so its logical id (and the deployed role) stay.
+      const role = new iam.Role(this.forwardRule, 'EventsRole', { assumedBy: new iam.ServicePrincipal('events.amazonaws.com') });
+      this.watcherBus = new targets.EventBus(events.EventBus.fromEventBusArn(this, 'WatcherBus', defaultEventBusArn(stack, props.watcherRegion)), { role });
+      this.forwardRule.addTarget(this.watcherBus);
     }
     const watchedArn = functionArn(stack, props.watchedRegion, props.proberFunctionName);
     const log = new logs.LogGroup(this, 'WatchedHeartbeats', {

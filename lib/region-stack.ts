@@ -1,10 +1,11 @@
 // One probe region's stack: its replica of both global tables (the home stack owns them), its prober,
-// aggregator, notifications, prober heartbeat ring and observability.
+// aggregator, notifications, prober heartbeat ring, observability and the alarm relay along the ring.
 import { Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { RegionwatchConfig } from '../lambda/config/schema';
 import { platformRegions } from '../lambda/config/resolve';
 import { Aggregator } from './aggregator';
+import { AlarmRelay } from './alarm-relay';
 import { IncidentsTable } from './incidents-table';
 import { resourceNames, stackName, watchedProbeRegion, watcherProbeRegion } from './names';
 import { Notifier } from './notifier';
@@ -30,6 +31,7 @@ export class RegionWatchStack extends Stack {
   readonly notifier: Notifier;
   readonly heartbeat: ProberHeartbeat;
   readonly observability: Observability;
+  readonly alarmRelay: AlarmRelay;
 
   constructor(scope: Construct, id: string, props: RegionWatchStackProps) {
     super(scope, id, {
@@ -102,6 +104,14 @@ export class RegionWatchStack extends Stack {
       notificationsTopic: this.notifier.topic,
       peerHeartbeats: this.heartbeat.watchedHeartbeats,
       watchedRegion,
+      alarmNamePrefix: names.alarmPrefix,
+    });
+    this.alarmRelay = new AlarmRelay(this, 'AlarmRelay', {
+      alarmNamePrefix: names.alarmPrefix,
+      watcherBus: this.heartbeat.watcherBus,
+      watchedRegion,
+      checkerTopic: this.observability.checkerTopic,
+      topicKey: this.notifier.key,
     });
   }
 }

@@ -1,5 +1,6 @@
 // Every construct's template assertions against the example config, synthesized once (bundling skipped).
 import { aggregatorCases } from './aggregator.cases';
+import { alarmRelayCases } from './alarm-relay.cases';
 import { appCases } from './app.cases';
 import { incidentsTableCases } from './incidents-table.cases';
 import { notifierCases } from './notifier.cases';
@@ -19,3 +20,4 @@ aggregatorCases(scenario);
 notifierCases(scenario);
 proberHeartbeatCases(scenario);
 observabilityCases(scenario);
+alarmRelayCases('the example config (3 probe regions)', scenario);

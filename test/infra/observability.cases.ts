@@ -25,7 +25,7 @@ function alarmsOf(scenario: Scenario, region: string): Record<string, AlarmJson>
   const { json, stack } = scenario;
   return Object.fromEntries(
     Object.entries(resourcesOfType(json(region), 'AWS::CloudWatch::Alarm')).map(([id, r]) => {
-      const { AlarmDescription: _description, ActionsEnabled: _enabled, Tags: _tags, ...rest } = rendered(stack(region), r.Properties) as AlarmJson & Record<string, unknown>;
+      const { AlarmDescription: _description, AlarmName: _name, ActionsEnabled: _enabled, Tags: _tags, ...rest } = rendered(stack(region), r.Properties) as AlarmJson & Record<string, unknown>;
       return [id.replace(/^Observability/, ''), rest as AlarmJson];
     }),
   );
@@ -236,7 +236,8 @@ export function observabilityCases(scenario: { readonly current: Scenario }): vo
       expect(subscriptions).toContainEqual({ Protocol: 'email', Endpoint: 'oncall@acme.example', TopicArn: '${ObservabilityCheckerTopic}' });
       const topicPolicies = resourcesOfType(json('eu-west-1'), 'AWS::SNS::TopicPolicy');
       expect(rendered(eu, topicPolicies.ObservabilityCheckerTopicPolicy?.Properties)).toMatchObject({
-        PolicyDocument: { Statement: [{ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }] },
+        // The TLS-only deny first; the alarm relay's EventBridge statement follows (test/infra/alarm-relay.cases.ts).
+        PolicyDocument: { Statement: [{ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }, { Principal: { Service: 'events.amazonaws.com' } }] },
       });
     });
 

@@ -1,10 +1,15 @@
 // Other configs: fewer or more probe regions, no Slack, a single probe region. Each synthesized once.
 import { describe, expect, it } from 'vitest';
+import { alarmRelayCases } from './alarm-relay.cases';
 import { appCases } from './app.cases';
 import { configWith, resourcesOfType, useScenario } from './synth';
 
-appCases('2 probe regions', useScenario(() => configWith(['eu-west-1', 'us-west-2'])));
-appCases('4 probe regions', useScenario(() => configWith(['us-east-1', 'eu-west-1', 'ap-southeast-1', 'sa-east-1'])));
+const two = useScenario(() => configWith(['eu-west-1', 'us-west-2']));
+appCases('2 probe regions', two);
+alarmRelayCases('2 probe regions', two);
+const four = useScenario(() => configWith(['us-east-1', 'eu-west-1', 'ap-southeast-1', 'sa-east-1']));
+appCases('4 probe regions', four);
+alarmRelayCases('4 probe regions', four);
 
 const noSlack = useScenario(() =>
   configWith(['us-east-1', 'eu-west-1'], { notifications: { emails: [], slackWebhookSecretName: null, reminderMinutes: 30 } }),
@@ -27,6 +32,7 @@ describe('without a Slack secret', () => {
 
 const single = useScenario(() => configWith(['eu-west-1'], { defaults: { quorum: 1 } }));
 appCases('1 probe region', single);
+alarmRelayCases('1 probe region', single);
 
 describe('with one probe region', () => {
   it('watches its own prober and forwards nothing', () => {
