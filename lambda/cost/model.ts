@@ -68,7 +68,10 @@ export interface UsageAssumptions {
   slackDurationMs: number;
   /** Notifications on the platform topic in a month (transitions, reminders, checker notices). */
   notificationsPerMonth: number;
-  /** Checker alarm state changes in a month (each notifies the checker topic). */
+  /**
+   * Checker alarm state changes in a month (each notifies the checker topic; with more than one probe region the
+   * alarm relay also forwards it to the next probe region, which publishes it to its checker topic).
+   */
   checkerAlertsPerMonth: number;
   /** The prober's EMF metric names (lib/observability.ts PROBE_METRICS), each per platform region and probe region. */
   metricNames: readonly string[];
@@ -435,9 +438,12 @@ export function estimateCost(config: RegionwatchConfig, overrides: Partial<Usage
   bill.add('CloudWatch', 'logs ingested (Lambda JSON logs, EMF metrics, heartbeats)', logGb, 'GB', 'cloudwatchLogsIngestion', 'cloudwatchLogsGb');
   bill.add('CloudWatch', `logs stored (${a.logRetentionMonths} month retention, compressed)`, logGb * a.logRetentionMonths * a.logStoredRatio, 'GB-month', 'cloudwatchLogsStorage', 'cloudwatchLogsGb');
 
-  // Notifications.
-  bill.add('SNS', 'publishes (notifications and checker alerts)', a.notificationsPerMonth + a.checkerAlertsPerMonth, 'requests', 'snsPublishes', 'snsPublishes');
-  bill.add('SNS', `email deliveries (${emails} address(es), both topics)`, (a.notificationsPerMonth + a.checkerAlertsPerMonth) * emails, 'emails', 'snsEmail', 'snsEmail');
+  // Notifications. With more than one probe region every checker alarm change is published twice: by its own region
+  // and, relayed along the heartbeat ring, by the next one (lib/alarm-relay.ts).
+  const relayedAlerts = P > 1 ? a.checkerAlertsPerMonth : 0;
+  const checkerPublishes = a.checkerAlertsPerMonth + relayedAlerts;
+  bill.add('SNS', 'publishes (notifications and checker alerts)', a.notificationsPerMonth + checkerPublishes, 'requests', 'snsPublishes', 'snsPublishes');
+  bill.add('SNS', `email deliveries (${emails} address(es), both topics)`, (a.notificationsPerMonth + checkerPublishes) * emails, 'emails', 'snsEmail', 'snsEmail');
   if (slack) bill.add('SNS', 'deliveries to the Slack notifier', a.notificationsPerMonth, 'deliveries', 'snsLambda');
   bill.add('SQS', `failure and dead-letter queues (${P * (slack ? 3 : 2)}, idle unless something fails)`, 0, 'requests', 'sqsRequests', 'sqsRequests');
   if (slack) {
@@ -445,9 +451,11 @@ export function estimateCost(config: RegionwatchConfig, overrides: Partial<Usage
     bill.add('Secrets Manager', 'GetSecretValue calls (cold starts, 5-minute cache)', a.notificationsPerMonth, 'calls', 'secretApiCalls');
   }
   bill.add('KMS', `customer managed keys (${a.kmsKeysPerRegion} per probe region, shared by the notifications and checker topics)`, P * a.kmsKeysPerRegion, 'keys', 'kmsKey');
-  bill.add('KMS', 'requests (encrypted topic publishes and deliveries)', (a.notificationsPerMonth + a.checkerAlertsPerMonth) * (2 + emails + (slack ? 1 : 0)), 'requests', 'kmsRequests', 'kmsRequests');
+  bill.add('KMS', 'requests (encrypted topic publishes and deliveries)', (a.notificationsPerMonth + checkerPublishes) * (2 + emails + (slack ? 1 : 0)), 'requests', 'kmsRequests', 'kmsRequests');
   bill.add('EventBridge', 'prober schedule (once a minute per probe region)', P * invocationsPerMonth, 'invocations', 'eventbridgeScheduledRule', undefined, 'scheduled rules are free');
   bill.add('EventBridge', 'prober heartbeats (Lambda destination events, forwarded to the watching region)', 2 * P * invocationsPerMonth, 'events', 'eventbridgeEvents');
+  // The alarm change on the local bus is a free AWS service event; forwarding it to another region is charged.
+  if (P > 1) bill.add('EventBridge', 'relayed checker alarm changes (forwarded to the next probe region)', relayedAlerts, 'events', 'eventbridgeEvents');
 
   // Data transfer: probe requests out to the targets, replication between regions.
   bill.add(

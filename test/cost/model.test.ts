@@ -230,6 +230,27 @@ describe('global tables and Slack', () => {
   });
 });
 
+describe('the alarm relay (lib/alarm-relay.ts)', () => {
+  const quantity = (e: CostEstimate, service: string, itemStart: string) => e.lines.find((l) => l.service === service && l.item.startsWith(itemStart))?.quantity;
+
+  it('forwards each checker alarm change to the next probe region, which publishes it again', () => {
+    // The example: 3 probe regions, one email address, Slack. 1,000 alarm changes and no notifications, to count by hand.
+    const e = estimateCost(example(), { checkerAlertsPerMonth: 1_000, notificationsPerMonth: 0 });
+    // One cross-region event per change ($1/M): the change on the local bus is a free AWS service event.
+    expect(quantity(e, 'EventBridge', 'relayed checker alarm changes')).toBe(1_000);
+    expect(line(e, 'EventBridge', 'relayed checker alarm changes')).toBeCloseTo(0.001, 9);
+    // Published by its own region and by the next one: 2,000 publishes, 2,000 emails to the one address.
+    expect(quantity(e, 'SNS', 'publishes')).toBe(2_000);
+    expect(quantity(e, 'SNS', 'email deliveries')).toBe(2_000);
+  });
+
+  it('relays nothing with one probe region (the ring closes on itself)', () => {
+    const e = estimateCost(tiny(), { ...HAND, checkerAlertsPerMonth: 1_000 });
+    expect(e.lines.some((l) => l.item.startsWith('relayed checker alarm changes'))).toBe(false);
+    expect(quantity(e, 'SNS', 'publishes')).toBe(1_100);
+  });
+});
+
 describe('Route 53 baseline', () => {
   const targets = resolveTargets(
     parseConfig({
