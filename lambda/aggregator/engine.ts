@@ -8,6 +8,7 @@ import { evaluateWindow, evaluationSettings, lateWindowBounds, windowBounds, typ
 import { claim, claimable, decideRegion, markFailed, markPublished, type IncidentRecord, type OutboxEntry, type SentNotification } from '../core/lifecycle';
 import type { NotificationEvent, NotificationPublisher } from '../core/notification';
 import type { RoundRecord } from '../core/results';
+import { fitIncident } from '../core/item-size';
 import type { IncidentStore } from '../store/incident-store';
 import { acquireLease, leaseOrder, type LeaseOptions } from '../store/lease';
 
@@ -69,6 +70,23 @@ export interface AggregatorRun {
   conflicts: number;
 }
 
+/** Platform regions that failed in a run while the others and the checker went on; the stream retries the batch. */
+export class RegionRunError extends Error {
+  override readonly name = 'RegionRunError';
+  constructor(
+    readonly failures: readonly { region: string; error: unknown }[],
+    /** What the run did for the other regions and the checker. */
+    readonly run: AggregatorRun,
+  ) {
+    super(`aggregator run failed for ${failures.map((f) => `${f.region} (${describeError(f.error).logText})`).join(', ')}`, { cause: failures[0]?.error });
+  }
+}
+
+/** The first slot the window re-derives: timeline segments before it may be folded (lifecycle foldTimeline). */
+function foldBefore(evaluation: WindowEvaluation): number {
+  return evaluation.slots[0] ?? 0;
+}
+
 /** Writes retried on a lost race before the run gives up on an item (the next run derives it again). */
 const MAX_WRITE_ATTEMPTS = 4;
 
@@ -97,6 +115,8 @@ export class AggregatorEngine {
   readonly settings: EvaluationSettings;
   private readonly order: string[];
   private runId = '';
+  /** Set when the crash hook threw in this run. */
+  private crashed: { error: unknown } | null = null;
 
   constructor(private readonly options: AggregatorEngineOptions) {
     this.settings = evaluationSettings(options.config, options.tuning);
@@ -111,6 +131,7 @@ export class AggregatorEngine {
   async run(trigger: { regions?: readonly string[] } = {}): Promise<AggregatorRun> {
     const nowMs = this.options.clock.now();
     this.runId = `${this.options.probeRegion}/${nowMs}/${randomUUID().slice(0, 8)}`;
+    this.crashed = null;
     const out: AggregatorRun = {
       acted: false,
       evaluatedSlot: null,
@@ -138,13 +159,26 @@ export class AggregatorEngine {
 
     const regions = this.settings.regions.filter((r) => !trigger.regions || trigger.regions.includes(r));
     const stuck: OutboxEntry[] = [];
-    await Promise.all(regions.map((region) => this.runRegion(region, evaluation, nowMs, out, stuck)));
+    // One region's failure (a store error, an item DynamoDB refuses) must not stop the others or the checker.
+    const settled = await Promise.allSettled(regions.map((region) => this.runRegion(region, evaluation, nowMs, out, stuck, foldBefore(evaluation))));
+    // A crash (test or simulator hook) is the process dying: nothing more runs.
+    const crashed = this.crashed as { error: unknown } | null; // set by crashAt during the awaits above
+    if (crashed) throw crashed.error;
+    const failed = settled.flatMap((r, n) => (r.status === 'rejected' ? [{ region: regions[n] ?? '?', error: r.reason as unknown }] : []));
+    for (const f of failed) {
+      this.options.log?.('error', 'a platform region failed in this run; the other regions and the checker went on, the batch is retried', {
+        region: f.region,
+        error: describeError(f.error).logText,
+      });
+    }
     await this.runChecker(evaluation, nowMs, out, stuck);
     out.stuck = stuck.length;
+    // The run's error (RunFailures metric, the batch retried) once everything else is done.
+    if (failed.length > 0) throw new RegionRunError(failed, out);
     return out;
   }
 
-  private async runRegion(region: string, evaluation: WindowEvaluation, nowMs: number, out: AggregatorRun, stuck: OutboxEntry[]): Promise<void> {
+  private async runRegion(region: string, evaluation: WindowEvaluation, nowMs: number, out: AggregatorRun, stuck: OutboxEntry[], foldFrom: number): Promise<void> {
     const { incidents } = this.options;
     for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
       const state = await incidents.readRegion(region);
@@ -153,14 +187,18 @@ export class AggregatorEngine {
       let current: IncidentRecord | null = latest;
       if (decision.incident) {
         const expected = decision.created ? null : (latest?.version ?? null);
-        if (!(await incidents.putIncident(decision.incident, expected))) {
+        const fitted = fitIncident(decision.incident, foldFrom);
+        if (fitted.trimmed.length > 0) {
+          this.options.log?.('warn', 'incident item too large: evidence dropped to keep it under the item limit', { region, incidentId: decision.incident.incidentId, bytes: fitted.bytes, dropped: fitted.trimmed });
+        }
+        if (!(await incidents.putIncident(fitted.record, expected))) {
           out.conflicts++;
           continue; // another aggregator wrote first: re-read and re-derive
         }
-        current = { ...decision.incident, version: (expected ?? 0) + 1 };
+        current = { ...fitted.record, version: (expected ?? 0) + 1 };
         if (decision.transitions.length > 0) {
           out.transitions.push({ region, incidentId: current.incidentId, events: decision.transitions });
-          this.options.crash?.('after-write', `${region}:${decision.transitions.join(',')}`);
+          this.crashAt('after-write', `${region}:${decision.transitions.join(',')}`);
         }
       }
       if (decision.status && !(await incidents.putStatus(decision.status, state.status?.version ?? null))) out.conflicts++;
@@ -229,6 +267,16 @@ export class AggregatorEngine {
     }
   }
 
+  /** Calls the crash hook; a throw there is the process dying, remembered so the run stops instead of going on. */
+  private crashAt(point: CrashPoint, what: string): void {
+    try {
+      this.options.crash?.(point, what);
+    } catch (error: unknown) {
+      this.crashed ??= { error };
+      throw error;
+    }
+  }
+
   private get alertAfter(): number {
     return this.options.alertAfterAttempts ?? 3;
   }
@@ -255,7 +303,7 @@ export class AggregatorEngine {
         }
         record = { ...record, version: (stored?.version ?? 0) + 1 };
         out.checkerTransitions.push(...decision.transitions);
-        if (decision.transitions.length > 0) this.options.crash?.('after-write', `checker:${decision.transitions.join(',')}`);
+        if (decision.transitions.length > 0) this.crashAt('after-write', `checker:${decision.transitions.join(',')}`);
       }
       if (record && record.outbox.length > 0) await this.drainChecker(record, nowMs, out);
       return;
@@ -299,7 +347,7 @@ export class AggregatorEngine {
         });
         // Outside the try: a crash here aborts the run before the mark (the claim then expires and a later run
         // republishes with the same dedupKey), it is not a failed publish to retry.
-        this.options.crash?.('after-publish', key);
+        this.crashAt('after-publish', key);
         break;
       }
     }

@@ -63,6 +63,11 @@ export interface LifecycleTuning {
   maxDataWaitSeconds: number;
   /** Share of a probe region's results that must fail (everywhere) for it to count as impaired. */
   impairedFailShare: number;
+  /**
+   * Most timeline segments an incident keeps one by one; older ones (never those the window re-derives) are folded
+   * into summary segments that keep their seconds per verdict, so a long flapping incident's item stays bounded.
+   */
+  maxTimelineSegments: number;
 }
 
 export const DEFAULT_LIFECYCLE: LifecycleTuning = {
@@ -71,6 +76,7 @@ export const DEFAULT_LIFECYCLE: LifecycleTuning = {
   lateToleranceSeconds: 180,
   maxDataWaitSeconds: 300,
   impairedFailShare: 0.9,
+  maxTimelineSegments: 300,
 };
 
 /** Everything evaluation and the lifecycle need from the config, flattened once. */

@@ -44,6 +44,21 @@ export interface TimelineSegment {
   moreTargets?: number;
   /** Probe regions at the segment's last slot. */
   probeRegions?: ProbeRegionsAt;
+  /** Set on a summary segment: older segments folded into one (`verdict` is the worst of them). */
+  folded?: FoldedSegments;
+}
+
+/** What a summary segment keeps of the segments folded into it: exact seconds and flaps, not their times. */
+export interface FoldedSegments {
+  /** How many segments were folded. */
+  segments: number;
+  /** Seconds per verdict; they add up to the summary segment's length. */
+  seconds: Partial<Record<Verdict, number>>;
+  /** Times the verdict went from up back to bad inside the folded span. */
+  flaps: number;
+  /** Verdicts of the first and the last folded segment (flaps across the summary's edges). */
+  first: Verdict;
+  last: Verdict;
 }
 
 /** A notification the item owes: written with the transition, removed once published. */
@@ -175,25 +190,99 @@ export function secondsOf(timeline: readonly TimelineSegment[]): Pick<
   let maintenance = 0;
   let unknown = 0;
   for (const s of timeline) {
-    const length = s.to - s.from;
-    if (s.verdict === 'down') down += length;
-    else if (s.verdict === 'read-only') readOnly += length;
-    else if (s.verdict === 'degraded') degraded += length;
-    else if (s.verdict === 'maintenance') maintenance += length;
-    else if (s.verdict === 'unknown') unknown += length;
+    for (const [verdict, length] of verdictSeconds(s)) {
+      if (verdict === 'down') down += length;
+      else if (verdict === 'read-only') readOnly += length;
+      else if (verdict === 'degraded') degraded += length;
+      else if (verdict === 'maintenance') maintenance += length;
+      else if (verdict === 'unknown') unknown += length;
+    }
   }
   return { downSeconds: down, degradedSeconds: degraded + readOnly, readOnlySeconds: readOnly, maintenanceSeconds: maintenance, unknownSeconds: unknown };
+}
+
+/** A segment's seconds per verdict: its length under its verdict, or a summary segment's folded seconds. */
+export function verdictSeconds(segment: TimelineSegment): [Verdict, number][] {
+  if (!segment.folded) return [[segment.verdict, segment.to - segment.from]];
+  return Object.entries(segment.folded.seconds).filter((e): e is [Verdict, number] => e[1] !== undefined);
 }
 
 /** Times the verdict went from up back to bad inside the timeline. */
 export function flapsOf(timeline: readonly TimelineSegment[]): number {
   let flaps = 0;
-  for (let n = 1; n < timeline.length; n++) {
+  for (let n = 0; n < timeline.length; n++) {
     const prev = timeline[n - 1];
     const cur = timeline[n];
-    if (prev && cur && prev.verdict === 'up' && isBad(cur.verdict)) flaps++;
+    if (!cur) continue;
+    flaps += cur.folded?.flaps ?? 0;
+    if (prev && (prev.folded?.last ?? prev.verdict) === 'up' && isBad(cur.folded?.first ?? cur.verdict)) flaps++;
   }
   return flaps;
+}
+
+/** Summary segments per fold at most: a quarter of the segments kept (the rest stay one by one). */
+const foldedShare = 4;
+
+/** Segments (or summaries) folded into one summary segment. */
+function foldSegments(group: readonly TimelineSegment[]): TimelineSegment {
+  const seconds: Partial<Record<Verdict, number>> = {};
+  let verdict: Verdict = 'unknown';
+  let segments = 0;
+  for (const s of group) {
+    for (const [v, length] of verdictSeconds(s)) {
+      seconds[v] = (seconds[v] ?? 0) + length;
+      verdict = worse(verdict, v);
+    }
+    segments += s.folded?.segments ?? 1;
+  }
+  const first = group[0];
+  const last = group[group.length - 1];
+  return {
+    from: first?.from ?? 0,
+    to: last?.to ?? 0,
+    verdict,
+    targets: [],
+    folded: { segments, seconds, flaps: flapsOf(group), first: first?.folded?.first ?? first?.verdict ?? verdict, last: last?.folded?.last ?? last?.verdict ?? verdict },
+  };
+}
+
+/**
+ * Bounds a timeline (FAULTS 4: a region flapping for days keeps one incident open, and its item must stay under
+ * DynamoDB's 400 KB). Over `maxSegments`, the oldest segments that end by `foldBefore` (the first slot the window
+ * re-derives, so a summary is never cut by a later merge) are folded into summary segments, keeping three quarters
+ * of `maxSegments` one by one. Summaries group whole buckets of time (an hour, then 4 h, 16 h … as needed) so there
+ * are at most a quarter of `maxSegments` of them. Seconds per verdict and flaps are kept exactly, so the incident's
+ * figures and the report's minutes do not change; the segments still cover the incident without gaps.
+ */
+export function foldTimeline(timeline: readonly TimelineSegment[], maxSegments: number, foldBefore: number): TimelineSegment[] {
+  if (timeline.length <= maxSegments) return [...timeline];
+  const keep = Math.max(1, Math.floor((maxSegments * (foldedShare - 1)) / foldedShare));
+  let cut = timeline.length - keep;
+  while (cut > 0 && (timeline[cut - 1]?.to ?? Infinity) > foldBefore) cut--;
+  if (cut <= 1) return [...timeline];
+  const old = timeline.slice(0, cut);
+  const budget = Math.max(1, Math.floor(maxSegments / foldedShare));
+  const span = (old[old.length - 1]?.to ?? 0) - (old[0]?.from ?? 0);
+  let bucket = 3600;
+  const groupsOf = (size: number) => {
+    const groups: TimelineSegment[][] = [];
+    let key: number | null = null;
+    for (const s of old) {
+      const k = Math.floor(s.from / size);
+      if (k !== key) groups.push([]);
+      key = k;
+      groups[groups.length - 1]?.push(s);
+    }
+    return groups;
+  };
+  let groups = groupsOf(bucket);
+  // Bounded: once the bucket is longer than the folded span there is one group.
+  while (groups.length > budget && bucket <= span) {
+    bucket *= 4;
+    groups = groupsOf(bucket);
+  }
+  if (groups.length > budget) groups = [old];
+  return [...groups.map((g) => (g.length === 1 && g[0]?.folded ? g[0] : foldSegments(g))), ...timeline.slice(cut)];
 }
 
 function mergeSegmentTargets(a: SegmentTarget[], b: readonly SegmentTarget[]): SegmentTarget[] {
@@ -242,7 +331,9 @@ export function mergeTimeline(
 ): TimelineSegment[] {
   const i = evaluation.intervalSeconds;
   const first = evaluation.slots[0] ?? fromSlot;
-  const start = Math.max(fromSlot, first);
+  let start = Math.max(fromSlot, first);
+  // A summary segment is never cut (its seconds are not spread over its times): re-derive from its end instead.
+  for (const s of timeline) if (s.folded && s.from < start && s.to > start) start = s.to;
   const out: TimelineSegment[] = [];
   for (const s of timeline) {
     if (s.from >= start) continue;
@@ -251,7 +342,7 @@ export function mergeTimeline(
   const last = out[out.length - 1];
   const append = (seg: TimelineSegment) => {
     const prev = out[out.length - 1];
-    if (prev && prev.verdict === seg.verdict && prev.to === seg.from) {
+    if (prev && !prev.folded && prev.verdict === seg.verdict && prev.to === seg.from) {
       const merged: TimelineSegment = { ...prev, to: seg.to, targets: mergeSegmentTargets(prev.targets, seg.targets) };
       if (seg.probeRegions) merged.probeRegions = seg.probeRegions;
       out[out.length - 1] = capTargets(merged);
@@ -298,7 +389,7 @@ function trailingSlots(timeline: readonly TimelineSegment[], intervalSeconds: nu
   let seconds = 0;
   for (let n = timeline.length - 1; n >= 0; n--) {
     const s = timeline[n];
-    if (!s || !test(s.verdict)) break;
+    if (!s || s.folded || !test(s.verdict)) break;
     seconds += s.to - s.from;
   }
   return Math.floor(seconds / intervalSeconds);
@@ -538,8 +629,9 @@ export function decideRegion(input: RegionDecisionInput): RegionDecision {
     transitions.push(draft.event);
   };
 
+  const foldBefore = evaluation.slots[0] ?? slot;
   if (!stale && incident && incident.status === 'open') {
-    incident.timeline = mergeTimeline(incident.timeline, window, evaluation, incident.startedAt);
+    incident.timeline = foldTimeline(mergeTimeline(incident.timeline, window, evaluation, incident.startedAt), settings.tuning.maxTimelineSegments, foldBefore);
     incident = withFigures(incident);
     if (verdictNow !== 'maintenance') {
       const required = requiredUpSlots(settings, window, incident.flaps);
@@ -593,7 +685,7 @@ export function decideRegion(input: RegionDecisionInput): RegionDecision {
           lastTransitionSlot: slot,
           lastPageAt: iso(nowMs),
         };
-        base.timeline = mergeTimeline([...base.timeline, ...gap], window, evaluation, startedAt);
+        base.timeline = foldTimeline(mergeTimeline([...base.timeline, ...gap], window, evaluation, startedAt), settings.tuning.maxTimelineSegments, foldBefore);
         incident = withFigures(base);
         enqueue({ event: 'opened', severity: confirmed, marker: slot, evidence: window.evidenceAt(d), reopened: true }, incident);
       } else {

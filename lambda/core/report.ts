@@ -1,7 +1,7 @@
 // The report (core of `regionwatch report` and the demo's ending): per platform region and period, the incidents with
 // their minutes, availability, time to detect and time to notify. Pure: the caller reads the incidents.
 import type { MaintenanceSpan } from './evaluate';
-import type { IncidentRecord, TimelineSegment } from './lifecycle';
+import { verdictSeconds, type IncidentRecord, type TimelineSegment } from './lifecycle';
 
 export interface IncidentReport {
   incidentId: string;
@@ -99,12 +99,17 @@ export function buildReport(input: ReportInput): Report {
       let g = 0;
       let r = 0;
       for (const s of incident.timeline) {
-        const length = clipped(s, fromS, toS);
-        if (s.verdict === 'down') d += length;
-        else if (s.verdict === 'read-only') {
-          r += length;
-          g += length;
-        } else if (s.verdict === 'degraded') g += length;
+        // A summary segment (folded old segments) keeps seconds per verdict, not their times: exact when the period
+        // holds it whole, spread evenly over it when the period cuts it.
+        const share = s.to > s.from ? clipped(s, fromS, toS) / (s.to - s.from) : 0;
+        for (const [verdict, seconds] of verdictSeconds(s)) {
+          const length = seconds * share;
+          if (verdict === 'down') d += length;
+          else if (verdict === 'read-only') {
+            r += length;
+            g += length;
+          } else if (verdict === 'degraded') g += length;
+        }
       }
       down += d;
       degraded += g;

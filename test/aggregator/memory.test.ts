@@ -1,6 +1,6 @@
 // The engine on the in-memory store and rounds, as the simulator runs it: no network, a virtual clock.
 import { describe, expect, it } from 'vitest';
-import { AggregatorEngine } from '../../lambda/aggregator/engine';
+import { AggregatorEngine, RegionRunError } from '../../lambda/aggregator/engine';
 import { MemoryRounds } from '../../lambda/aggregator/memory-rounds';
 import type { Notification } from '../../lambda/core/notification';
 import { NotificationPublishError } from '../../lambda/notify/sns-publisher';
@@ -99,5 +99,81 @@ describe('engine on memory stores', () => {
     // What is stored is the kind and the code too, not the message.
     const [open] = await incidents.openIncidents();
     expect(open?.outbox.map((o) => o.lastError)).toEqual(['access-denied (AuthorizationErrorException)']);
+  });
+
+  it('row 4: 20 targets flapping every 60 s keep one incident whose item stays bounded, with minutes equal to the time down', async () => {
+    const targets = Array.from({ length: 20 }, (_, n) => ({ name: `svc-${n}`, type: 'http' as const, url: `https://s${n}.us.acme.example/health` }));
+    const config = testConfig({ regions: { us: { targets }, eu: { targets: [] }, apac: { targets: [] } } });
+    const FLAP_FROM = 300;
+    const END = 2 * 3600;
+    // Down for the first half of every minute from FLAP_FROM on (the reviewer's case, 2 h instead of 6).
+    const down = (slot: number) => slot - T0 >= FLAP_FROM && Math.floor((slot - T0) / 30) % 2 === 0;
+    const script = (slot: number, _p: string, region: string) => (region === 'us' && down(slot) ? 'down' : 'up');
+    const rounds = new MemoryRounds();
+    const incidents = new MemoryIncidentStore();
+    const clock = new VirtualClock(T0 * 1000);
+    const publisher = new RecordingPublisher();
+    // A small segment bound so a short run reaches it; the default (300) bounds the same way, later.
+    const engine = new AggregatorEngine({ config, probeRegion: 'us-east-1', rounds, incidents, publisher, clock, sleep: async () => {}, tuning: { maxTimelineSegments: 60 } });
+    let largest = 0;
+    for (let s = 0; s < END; s += 10) {
+      for (const p of config.probeRegions) rounds.write(roundFor(config, T0 + s, p, script));
+      clock.ms = (T0 + s) * 1000 + 3000;
+      await engine.run();
+      if (s % 600 === 0) rounds.expireBefore(T0 + s - 1800);
+      const [open] = await incidents.openIncidents();
+      if (open) largest = Math.max(largest, JSON.stringify(open).length);
+    }
+    const all = await incidents.regionIncidents('us', '2026-01-01T00:00:00Z', '2027-01-01T00:00:00Z');
+    expect(all.map((i) => [i.incidentId, i.status])).toEqual([['us-00001', 'open']]);
+    const [incident] = all;
+    if (!incident) throw new Error('no incident');
+    // Bounded: the kept segments plus the window (unbounded: 230 segments and 178 KB after these 2 h, growing ~8 KB/h).
+    expect(incident.timeline.length).toBeLessThanOrEqual(60 + 40);
+    expect(incident.timeline.some((s) => s.folded)).toBe(true);
+    expect(largest).toBeLessThan(60_000);
+    // Minutes equal the time actually down, from the first failing slot to the decision slot.
+    let downSeconds = 0;
+    for (let slot = incident.startedAt; slot < (incident.timeline.at(-1)?.to ?? 0); slot += 10) if (down(slot)) downSeconds += 10;
+    expect(incident.downSeconds).toBe(downSeconds);
+    expect(incident.downSeconds + incident.degradedSeconds + incident.unknownSeconds + incident.maintenanceSeconds).toBeLessThan((incident.timeline.at(-1)?.to ?? 0) - incident.startedAt);
+    expect(incident.flaps).toBe(Math.floor((END - FLAP_FROM) / 60) - 1);
+    // The first 30 s up resolves it (no flap yet), the next failure reopens it; then damping keeps it open: reminders only.
+    expect(publisher.sent.filter((n) => n.region === 'us').map((n) => n.event)).toEqual(['opened', 'resolved', 'opened', 'reminder', 'reminder', 'reminder']);
+  });
+
+  it('a region that fails (an item DynamoDB refuses) does not stop the other regions or the checker, and the run still fails', async () => {
+    const config = testConfig();
+    const script = faults({ us: [[100, 300, 'down']], eu: [[100, 300, 'down']] });
+    const rounds = new MemoryRounds();
+    class RefusingStore extends MemoryIncidentStore {
+      override async putIncident(...args: Parameters<MemoryIncidentStore['putIncident']>): Promise<boolean> {
+        if (args[0].region === 'us') throw Object.assign(new Error('Item size has exceeded the maximum allowed size'), { name: 'ValidationException' });
+        return super.putIncident(...args);
+      }
+    }
+    const incidents = new RefusingStore();
+    const clock = new VirtualClock(T0 * 1000);
+    const publisher = new RecordingPublisher();
+    const logged: string[] = [];
+    const engine = new AggregatorEngine({
+      config, probeRegion: 'us-east-1', rounds, incidents, publisher, clock, sleep: async () => {},
+      log: (level, message, fields) => void logged.push(`${level} ${message} ${String(fields?.region)}`),
+    });
+    const errors: unknown[] = [];
+    for (let s = 0; s < 200; s += 10) {
+      for (const p of config.probeRegions) rounds.write(roundFor(config, T0 + s, p, script));
+      clock.ms = (T0 + s) * 1000 + 3000;
+      await engine.run().catch((e: unknown) => errors.push(e));
+    }
+    // eu opened and paged although us failed on every run from its opening on.
+    expect(publisher.sent.map((n) => `${n.event}:${n.region}`)).toEqual(['opened:eu']);
+    expect((await incidents.statuses(['eu']))[0]?.verdict).toBe('down');
+    expect(await incidents.readChecker()).not.toBeNull();
+    // The failure is the run's error (the stream retries the batch), and logged.
+    expect(errors.length).toBeGreaterThan(0);
+    expect(errors.every((e) => e instanceof RegionRunError && e.failures.map((f) => f.region).join() === 'us')).toBe(true);
+    expect(String(errors[0])).toMatch(/^RegionRunError: aggregator run failed for us \(ValidationException: Item size has exceeded/);
+    expect(logged).toContain('error a platform region failed in this run; the other regions and the checker went on, the batch is retried us');
   });
 });

@@ -1,7 +1,7 @@
 // Property tests of evaluation and lifecycle: whatever the results, the invariants on-call relies on hold.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { sameJson } from '../../lambda/core/lifecycle';
+import { sameJson, verdictSeconds } from '../../lambda/core/lifecycle';
 import type { ResultStatus } from '../../lambda/core/results';
 import { PureRun, T0, testConfig, type Script } from './harness';
 
@@ -68,12 +68,17 @@ function checkInvariants(run: PureRun, lastSlotEnd: number): void {
         const s = tl[n];
         expect(s && s.to > s.from).toBe(true);
         if (n > 0) expect(s?.from).toBe(tl[n - 1]?.to);
+        // A summary segment's seconds add up to its length, and summaries are only the oldest part.
+        if (s?.folded) {
+          expect(Object.values(s.folded.seconds).reduce((a, x) => a + (x ?? 0), 0)).toBe(s.to - s.from);
+          expect(tl.slice(0, n).every((x) => x.folded)).toBe(true);
+        }
       }
       const end = tl[tl.length - 1]?.to ?? 0;
       if (i.status === 'resolved') expect(end).toBe(i.endedAt);
       else expect(end).toBe(lastSlotEnd);
       // Minutes add up.
-      const up = tl.filter((s) => s.verdict === 'up').reduce((a, s) => a + s.to - s.from, 0);
+      const up = tl.flatMap(verdictSeconds).reduce((a, [v, seconds]) => a + (v === 'up' ? seconds : 0), 0);
       expect(i.downSeconds + i.degradedSeconds + i.maintenanceSeconds + i.unknownSeconds + up).toBe(end - i.startedAt);
       expect(i.readOnlySeconds).toBeLessThanOrEqual(i.degradedSeconds);
       expect(['degraded', 'read-only', 'down']).toContain(i.severity);
@@ -111,6 +116,32 @@ describe('evaluation and lifecycle properties', () => {
       }),
       { numRuns: 40 },
     );
+  });
+
+  it('folding old timeline segments (a long flapping incident) changes no figure, flap count or notification, and bounds the timeline', () => {
+    let foldedRuns = 0;
+    fc.assert(
+      fc.property(fc.array(phase, { minLength: 2, maxLength: 10 }), fc.integer(), (phases, seed) => {
+        const { script, silent, slots } = scriptOf(phases, seed);
+        const config = testConfig({ notifications: { reminderMinutes: 5 } });
+        const end = slots * 10 + 200;
+        const whole = new PureRun(config, script, {}, silent).run(0, end);
+        const folded = new PureRun(config, script, { maxTimelineSegments: 4 }, silent).run(0, end);
+        checkInvariants(folded, T0 + end);
+        const figures = (r: PureRun, region: string) =>
+          r.all(region).map((i) => [i.incidentId, i.status, i.startedAt, i.endedAt, i.downSeconds, i.degradedSeconds, i.readOnlySeconds, i.maintenanceSeconds, i.unknownSeconds, i.flaps]);
+        for (const region of whole.settings.regions) {
+          expect(figures(folded, region)).toEqual(figures(whole, region));
+          // At most the kept segments plus what the window re-derives (fewer than 40 slots here).
+          for (const i of folded.all(region)) expect(i.timeline.length).toBeLessThanOrEqual(4 + 40);
+          if (folded.all(region).some((i) => i.timeline.some((seg) => seg.folded))) foldedRuns++;
+        }
+        expect(folded.published.map((n) => `${n.dedupKey}|${n.subject}|${n.summary}`)).toEqual(whole.published.map((n) => `${n.dedupKey}|${n.subject}|${n.summary}`));
+      }),
+      { numRuns: 40 },
+    );
+    // The property is about folded timelines: enough of the generated runs must have folded some.
+    expect(foldedRuns).toBeGreaterThan(5);
   });
 
   it('deciding every batch twice (duplicates, replays) changes nothing: same incidents, same notifications', () => {
