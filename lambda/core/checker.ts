@@ -63,7 +63,9 @@ export function decideChecker(input: {
   const d = evaluation.latest;
   const f = Math.max(1, settings.failureThreshold);
   const base = input.checker ?? emptyChecker();
-  const record: CheckerRecord = structuredClone(base);
+  // Copy on write, like the lifecycle: below, `results` and each probe region's entry are replaced, never edited, and
+  // the outbox is appended to; the sent log and the rest are shared with the stored record.
+  const record: CheckerRecord = { ...base, probeRegions: { ...base.probeRegions }, outbox: [...base.outbox] };
   const transitions: string[] = [];
   const now = evaluation.probeRegions[d];
   if (d < 0 || !now) return { record: null, transitions };

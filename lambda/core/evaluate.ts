@@ -5,7 +5,7 @@
 import type { RegionwatchConfig } from '../config/schema';
 import { resolveTargets } from '../config/resolve';
 import type { ProbeRegionEvidence, TargetEvidence, Verdict } from './notification';
-import type { ErrorClass, ProbeResult, RoundRecord } from './results';
+import { slotOf, type ErrorClass, type ProbeResult, type RoundRecord } from './results';
 
 /** A verdict that is neither `up` nor a lack of knowledge: what an incident is about. */
 export type BadVerdict = 'degraded' | 'read-only' | 'down';
@@ -143,7 +143,7 @@ function windowSpan(settings: EvaluationSettings): number {
  * read show that verdicts wait for late results, `lateWindowBounds` gives the older range to read as well.
  */
 export function windowBounds(settings: EvaluationSettings, nowMs: number): { fromSlot: number; toSlot: number } {
-  const toSlot = slotStart(nowMs, settings.intervalSeconds);
+  const toSlot = slotOf(nowMs, settings.intervalSeconds);
   return { fromSlot: toSlot - settings.intervalSeconds - windowSpan(settings), toSlot };
 }
 
@@ -186,7 +186,7 @@ const FRESH_SLOTS = 2;
  */
 export function decisionPoint(settings: EvaluationSettings, rounds: readonly RoundRecord[], nowMs: number): DecisionPoint {
   const i = settings.intervalSeconds;
-  const nowSlot = slotStart(nowMs, i);
+  const nowSlot = slotOf(nowMs, i);
   const newest = new Map<string, number>();
   for (const p of settings.probeRegions) newest.set(p, Number.NEGATIVE_INFINITY);
   for (const r of rounds) if (r.slot <= nowSlot && r.slot > (newest.get(r.probeRegion) ?? Number.NEGATIVE_INFINITY)) newest.set(r.probeRegion, r.slot);
@@ -207,11 +207,6 @@ export function decisionPoint(settings: EvaluationSettings, rounds: readonly Rou
     overdue,
     newestSlots: Object.fromEntries([...newest].map(([p, n]) => [p, Number.isFinite(n) ? n : null])),
   };
-}
-
-function slotStart(epochMs: number, intervalSeconds: number): number {
-  const seconds = Math.floor(epochMs / 1000);
-  return seconds - (((seconds % intervalSeconds) + intervalSeconds) % intervalSeconds);
 }
 
 /** Probe regions at one slot: counted (fresh), silent (stale) and left out as impaired. */

@@ -1,8 +1,10 @@
 // Checker alerts about failing publishes: what an operator's email and Slack may read.
 import { describe, expect, it } from 'vitest';
-import { emptyChecker, publishFailureAlert } from '../../lambda/core/checker';
+import { decideChecker, emptyChecker, publishFailureAlert, type CheckerRecord } from '../../lambda/core/checker';
+import { evaluateWindow, evaluationSettings } from '../../lambda/core/evaluate';
 import type { OutboxEntry } from '../../lambda/core/lifecycle';
 import type { Notification } from '../../lambda/core/notification';
+import { PROBES, roundFor, T0, testConfig } from './harness';
 
 const page: Notification = {
   event: 'opened',
@@ -30,5 +32,31 @@ describe('publishFailureAlert', () => {
     const alert = publishFailureAlert(emptyChecker(), { notification: page, attempts: 3, lastError: raw }, Date.parse('2026-04-14T10:03:00Z'))?.outbox[0]?.notification;
     expect(alert?.summary).toContain('keeps failing (unknown)');
     expect(JSON.stringify(alert)).not.toMatch(/arn:aws|not authorized/);
+  });
+});
+
+describe('decideChecker', () => {
+  it('leaves the stored record untouched and copies only what it changes (the sent log is shared)', () => {
+    const config = testConfig();
+    const settings = evaluationSettings(config);
+    // ap-southeast-1 wrote rounds, then stopped: silent at the decision slot.
+    const rounds = [];
+    for (let s = 0; s < 120; s += 10) for (const p of PROBES) if (p !== 'ap-southeast-1' || s < 40) rounds.push(roundFor(config, T0 + s, p, () => 'up'));
+    const nowMs = (T0 + 110) * 1000 + 3000;
+    const evaluation = evaluateWindow(settings, rounds, nowMs);
+    const stored: CheckerRecord = {
+      ...emptyChecker(),
+      probeRegions: Object.fromEntries(PROBES.map((p) => [p, { state: 'ok' as const, since: T0 }])),
+      notifications: [{ event: 'checker', severity: 'up', dedupKey: 'checker/eu-west-1/ok/1', subject: 's', at: 'a', publishedAt: 'b' }],
+      version: 4,
+    };
+    const before = JSON.stringify(stored);
+    const { record, transitions } = decideChecker({ settings, evaluation, nowMs, checker: stored });
+    expect(transitions).toEqual(['ap-southeast-1:silent']);
+    expect(record?.probeRegions['ap-southeast-1']?.state).toBe('silent');
+    expect(record?.outbox).toHaveLength(1);
+    expect(JSON.stringify(stored)).toBe(before);
+    expect(record?.notifications).toBe(stored.notifications);
+    expect(record?.probeRegions['us-east-1']).toBe(stored.probeRegions['us-east-1']);
   });
 });
