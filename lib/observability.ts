@@ -131,6 +131,20 @@ export class Observability extends Construct {
       enforceSSL: true,
     });
     for (const email of props.emails) this.checkerTopic.addSubscription(new subs.EmailSubscription(email));
+    // The topic has its own policy (enforceSSL), so say outright that CloudWatch may publish here, and only
+    // for this deployment's alarms in this account: the alarms are this checker's voice (FAULTS row 17).
+    this.checkerTopic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCheckerAlarms',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.checkerTopic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
+          ArnLike: { 'aws:SourceArn': `arn:${Stack.of(this).partition}:cloudwatch:${region}:${Stack.of(this).account}:alarm:${props.alarmNamePrefix ?? ''}*` },
+        },
+      }),
+    );
 
     const minute = Duration.minutes(1);
     const fiveMinutes = Duration.minutes(5);

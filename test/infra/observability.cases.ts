@@ -236,8 +236,25 @@ export function observabilityCases(scenario: { readonly current: Scenario }): vo
       expect(subscriptions).toContainEqual({ Protocol: 'email', Endpoint: 'oncall@acme.example', TopicArn: '${ObservabilityCheckerTopic}' });
       const topicPolicies = resourcesOfType(json('eu-west-1'), 'AWS::SNS::TopicPolicy');
       expect(rendered(eu, topicPolicies.ObservabilityCheckerTopicPolicy?.Properties)).toMatchObject({
-        // The TLS-only deny first; the alarm relay's EventBridge statement follows (test/infra/alarm-relay.cases.ts).
-        PolicyDocument: { Statement: [{ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }, { Principal: { Service: 'events.amazonaws.com' } }] },
+        // The TLS-only deny first, then CloudWatch for this deployment's alarms only; the alarm relay's
+        // EventBridge statement follows (test/infra/alarm-relay.cases.ts).
+        PolicyDocument: {
+          Statement: [
+            { Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } },
+            {
+              Sid: 'AllowCheckerAlarms',
+              Effect: 'Allow',
+              Principal: { Service: 'cloudwatch.amazonaws.com' },
+              Action: 'sns:Publish',
+              Resource: '${ObservabilityCheckerTopic}',
+              Condition: {
+                StringEquals: { 'aws:SourceAccount': '${AWS::AccountId}' },
+                ArnLike: { 'aws:SourceArn': 'arn:aws:cloudwatch:eu-west-1:${AWS::AccountId}:alarm:acme-regionwatch-*' },
+              },
+            },
+            { Principal: { Service: 'events.amazonaws.com' } },
+          ],
+        },
       });
     });
 
