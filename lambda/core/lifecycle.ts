@@ -625,6 +625,11 @@ export function decideRegion(input: RegionDecisionInput): RegionDecision {
     const notification = incidentNotification({ ...draft, incident: target, nowMs, probe });
     if (target.outbox.some((o) => o.notification.dedupKey === notification.dedupKey)) return;
     if (target.notifications.some((o) => o.dedupKey === notification.dedupKey)) return;
+    // A newer reminder says all an older unsent one would: while SNS is down for hours the outbox keeps
+    // one reminder, not one per reminderMinutes (a claimed one may be mid-publish, so it stays).
+    if (draft.event === 'reminder') {
+      target.outbox = target.outbox.filter((o) => o.notification.event !== 'reminder' || o.claimedBy !== undefined);
+    }
     target.outbox.push({ notification, attempts: 0 });
     transitions.push(draft.event);
   };

@@ -208,6 +208,31 @@ describe('aggregator engine on dynalite', () => {
     expect((await r.incidents.readChecker())?.outbox).toEqual([]);
   });
 
+  it('row 10: while SNS stays down for hours the outbox keeps the opened page and only the newest reminder', async () => {
+    const config = testConfig({ notifications: { reminderMinutes: 5 } });
+    const r = await rig(store.current, config, faults({ us: [[100, 3000, 'down']] }));
+    const engine = r.engine({ publishTries: 1, alertAfterAttempts: 3 });
+    r.publisher.failWith = new NotificationPublishError('Rate exceeded', 'throttled', true, 'ThrottledException', 'x');
+    for (let s = 0; s < 1100; s += 10) {
+      await r.writeSlot(s);
+      r.clock.ms = at(s);
+      await engine.run();
+    }
+    // Opened at 110 s; reminders fell due at about 410, 710 and 1010 s: three owed, the newest kept.
+    const [open] = await r.incidents.openIncidents();
+    expect(open?.remindersSent).toBe(3);
+    expect(open?.outbox.map((o) => o.notification.event)).toEqual(['opened', 'reminder']);
+    expect(open?.outbox[1]?.notification.dedupKey).toMatch(/\/reminder\/3$/);
+
+    r.publisher.failWith = null;
+    for (let s = 1100; s < 1130; s += 10) {
+      await r.writeSlot(s);
+      r.clock.ms = at(s);
+      await engine.run();
+    }
+    expect(r.publisher.sent.filter((n) => n.region === 'us').map((n) => n.event)).toEqual(['opened', 'reminder']);
+  });
+
   it('a non-retryable publish failure is not retried within the run', async () => {
     const r = await rig(store.current, testConfig(), faults({ us: [[100, 2000, 'down']] }));
     const engine = r.engine({ publishTries: 3 });
