@@ -2,7 +2,8 @@
 // batch processed on dynalite, and a quarantine that fails falling back to a reported batch item failure.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFauxqs, type FauxqsServer } from 'fauxqs';
-import { CreateQueueCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import { drainQueue } from '../helpers/sqs';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { sqsQuarantine, type QuarantineMessage } from '../../lambda/aggregator/quarantine';
 import { handleStreamBatch } from '../../lambda/aggregator/stream';
@@ -36,17 +37,7 @@ async function failureQueue(): Promise<string> {
   return QueueUrl;
 }
 
-/** Everything in the queue now (bounded: ten receives at most). */
-async function drain(url: string): Promise<Message[]> {
-  const out: Message[] = [];
-  for (let i = 0; i < 10; i += 1) {
-    const r = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageAttributeNames: ['All'] }));
-    const got = r.Messages ?? [];
-    out.push(...got);
-    if (got.length === 0) break;
-  }
-  return out;
-}
+const drain = (url: string): Promise<Message[]> => drainQueue(sqs, url);
 
 /** A round item whose packed results are not gzip: it decodes to nothing, so it is poison. */
 function poisonRecord(sequenceNumber: string): DynamoDBRecord {

@@ -3,7 +3,8 @@ import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFauxqs, type FauxqsServer } from 'fauxqs';
 import { SNSClient, SubscribeCommand, CreateTopicCommand } from '@aws-sdk/client-sns';
-import { SQSClient, CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
+import { SQSClient, CreateQueueCommand, GetQueueAttributesCommand, type Message } from '@aws-sdk/client-sqs';
+import { drainQueue } from '../helpers/sqs';
 import {
   NO_REGION_ATTRIBUTE,
   NotificationPublishError,
@@ -43,17 +44,7 @@ async function queue(name: string): Promise<{ url: string; arn: string }> {
   return { url: QueueUrl, arn };
 }
 
-/** Everything in the queue right now (fauxqs delivers synchronously on publish; a short wait covers any delay). */
-async function drain(url: string): Promise<Message[]> {
-  const out: Message[] = [];
-  for (let i = 0; i < 10; i += 1) {
-    const r = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageAttributeNames: ['All'] }));
-    const got = r.Messages ?? [];
-    out.push(...got);
-    if (got.length === 0) break;
-  }
-  return out;
-}
+const drain = (url: string): Promise<Message[]> => drainQueue(sqs, url);
 
 interface Envelope {
   Type: string;

@@ -1,5 +1,6 @@
 // Config and dependency builders shared by the probe tests.
 import { Resolver } from 'node:dns/promises';
+import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { configSchema, type RegionwatchConfig, type RegionwatchConfigInput } from '../../lambda/config/schema';
 import type { HostLookup, ProbeLogger } from '../../lambda/probe/context';
@@ -57,5 +58,20 @@ export function tableLookup(table: Record<string, string[]>): HostLookup {
     const found = table[hostname];
     if (!found) throw Object.assign(new Error(`queryA ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
     return found.map((address) => ({ address, family: address.includes(':') ? (6 as const) : (4 as const) }));
+  };
+}
+
+/** A clock that starts at `startAt` (epoch ms) and runs `speed` times faster, sleeping consistently with itself. */
+export function warpClock(startAt: number, speed: number): Pick<RoundDeps, 'now' | 'sleep'> {
+  const realStart = performance.now();
+  return {
+    now: () => startAt + (performance.now() - realStart) * speed,
+    sleep: async (ms, signal) => {
+      try {
+        await delay(Math.max(0, ms / speed), undefined, signal ? { signal } : {});
+      } catch {
+        // aborted
+      }
+    },
   };
 }

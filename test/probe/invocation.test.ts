@@ -1,6 +1,4 @@
 // FAULTS row 16: clock skew of ±2 min, late and doubled invocations. One result per target, probe region and slot, in the right slot (dynalite).
-import { performance } from 'node:perf_hooks';
-import { setTimeout as delay } from 'node:timers/promises';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createResultsTable } from '../../lambda/store/create-tables';
@@ -11,7 +9,7 @@ import { ClockOffsetEstimator, runInvocation, slotsOfMinute, type InvocationInpu
 import type { RoundDeps } from '../../lambda/probe/round';
 import { startFaultyServer, type FaultyServer } from '../helpers/servers';
 import { useEmbeddedStore } from '../helpers/store';
-import { testConfig } from './fixtures';
+import { testConfig, warpClock as fixtureWarpClock } from './fixtures';
 
 const store = useEmbeddedStore();
 let server: FaultyServer;
@@ -28,20 +26,7 @@ const SLOTS = slotsOfMinute(MINUTE, 10);
 /** Virtual time runs this many times faster than real time: a minute takes 1.5 s. */
 const SPEED = 40;
 
-/** A clock that starts at `startAt` (epoch ms) and runs SPEED times faster, sleeping consistently with itself. */
-function warpClock(startAt: number): Pick<RoundDeps, 'now' | 'sleep'> {
-  const realStart = performance.now();
-  return {
-    now: () => startAt + (performance.now() - realStart) * SPEED,
-    sleep: async (ms, signal) => {
-      try {
-        await delay(Math.max(0, ms / SPEED), undefined, signal ? { signal } : {});
-      } catch {
-        // aborted
-      }
-    },
-  };
-}
+const warpClock = (startAt: number): Pick<RoundDeps, 'now' | 'sleep'> => fixtureWarpClock(startAt, SPEED);
 
 let tables = 0;
 async function freshStore(): Promise<{ results: ResultsStore; tableName: string; rawItems: () => Promise<Record<string, unknown>[]> }> {

@@ -1,7 +1,5 @@
 // One invocation per round (FAULTS 16, 18): queued slots run once each, late and duplicate deliveries probe nothing, and a
 // broken queue falls back to rounds inside the scheduled invocation. Real loopback targets, dynalite, a fast clock.
-import { performance } from 'node:perf_hooks';
-import { setTimeout as delay } from 'node:timers/promises';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createResultsTable } from '../../lambda/store/create-tables';
@@ -14,7 +12,7 @@ import type { RoundData, RoundDeps } from '../../lambda/probe/round';
 import type { QueuedRound, RoundMessage } from '../../lambda/probe/scheduling';
 import { startFaultyServer, type FaultyServer } from '../helpers/servers';
 import { useEmbeddedStore } from '../helpers/store';
-import { memoryLogger, testConfig } from './fixtures';
+import { memoryLogger, testConfig, warpClock as fixtureWarpClock } from './fixtures';
 
 const store = useEmbeddedStore();
 let server: FaultyServer;
@@ -30,20 +28,7 @@ const MINUTE = Date.UTC(2026, 3, 11, 12, 0, 0) / 1000;
 const SLOTS = slotsOfMinute(MINUTE, 10);
 const SPEED = 40;
 
-/** A clock that starts at `startAt` (epoch ms) and runs SPEED times faster, sleeping consistently with itself. */
-function warpClock(startAt: number): Pick<RoundDeps, 'now' | 'sleep'> {
-  const realStart = performance.now();
-  return {
-    now: () => startAt + (performance.now() - realStart) * SPEED,
-    sleep: async (ms, signal) => {
-      try {
-        await delay(Math.max(0, ms / SPEED), undefined, signal ? { signal } : {});
-      } catch {
-        // aborted
-      }
-    },
-  };
-}
+const warpClock = (startAt: number): Pick<RoundDeps, 'now' | 'sleep'> => fixtureWarpClock(startAt, SPEED);
 
 let tables = 0;
 async function freshStore() {
