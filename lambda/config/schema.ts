@@ -305,10 +305,11 @@ export function crossFieldProblems(input: unknown): CrossFieldProblem[] {
       }
       const ownInterval = asNumber(target.intervalSeconds);
       const ownTimeout = asNumber(target.timeoutMs);
-      const interval = ownInterval ?? defaultInterval;
-      const timeout = ownTimeout ?? defaultTimeout;
-      if ((ownInterval !== undefined || ownTimeout !== undefined) && !timeoutFits(timeout, interval)) {
-        add([...path, ownTimeout !== undefined ? 'timeoutMs' : 'intervalSeconds'], timeoutFix(timeout, interval));
+      // A target with a longer interval is still checked inside a round of the default interval, so its
+      // timeout must fit that slot, not its own interval (the round's deadline is the default slot's end).
+      if (ownTimeout !== undefined && !timeoutFits(ownTimeout, defaultInterval)) {
+        const longer = ownInterval !== undefined && ownInterval !== defaultInterval ? ` (rounds run every defaults.intervalSeconds, ${defaultInterval} s, whatever the target's own interval)` : '';
+        add([...path, 'timeoutMs'], `${timeoutFix(ownTimeout, defaultInterval)}${longer}`);
       }
       if (ownInterval !== undefined && ownInterval % defaultInterval !== 0) {
         add([...path, 'intervalSeconds'], `intervalSeconds ${ownInterval} must be a multiple of defaults.intervalSeconds (${defaultInterval}): rounds run on the default interval`);

@@ -97,11 +97,18 @@ describe('config validation', () => {
     expect(problemsOf(config)).toEqual([
       { path: 'regions.us.targets[0].timeoutMs', message: 'timeoutMs 9500 leaves no time to start and write a round in a 10 s slot; use at most 8000' },
     ]);
+    // A target probed every 30 s is still checked inside a 10 s round: its timeout must fit that slot.
     const slower = base();
-    targets(slower)[0] = { ...targets(slower)[0], intervalSeconds: 30, timeoutMs: 29000 };
+    targets(slower)[0] = { ...targets(slower)[0], intervalSeconds: 30, timeoutMs: 25000 };
     expect(problemsOf(slower)).toEqual([
-      { path: 'regions.us.targets[0].timeoutMs', message: 'timeoutMs 29000 leaves no time to start and write a round in a 30 s slot; use at most 28000' },
+      {
+        path: 'regions.us.targets[0].timeoutMs',
+        message:
+          'timeoutMs 25000 leaves no time to start and write a round in a 10 s slot; use at most 8000 (rounds run every defaults.intervalSeconds, 10 s, whatever the target\'s own interval)',
+      },
     ]);
+    targets(slower)[0] = { ...targets(slower)[0], intervalSeconds: 30, timeoutMs: 8000 };
+    expect(validateConfig(slower).ok).toBe(true);
   });
 
   it('rejects an interval that does not divide a minute', () => {
