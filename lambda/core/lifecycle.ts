@@ -201,10 +201,30 @@ export function secondsOf(timeline: readonly TimelineSegment[]): Pick<
   return { downSeconds: down, degradedSeconds: degraded + readOnly, readOnlySeconds: readOnly, maintenanceSeconds: maintenance, unknownSeconds: unknown };
 }
 
+/** What counting a segment's seconds per verdict reads of it (a stored segment, or the status page's view of one). */
+export interface CountedSegment {
+  from: number;
+  to: number;
+  verdict: Verdict;
+  folded?: Pick<FoldedSegments, 'seconds'> | undefined;
+}
+
 /** A segment's seconds per verdict: its length under its verdict, or a summary segment's folded seconds. */
-export function verdictSeconds(segment: TimelineSegment): [Verdict, number][] {
+export function verdictSeconds(segment: CountedSegment): [Verdict, number][] {
   if (!segment.folded) return [[segment.verdict, segment.to - segment.from]];
   return Object.entries(segment.folded.seconds).filter((e): e is [Verdict, number] => e[1] !== undefined);
+}
+
+/**
+ * A segment's seconds per verdict inside [fromS, toS). A summary segment keeps seconds per verdict, not their times:
+ * exact when the span holds it whole, spread evenly over it when the span cuts it (the report and the status page's
+ * uptime bars both count this way).
+ */
+export function verdictSecondsWithin(segment: CountedSegment, fromS: number, toS: number): [Verdict, number][] {
+  const length = segment.to - segment.from;
+  const inside = Math.max(0, Math.min(segment.to, toS) - Math.max(segment.from, fromS));
+  const share = length > 0 ? inside / length : 0;
+  return verdictSeconds(segment).map(([verdict, seconds]) => [verdict, seconds * share]);
 }
 
 /** Times the verdict went from up back to bad inside the timeline. */

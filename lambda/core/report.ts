@@ -1,7 +1,7 @@
 // The report (core of `regionwatch report` and the demo's ending): per platform region and period, the incidents with
 // their minutes, availability, time to detect and time to notify. Pure: the caller reads the incidents.
 import type { MaintenanceSpan } from './evaluate';
-import { verdictSeconds, type IncidentRecord, type TimelineSegment } from './lifecycle';
+import { verdictSecondsWithin, type IncidentRecord } from './lifecycle';
 
 export interface IncidentReport {
   incidentId: string;
@@ -52,10 +52,6 @@ export interface ReportInput {
 
 const minutes = (seconds: number) => Math.round((seconds / 60) * 10) / 10;
 
-function clipped(segment: TimelineSegment, fromS: number, toS: number): number {
-  return Math.max(0, Math.min(segment.to, toS) - Math.max(segment.from, fromS));
-}
-
 /** Total length of the union of [start, end) spans clipped to [fromMs, toMs), in seconds. */
 function unionSeconds(spans: readonly { startMs: number; endMs: number }[], fromMs: number, toMs: number): number {
   const parts = spans
@@ -101,9 +97,7 @@ export function buildReport(input: ReportInput): Report {
       for (const s of incident.timeline) {
         // A summary segment (folded old segments) keeps seconds per verdict, not their times: exact when the period
         // holds it whole, spread evenly over it when the period cuts it.
-        const share = s.to > s.from ? clipped(s, fromS, toS) / (s.to - s.from) : 0;
-        for (const [verdict, seconds] of verdictSeconds(s)) {
-          const length = seconds * share;
+        for (const [verdict, length] of verdictSecondsWithin(s, fromS, toS)) {
           if (verdict === 'down') d += length;
           else if (verdict === 'read-only') {
             r += length;

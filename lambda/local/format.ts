@@ -1,6 +1,6 @@
 // Human-readable text for `status`, `incidents`, `report` and the demo's ending: aligned lines, figures in minutes.
 import type { IncidentView, RegionStatus } from './status-page';
-import { shortTime } from './status-page';
+import { foldedSummary, shortTime } from './status-page';
 
 /** DESIGN.md's report object (`report --json`, `demo --json`): the fields this text reads. */
 export interface ReportLike {
@@ -78,6 +78,11 @@ export function formatIncident(i: IncidentView): string[] {
     `${i.region.toUpperCase()} ${i.status} ${i.severity}  ${span}  ${round1(i.downMinutes)} min down, ${round1(i.degradedMinutes)} min degraded (${round1(i.readOnlyMinutes)} read-only)  [${i.incidentId}]`,
   ];
   for (const s of i.timeline) {
+    if (s.folded) {
+      // A summary segment: one line with its flaps and time per verdict, not a span of its worst verdict.
+      lines.push(`    ${shortTime(s.from, true)} – ${s.to ? shortTime(s.to) : 'now'}  · ${foldedSummary(s.folded)}`);
+      continue;
+    }
     lines.push(`    ${shortTime(s.from, true)} – ${s.to ? shortTime(s.to) : 'now  '}  ${s.verdict.padEnd(9)}${s.summary ? `  ${s.summary}` : ''}`.trimEnd());
   }
   if (i.notifications.length > 0) lines.push(`    notified: ${i.notifications.map((n) => `${n.event} ${shortTime(n.at)}`).join(', ')}`);

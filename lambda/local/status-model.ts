@@ -1,4 +1,5 @@
 // Pure builders for the status page's parts that come straight from data: who-sees-what and the uptime bars.
+import { verdictSecondsWithin } from '../core/lifecycle';
 import type { Verdict } from '../core/notification';
 import type { ProbeResult, RoundRecord } from '../core/results';
 import type { HistoryBar, IncidentView, MatrixCell, ProbeRegionStatus, RegionHistory } from './status-page';
@@ -55,7 +56,8 @@ const SEVERITY: Record<Verdict | 'no-data', number> = { 'no-data': -1, up: 0, un
 
 /**
  * Uptime bars for each platform region over [fromMs, toMs): each bar takes the worst verdict of any
- * incident segment overlapping it. Only time inside `observed` (the spans local mode watched) counts: a bar
+ * incident segment overlapping it. A summary segment (folded old segments) keeps seconds per verdict, not their
+ * times: they are spread evenly over its span, as the report counts them. Only time inside `observed` (the spans local mode watched) counts: a bar
  * outside them has no data, and uptime is the share of watched time not down.
  */
 export function buildHistory(
@@ -69,7 +71,9 @@ export function buildHistory(
   const regions: RegionHistory[] = platformRegions.map((region) => {
     const segments = incidents
       .filter((i) => i.region === region)
-      .flatMap((i) => i.timeline.map((s) => ({ verdict: s.verdict, from: Date.parse(s.from), to: s.to === null ? window.nowMs : Date.parse(s.to) })))
+      .flatMap((i) =>
+        i.timeline.map((s) => ({ verdict: s.verdict, folded: s.folded, from: Date.parse(s.from), to: s.to === null ? window.nowMs : Date.parse(s.to) })),
+      )
       .filter((s) => Number.isFinite(s.from) && Number.isFinite(s.to) && s.to > s.from);
     let downMs = 0;
     let observedMs = 0;
@@ -83,11 +87,14 @@ export function buildHistory(
       let down = 0;
       let degraded = 0;
       for (const s of watched > 0 ? segments : []) {
-        const overlap = Math.min(end, s.to) - Math.max(start, s.from);
-        if (overlap <= 0) continue;
-        if (SEVERITY[s.verdict] > SEVERITY[worst]) worst = s.verdict;
-        if (s.verdict === 'down') down += overlap;
-        if (s.verdict === 'degraded' || s.verdict === 'read-only') degraded += overlap;
+        if (Math.min(end, s.to) - Math.max(start, s.from) <= 0) continue;
+        // In seconds, as segments count them; a summary segment's verdicts each get their share of the overlap.
+        for (const [verdict, seconds] of verdictSecondsWithin({ ...s, from: s.from / 1000, to: s.to / 1000 }, start / 1000, end / 1000)) {
+          if (seconds <= 0) continue;
+          if (SEVERITY[verdict] > SEVERITY[worst]) worst = verdict;
+          if (verdict === 'down') down += seconds * 1000;
+          if (verdict === 'degraded' || verdict === 'read-only') degraded += seconds * 1000;
+        }
       }
       downMs += down;
       observedMs += watched;

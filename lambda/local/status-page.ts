@@ -1,5 +1,6 @@
 // The status page: server-rendered HTML (no framework) from one StatusSnapshot, plus the little script that refreshes it.
 // Everything that came from config, results or incidents goes through esc() before it reaches the page.
+import { formatDuration, type FoldedSegments } from '../core/lifecycle';
 import type { Verdict } from '../core/notification';
 
 /** What one probe region saw of one platform region in its latest fresh round. */
@@ -37,6 +38,11 @@ export interface TimelineSegment {
   /** Null while the segment is still going on. */
   to: string | null;
   summary?: string;
+  /**
+   * Set on a summary segment (the incident's oldest segments folded into one): `verdict` is the worst of them, and
+   * only seconds per verdict and flaps are known, not their times.
+   */
+  folded?: Pick<FoldedSegments, 'segments' | 'seconds' | 'flaps'>;
 }
 
 export interface IncidentView {
@@ -127,6 +133,16 @@ function label(verdict: string): string {
   return LABEL[verdict] ?? verdict;
 }
 
+/** Worst first, as a summary segment's line lists its time per verdict. */
+const FOLDED_ORDER: readonly Verdict[] = ['down', 'read-only', 'degraded', 'maintenance', 'unknown', 'up'];
+
+/** `37 flaps folded: 1h 02m down, 2h 58m up`: what a summary segment knows (no times inside it). */
+export function foldedSummary(folded: Pick<FoldedSegments, 'segments' | 'seconds' | 'flaps'>): string {
+  const what = folded.flaps > 0 ? `${folded.flaps} flap${folded.flaps === 1 ? '' : 's'}` : `${folded.segments} segment${folded.segments === 1 ? '' : 's'}`;
+  const times = FOLDED_ORDER.filter((v) => (folded.seconds[v] ?? 0) > 0).map((v) => `${formatDuration(folded.seconds[v] ?? 0)} ${v}`);
+  return `${what} folded: ${times.join(', ')}`;
+}
+
 /** `14:03` or `Apr 14 14:03` (UTC) for an ISO time. */
 export function shortTime(iso: string | null | undefined, withDate = false): string {
   if (!iso) return '';
@@ -193,6 +209,18 @@ function renderTimelineBar(incident: IncidentView, nowIso: string): string {
   const parts = incident.timeline.map((s) => {
     const from = Date.parse(s.from);
     const to = Date.parse(s.to ?? nowIso);
+    const folded = s.folded;
+    if (folded) {
+      // A summary segment: its verdicts' shares of its span, worst first (their times inside it are not kept).
+      const title = esc(`${shortTime(s.from)}–${s.to ? shortTime(s.to) : 'now'}: ${foldedSummary(folded)}`);
+      const total = FOLDED_ORDER.reduce((sum, v) => sum + (folded.seconds[v] ?? 0), 0);
+      return FOLDED_ORDER.filter((v) => (folded.seconds[v] ?? 0) > 0)
+        .map((v) => {
+          const width = Math.max(0.4, (((to - from) * ((folded.seconds[v] ?? 0) / total)) / span) * 100);
+          return `<span class="seg ${tone(v)} folded" style="width:${width.toFixed(2)}%" title="${title}"></span>`;
+        })
+        .join('');
+    }
     const width = Math.max(0.4, ((to - from) / span) * 100);
     const title = `${label(s.verdict)} ${shortTime(s.from)}–${s.to ? shortTime(s.to) : 'now'}${s.summary ? `: ${s.summary}` : ''}`;
     return `<span class="seg ${tone(s.verdict)}" style="width:${width.toFixed(2)}%" title="${esc(title)}"></span>`;
@@ -203,9 +231,10 @@ function renderTimelineBar(incident: IncidentView, nowIso: string): string {
 function renderIncident(incident: IncidentView, nowIso: string): string {
   const rows = incident.timeline
     .slice(-12)
-    .map(
-      (s) =>
-        `<li><span class="pill small ${tone(s.verdict)}">${esc(label(s.verdict))}</span> ${esc(shortTime(s.from, true))} → ${s.to ? esc(shortTime(s.to)) : 'now'}${s.summary ? ` <span class="muted">${esc(s.summary)}</span>` : ''}</li>`,
+    .map((s) =>
+      s.folded
+        ? `<li class="folded"><span class="pill small folded">Folded</span> ${esc(shortTime(s.from, true))} → ${s.to ? esc(shortTime(s.to)) : 'now'} · ${esc(foldedSummary(s.folded))}</li>`
+        : `<li><span class="pill small ${tone(s.verdict)}">${esc(label(s.verdict))}</span> ${esc(shortTime(s.from, true))} → ${s.to ? esc(shortTime(s.to)) : 'now'}${s.summary ? ` <span class="muted">${esc(s.summary)}</span>` : ''}</li>`,
     );
   const hidden = incident.timeline.length > 12 ? `<li class="muted">… ${incident.timeline.length - 12} earlier segments</li>` : '';
   const sent = incident.notifications.map((n) => `${esc(n.event)} ${esc(shortTime(n.at))}`).join(' · ');
@@ -283,6 +312,7 @@ h2{font-size:17px;margin:28px 0 10px}h3{font-size:15px;margin:18px 0 8px;color:v
 .v-up.pill,.v-up .dot,.dot.v-up,.seg.v-up,.bar.v-up{background:var(--up)}.v-degraded.pill,.dot.v-degraded,.seg.v-degraded,.bar.v-degraded{background:var(--degraded)}
 .v-read-only.pill,.dot.v-read-only,.seg.v-read-only,.bar.v-read-only{background:var(--ro)}.v-down.pill,.dot.v-down,.seg.v-down,.bar.v-down{background:var(--down)}
 .v-maintenance.pill,.dot.v-maintenance,.seg.v-maintenance,.bar.v-maintenance{background:var(--maint)}.bar.v-no-data,.dot.v-no-data{background:#d7dce4}
+.seg.folded{opacity:.65}.pill.folded{background:#7a8596}
 .dot{display:inline-block;width:10px;height:10px;border-radius:50%;background:var(--unknown);flex:none}
 .incident{margin-bottom:12px;border-left:4px solid var(--unknown)}.incident.v-down{border-left-color:var(--down)}.incident.v-read-only{border-left-color:var(--ro)}.incident.v-degraded{border-left-color:var(--degraded)}
 .incident header{display:flex;align-items:center;gap:8px;flex-wrap:wrap}.figures{margin:8px 0}

@@ -24,6 +24,7 @@ export function incidentView(record: IncidentRecord): IncidentView {
       from: iso(s.from),
       to: record.status === 'open' && n === last ? null : iso(s.to),
       ...(summary ? { summary } : {}),
+      ...(s.folded ? { folded: { segments: s.folded.segments, seconds: { ...s.folded.seconds }, flaps: s.folded.flaps } } : {}),
     };
   });
   return {
