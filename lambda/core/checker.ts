@@ -204,7 +204,9 @@ function failureKind(lastError: string | undefined): string {
  * metric an alarm watches: a failing publisher cannot be the only voice about itself).
  */
 export function publishFailureAlert(record: CheckerRecord, stuck: OutboxEntry, nowMs: number): CheckerRecord | null {
-  const key = stuck.notification.dedupKey;
+  // A newer reminder supersedes an unsent older one (lifecycle.ts), so reminders are alerted once per incident,
+  // not once per reminder that gets stuck behind the same outage.
+  const key = stuck.notification.event === 'reminder' ? stuck.notification.dedupKey.replace(/\/reminder\/\d+$/, '/reminder') : stuck.notification.dedupKey;
   if (record.alertedFailures.includes(key)) return null;
   const since = `${stuck.notification.at.slice(0, 10)} ${stuck.notification.at.slice(11, 16)} UTC`;
   const n = checkerNotification(

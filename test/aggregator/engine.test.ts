@@ -223,6 +223,12 @@ describe('aggregator engine on dynalite', () => {
     expect(open?.remindersSent).toBe(3);
     expect(open?.outbox.map((o) => o.notification.event)).toEqual(['opened', 'reminder']);
     expect(open?.outbox[1]?.notification.dedupKey).toMatch(/\/reminder\/3$/);
+    // One checker alert for the stuck opened page and one for the incident's reminders, not one per reminder.
+    const alerts = (await r.incidents.readChecker())?.outbox.map((o) => o.notification.dedupKey) ?? [];
+    expect(alerts.filter((k) => k.startsWith('checker/publish-failing/'))).toEqual([
+      expect.stringMatching(/\/opened\/\d+$/),
+      expect.stringMatching(/\/us-00001\/reminder$/),
+    ]);
 
     r.publisher.failWith = null;
     for (let s = 1100; s < 1130; s += 10) {
