@@ -29,7 +29,7 @@ export function memoizeLookup(lookup: HostLookup, roundSignal: AbortSignal): Hos
 
 /** Strips the brackets URL.hostname keeps around an IPv6 literal. */
 export function bareHost(hostname: string): string {
-  return hostname.replace(/^\[(.*)\]$/, '$1');
+  return hostname.startsWith('[') ? hostname.replace(/^\[(.*)\]$/, '$1') : hostname;
 }
 
 export interface GuardMeta {

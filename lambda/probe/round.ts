@@ -131,7 +131,8 @@ export async function runRound(input: RoundInput, deps: RoundDeps): Promise<Roun
     const window = Math.min(config.probing.jitterMs, deadlineAt - startedAt - target.timeoutMs - START_MARGIN_MS);
     const releases: Release[] = [];
     try {
-      const offset = jitterOffsetMs(`${target.region}/${target.name}/${slot}`, window);
+      // No window (jitterMs 0, or no room before the deadline): offset 0 without hashing a key per target.
+      const offset = window > 0 ? jitterOffsetMs(`${target.region}/${target.name}/${slot}`, window) : 0;
       // No signal: the jitter window ends before the deadline by construction (and one listener per target is not free).
       if (offset > 0) await deps.sleep(offset);
       if (round.signal.aborted) throw new Error('deadline');

@@ -13,8 +13,13 @@ export function ms(value: number): number {
 }
 
 function cleanTimings(timings: Timings): Timings | undefined {
-  const entries = Object.entries(timings).filter(([, v]) => typeof v === 'number' && Number.isFinite(v));
-  return entries.length === 0 ? undefined : (Object.fromEntries(entries.map(([k, v]) => [k, ms(v)])) as Timings);
+  // A plain loop: this runs once per check, and entries/filter/map/fromEntries allocated five arrays each time.
+  let clean: Record<string, number> | undefined;
+  for (const key in timings) {
+    const value = (timings as Record<string, unknown>)[key];
+    if (typeof value === 'number' && Number.isFinite(value)) (clean ??= {})[key] = ms(value);
+  }
+  return clean as Timings | undefined;
 }
 
 export interface Observation {
