@@ -104,6 +104,12 @@ export interface IncidentRecord {
   endedAt: number | null;
   /** Epoch seconds the decision slot of the last transition; a replay never decides before it. */
   lastTransitionSlot: number;
+  /**
+   * Epoch seconds: the first slot of the bad run that last reopened the incident (absent if it never reopened).
+   * The timeline before it (the resolved stretch and the `up` gap after it) stays as decided; only the slots from
+   * it on are re-derived, so deciding again at the same slot keeps the gap `up` instead of re-reading its slots.
+   */
+  reopenedFrom?: number;
   downSeconds: number;
   /** Includes readOnlySeconds (DESIGN). */
   degradedSeconds: number;
@@ -393,7 +399,7 @@ function reconcileResolved(incident: IncidentRecord, window: RegionWindow, evalu
   const cut = incident.lastTransitionSlot + i;
   // The recovery that resolved it was up when decided: keep it unless the window now says otherwise.
   const recovered: TimelineSegment[] = incident.endedAt !== null && incident.endedAt < cut ? [{ from: incident.endedAt, to: cut, verdict: 'up', targets: [] }] : [];
-  const merged = mergeTimeline([...incident.timeline, ...recovered], window, evaluation, incident.startedAt)
+  const merged = mergeTimeline([...incident.timeline, ...recovered], window, evaluation, rederivedFrom(incident))
     .filter((s) => s.from < cut)
     .map((s) => (s.to > cut ? { ...s, to: cut } : s));
   const upRun = trailingSlots(merged, i, (v) => v === 'up');
@@ -569,6 +575,14 @@ export function incidentNotification(draft: NotificationDraft): Notification {
   };
 }
 
+/**
+ * The first slot an incident's timeline is re-derived from: its start, or the bad run that last reopened it (the
+ * gap before a reopen was decided `up` while the incident was resolved, and stays so on every later run).
+ */
+function rederivedFrom(incident: IncidentRecord): number {
+  return Math.max(incident.startedAt, incident.reopenedFrom ?? incident.startedAt);
+}
+
 /** Incident figures recomputed from the timeline. */
 function withFigures(incident: IncidentRecord): IncidentRecord {
   return { ...incident, ...secondsOf(incident.timeline), flaps: flapsOf(incident.timeline) };
@@ -656,7 +670,7 @@ export function decideRegion(input: RegionDecisionInput): RegionDecision {
 
   const foldBefore = evaluation.slots[0] ?? slot;
   if (!stale && incident && incident.status === 'open') {
-    incident.timeline = foldTimeline(mergeTimeline(incident.timeline, window, evaluation, incident.startedAt), settings.tuning.maxTimelineSegments, foldBefore);
+    incident.timeline = foldTimeline(mergeTimeline(incident.timeline, window, evaluation, rederivedFrom(incident)), settings.tuning.maxTimelineSegments, foldBefore);
     incident = withFigures(incident);
     if (verdictNow !== 'maintenance') {
       const required = requiredUpSlots(settings, window, incident.flaps);
@@ -708,6 +722,7 @@ export function decideRegion(input: RegionDecisionInput): RegionDecision {
           currentSeverity: confirmed,
           severity: worse(previous.severity, confirmed) as BadVerdict,
           lastTransitionSlot: slot,
+          reopenedFrom: startedAt,
           lastPageAt: iso(nowMs),
         };
         base.timeline = foldTimeline(mergeTimeline([...base.timeline, ...gap], window, evaluation, startedAt), settings.tuning.maxTimelineSegments, foldBefore);

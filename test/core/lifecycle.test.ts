@@ -152,6 +152,34 @@ describe('fault matrix rows through the pure core', () => {
     const again = decideRegion({ settings: run.settings, evaluation, region: 'us', nowMs, latest: run.latest('us'), status: run.status.get('us') ?? null });
     expect(again).toMatchObject({ incident: null, transitions: [], status: null });
   });
+
+  it('row 6 (pure): a reopen decided twice keeps the gap since the resolve up, as deciding it once does', () => {
+    // From the duplicated-batch property: us degraded 0-20 s (opened, resolved at 40 s), then single read-only slots
+    // (never confirmed, status up) while ap-southeast-1 is partitioned (impaired, left out), then degraded again at
+    // 250 s: reopened at 260 s with the gap 20-250 s recorded as up. Deciding it again, or on later slots, must not
+    // re-read the gap's slots into the reopened incident (they are inside the window: 50 s on).
+    const script = faults({ us: [[0, 20, 'degraded'], [50, 60, 'read-only'], [70, 80, 'read-only'], [140, 150, 'read-only'], [250, 300, 'degraded']] }, (slot, p) =>
+      p === 'ap-southeast-1' && slot - T0 >= 40 && slot - T0 < 250 ? 'down' : undefined,
+    );
+    const once = new PureRun(testConfig(), script);
+    const twice = new PureRun(testConfig(), script);
+    const figures = (r: PureRun) => r.all('us').map((i) => ({ ...i, version: 0, updatedAt: '', outbox: [], notifications: i.notifications.map((n) => n.dedupKey) }));
+    for (let s = 0; s < 300; s += 10) {
+      once.run(s, s + 10);
+      twice.run(s, s + 10);
+      twice.evaluate((T0 + s) * 1000 + 3000);
+      expect(figures(twice)).toEqual(figures(once));
+    }
+    expect(events(once)).toEqual(['opened:degraded', 'resolved:up', 'opened:degraded']);
+    const [incident] = once.all('us');
+    expect(once.all('us')).toHaveLength(1);
+    expect(incident?.timeline.map((t) => [t.verdict, t.from - T0, t.to - T0])).toEqual([
+      ['degraded', 0, 20],
+      ['up', 20, 250],
+      ['degraded', 250, 300],
+    ]);
+    expect(incident).toMatchObject({ status: 'open', degradedSeconds: 70, readOnlySeconds: 0, flaps: 1 });
+  });
 });
 
 describe('evaluation rules', () => {
