@@ -59,6 +59,11 @@ export interface FoldedSegments {
   /** Verdicts of the first and the last folded segment (flaps across the summary's edges). */
   first: Verdict;
   last: Verdict;
+  /**
+   * Seconds at the summary's end whose verdicts are all below a severity (up, or a bad verdict less severe), per
+   * severity; none: 0. A recovery or a de-escalation counts them when its run reaches back into the summary.
+   */
+  tail?: Partial<Record<BadVerdict, number>>;
 }
 
 /** A notification the item owes: written with the transition, removed once published. */
@@ -263,12 +268,24 @@ function foldSegments(group: readonly TimelineSegment[]): TimelineSegment {
   }
   const first = group[0];
   const last = group[group.length - 1];
+  const tail: Partial<Record<BadVerdict, number>> = {};
+  for (const severity of ['degraded', 'read-only', 'down'] as const) {
+    const t = trailingSecondsBelow(group, severity);
+    if (t > 0) tail[severity] = t;
+  }
   return {
     from: first?.from ?? 0,
     to: last?.to ?? 0,
     verdict,
     targets: [],
-    folded: { segments, seconds, flaps: flapsOf(group), first: first?.folded?.first ?? first?.verdict ?? verdict, last: last?.folded?.last ?? last?.verdict ?? verdict },
+    folded: {
+      segments,
+      seconds,
+      flaps: flapsOf(group),
+      first: first?.folded?.first ?? first?.verdict ?? verdict,
+      last: last?.folded?.last ?? last?.verdict ?? verdict,
+      ...(Object.keys(tail).length > 0 ? { tail } : {}),
+    },
   };
 }
 
@@ -402,7 +419,7 @@ function reconcileResolved(incident: IncidentRecord, window: RegionWindow, evalu
   const merged = mergeTimeline([...incident.timeline, ...recovered], window, evaluation, rederivedFrom(incident))
     .filter((s) => s.from < cut)
     .map((s) => (s.to > cut ? { ...s, to: cut } : s));
-  const upRun = trailingSlots(merged, i, (v) => v === 'up');
+  const upRun = trailingSlots(merged, i, 'degraded');
   if (upRun === 0) return incident;
   const endedAt = cut - upRun * i;
   if (endedAt <= incident.startedAt) return incident;
@@ -410,15 +427,31 @@ function reconcileResolved(incident: IncidentRecord, window: RegionWindow, evalu
   return withFigures({ ...incident, endedAt, timeline });
 }
 
-/** Consecutive slots at the end of the timeline whose verdict passes `test`. */
-function trailingSlots(timeline: readonly TimelineSegment[], intervalSeconds: number, test: (v: Verdict) => boolean): number {
+/** Up, or a bad verdict less severe than `severity` (below `degraded`: up only; unknown and maintenance never). */
+function isBelow(verdict: Verdict, severity: BadVerdict): boolean {
+  return SEVERITY_RANK[verdict] >= 0 && SEVERITY_RANK[verdict] < SEVERITY_RANK[severity];
+}
+
+/**
+ * Seconds at the end of the timeline whose verdicts are all below `severity`. A summary segment counts whole when
+ * all its verdicts are, else its `tail` ends the run (its times are gone, its tail is not), so folding changes no run.
+ */
+function trailingSecondsBelow(timeline: readonly TimelineSegment[], severity: BadVerdict): number {
   let seconds = 0;
   for (let n = timeline.length - 1; n >= 0; n--) {
     const s = timeline[n];
-    if (!s || s.folded || !test(s.verdict)) break;
+    if (!s) break;
+    if (s.folded) {
+      if (!verdictSeconds(s).every(([v, length]) => length === 0 || isBelow(v, severity))) return seconds + (s.folded.tail?.[severity] ?? 0);
+    } else if (!isBelow(s.verdict, severity)) break;
     seconds += s.to - s.from;
   }
-  return Math.floor(seconds / intervalSeconds);
+  return seconds;
+}
+
+/** Consecutive slots at the end of the timeline below `severity` (below `degraded`: up slots, a recovery). */
+function trailingSlots(timeline: readonly TimelineSegment[], intervalSeconds: number, severity: BadVerdict): number {
+  return Math.floor(trailingSecondsBelow(timeline, severity) / intervalSeconds);
 }
 
 const LABEL: Record<Verdict, string> = {
@@ -674,7 +707,7 @@ export function decideRegion(input: RegionDecisionInput): RegionDecision {
     incident = withFigures(incident);
     if (verdictNow !== 'maintenance') {
       const required = requiredUpSlots(settings, window, incident.flaps);
-      const upRun = trailingSlots(incident.timeline, i, (v) => v === 'up');
+      const upRun = trailingSlots(incident.timeline, i, 'degraded');
       const confirmed = worstConfirmed(window, d);
       const current = incident.currentSeverity;
       if (upRun >= required) {
@@ -688,7 +721,7 @@ export function decideRegion(input: RegionDecisionInput): RegionDecision {
       } else if (
         confirmed &&
         SEVERITY_RANK[confirmed] < SEVERITY_RANK[current] &&
-        trailingSlots(incident.timeline, i, (v) => SEVERITY_RANK[v] >= 0 && SEVERITY_RANK[v] < SEVERITY_RANK[current]) >= required
+        trailingSlots(incident.timeline, i, current) >= required
       ) {
         incident = { ...incident, currentSeverity: confirmed, lastTransitionSlot: slot };
         enqueue({ event: 'deescalated', severity: confirmed, marker: slot, evidence: window.evidenceAt(d), previous: current }, incident);

@@ -287,3 +287,20 @@ describe('flap damping: an open incident whose region is up again says it is rec
     expect(run.published.some((n) => /no target failing now/.test(`${n.subject} ${n.summary}`))).toBe(false);
   });
 });
+
+describe('folded timeline: a de-escalation whose run below the severity reaches back into a summary segment', () => {
+  // Down, a flap (so 10 minutes below down to de-escalate), then degraded, up and read-only: the 600 s below down
+  // from 240 s start inside the oldest segments, which maxTimelineSegments 4 folds into one summary holding down too.
+  const config = testConfig({ notifications: { reminderMinutes: 5 } });
+  const script = faults({ us: [[90, 210, 'down'], [230, 240, 'down'], [320, 540, 'degraded'], [630, 840, 'read-only']] });
+  const whole = new PureRun(config, script).run(0, 1250);
+  const folded = new PureRun(config, script, { maxTimelineSegments: 4 }).run(0, 1250);
+  const pages = (run: PureRun) => run.published.filter((n) => n.region === 'us').map((n) => `${n.t} ${n.event}:${n.severity}`);
+
+  it('de-escalates at the same slot as the unfolded timeline, and reminds of the lower severity', () => {
+    expect(pages(whole)).toEqual(['103 opened:down', '403 reminder:down', '703 reminder:down', '833 deescalated:read-only', '1003 reminder:read-only']);
+    expect(pages(folded)).toEqual(pages(whole));
+    expect(folded.all('us')[0]?.timeline[0]?.folded?.seconds).toMatchObject({ down: 130, degraded: 220 });
+    expect(folded.all('us')[0]?.timeline[0]?.folded?.tail).toEqual({ 'read-only': 300, down: 300 });
+  });
+});
