@@ -25,11 +25,11 @@ describe('SSRF guard in a round (FAULTS 15)', () => {
         us: [
           { name: 'loopback', type: 'http', url: `${server.origin}/ok` },
           { name: 'mapped', type: 'http', url: `http://[::ffff:127.0.0.1]:${server.port}/ok` },
-          { name: 'private', type: 'http', url: 'http://10.0.0.7/health' },
+          { name: 'private', type: 'http', url: 'http://private.acme.test/health' },
           { name: 'metadata', type: 'http', url: 'http://169.254.169.254/latest/meta-data/' },
           { name: 'named-private', type: 'https', url: 'https://intranet.acme.test/health' },
           { name: 'mixed-answers', type: 'http', url: 'http://mixed.acme.test/health' },
-          { name: 'tcp-private', type: 'tcp', host: '192.168.1.10', port: 5432 },
+          { name: 'tcp-private', type: 'tcp', host: 'db.acme.test', port: 5432 },
           { name: 'tls-loopback', type: 'tls', host: '127.0.0.1', port: server.port },
           { name: 'dns-resolver-metadata', type: 'dns', hostname: 'acme.example', resolver: '169.254.169.253' },
         ],
@@ -39,7 +39,18 @@ describe('SSRF guard in a round (FAULTS 15)', () => {
     const started = Date.now();
     const round = await runRound(
       { config, probeRegion: 'us-east-1', slot: 1_764_400_000, deadlineAt: started + 3000 },
-      { ...realClock, logger, lookup: tableLookup({ 'intranet.acme.test': ['10.20.30.40'], 'mixed.acme.test': ['93.184.216.34', '169.254.169.254'] }) },
+      {
+        ...realClock,
+        logger,
+        // Forbidden addresses arrive through names (resolve first, then check), and the allowed answer mixed with
+        // the metadata address is a documentation address (192.0.2.0/24) rather than a real host's.
+        lookup: tableLookup({
+          'private.acme.test': ['10.0.0.7'],
+          'db.acme.test': ['192.168.1.10'],
+          'intranet.acme.test': ['10.20.30.40'],
+          'mixed.acme.test': ['192.0.2.1', '169.254.169.254'],
+        }),
+      },
     );
     expect(Date.now() - started).toBeLessThan(500);
     for (const result of round.results) {
