@@ -631,9 +631,11 @@ function worstConfirmed(window: RegionWindow, d: number): BadVerdict | undefined
 }
 
 /**
- * Whether `a` and `b` serialise to the same JSON (key order included, `undefined` properties left out), without
- * serialising them: decideRegion's copy shares every untouched segment and log entry with the stored incident, so
- * most of a long (flapping) incident compares by reference.
+ * Whether `a` and `b` hold the same JSON value (`undefined` properties left out), without serialising them: object
+ * keys compare as a set, not in order, because DynamoDB returns an item's attributes and a map's entries in no
+ * particular order (FAULTS row 21): an item read back unchanged must compare equal to what the lifecycle derives, or
+ * every stream batch rewrites it. decideRegion's copy shares every untouched segment and log entry with the stored
+ * incident, so most of a long (flapping) incident compares by reference.
  */
 export function sameJson(a: unknown, b: unknown): boolean {
   if (a === b) return true;
@@ -649,14 +651,18 @@ export function sameJson(a: unknown, b: unknown): boolean {
     }
     return true;
   }
-  const ka = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
-  const kb = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
-  if (ka.length !== kb.length) return false;
-  for (let n = 0; n < ka.length; n++) {
-    const k = ka[n] as string;
-    if (k !== kb[n] || !sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
+  const ra = a as Record<string, unknown>;
+  const rb = b as Record<string, unknown>;
+  let defined = 0;
+  for (const k of Object.keys(ra)) {
+    const va = ra[k];
+    if (va === undefined) continue;
+    defined++;
+    const vb = rb[k];
+    if (vb === undefined || !Object.hasOwn(rb, k) || !sameJson(va, vb)) return false;
   }
-  return true;
+  for (const k of Object.keys(rb)) if (rb[k] !== undefined) defined--;
+  return defined === 0;
 }
 
 /** A copy decideRegion may change: the outbox is the only part it changes in place; the rest is replaced, not edited. */

@@ -1,5 +1,7 @@
 // The incident table in memory, with the same conditional-write semantics as DynamoIncidentStore: for the simulator
-// (no network) and for tests. Every read and write copies, so callers can never share state by reference.
+// (no network) and for tests. Every read and write copies, so callers can never share state by reference, and a read
+// returns every object's keys in another order than written, as DynamoDB may (FAULTS row 21): the simulator then
+// exercises the same order-blind change detection as a real table.
 import type { CheckerRecord } from '../core/checker';
 import type { IncidentRecord, RegionStatusRecord } from '../core/lifecycle';
 import { INCIDENTS_PER_READ, ITEM_KEYS, type IncidentStore, type LeaseRecord, type RegionState } from './incident-store';
@@ -15,6 +17,19 @@ export interface MemoryStoreCounters {
   conflicts: number;
 }
 
+/** A deep copy of a stored item with every object's keys reversed: DynamoDB keeps no attribute or map-entry order. */
+function unordered<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(unordered) as T;
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  const keys = Object.keys(value);
+  for (let n = keys.length - 1; n >= 0; n--) {
+    const k = keys[n] as string;
+    out[k] = unordered((value as Record<string, unknown>)[k]);
+  }
+  return out as T;
+}
+
 export class MemoryIncidentStore implements IncidentStore {
   private readonly items = new Map<string, Versioned>();
   readonly counters: MemoryStoreCounters = { reads: 0, writes: 0, conflicts: 0 };
@@ -25,7 +40,7 @@ export class MemoryIncidentStore implements IncidentStore {
 
   private read<T extends Versioned>(pk: string, sk: string): T | null {
     const item = this.items.get(this.key(pk, sk));
-    return item ? (structuredClone(item) as T) : null;
+    return item ? unordered(item as T) : null;
   }
 
   private write<T extends Versioned>(pk: string, sk: string, record: T, expected: number | null): boolean {
@@ -48,7 +63,7 @@ export class MemoryIncidentStore implements IncidentStore {
     const keys = [...this.items.keys()].filter((k) => k.startsWith(prefix)).sort().reverse().slice(0, INCIDENTS_PER_READ);
     for (const k of keys) {
       const item = this.items.get(k);
-      if (item) incidents.push(structuredClone(item) as IncidentRecord);
+      if (item) incidents.push(unordered(item) as IncidentRecord);
     }
     return { status: this.read<RegionStatusRecord>(pk, ITEM_KEYS.statusSort), incidents };
   }
@@ -86,7 +101,7 @@ export class MemoryIncidentStore implements IncidentStore {
 
   private allIncidents(): IncidentRecord[] {
     const out: IncidentRecord[] = [];
-    for (const [k, item] of this.items) if (k.includes('\u0000incident#')) out.push(structuredClone(item) as IncidentRecord);
+    for (const [k, item] of this.items) if (k.includes('\u0000incident#')) out.push(unordered(item) as IncidentRecord);
     return out.sort((a, b) => a.openedAt.localeCompare(b.openedAt));
   }
 

@@ -166,3 +166,10 @@ export function faults(spec: Record<string, [number, number, 'down' | 'read-only
     return 'up';
   };
 }
+
+/** The value with every object's keys in reverse order, as a store that keeps no attribute order may return it. */
+export function reordered(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(reordered);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value as Record<string, unknown>).reverse().map(([k, v]) => [k, reordered(v)]));
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { decideRegion } from '../../lambda/core/lifecycle';
+import { decideRegion, type IncidentRecord, type RegionStatusRecord } from '../../lambda/core/lifecycle';
 import { evaluateWindow, windowBounds } from '../../lambda/core/evaluate';
-import { faults, PureRun, T0, testConfig, roundFor, type Script } from './harness';
+import { faults, PureRun, reordered, T0, testConfig, roundFor, type Script } from './harness';
 
 const events = (run: PureRun, region = 'us') => run.published.filter((n) => n.region === region).map((n) => `${n.event}:${n.severity}`);
 
@@ -151,6 +151,21 @@ describe('fault matrix rows through the pure core', () => {
     const evaluation = evaluateWindow(run.settings, run.rounds.filter((r) => r.slot >= fromSlot && r.slot <= toSlot), nowMs);
     const again = decideRegion({ settings: run.settings, evaluation, region: 'us', nowMs, latest: run.latest('us'), status: run.status.get('us') ?? null });
     expect(again).toMatchObject({ incident: null, transitions: [], status: null });
+  });
+
+  it('row 21 (pure): the stored incident and status read back with their attributes in another order change nothing', () => {
+    // DynamoDB keeps no attribute or map-entry order: what it returns is the same item, so no write, no version bump.
+    for (const until of [200, 420]) {
+      const run = new PureRun(testConfig(), faults({ us: [[100, 400, 'down']] })).run(0, until);
+      const nowMs = (T0 + until - 10) * 1000 + 3000;
+      const { fromSlot, toSlot } = windowBounds(run.settings, nowMs);
+      const evaluation = evaluateWindow(run.settings, run.rounds.filter((r) => r.slot >= fromSlot && r.slot <= toSlot), nowMs);
+      const latest = reordered(run.latest('us')) as IncidentRecord;
+      const status = reordered(run.status.get('us')) as RegionStatusRecord;
+      expect(Object.keys(latest)).not.toEqual(Object.keys(run.latest('us') ?? {}));
+      const again = decideRegion({ settings: run.settings, evaluation, region: 'us', nowMs, latest, status });
+      expect(again).toMatchObject({ incident: null, transitions: [], status: null });
+    }
   });
 
   it('row 6 (pure): a reopen decided twice keeps the gap since the resolve up, as deciding it once does', () => {

@@ -27,10 +27,13 @@ function rows(text: string): Map<number, string> {
   return out;
 }
 
+/** The rows of FAULTS.md that docs/faults.md maps, in order. */
+const MAPPED_ROWS = [...Array.from({ length: 18 }, (_, n) => n + 1), 21];
+
 describe('docs/faults.md', () => {
-  it('has one line for each of the 18 rows, each with its five columns and a verdict, and a test named in each row', () => {
+  it('has one line for each row of the fault matrix, each with its five columns and a verdict, and a test named in each row', () => {
     const table = rows(doc);
-    expect([...table.keys()]).toEqual(Array.from({ length: 18 }, (_, n) => n + 1));
+    expect([...table.keys()]).toEqual(MAPPED_ROWS);
     for (const [n, line] of table) {
       const cells = line.split(' | ');
       expect(cells, `row ${n}`).toHaveLength(6);
