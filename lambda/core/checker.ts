@@ -3,7 +3,8 @@
 // Pure, like the lifecycle: the record carries an outbox and the caller stores and publishes.
 import type { Notification } from './notification';
 import type { EvaluationSettings, WindowEvaluation } from './evaluate';
-import { fitSubject, formatDuration, MAX_SENT_LOG, type OutboxEntry, type SentNotification } from './lifecycle';
+import { MAX_SENT_LOG, type OutboxEntry, type SentNotification } from './incident-record';
+import { fitSubject, formatDuration } from './incident-text';
 
 export type ProbeRegionHealth = 'ok' | 'silent' | 'impaired';
 
@@ -204,7 +205,7 @@ function failureKind(lastError: string | undefined): string {
  * metric an alarm watches: a failing publisher cannot be the only voice about itself).
  */
 export function publishFailureAlert(record: CheckerRecord, stuck: OutboxEntry, nowMs: number): CheckerRecord | null {
-  // A newer reminder supersedes an unsent older one (lifecycle.ts), so reminders are alerted once per incident,
+  // A newer reminder supersedes an unsent older one (lifecycle.ts decideRegion), so reminders are alerted once per incident,
   // not once per reminder that gets stuck behind the same outage.
   const key = stuck.notification.event === 'reminder' ? stuck.notification.dedupKey.replace(/\/reminder\/\d+$/, '/reminder') : stuck.notification.dedupKey;
   if (record.alertedFailures.includes(key)) return null;

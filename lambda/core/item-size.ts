@@ -1,5 +1,6 @@
 // Keeps an incident item under DynamoDB's 400 KB item limit: evidence detail goes before the write would fail.
-import { foldTimeline, MAX_SENT_LOG, type IncidentRecord } from './lifecycle';
+import { MAX_SENT_LOG, type IncidentRecord } from './incident-record';
+import { foldTimeline } from './timeline';
 
 /** DynamoDB's item limit is 400 KB (names and values); this leaves room for keys, index attributes and the encoding. */
 export const MAX_INCIDENT_ITEM_BYTES = 350_000;

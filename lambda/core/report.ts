@@ -1,7 +1,8 @@
 // The report (core of `regionwatch report` and the demo's ending): per platform region and period, the incidents with
 // their minutes, availability, time to detect and time to notify. Pure: the caller reads the incidents.
 import type { MaintenanceSpan } from './evaluate';
-import { verdictSecondsWithin, type IncidentRecord } from './lifecycle';
+import type { IncidentRecord } from './incident-record';
+import { verdictSecondsWithin } from './timeline';
 
 export interface IncidentReport {
   incidentId: string;

@@ -2,7 +2,7 @@
 // DynamoDB store code as on AWS, and a reader of the incident table for the status page and the read commands.
 import type { RegionwatchConfig } from '../config/schema';
 import { AggregatorEngine, type EngineLog } from '../aggregator/engine';
-import type { IncidentRecord } from '../core/lifecycle';
+import type { IncidentRecord } from '../core/incident-record';
 import { buildReport, type Report } from '../core/report';
 import type { NotificationPublisher } from '../core/notification';
 import { runRound } from '../probe/round';

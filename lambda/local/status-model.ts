@@ -1,5 +1,5 @@
 // Pure builders for the status page's parts that come straight from data: who-sees-what and the uptime bars.
-import { verdictSecondsWithin } from '../core/lifecycle';
+import { verdictSecondsWithin } from '../core/timeline';
 import type { Verdict } from '../core/notification';
 import type { ProbeResult, RoundRecord } from '../core/results';
 import type { HistoryBar, IncidentView, MatrixCell, ProbeRegionStatus, RegionHistory } from './status-page';

@@ -1,6 +1,7 @@
 // The status page: server-rendered HTML (no framework) from one StatusSnapshot, plus the little script that refreshes it.
 // Everything that came from config, results or incidents goes through esc() before it reaches the page.
-import { formatDuration, type FoldedSegments } from '../core/lifecycle';
+import type { FoldedSegments } from '../core/incident-record';
+import { formatDuration } from '../core/incident-text';
 import type { Verdict } from '../core/notification';
 
 /** What one probe region saw of one platform region in its latest fresh round. */

@@ -1,5 +1,5 @@
 // From the incident table's records to what the status page and the read commands show.
-import type { IncidentRecord, RegionStatusRecord, TimelineSegment as StoredSegment } from '../core/lifecycle';
+import type { IncidentRecord, RegionStatusRecord, TimelineSegment as StoredSegment } from '../core/incident-record';
 import type { Verdict } from '../core/notification';
 import type { IncidentView, RegionStatus, TimelineSegment } from './status-page';
 

@@ -1,5 +1,5 @@
 // `simulate`: run a scenario, judge it, check its expectations; and the human summary of the outcome.
-import { formatDuration } from '../core/lifecycle';
+import { formatDuration } from '../core/incident-text';
 import { checkExpectations, type ExpectationResult } from './expect';
 import { judge, type FaultJudgement, type SimulationReport } from './report';
 import type { Scenario } from './scenario';

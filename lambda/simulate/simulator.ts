@@ -16,7 +16,7 @@ import type { RegionwatchConfig } from '../config/schema';
 import { AggregatorEngine, type CrashPoint, type RoundsReader } from '../aggregator/engine';
 import { AGGREGATOR_STREAM_SETTINGS } from '../aggregator/stream-settings';
 import type { CheckerRecord } from '../core/checker';
-import type { IncidentRecord, RegionStatusRecord } from '../core/lifecycle';
+import type { IncidentRecord, RegionStatusRecord } from '../core/incident-record';
 import type { Notification, NotificationPublisher } from '../core/notification';
 import type { RoundRecord } from '../core/results';
 import type { IncidentStore, LeaseRecord, RegionState } from '../store/incident-store';

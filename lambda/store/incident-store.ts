@@ -11,7 +11,7 @@
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { CheckerRecord } from '../core/checker';
-import type { IncidentRecord, RegionStatusRecord } from '../core/lifecycle';
+import type { IncidentRecord, RegionStatusRecord } from '../core/incident-record';
 import { INCIDENTS_TABLE } from './tables';
 
 /** The aggregator's lease: who acts, until when. `holder` null marks a vacancy seen by a standby (its clock starts the wait). */

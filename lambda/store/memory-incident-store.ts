@@ -3,7 +3,7 @@
 // returns every object's keys in another order than written, as DynamoDB may (FAULTS row 21): the simulator then
 // exercises the same order-blind change detection as a real table.
 import type { CheckerRecord } from '../core/checker';
-import type { IncidentRecord, RegionStatusRecord } from '../core/lifecycle';
+import type { IncidentRecord, RegionStatusRecord } from '../core/incident-record';
 import { INCIDENTS_PER_READ, ITEM_KEYS, type IncidentStore, type LeaseRecord, type RegionState } from './incident-store';
 
 interface Versioned {
