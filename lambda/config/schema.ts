@@ -115,7 +115,14 @@ const httpTarget = z
     expect: z
       .strictObject({
         status: z
-          .array(z.number().int().min(100).max(599, { message: 'expect.status entries must be HTTP status codes (100-599)' }))
+          .array(
+            z
+              .number()
+              .int({ message: 'expect.status entries must be whole HTTP status codes' })
+              // A 1xx is an interim answer, never the one a check is judged by (an unasked 101 is a protocol failure).
+              .min(200, { message: 'expect.status entries must be final HTTP status codes (200-599); a 1xx is never a final answer' })
+              .max(599, { message: 'expect.status entries must be final HTTP status codes (200-599); a 1xx is never a final answer' }),
+          )
           .min(1)
           .optional()
           .describe('Accepted status codes; default any 2xx.'),

@@ -17,6 +17,7 @@ export const ERROR_CLASSES = [
   'blocked-address',
   'redirect-loop',
   'reset',
+  'protocol',
 ] as const;
 export type ErrorClass = (typeof ERROR_CLASSES)[number];
 

@@ -7,6 +7,8 @@ export class ProbeFailure extends Error {
   constructor(
     readonly errorClass: ErrorClass,
     readonly detail: string,
+    /** The HTTP status that came with the failure, when one did (a 101 that was never asked for). */
+    readonly statusCode?: number,
   ) {
     super(detail);
   }

@@ -17,6 +17,11 @@ import { memoizeLookup, systemHostLookup } from './resolve-host';
 export { ROUND_WRITE_MARGIN_MS };
 /** No request starts later than this before the round deadline, jitter or not. */
 const START_MARGIN_MS = 100;
+/**
+ * Real time a check still has, once the round deadline passed, to report its own timeout (the deadline has
+ * destroyed its sockets, so a working check settles within a tick) before the round reports it itself.
+ */
+export const CHECK_SETTLE_GRACE_MS = 50;
 
 /** The header naming the probe region, sent with every HTTP probe (DESIGN.md "Probe requests"). */
 export const PROBE_REGION_HEADER = 'x-regionwatch-probe-region';
@@ -124,6 +129,7 @@ export async function runRound(input: RoundInput, deps: RoundDeps): Promise<Roun
   const check = deps.check ?? checkTarget;
   const global = new Semaphore(config.probing.concurrency, round.signal);
   const perHost = new KeyedSemaphore(config.probing.perHostConcurrency, round.signal);
+  const unsettled = new UnsettledChecks(round.signal);
   let notStarted = 0;
 
   const runOne = async (target: ResolvedTarget): Promise<ProbeResult> => {
@@ -148,8 +154,13 @@ export async function runRound(input: RoundInput, deps: RoundDeps): Promise<Roun
         { status: 'down', errorClass: 'timeout', detail: 'not started before the round deadline (concurrency caps)' },
       );
     }
+    const startedCheck = performance.now();
     try {
-      return await check(target, ctx);
+      // Whatever the check does (a bug, a peer it waits on for ever), the round does not wait past its deadline.
+      const outcome = await unsettled.settleByDeadline(() => check(target, ctx));
+      if (outcome.settled) return outcome.result;
+      logger.warn('check did not settle by the round deadline', { event: 'check-unsettled', probeRegion, slot, region: target.region, target: target.name, type: target.type });
+      return build(target, { latencyMs: performance.now() - startedCheck }, { status: 'down', errorClass: 'timeout', detail: 'did not finish by the round deadline' });
     } catch (error: unknown) {
       // The real checks never throw; an injected one might. Its error becomes evidence, not a lost round.
       const failure = classifyError(error, 'response');
@@ -166,7 +177,71 @@ export async function runRound(input: RoundInput, deps: RoundDeps): Promise<Roun
     }
     return { probeRegion, slot, intervalSeconds: interval, startedAt, finishedAt: deps.now(), results };
   } finally {
+    unsettled.close();
     timer.abort();
     round.abort();
+  }
+}
+
+type Settlement = { settled: true; result: ProbeResult } | { settled: false };
+
+/**
+ * The round's guarantee that it settles by its deadline: a check still running CHECK_SETTLE_GRACE_MS after the
+ * round signal aborts is given up on (its caller reports it and releases its slots; the check got the abort
+ * through ctx.roundSignal to let go of its sockets). One abort listener and one timer per round, not per check.
+ */
+class UnsettledChecks {
+  private readonly pending = new Set<() => void>();
+  private graceOver = false;
+  private closed = false;
+
+  constructor(private readonly roundSignal: AbortSignal) {
+    if (roundSignal.aborted) this.graceOver = true;
+    else roundSignal.addEventListener('abort', () => this.startGrace(), { once: true });
+  }
+
+  /** Resolves with the check's result, rejects with its error, or resolves unsettled once the grace is over. */
+  settleByDeadline(run: () => Promise<ProbeResult>): Promise<Settlement> {
+    return new Promise<Settlement>((resolve, reject) => {
+      const giveUp = () => resolve({ settled: false });
+      this.pending.add(giveUp);
+      // A check started after the grace (it won its slot in the same tick as the deadline) gets a grace of its own.
+      if (this.graceOver) setTimeout(() => this.expire(giveUp), CHECK_SETTLE_GRACE_MS);
+      let work: Promise<ProbeResult>;
+      try {
+        work = run();
+      } catch (error: unknown) {
+        work = Promise.reject(error);
+      }
+      work.then(
+        (result) => {
+          this.pending.delete(giveUp);
+          resolve({ settled: true, result });
+        },
+        (error: unknown) => {
+          this.pending.delete(giveUp);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /** The round is over: its final abort needs no grace timer (a timer would only hold the process open). */
+  close(): void {
+    this.closed = true;
+  }
+
+  private startGrace(): void {
+    if (this.closed) return;
+    // Not unref'd: a check that never settles may hold nothing else open, and the round must still be written.
+    setTimeout(() => {
+      this.graceOver = true;
+      [...this.pending].forEach((giveUp) => this.expire(giveUp));
+    }, CHECK_SETTLE_GRACE_MS);
+  }
+
+  private expire(giveUp: () => void): void {
+    if (!this.pending.delete(giveUp)) return;
+    giveUp();
   }
 }

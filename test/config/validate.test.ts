@@ -172,6 +172,16 @@ describe('config validation', () => {
     ]);
   });
 
+  it('rejects an expected status that is not a final HTTP status', () => {
+    const config = base();
+    targets(config)[0] = { name: 'api', type: 'http', url: 'https://api.us.acme.example/ws', expect: { status: [101, 200, 600] } };
+    const message = 'expect.status entries must be final HTTP status codes (200-599); a 1xx is never a final answer';
+    expect(problemsOf(config)).toEqual([
+      { path: 'regions.us.targets[0].expect.status[0]', message },
+      { path: 'regions.us.targets[0].expect.status[2]', message },
+    ]);
+  });
+
   it('names an unknown check type', () => {
     const config = base();
     targets(config)[0] = { name: 'mail', type: 'smtp', host: 'mx.example' };

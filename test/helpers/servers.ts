@@ -226,8 +226,8 @@ export async function refusedPort(): Promise<number> {
   return port;
 }
 
-/** A TCP server that accepts and counts connections, for the tcp check. */
-export async function startTcpServer(): Promise<{ port: number; connections: () => number; close(): Promise<void> }> {
+/** A TCP server that accepts and counts connections and never says a word: the tcp check, and a TLS server that never handshakes. */
+export async function startTcpServer(): Promise<{ port: number; connections: () => number; openSockets: () => number; close(): Promise<void> }> {
   const sockets = new Set<Socket>();
   let accepted = 0;
   const server = createNetServer((socket) => {
@@ -235,9 +235,88 @@ export async function startTcpServer(): Promise<{ port: number; connections: () 
     sockets.add(socket);
     socket.on('error', () => undefined);
     socket.once('close', () => sockets.delete(socket));
+    // Read and drop what the client sends (a TLS ClientHello), so its close is seen rather than stuck behind unread bytes.
+    socket.resume();
   });
   const port = await listen(server);
-  return { port, connections: () => accepted, close: closer(server, sockets, new Set()) };
+  return { port, connections: () => accepted, openSockets: () => sockets.size, close: closer(server, sockets, new Set()) };
+}
+
+export interface RawHttpServer {
+  /** `http://127.0.0.1:PORT`. */
+  origin: string;
+  port: number;
+  /** Request lines received (`GET /switch HTTP/1.1`), in arrival order. */
+  requests: string[];
+  /** Connections still open on the server's side. */
+  openSockets: () => number;
+  close(): Promise<void>;
+}
+
+const INTERIM_FLOOD_LIMIT = 1_000_000;
+
+/**
+ * A server that speaks just enough HTTP/1.1 to misbehave in ways node:http will not, by path:
+ * - `/switch`: `101 Switching Protocols` to websocket, unasked, then a frame, and the connection held open
+ * - `/switch-h2c`: the same, switching to h2c
+ * - `/hints-forever`: `103 Early Hints` again and again as fast as the client reads, never a final response
+ *   (bounded at a million, and it stops the moment the client goes)
+ * - `/hints-then-ok`: `100 Continue` and two `103 Early Hints`, then `200` "ok": what a real server may send
+ * - anything else: 404
+ */
+export async function startRawHttpServer(): Promise<RawHttpServer> {
+  const sockets = new Set<Socket>();
+  const requests: string[] = [];
+  const server = createNetServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+    socket.once('close', () => sockets.delete(socket));
+    let head = '';
+    const onData = (chunk: Buffer) => {
+      head += chunk.toString('latin1');
+      if (!head.includes('\r\n\r\n')) return;
+      socket.off('data', onData);
+      const line = head.slice(0, head.indexOf('\r\n'));
+      requests.push(line);
+      answerRaw(socket, line.split(' ')[1] ?? '/');
+    };
+    socket.on('data', onData);
+  });
+  const port = await listen(server);
+  return { origin: `http://127.0.0.1:${port}`, port, requests, openSockets: () => sockets.size, close: closer(server, sockets, new Set()) };
+}
+
+function answerRaw(socket: Socket, path: string): void {
+  const hint = 'HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload; as=style\r\n\r\n';
+  switch (path) {
+    case '/switch':
+    case '/switch-h2c': {
+      const protocol = path === '/switch' ? 'websocket' : 'h2c';
+      socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: ${protocol}\r\nConnection: Upgrade\r\n\r\n`);
+      // A websocket text frame ("hi"): bytes after the upgrade that are not HTTP.
+      socket.write(Buffer.from([0x81, 0x02, 0x68, 0x69]));
+      return; // held open until the client goes
+    }
+    case '/hints-forever': {
+      let sent = 0;
+      const pump = () => {
+        while (!socket.destroyed && sent < INTERIM_FLOOD_LIMIT) {
+          sent++;
+          if (!socket.write(hint)) {
+            socket.once('drain', pump);
+            return;
+          }
+        }
+      };
+      pump();
+      return;
+    }
+    case '/hints-then-ok':
+      socket.end(`HTTP/1.1 100 Continue\r\n\r\n${hint}${hint}HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok`);
+      return;
+    default:
+      socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+  }
 }
 
 export interface KeyPair {

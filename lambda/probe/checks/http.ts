@@ -1,7 +1,7 @@
 // The http/https check: one request (plus redirects), pinned to the address the SSRF guard approved, bounded in time and bytes.
 import http, { type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import https from 'node:https';
-import { isIP } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { TLSSocket } from 'node:tls';
 import type { Timings } from '../../core/results';
@@ -16,6 +16,13 @@ import { build, daysLeft, failed, passed, type ResolvedHttpTarget } from './resu
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 /** Response header bytes accepted before the response counts as too large. */
 const MAX_HEADER_BYTES = 16 * 1024;
+/**
+ * Informational (1xx) responses accepted before a final one. A real server sends one or two (100 Continue,
+ * 103 Early Hints); a flood of them would keep the parser busy until the deadline without ever giving a status.
+ */
+export const MAX_INFORMATIONAL_RESPONSES = 10;
+/** An Upgrade token safe to quote in a detail (RFC 9110 protocol names are tokens, optionally with a version). */
+const UPGRADE_TOKEN = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,32}(\/[A-Za-z0-9!#$%&'*+.^_`|~-]{1,16})?$/;
 
 interface Exchange {
   request: ClientRequest;
@@ -87,6 +94,7 @@ export async function httpCheck(target: ResolvedHttpTarget, ctx: CheckContext): 
     }
     throw new ProbeFailure('redirect-loop', `more than ${ctx.probing.maxRedirects} redirects`);
   } catch (error: unknown) {
+    if (error instanceof ProbeFailure && error.statusCode !== undefined) statusCode = error.statusCode;
     const failure = deadline.expired ? deadline.failure(phase) : classifyHttpError(error, phase);
     return failed(target, seen(), failure);
   } finally {
@@ -179,7 +187,14 @@ function sendRequest(
       });
     }
   });
+  // Settles on exactly one of: a final response, an error, an answer that is not HTTP to judge, or the request
+  // closing without any of those. The last one matters: node:http closes a request it cannot hand over (a 101
+  // nobody listens for) without an error, and a promise left waiting for a response would hang the round.
   return new Promise<Exchange>((resolve, reject) => {
+    const refuse = (failure: ProbeFailure) => {
+      reject(failure);
+      request.destroy();
+    };
     request.on('error', reject);
     request.once('response', (response) => {
       timings.firstByteMs = performance.now() - connectedAt;
@@ -187,6 +202,21 @@ function sendRequest(
       response.on('error', () => undefined);
       resolve({ request, response, ...(tlsDaysLeft === undefined ? {} : { tlsDaysLeft }) });
     });
+    // We never ask to upgrade, so a 101 is the server switching protocols on its own: nothing left to judge as HTTP.
+    request.once('upgrade', (response: IncomingMessage, socket: Socket) => {
+      socket.destroy();
+      const offered = String(response.headers.upgrade ?? '').trim();
+      const to = UPGRADE_TOKEN.test(offered) ? ` (upgrade to ${offered})` : '';
+      refuse(new ProbeFailure('protocol', `answered ${response.statusCode ?? 101} Switching Protocols${to} to a request that asked for no upgrade`, response.statusCode ?? 101));
+    });
+    let informational = 0;
+    request.on('information', () => {
+      informational++;
+      if (informational > MAX_INFORMATIONAL_RESPONSES) {
+        refuse(new ProbeFailure('protocol', `more than ${MAX_INFORMATIONAL_RESPONSES} informational (1xx) responses without a final one`));
+      }
+    });
+    request.once('close', () => reject(Object.assign(new Error('request closed before a response'), { code: 'ECONNRESET' })));
     request.end(hop.body);
   });
 }
