@@ -15,7 +15,7 @@ export class ProbeFailure extends Error {
 }
 
 /** Where a request was when it failed: decides connect-timeout vs timeout, and what a reset means. */
-export type Phase = 'dns' | 'connect' | 'tls' | 'response' | 'body';
+export type Phase = 'queued' | 'dns' | 'connect' | 'tls' | 'response' | 'body';
 
 const REFUSED_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'EHOSTDOWN', 'ENETDOWN']);
 const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE', 'HPE_INVALID_CONSTANT', 'HPE_INVALID_CHUNK_SIZE']);
@@ -33,6 +33,7 @@ function messageOf(error: unknown): string {
 export function classifyError(error: unknown, phase: Phase): ProbeFailure {
   if (error instanceof ProbeFailure) return error;
   const code = codeOf(error) ?? '';
+  if (phase === 'queued') return new ProbeFailure('timeout', 'redirect not started before the round deadline (concurrency caps)');
   if (phase === 'dns') return new ProbeFailure('dns', `DNS lookup failed (${code || 'error'})`);
   if (REFUSED_CODES.has(code)) return new ProbeFailure('refused', `connection refused (${code})`);
   if (code === 'ETIMEDOUT') return new ProbeFailure(phase === 'connect' ? 'connect-timeout' : 'timeout', `timed out during ${phase}`);
@@ -47,6 +48,7 @@ export function classifyError(error: unknown, phase: Phase): ProbeFailure {
 /** The error class for running out of time in a phase. */
 export function timeoutFailure(phase: Phase, limitMs: number, why: 'request' | 'round'): ProbeFailure {
   const limit = why === 'round' ? 'the round deadline' : `${limitMs} ms`;
+  if (phase === 'queued') return new ProbeFailure('timeout', `redirect not started within ${limit}: its host's concurrency slots stayed busy`);
   if (phase === 'connect') return new ProbeFailure('connect-timeout', `no connection within ${limit}`);
   if (phase === 'dns') return new ProbeFailure('dns', `DNS lookup not answered within ${limit}`);
   return new ProbeFailure('timeout', `no complete ${phase === 'tls' ? 'TLS handshake' : phase === 'response' ? 'response headers' : 'response body'} within ${limit}`);

@@ -87,6 +87,58 @@ export class KeyedSemaphore {
   }
 }
 
+/** What a check may ask of its concurrency slots: a redirect to another host moves it to that host's slot. */
+export interface HostSlot {
+  /** Resolves once the check holds a slot of `host` (at once if it already does); rejects if the round ends first. */
+  moveTo(host: string): Promise<void>;
+}
+
+/**
+ * The slots one check holds: one of its host's, then a global one. A redirect to another host gives both up
+ * and takes the new host's, then a global one, in that order again: a check never waits for a slot while holding
+ * one, so two checks redirecting into each other's hosts cannot deadlock, and a busy host never holds global slots.
+ */
+export class CheckSlots implements HostSlot {
+  private host: string | undefined;
+  private releaseHost: Release | undefined;
+  private releaseGlobal: Release | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly perHost: KeyedSemaphore,
+    private readonly global: Semaphore,
+  ) {}
+
+  async moveTo(host: string): Promise<void> {
+    if (this.closed) throw new QueueAbortedError();
+    if (host === this.host && this.releaseGlobal !== undefined) return;
+    this.release();
+    this.host = host;
+    this.releaseHost = this.keep(await this.perHost.acquire(host));
+    this.releaseGlobal = this.keep(await this.global.acquire());
+  }
+
+  /** Gives back every slot; a slot granted later (the check was given up on while it waited) goes straight back. */
+  close(): void {
+    this.closed = true;
+    this.release();
+  }
+
+  private keep(release: Release): Release {
+    if (!this.closed) return release;
+    release();
+    throw new QueueAbortedError();
+  }
+
+  private release(): void {
+    this.releaseGlobal?.();
+    this.releaseHost?.();
+    this.releaseGlobal = undefined;
+    this.releaseHost = undefined;
+    this.host = undefined;
+  }
+}
+
 export class QueueAbortedError extends Error {
   override readonly name = 'QueueAbortedError';
   constructor() {

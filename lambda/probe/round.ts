@@ -11,7 +11,7 @@ import { checkTarget, hostOf } from './checks/index';
 import { build } from './checks/result';
 import { classifyError } from './errors';
 import { silentLogger, type CheckContext, type HostLookup, type ProbeLogger } from './context';
-import { KeyedSemaphore, Semaphore, type Release } from './limiter';
+import { CheckSlots, KeyedSemaphore, Semaphore, type HostSlot } from './limiter';
 import { memoizeLookup, systemHostLookup } from './resolve-host';
 
 export { ROUND_WRITE_MARGIN_MS };
@@ -44,7 +44,7 @@ export interface RoundDeps {
   /** Extra trusted CA certificates (PEM) on top of the system roots: tests, private platforms in local mode. */
   extraCaCertificates?: readonly string[];
   /** Replaces the network check (scheduling tests, simulations). Default: the real checks. */
-  check?: (target: ResolvedTarget, ctx: CheckContext) => Promise<ProbeResult>;
+  check?: (target: ResolvedTarget, ctx: CheckContext, hostSlot?: HostSlot) => Promise<ProbeResult>;
 }
 
 export interface RoundInput {
@@ -135,7 +135,7 @@ export async function runRound(input: RoundInput, deps: RoundDeps): Promise<Roun
   const runOne = async (target: ResolvedTarget): Promise<ProbeResult> => {
     const queuedAt = performance.now();
     const window = Math.min(config.probing.jitterMs, deadlineAt - startedAt - target.timeoutMs - START_MARGIN_MS);
-    const releases: Release[] = [];
+    const slots = new CheckSlots(perHost, global);
     try {
       // No window (jitterMs 0, or no room before the deadline): offset 0 without hashing a key per target.
       const offset = window > 0 ? jitterOffsetMs(`${target.region}/${target.name}/${slot}`, window) : 0;
@@ -143,10 +143,9 @@ export async function runRound(input: RoundInput, deps: RoundDeps): Promise<Roun
       if (offset > 0) await deps.sleep(offset);
       if (round.signal.aborted) throw new Error('deadline');
       // Host first, then global: a check waiting for a busy host never holds one of the global slots.
-      releases.push(await perHost.acquire(hostOf(target)));
-      releases.push(await global.acquire());
+      await slots.moveTo(hostOf(target));
     } catch {
-      releases.forEach((release) => release());
+      slots.close();
       notStarted++;
       return build(
         target,
@@ -157,7 +156,7 @@ export async function runRound(input: RoundInput, deps: RoundDeps): Promise<Roun
     const startedCheck = performance.now();
     try {
       // Whatever the check does (a bug, a peer it waits on for ever), the round does not wait past its deadline.
-      const outcome = await unsettled.settleByDeadline(() => check(target, ctx));
+      const outcome = await unsettled.settleByDeadline(() => check(target, ctx, slots));
       if (outcome.settled) return outcome.result;
       logger.warn('check did not settle by the round deadline', { event: 'check-unsettled', probeRegion, slot, region: target.region, target: target.name, type: target.type });
       return build(target, { latencyMs: performance.now() - startedCheck }, { status: 'down', errorClass: 'timeout', detail: 'did not finish by the round deadline' });
@@ -166,7 +165,7 @@ export async function runRound(input: RoundInput, deps: RoundDeps): Promise<Roun
       const failure = classifyError(error, 'response');
       return build(target, { latencyMs: performance.now() - queuedAt }, { status: 'down', errorClass: failure.errorClass, detail: failure.detail });
     } finally {
-      releases.forEach((release) => release());
+      slots.close();
     }
   };
 

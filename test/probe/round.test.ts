@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isDue, jitterOffsetMs, runRound } from '../../lambda/probe/round';
 import { startFaultyServer, type FaultyServer } from '../helpers/servers';
-import { memoryLogger, realClock, testConfig } from './fixtures';
+import { memoryLogger, realClock, tableLookup, testConfig } from './fixtures';
 
 let server: FaultyServer;
 beforeAll(async () => {
@@ -73,6 +73,42 @@ describe('round rules', () => {
     expect(off.results.map((r) => r.target)).toEqual(['often']);
     const on = await runRound({ config, probeRegion: 'us-east-1', slot: 1_764_399_990, deadlineAt: Date.now() + 2000 }, realClock);
     expect(on.results.map((r) => r.target)).toEqual(['often', 'rarely']);
+  });
+
+  it('counts a redirect hop to another host against that host\'s cap, without deadlocking hosts that redirect into each other', async () => {
+    const other = await startFaultyServer();
+    try {
+      // Ten front hosts each redirect to one slow back host, which also has targets of its own; and two hosts
+      // redirect into each other's slow paths, which would deadlock if a check held one host while waiting for another.
+      const back = `http://back.acme.test:${other.port}`;
+      const fronts = Array.from({ length: 10 }, (_, i) => ({
+        name: `front${i}`,
+        type: 'http' as const,
+        url: `http://front${i}.acme.test:${server.port}/redirect/to?url=${encodeURIComponent(`${back}/slow/150?from=${i}`)}`,
+      }));
+      const direct = Array.from({ length: 4 }, (_, i) => ({ name: `back${i}`, type: 'http' as const, url: `${back}/slow/150?direct=${i}` }));
+      const crossed = ['x', 'y'].map((name, i, both) => ({
+        name: `cross-${name}`,
+        type: 'http' as const,
+        url: `http://${name}.acme.test:${server.port}/redirect/to?url=${encodeURIComponent(`http://${both[1 - i] ?? 'x'}.acme.test:${server.port}/slow/150?cross=${name}`)}`,
+      }));
+      const config = testConfig({ us: [...fronts, ...direct, ...crossed] }, { probing: { concurrency: 50, perHostConcurrency: 2 } });
+      const names = ['back', 'x', 'y', ...fronts.map((_, i) => `front${i}`)];
+      const lookup = tableLookup(Object.fromEntries(names.map((n) => [`${n}.acme.test`, ['127.0.0.1']])));
+      const round = await runRound({ config, probeRegion: 'us-east-1', slot: 1_764_400_000, deadlineAt: Date.now() + 4000 }, { ...realClock, lookup });
+      expect(round.results.map((r) => [r.target, r.status])).toEqual([...fronts, ...direct, ...crossed].map((t) => [t.name, 'up']));
+      expect(other.requests).toHaveLength(14);
+      expect(other.maxInFlight()).toBeLessThanOrEqual(2);
+
+      // One slot per host: holding x while waiting for y (and y for x) would stall both until the deadline.
+      const single = testConfig({ us: crossed }, { probing: { perHostConcurrency: 1 } });
+      const started = Date.now();
+      const crossing = await runRound({ config: single, probeRegion: 'us-east-1', slot: 1_764_400_000, deadlineAt: started + 3000 }, { ...realClock, lookup });
+      expect(crossing.results.map((r) => r.status)).toEqual(['up', 'up']);
+      expect(Date.now() - started).toBeLessThan(1500);
+    } finally {
+      await other.close();
+    }
   });
 
   it('ends at the round deadline even when hung targets fill the caps, and says which checks never started', async () => {

@@ -10,6 +10,7 @@ import { readCappedBody } from '../body';
 import type { CheckContext, ResolvedAddress } from '../context';
 import { Deadline, raceDeadline } from '../deadline';
 import { classifyError, ProbeFailure, type Phase } from '../errors';
+import type { HostSlot } from '../limiter';
 import { bareHost, resolveGuarded } from '../resolve-host';
 import { build, daysLeft, failed, passed, type ResolvedHttpTarget } from './result';
 
@@ -38,20 +39,29 @@ interface Hop {
 }
 
 /** Runs one HTTP(S) check. Never throws: every failure becomes a `down` result with its error class. */
-export async function httpCheck(target: ResolvedHttpTarget, ctx: CheckContext): Promise<ReturnType<typeof passed>> {
+export async function httpCheck(target: ResolvedHttpTarget, ctx: CheckContext, hostSlot?: HostSlot): Promise<ReturnType<typeof passed>> {
   const started = performance.now();
   const deadline = new Deadline(target.timeoutMs, ctx.roundSignal);
   let timings: Timings = {};
   let phase: Phase = 'dns';
   let statusCode: number | undefined;
   let tlsDaysLeft: number | undefined;
-  const seen = () => ({ latencyMs: performance.now() - started, timings, statusCode, tlsDaysLeft });
+  // Time spent waiting for our own cap on a redirect's host is the prober's, not the target's latency.
+  let queuedMs = 0;
+  const seen = () => ({ latencyMs: performance.now() - started - queuedMs, timings, statusCode, tlsDaysLeft });
   let exchange: Exchange | undefined;
   try {
     let hop: Hop = { url: new URL(target.url), method: target.method, body: target.body, headers: { ...target.headers } };
     const visited = new Set<string>([hop.url.href]);
     for (let redirects = 0; redirects <= ctx.probing.maxRedirects + 1; redirects++) {
       timings = {};
+      if (redirects > 0 && hostSlot) {
+        // A hop to another host counts against that host's cap, as a check of it would (same host: no wait).
+        phase = 'queued';
+        const queuedAt = performance.now();
+        await raceDeadline(hostSlot.moveTo(hop.url.hostname.toLowerCase()), deadline);
+        queuedMs += performance.now() - queuedAt;
+      }
       phase = 'dns';
       const dnsStart = performance.now();
       const meta = { region: target.region, target: target.name, hop: redirects };

@@ -2,6 +2,7 @@
 import type { ResolvedTarget } from '../../config/resolve';
 import type { ProbeResult } from '../../core/results';
 import type { CheckContext } from '../context';
+import type { HostSlot } from '../limiter';
 import { dnsCheck } from './dns';
 import { httpCheck } from './http';
 import { tcpCheck } from './tcp';
@@ -10,11 +11,11 @@ import { tlsCheck } from './tls';
 export { dnsCheck, httpCheck, tcpCheck, tlsCheck };
 
 /** Runs the target's check once. Never throws, never retries; bounded by target.timeoutMs and the round deadline. */
-export function checkTarget(target: ResolvedTarget, ctx: CheckContext): Promise<ProbeResult> {
+export function checkTarget(target: ResolvedTarget, ctx: CheckContext, hostSlot?: HostSlot): Promise<ProbeResult> {
   switch (target.type) {
     case 'http':
     case 'https':
-      return httpCheck(target, ctx);
+      return httpCheck(target, ctx, hostSlot);
     case 'tcp':
       return tcpCheck(target, ctx);
     case 'dns':
@@ -24,7 +25,7 @@ export function checkTarget(target: ResolvedTarget, ctx: CheckContext): Promise<
   }
 }
 
-/** The host a check talks to, for the per-host concurrency cap. */
+/** The host a check talks to, for the per-host concurrency cap (a redirect hop's host is its URL's, the same way). */
 export function hostOf(target: ResolvedTarget): string {
   switch (target.type) {
     case 'http':
