@@ -109,10 +109,18 @@ function classifyIPv6(g: number[]): AddressKind {
   const zeroUntil = (n: number) => g.slice(0, n).every((x) => x === 0);
   if (zeroUntil(8)) return 'unspecified';
   if (zeroUntil(7) && at(7) === 1) return 'loopback';
-  // IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d) and NAT64 (64:ff9b::a.b.c.d) carry an IPv4 address.
+  // Forms that carry an IPv4 address reach that address (through the host's stack or a translator on the way),
+  // so they are judged by it: IPv4-mapped (::ffff:a.b.c.d), IPv4-translated (::ffff:0:a.b.c.d, SIIT),
+  // IPv4-compatible (::a.b.c.d) and NAT64's well-known prefix (64:ff9b::a.b.c.d).
   if (zeroUntil(5) && at(5) === 0xffff) return classifyIPv4(embeddedV4());
+  if (zeroUntil(4) && at(4) === 0xffff && at(5) === 0) return classifyIPv4(embeddedV4());
   if (zeroUntil(6)) return classifyIPv4(embeddedV4());
   if (at(0) === 0x64 && at(1) === 0xff9b && g.slice(2, 6).every((x) => x === 0)) return classifyIPv4(embeddedV4());
+  // NAT64's local-use prefix (64:ff9b:1::/48, RFC 8215): the operator picks a prefix of /48 to /96 inside it, so
+  // the IPv4 address may sit at any RFC 6052 position: judged by every position the address is consistent with.
+  if (at(0) === 0x64 && at(1) === 0xff9b && at(2) === 0x0001) return worstOf(localUseNat64Candidates(g));
+  // Teredo (2001:0::/32): the server's IPv4 in bits 32-63, the client's in the last 32 bits, inverted.
+  if (at(0) === 0x2001 && at(1) === 0) return worstOf([at(2) * 65536 + at(3), (embeddedV4() ^ 0xffffffff) >>> 0]);
   // 6to4 (2002:a.b.c.d::/48) carries one too.
   if (at(0) === 0x2002) return classifyIPv4(at(1) * 65536 + at(2));
   // AWS's instance metadata, DNS and time service live in fd00:ec2::/32.
@@ -122,4 +130,41 @@ function classifyIPv6(g: number[]): AddressKind {
   if ((at(0) & 0xfe00) === 0xfc00) return 'private';
   if ((at(0) & 0xff00) === 0xff00) return 'multicast';
   return 'public';
+}
+
+/**
+ * The most forbidden kind among the IPv4 addresses one address carries: a kind that is never opened (metadata,
+ * link-local …) before one that allowPrivateAddresses opens, before public. So a Teredo address whose client is
+ * private and whose server is the metadata service is metadata, blocked with or without the flag.
+ */
+function worstOf(v4s: readonly number[]): AddressKind {
+  let worst: AddressKind = 'public';
+  for (const v4 of v4s) {
+    const kind = classifyIPv4(v4);
+    if (kind === 'public') continue;
+    if (!OPENED_BY_ALLOW_PRIVATE.has(kind)) return kind;
+    worst = kind;
+  }
+  return worst;
+}
+
+/**
+ * The IPv4 addresses an address under 64:ff9b:1::/48 may carry, one per RFC 6052 layout it is consistent with.
+ * /48, /56 and /64 skip byte 8 (the "u" octet, always zero) and leave a zero suffix; /96 fits any address.
+ */
+function localUseNat64Candidates(g: readonly number[]): number[] {
+  const bytes = g.flatMap((group) => [group >> 8, group & 0xff]);
+  const v4 = (...at: number[]) => at.reduce((acc, i) => acc * 256 + (bytes[i] ?? 0), 0);
+  const zeroFrom = (i: number) => bytes.slice(i).every((b) => b === 0);
+  const candidates: number[] = [];
+  if (bytes[8] === 0) {
+    if (zeroFrom(11)) candidates.push(v4(6, 7, 9, 10));
+    if (zeroFrom(12)) candidates.push(v4(7, 9, 10, 11));
+    if (zeroFrom(13)) candidates.push(v4(9, 10, 11, 12));
+  }
+  candidates.push(v4(12, 13, 14, 15));
+  // A layout that reads into 0.0.0.0/8 ("this network", never a translator's destination) is the zero padding of
+  // another layout, not an address; it counts only if every layout reads that way.
+  const carried = candidates.filter((v) => v >= 2 ** 24);
+  return carried.length > 0 ? carried : candidates;
 }

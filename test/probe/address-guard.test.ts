@@ -47,6 +47,48 @@ describe('classifyAddress', () => {
   });
 });
 
+describe('IPv6 forms that carry an IPv4 address are judged by that address', () => {
+  // [address, form, kind]: each form with a loopback, a private or metadata, and a public IPv4 inside.
+  it.each([
+    ['::ffff:7f00:1', 'IPv4-mapped', 'loopback'],
+    ['0:0:0:0:0:ffff:7f00:1', 'IPv4-mapped, written out', 'loopback'],
+    ['::ffff:8.8.8.8', 'IPv4-mapped', 'public'],
+    ['::ffff:0:7f00:1', 'IPv4-translated (SIIT)', 'loopback'],
+    ['::ffff:0:169.254.169.254', 'IPv4-translated (SIIT)', 'metadata'],
+    ['::ffff:0:808:808', 'IPv4-translated (SIIT)', 'public'],
+    ['::7f00:1', 'IPv4-compatible', 'loopback'],
+    ['::10.0.0.1', 'IPv4-compatible', 'private'],
+    ['::8.8.8.8', 'IPv4-compatible', 'public'],
+    ['64:ff9b::7f00:1', 'NAT64 well-known prefix', 'loopback'],
+    ['64:ff9b::10.0.0.1', 'NAT64 well-known prefix', 'private'],
+    ['64:ff9b::8.8.8.8', 'NAT64 well-known prefix', 'public'],
+    ['64:ff9b:1::7f00:1', 'NAT64 local-use, /96 layout', 'loopback'],
+    ['64:ff9b:1::a9fe:a9fe', 'NAT64 local-use, /96 layout', 'metadata'],
+    ['64:ff9b:1:abcd:0:1:808:808', 'NAT64 local-use, /96 layout under a longer prefix', 'public'],
+    ['64:ff9b:1:7f00:0:100::', 'NAT64 local-use, /48 layout (u octet skipped)', 'loopback'],
+    ['64:ff9b:1:a9fe:a9:fe00::', 'NAT64 local-use, /48 layout', 'metadata'],
+    ['64:ff9b:1:808:8:800::', 'NAT64 local-use, /48 layout', 'public'],
+    ['64:ff9b:1:ff0a:0:1::', 'NAT64 local-use, /56 layout', 'private'],
+    ['64:ff9b:1:ffff:a:0:100:0', 'NAT64 local-use, /64 layout', 'private'],
+    ['2001:0:4136:e378:8000:63bf:80ff:fffe', 'Teredo, client 127.0.0.1 (inverted in the last 32 bits)', 'loopback'],
+    ['2001:0:a00:1:8000:63bf:3fff:fdd2', 'Teredo, server 10.0.0.1', 'private'],
+    ['2001:0:a9fe:a9fe::f5ff:fffe', 'Teredo, server metadata and client private: the never-allowed one wins', 'metadata'],
+    ['2001:0:4136:e378:8000:63bf:3fff:fdd2', 'Teredo, RFC 4380 example (public server and client)', 'public'],
+    ['2002:7f00:1::', '6to4', 'loopback'],
+    ['2002:a00:1::1', '6to4', 'private'],
+    ['2002:808:808::1', '6to4', 'public'],
+  ])('%s (%s) is %s', (address, _form, kind) => {
+    expect(classifyAddress(address)).toBe(kind);
+    expect(classifyAddress(`[${address}]`)).toBe(kind);
+  });
+
+  it('keeps the metadata service blocked through every form, even with allowPrivateAddresses', () => {
+    for (const address of ['::ffff:a9fe:a9fe', '::ffff:0:a9fe:a9fe', '::a9fe:a9fe', '64:ff9b::a9fe:a9fe', '64:ff9b:1::a9fe:a9fe', '2001:0:a9fe:a9fe::1', '2002:a9fe:a9fe::']) {
+      expect(checkAddress(address, true), address).toEqual({ allowed: false, kind: 'metadata' });
+    }
+  });
+});
+
 describe('checkAddress', () => {
   it('allows only public addresses by default', () => {
     expect(checkAddress('93.184.216.34', false).allowed).toBe(true);

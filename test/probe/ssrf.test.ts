@@ -29,6 +29,8 @@ describe('SSRF guard in a round (FAULTS 15)', () => {
           { name: 'metadata', type: 'http', url: 'http://169.254.169.254/latest/meta-data/' },
           { name: 'named-private', type: 'https', url: 'https://intranet.acme.test/health' },
           { name: 'mixed-answers', type: 'http', url: 'http://mixed.acme.test/health' },
+          { name: 'teredo-to-loopback', type: 'http', url: 'http://teredo.acme.test/health' },
+          { name: 'local-nat64-to-metadata', type: 'http', url: 'http://nat64.acme.test/health' },
           { name: 'tcp-private', type: 'tcp', host: 'db.acme.test', port: 5432 },
           { name: 'tls-loopback', type: 'tls', host: '127.0.0.1', port: server.port },
           { name: 'dns-resolver-metadata', type: 'dns', hostname: 'acme.example', resolver: '169.254.169.253' },
@@ -49,6 +51,9 @@ describe('SSRF guard in a round (FAULTS 15)', () => {
           'db.acme.test': ['192.168.1.10'],
           'intranet.acme.test': ['10.20.30.40'],
           'mixed.acme.test': ['192.0.2.1', '169.254.169.254'],
+          // IPv6 answers that carry a forbidden IPv4 address (a Teredo client, a local-use NAT64 destination).
+          'teredo.acme.test': ['2001:0:4136:e378:8000:63bf:80ff:fffe'],
+          'nat64.acme.test': ['64:ff9b:1::a9fe:a9fe'],
         }),
       },
     );
