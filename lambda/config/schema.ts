@@ -205,7 +205,9 @@ export const configSchema = z
         allowPrivateAddresses: z
           .boolean()
           .default(false)
-          .describe('Allow loopback and private addresses (private platforms, local mode). Metadata addresses stay blocked.'),
+          .describe(
+            'Allow loopback and private addresses for the hosts the config names (private platforms, local mode); a redirect to any other private or loopback host stays blocked, and metadata addresses always are.',
+          ),
         maxBodyBytes: z.number().int().min(1024).max(10 * 1024 * 1024).default(65536).describe('Bytes read per response before the connection is dropped.'),
         maxRedirects: z.number().int().min(0).max(5, { message: 'maxRedirects must be at most 5' }).default(5).describe('Redirects followed before the result is redirect-loop.'),
         concurrency: z.number().int().min(1).max(1000).default(64).describe('Requests in flight at once per prober.'),

@@ -33,6 +33,11 @@ export interface CheckContext {
   now: () => number;
   /** Aborted at the round deadline. */
   roundSignal: AbortSignal;
+  /**
+   * The hosts the config names (lowercase, IPv6 without brackets): the only ones `allowPrivateAddresses` opens
+   * private and loopback addresses for. A redirect to any other host gets the default rules.
+   */
+  configuredHosts: ReadonlySet<string>;
 }
 
 export const silentLogger: ProbeLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };

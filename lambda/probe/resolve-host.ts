@@ -60,8 +60,11 @@ export async function resolveGuarded(hostname: string, ctx: CheckContext, signal
     }
     if (addresses.length === 0) throw new ProbeFailure('dns', `DNS lookup of ${host} returned no addresses`);
   }
+  // allowPrivateAddresses is for the private hosts a user configured, not wherever one of them redirects: a
+  // public target could otherwise send the prober to loopback (on Lambda, the runtime API on 127.0.0.1:9001).
+  const named = ctx.configuredHosts.has(host.toLowerCase());
   for (const candidate of addresses) {
-    const verdict = checkAddress(candidate.address, ctx.probing.allowPrivateAddresses);
+    const verdict = checkAddress(candidate.address, ctx.probing.allowPrivateAddresses && named);
     if (!verdict.allowed) {
       // The security log line: who tried to reach what. The address stays in the (private) log, never in the result.
       ctx.logger.warn('probe refused a forbidden address', {
@@ -73,9 +76,12 @@ export async function resolveGuarded(hostname: string, ctx: CheckContext, signal
         address: candidate.address,
         addressKind: verdict.kind,
         hop: meta.hop,
+        configuredHost: named,
       });
       const where = meta.hop === 0 ? '' : ` (redirect ${meta.hop})`;
-      throw new ProbeFailure('blocked-address', `refused to connect to a ${verdict.kind} address${where}`);
+      // Say why when the flag would have allowed it for a configured host: the fix is naming the host, not the flag.
+      const why = ctx.probing.allowPrivateAddresses && !named && checkAddress(candidate.address, true).allowed ? ': private addresses are allowed only for hosts the config names' : '';
+      throw new ProbeFailure('blocked-address', `refused to connect to a ${verdict.kind} address${where}${why}`);
     }
   }
   const [first] = addresses;

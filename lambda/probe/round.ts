@@ -7,7 +7,7 @@ import { ROUND_WRITE_MARGIN_MS } from '../config/round-timing';
 import type { RegionwatchConfig } from '../config/schema';
 import type { ProbeResult, RoundRecord } from '../core/results';
 import { USER_AGENT } from '../version';
-import { checkTarget, hostOf } from './checks/index';
+import { checkTarget, configuredHosts, hostOf } from './checks/index';
 import { build } from './checks/result';
 import { classifyError } from './errors';
 import { silentLogger, type CheckContext, type HostLookup, type ProbeLogger } from './context';
@@ -75,6 +75,17 @@ export function jitterOffsetMs(key: string, windowMs: number): number {
   return hash % (Math.floor(windowMs) + 1);
 }
 
+/** The hosts a config names, once per config object (not per round: a round of 1,000 targets would parse 1,000 URLs). */
+const hostsByConfig = new WeakMap<RegionwatchConfig, ReadonlySet<string>>();
+function configuredHostsOf(config: RegionwatchConfig): ReadonlySet<string> {
+  let hosts = hostsByConfig.get(config);
+  if (!hosts) {
+    hosts = configuredHosts(resolveTargets(config));
+    hostsByConfig.set(config, hosts);
+  }
+  return hosts;
+}
+
 const contexts = new WeakMap<readonly string[], SecureContext>();
 function secureContextFor(extra: readonly string[] | undefined): SecureContext | undefined {
   if (!extra || extra.length === 0) return undefined;
@@ -125,6 +136,7 @@ export async function runRound(input: RoundInput, deps: RoundDeps): Promise<Roun
     secureContext: secureContextFor(deps.extraCaCertificates),
     now: deps.now,
     roundSignal: round.signal,
+    configuredHosts: configuredHostsOf(config),
   };
   const check = deps.check ?? checkTarget;
   const global = new Semaphore(config.probing.concurrency, round.signal);

@@ -94,6 +94,43 @@ describe('SSRF guard in a round (FAULTS 15)', () => {
     expect(lines.every((l) => l.level === 'warn')).toBe(true);
   });
 
+  it('opens private addresses only for the hosts the config names: a redirect from one to any other private or loopback host is refused', async () => {
+    const logger = memoryLogger();
+    const requestsBefore = server.requests.length;
+    const via = (to: string) => `http://front.acme.test:${server.port}/redirect/to?url=${encodeURIComponent(to)}`;
+    const config = testConfig({
+      us: [
+        { name: 'to-runtime-api', type: 'http', url: via('http://127.0.0.1:9001/2018-06-01/runtime/invocation/next') },
+        { name: 'to-loopback-name', type: 'http', url: via(`http://sidecar.acme.test:${server.port}/ok`) },
+        { name: 'to-private', type: 'http', url: via('http://10.1.2.3/admin') },
+        { name: 'to-mapped-loopback', type: 'http', url: via(`http://[::ffff:127.0.0.1]:${server.port}/ok`) },
+        { name: 'to-configured', type: 'http', url: via(`http://back.acme.test:${server.port}/ok`) },
+        { name: 'configured-direct', type: 'tcp', host: 'back.acme.test', port: server.port },
+      ],
+    });
+    const round = await runRound(
+      { config, probeRegion: 'us-east-1', slot: 1_764_400_000, deadlineAt: Date.now() + 3000 },
+      { ...realClock, logger, lookup: tableLookup({ 'front.acme.test': ['127.0.0.1'], 'back.acme.test': ['127.0.0.1'], 'sidecar.acme.test': ['127.0.0.1'] }) },
+    );
+    const why = ': private addresses are allowed only for hosts the config names';
+    expect(find(round.results, 'to-runtime-api')).toMatchObject({ status: 'down', errorClass: 'blocked-address', detail: `refused to connect to a loopback address (redirect 1)${why}` });
+    expect(find(round.results, 'to-loopback-name')).toMatchObject({ status: 'down', errorClass: 'blocked-address', detail: `refused to connect to a loopback address (redirect 1)${why}` });
+    expect(find(round.results, 'to-private')).toMatchObject({ status: 'down', errorClass: 'blocked-address', detail: `refused to connect to a private address (redirect 1)${why}` });
+    expect(find(round.results, 'to-mapped-loopback')).toMatchObject({ status: 'down', errorClass: 'blocked-address', detail: `refused to connect to a loopback address (redirect 1)${why}` });
+    expect(find(round.results, 'to-configured')).toMatchObject({ status: 'up', statusCode: 200 });
+    expect(find(round.results, 'configured-direct')).toMatchObject({ status: 'up' });
+    // Five first hops and the one redirect to a configured host reached the server; nothing else did.
+    expect(server.requests.slice(requestsBefore).map((r) => r.headers.host)).toEqual(expect.arrayContaining([`back.acme.test:${server.port}`]));
+    expect(server.requests.length - requestsBefore).toBe(6);
+    const security = logger.lines.filter((l) => l.attributes?.event === 'ssrf-blocked');
+    expect(security.map((l) => [l.attributes?.target, l.attributes?.configuredHost, l.attributes?.hop]).sort()).toEqual([
+      ['to-loopback-name', false, 1],
+      ['to-mapped-loopback', false, 1],
+      ['to-private', false, 1],
+      ['to-runtime-api', false, 1],
+    ]);
+  });
+
   it('judges a name by what it resolves to, not by how it looks', async () => {
     // rebind.acme.test looks public; its answer is loopback, and the answer is what the guard checks (and pins).
     const logger = memoryLogger();

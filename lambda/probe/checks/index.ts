@@ -3,6 +3,7 @@ import type { ResolvedTarget } from '../../config/resolve';
 import type { ProbeResult } from '../../core/results';
 import type { CheckContext } from '../context';
 import type { HostSlot } from '../limiter';
+import { bareHost } from '../resolve-host';
 import { dnsCheck } from './dns';
 import { httpCheck } from './http';
 import { tcpCheck } from './tcp';
@@ -37,4 +38,17 @@ export function hostOf(target: ResolvedTarget): string {
     case 'dns':
       return `dns:${target.resolver ?? 'system'}`;
   }
+}
+
+/**
+ * The hosts a config names as destinations: the URL host of every http(s) target and the host of every tcp
+ * and tls target (lowercase, IPv6 without brackets). A dns target's resolver is checked where it is used.
+ */
+export function configuredHosts(targets: readonly ResolvedTarget[]): Set<string> {
+  const hosts = new Set<string>();
+  for (const target of targets) {
+    if (target.type === 'dns') continue;
+    hosts.add(bareHost(hostOf(target)));
+  }
+  return hosts;
 }
