@@ -24,11 +24,15 @@ export type ValidationOutcome =
   | { ok: true; config: RegionwatchConfig }
   | { ok: false; problems: ConfigProblem[] };
 
-/** `regions.us.targets[2].url` from a zod path. */
+/** A key that reads well after a dot; anything else (a header name with a space, a colon) is quoted in brackets. */
+const PLAIN_KEY = /^[A-Za-z0-9_$-]+$/;
+
+/** `regions.us.targets[2].url` (or `…headers["X Token"]`) from a zod path. */
 export function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const part of path) {
     if (typeof part === 'number') out += `[${part}]`;
+    else if (!PLAIN_KEY.test(String(part))) out += `[${JSON.stringify(String(part))}]`;
     else out += out === '' ? String(part) : `.${String(part)}`;
   }
   return out === '' ? '(root)' : out;
@@ -95,6 +99,11 @@ function problemsFromZod(error: z.ZodError, input: unknown): ConfigProblem[] {
         const hint = suggestion ? `did you mean "${suggestion}"?` : known.length > 0 ? `known keys here: ${known.join(', ')}` : 'remove it';
         problems.push({ path: formatPath([...issue.path, key]), message: `unknown key "${key}"; ${hint}` });
       }
+      continue;
+    }
+    if (issue.code === 'invalid_key') {
+      // A record key that failed its own schema: the key's issues carry the message (zod's says only "Invalid key").
+      for (const inner of issue.issues) problems.push({ path: formatPath(issue.path), message: describeIssue(inner, input) });
       continue;
     }
     problems.push({ path: formatPath(issue.path), message: describeIssue(issue, input) });

@@ -93,6 +93,43 @@ const hostname = z
 
 const port = z.number().int().min(1).max(65535, { message: 'port must be between 1 and 65535' });
 
+/** RFC 9110 field names are tokens. */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** What node:http accepts in a field value: tab, visible ASCII, space and Latin-1; never CR, LF, NUL or other controls. */
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/** Headers a target may not set, each with the reason a user reads (keys lowercase). */
+export const FORBIDDEN_HEADERS: Readonly<Record<string, string>> = {
+  host: 'the prober sends the URL\'s host; put the name in url',
+  'content-length': 'the prober frames the body itself',
+  'transfer-encoding': 'the prober frames the body itself',
+  connection: 'the prober manages the connection (one request, then close)',
+  'keep-alive': 'the prober manages the connection (one request, then close)',
+  'proxy-connection': 'the prober manages the connection (one request, then close)',
+  te: 'the prober manages the connection (one request, then close)',
+  trailer: 'the prober sends no trailers',
+  upgrade: 'a check is one HTTP request; an upgraded connection has nothing to judge',
+  'accept-encoding': 'the prober asks for gzip and deflate so that it can cap decoded bodies',
+  'user-agent': 'every probe sends User-Agent: regionwatch/<version>, so a platform can recognise it',
+  'x-regionwatch-probe-region': 'every probe sends its own probe region, so a platform can recognise it',
+};
+
+// The pattern is a regex (not only a refinement) so the JSON Schema carries it too: editors flag a bad name as it is typed.
+const headerName = z
+  .string()
+  .regex(HEADER_NAME, {
+    error: (issue) =>
+      `header name ${JSON.stringify(issue.input)} is not an HTTP field name; use letters, digits and !#$%&'*+-.^_\`|~ only (no spaces, colons or control characters)`,
+  })
+  .superRefine((value, ctx) => {
+    const reason = FORBIDDEN_HEADERS[value.toLowerCase()];
+    if (reason !== undefined) ctx.addIssue({ code: 'custom', message: `header ${value} cannot be set: ${reason}; remove it` });
+  });
+
+const headerValue = z.string().regex(HEADER_VALUE, {
+  message: 'header value must be one line of Latin-1 text: no CR, LF, NUL or other control characters (a tab is fine); remove the line break or encode the value',
+});
+
 const commonTarget = {
   name: name('target name'),
   description: z.string().optional().describe('What this target is, for people reading pages.'),
@@ -109,7 +146,10 @@ const httpTarget = z
       .enum(['read', 'write-probe'])
       .default('read')
       .describe('write-probe: a POST or PUT the platform refuses while read-only; refused while reads succeed means read-only.'),
-    headers: z.record(z.string(), z.string()).default({}).describe('Extra request headers.'),
+    headers: z
+      .record(headerName, headerValue)
+      .default({})
+      .describe(`Extra request headers (sent on the first hop and same-origin redirects). Not allowed: ${Object.keys(FORBIDDEN_HEADERS).join(', ')}.`),
     body: z.string().optional().describe('Request body for POST and PUT.'),
     followRedirects: z.boolean().default(true).describe('Follow up to probing.maxRedirects redirects.'),
     expect: z
@@ -332,6 +372,13 @@ export function crossFieldProblems(input: unknown): CrossFieldProblem[] {
         }
         if (target.body !== undefined && (method === 'GET' || method === 'HEAD')) {
           add([...path, 'body'], `a ${method} request has no body; use POST or PUT, or remove body`);
+        }
+        // Names are case-insensitive: two spellings of one name would send one of them, silently.
+        const spellings = new Map<string, string>();
+        for (const header of Object.keys(asObject(target.headers) ?? {})) {
+          const first = spellings.get(header.toLowerCase());
+          if (first !== undefined) add([...path, 'headers', header], `header ${header} is already set as ${first} (header names are case-insensitive); keep one`);
+          else spellings.set(header.toLowerCase(), header);
         }
       }
     });

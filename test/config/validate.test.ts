@@ -182,6 +182,43 @@ describe('config validation', () => {
     ]);
   });
 
+  it('rejects header names and values a request cannot carry, and the headers the prober sets itself', () => {
+    const config = base();
+    targets(config)[0] = {
+      name: 'api',
+      type: 'http',
+      url: 'https://api.us.acme.example/health',
+      headers: {
+        'X Token': 'a',
+        'X-Split': 'one\r\nInjected: yes',
+        'X-Nul': 'a\u0000b',
+        Host: 'internal.acme.example',
+        'Transfer-Encoding': 'chunked',
+        'user-agent': 'pretend-browser',
+        'X-RegionWatch-Probe-Region': 'somewhere',
+        'X-Fine': 'tab\tand Latin-1 é',
+        'x-fine': 'again',
+      },
+    };
+    const at = 'regions.us.targets[0].headers';
+    expect(problemsOf(config)).toEqual([
+      { path: `${at}["X Token"]`, message: 'header name "X Token" is not an HTTP field name; use letters, digits and !#$%&\'*+-.^_`|~ only (no spaces, colons or control characters)' },
+      { path: `${at}.X-Split`, message: 'header value must be one line of Latin-1 text: no CR, LF, NUL or other control characters (a tab is fine); remove the line break or encode the value' },
+      { path: `${at}.X-Nul`, message: 'header value must be one line of Latin-1 text: no CR, LF, NUL or other control characters (a tab is fine); remove the line break or encode the value' },
+      { path: `${at}.Host`, message: "header Host cannot be set: the prober sends the URL's host; put the name in url; remove it" },
+      { path: `${at}.Transfer-Encoding`, message: 'header Transfer-Encoding cannot be set: the prober frames the body itself; remove it' },
+      { path: `${at}.user-agent`, message: 'header user-agent cannot be set: every probe sends User-Agent: regionwatch/<version>, so a platform can recognise it; remove it' },
+      { path: `${at}.X-RegionWatch-Probe-Region`, message: 'header X-RegionWatch-Probe-Region cannot be set: every probe sends its own probe region, so a platform can recognise it; remove it' },
+      { path: `${at}.x-fine`, message: 'header x-fine is already set as X-Fine (header names are case-insensitive); keep one' },
+    ]);
+  });
+
+  it('accepts ordinary headers, credentials included', () => {
+    const config = base();
+    targets(config)[0] = { name: 'api', type: 'http', url: 'https://api.us.acme.example/health', headers: { Authorization: 'Bearer abc.def', 'X-Api-Key': 'k', Accept: 'application/json' } };
+    expect(validateConfig(config).ok).toBe(true);
+  });
+
   it('names an unknown check type', () => {
     const config = base();
     targets(config)[0] = { name: 'mail', type: 'smtp', host: 'mx.example' };

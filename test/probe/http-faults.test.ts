@@ -126,7 +126,11 @@ describe('HTTP checks', () => {
 
   it('sends the User-Agent and probe-region headers, and the Host of the URL, on every request', async () => {
     const before = server.requests.length;
-    const [result] = await run([{ name: 'headers', type: 'http', url: `${server.origin}/redirect/chain/2`, headers: { 'user-agent': 'spoofed', 'x-extra': '1' } }]);
+    const config = testConfig({ us: [{ name: 'headers', type: 'http', url: `${server.origin}/redirect/chain/2`, headers: { 'x-extra': '1' } }] });
+    // The schema refuses a configured User-Agent; the check still sets its own last, should one get past it.
+    const [target] = config.regions.us?.targets ?? [];
+    if (target?.type === 'http') target.headers['User-Agent'] = 'spoofed';
+    const [result] = (await runRound({ config, probeRegion: 'us-east-1', slot: 1_764_400_010, deadlineAt: Date.now() + 3000 }, realClock)).results;
     expect(result).toMatchObject({ status: 'up' });
     const seen = server.requests.slice(before);
     expect(seen).toHaveLength(3);
