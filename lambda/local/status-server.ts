@@ -1,7 +1,8 @@
 // The status page's HTTP server on 127.0.0.1: the page, the fragment its script refreshes, and the JSON API.
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { renderStatusFragment, renderStatusPage, type IncidentView, type StatusSnapshot } from './status-page';
+import { isOwnLoopbackHost } from './loopback-guard';
+import { renderStatusFragment, renderStatusPage, STATUS_SCRIPT_SOURCE, type IncidentView, type StatusSnapshot } from './status-page';
 
 /** The port is taken by another process. */
 export class PortInUseError extends Error {
@@ -33,11 +34,19 @@ const SECURITY_HEADERS = {
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
   'x-frame-options': 'DENY',
-  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'self'; base-uri 'none'; form-action 'none'",
+  // The page's one script by its hash: no 'unsafe-inline' for scripts, so markup that got in cannot run code.
+  // Styles stay inline (the timeline bars are sized by style attributes); nothing of them can run.
+  'content-security-policy': `default-src 'none'; style-src 'unsafe-inline'; script-src ${STATUS_SCRIPT_SOURCE}; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
 };
 
 export async function startStatusServer(options: StatusServerOptions): Promise<StatusServer> {
+  let port = 0; // known once listening; no request arrives before
   const server: Server = createServer((req, res) => {
+    // Only its own loopback names: a page that rebinds its name to 127.0.0.1 (DNS rebinding) sends its own Host.
+    if (!isOwnLoopbackHost(req.headers.host, port)) {
+      send(res, 421, 'text/plain; charset=utf-8', `this status page answers only to http://127.0.0.1:${port} (or localhost:${port})\n`);
+      return;
+    }
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       send(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n');
@@ -71,7 +80,7 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
     });
     server.listen(options.port, '127.0.0.1', () => resolve());
   });
-  const { port } = server.address() as AddressInfo;
+  port = (server.address() as AddressInfo).port;
   return {
     port,
     url: `http://127.0.0.1:${port}`,

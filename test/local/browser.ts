@@ -17,13 +17,13 @@ const ARGS = [
   '--disable-sync',
 ];
 
-/** A persistent context on a fresh user data directory, removed again by close(). */
-export async function launchChromium(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
+/** A persistent context on a fresh user data directory, removed again by close(); `extraArgs` for one test's needs. */
+export async function launchChromium(extraArgs: readonly string[] = []): Promise<{ context: BrowserContext; close(): Promise<void> }> {
   const userDataDir = mkdtempSync(join(tmpdir(), 'regionwatch-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM_PATH,
     headless: true,
-    args: ARGS,
+    args: [...ARGS, ...extraArgs],
     viewport: { width: 1200, height: 900 },
     timeout: 30_000,
   });

@@ -1,4 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalMode } from '../../lambda/local/local-mode';
@@ -9,10 +10,13 @@ import { day1, harness, tempDir, type Harness } from './harness';
 describe('the status page in headless chromium', () => {
   let h: Harness;
   let mode: LocalMode;
+  // One browser for the block; it also resolves rebound.example to 127.0.0.1, as a rebinding attacker's name would.
+  let browser: Awaited<ReturnType<typeof launchChromium>>;
   const data = tempDir('regionwatch-page-');
   const shots = tempDir('regionwatch-screenshots-');
 
   beforeAll(async () => {
+    browser = await launchChromium(['--host-resolver-rules=MAP rebound.example 127.0.0.1']);
     h = await harness();
     mode = await h.start(data.path, day1(h.script, -2), { refreshMs: 500 });
     // 13:58 to 14:24: US down, then read-only; from 14:21 the ap-southeast-1 prober is cut off from everything.
@@ -22,6 +26,7 @@ describe('the status page in headless chromium', () => {
   }, 60_000);
 
   afterAll(async () => {
+    await browser?.close();
     await mode?.close();
     await h?.close();
     data.remove();
@@ -30,9 +35,8 @@ describe('the status page in headless chromium', () => {
 
   it('shows each region verdict, the open incident with its timeline, and who sees what', async () => {
     expect(existsSync(CHROMIUM_PATH)).toBe(true);
-    const browser = await launchChromium();
+    const page = await browser.context.newPage();
     try {
-      const page = await browser.context.newPage();
       await page.goto(mode.statusUrl);
       await expect(page.locator('.region[data-region="us"]').getAttribute('data-verdict')).resolves.toBe('read-only');
       await expect(page.locator('.region[data-region="eu"]').getAttribute('data-verdict')).resolves.toBe('up');
@@ -65,7 +69,68 @@ describe('the status page in headless chromium', () => {
       expect(statSync(shot).size).toBeGreaterThan(10_000);
       console.log(`status page screenshot: ${shot}`);
     } finally {
-      await browser.close();
+      await page.close();
+    }
+  });
+
+  it('runs its own script under a hash-based policy and blocks a script injected into the page', async () => {
+    const policy = (await fetch(mode.statusUrl)).headers.get('content-security-policy') ?? '';
+    const scriptSrc = /script-src ([^;]+)/.exec(policy)?.[1] ?? '';
+    expect(scriptSrc).toMatch(/^'sha256-[A-Za-z0-9+/]+={0,2}'$/);
+    const page = await browser.context.newPage();
+    try {
+      await page.goto(mode.statusUrl);
+      // The page's own script runs: it refreshes the page.
+      await page.waitForSelector('#status[data-refreshed]', { timeout: 5000 });
+      // Run in the page (as text: the tests have no DOM types): a script element and an inline handler, as an
+      // injection would add them, and the policy violations the page reports.
+      const outcome = (await page.evaluate(`new Promise((resolve) => {
+        const blocked = [];
+        document.addEventListener('securitypolicyviolation', (event) => blocked.push(event.effectiveDirective));
+        const script = document.createElement('script');
+        script.textContent = 'window.injectedScriptRan = true;';
+        document.body.appendChild(script);
+        const image = document.createElement('img');
+        image.setAttribute('onerror', 'window.injectedHandlerRan = true');
+        image.src = 'data:,not-an-image';
+        document.body.appendChild(image);
+        setTimeout(() => resolve({ script: window.injectedScriptRan === true, handler: window.injectedHandlerRan === true, blocked }), 300);
+      })`)) as { script: boolean; handler: boolean; blocked: string[] };
+      expect(outcome.script).toBe(false);
+      expect(outcome.handler).toBe(false);
+      expect(outcome.blocked).toEqual(expect.arrayContaining(['script-src-elem', 'script-src-attr']));
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('answers only to its own loopback names, so a rebound name gets 421 (DNS rebinding)', async () => {
+    const port = Number(new URL(mode.statusUrl).port);
+    const withHost = (host: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const request = httpRequest({ host: '127.0.0.1', port, path: '/api/status', headers: { host }, agent: false }, (response) => {
+          let body = '';
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => (body += chunk));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+        });
+        request.on('error', reject);
+        request.end();
+      });
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `LOCALHOST:${port}`, `[::1]:${port}`]) expect((await withHost(host)).status, host).toBe(200);
+    for (const host of [`evil.example:${port}`, '127.0.0.1', `127.0.0.1:${port + 1}`, `localhost.evil.example:${port}`]) {
+      const answer = await withHost(host);
+      expect(answer.status, host).toBe(421);
+      expect(answer.body, host).not.toContain('regions');
+    }
+    // A real browser on a name that resolves to 127.0.0.1, as a rebinding attacker's name would.
+    const page = await browser.context.newPage();
+    try {
+      const response = await page.goto(`http://rebound.example:${port}/`);
+      expect(response?.status()).toBe(421);
+      expect((await page.locator('body').innerText()).trim()).toBe(`this status page answers only to http://127.0.0.1:${port} (or localhost:${port})`);
+    } finally {
+      await page.close();
     }
   });
 
