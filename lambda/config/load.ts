@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import * as z from 'zod';
 import { configSchema, crossFieldProblems, type RegionwatchConfig } from './schema';
+import { SECURITY_GROUP_RULE_LIMIT, egressRuleCounts, probeEgress } from './egress';
 import { locateJsonSyntaxError } from './json-position';
 
 export interface ConfigProblem {
@@ -44,11 +45,26 @@ export function formatProblems(source: string, problems: readonly ConfigProblem[
   return `${source}: ${problems.length} ${noun}\n${lines.join('\n')}`;
 }
 
+/**
+ * Rules on the config with its defaults filled in, about what AWS would refuse at deploy time: a prober in a VPC needs
+ * a security group rule per port its targets use, and a security group holds at most 60 per address family.
+ */
+function deploymentProblems(config: RegionwatchConfig): ConfigProblem[] {
+  if (config.vpc === undefined) return [];
+  const counts = egressRuleCounts(probeEgress(config));
+  const over = Object.entries(counts).filter(([, n]) => n > SECURITY_GROUP_RULE_LIMIT);
+  return over.map(([family, n]) => ({
+    path: 'vpc',
+    message: `in a VPC the prober's security group needs ${n} ${family} egress rules (one per TCP port the targets use and 443, two per DNS resolver), more than the ${SECURITY_GROUP_RULE_LIMIT} a security group holds; use fewer distinct ports or resolvers, or remove vpc`,
+  }));
+}
+
 /** Validates an already-parsed value: per-field and cross-field problems together. */
 export function validateConfig(input: unknown): ValidationOutcome {
   const parsed = configSchema.safeParse(input);
   const problems = parsed.success ? [] : problemsFromZod(parsed.error, input);
   for (const p of crossFieldProblems(input)) problems.push({ path: formatPath(p.path), message: p.message });
+  if (parsed.success) problems.push(...deploymentProblems(parsed.data));
   if (parsed.success && problems.length === 0) return { ok: true, config: parsed.data };
   return { ok: false, problems };
 }

@@ -224,6 +224,28 @@ export const targetSchema = z.discriminatedUnion('type', [httpTarget, tcpTarget,
     issue.code === 'invalid_union' ? 'type must be one of http, https, tcp, dns, tls' : undefined,
 });
 
+/** The retention periods CloudWatch Logs accepts, in days (AWS::Logs::LogGroup RetentionInDays). */
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+/** AWS Control Tower's CT.CLOUDWATCH.PR.2 wants a year or more; the default complies. */
+export const COMPLIANT_LOG_RETENTION_DAYS = 365;
+
+/** AWS resource ids: the short (8 hex digits) and the long (17) form. */
+const VPC_ID_PATTERN = /^vpc-([0-9a-f]{8}|[0-9a-f]{17})$/;
+const SUBNET_ID_PATTERN = /^subnet-([0-9a-f]{8}|[0-9a-f]{17})$/;
+/** Lambda attaches a function to at most 16 subnets. */
+export const MAX_FUNCTION_SUBNETS = 16;
+
+const functionVpc = z
+  .strictObject({
+    vpcId: z.string().regex(VPC_ID_PATTERN, { message: 'vpcId must be a VPC id such as vpc-0123456789abcdef0' }).describe('The VPC the subnets belong to.'),
+    subnetIds: z
+      .array(z.string().regex(SUBNET_ID_PATTERN, { message: 'must be a subnet id such as subnet-0123456789abcdef0' }))
+      .min(1, { message: 'subnetIds needs at least one private subnet id (two, in different Availability Zones, keep the functions up when one zone fails)' })
+      .max(MAX_FUNCTION_SUBNETS, { message: `subnetIds may list at most ${MAX_FUNCTION_SUBNETS} subnets (Lambda's limit)` })
+      .describe('Private subnets (ids only: synth looks nothing up) whose route to the internet goes through a NAT gateway; two or more in different Availability Zones.'),
+  })
+  .describe("One probe region's VPC for regionwatch's functions; the key is the probe region, such as us-east-1.");
+
 const isoInstant = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 time such as 2026-12-01T02:00:00Z' });
 
 export const configSchema = z
@@ -278,6 +300,20 @@ export const configSchema = z
       })
       .default({ emails: [], slackWebhookSecretName: null, reminderMinutes: 30 })
       .describe('Where pages go: SNS email subscriptions and Slack.'),
+    logs: z
+      .strictObject({
+        retentionDays: z
+          .literal([...LOG_RETENTION_DAYS], { error: `logs.retentionDays must be one of CloudWatch Logs' periods: ${LOG_RETENTION_DAYS.join(', ')}` })
+          .default(COMPLIANT_LOG_RETENTION_DAYS)
+          .describe(`Days every regionwatch log group keeps its logs. Under ${COMPLIANT_LOG_RETENTION_DAYS} fails AWS Control Tower's CT.CLOUDWATCH.PR.2 (synth records that as acknowledged, with this value).`),
+      })
+      .default({ retentionDays: COMPLIANT_LOG_RETENTION_DAYS })
+      .describe('CloudWatch Logs: every log group is encrypted with the region\'s customer managed key.'),
+    vpc: z
+      // Keys are checked against probeRegions in crossFieldProblems, with the fix.
+      .record(z.string(), functionVpc)
+      .optional()
+      .describe('Run every function in your VPC, per probe region (every probe region needs one): probes then leave through your NAT gateways, from addresses a platform can allowlist. Without it functions run outside any VPC.'),
     maintenance: z
       .array(
         z.strictObject({
@@ -383,6 +419,24 @@ export function crossFieldProblems(input: unknown): CrossFieldProblem[] {
       }
     });
   }
+  const vpc = asObject(config.vpc);
+  if (vpc && probeRegions.length > 0) {
+    // All or nothing: a probe region left outside its VPC would probe from addresses nobody allowlisted.
+    for (const region of Object.keys(vpc)) {
+      if (!probeRegions.includes(region)) add(['vpc', region], `${region} is not a probe region; use one of ${probeRegions.join(', ')}, or remove it`);
+    }
+    for (const region of probeRegions.filter((r) => !(r in vpc))) {
+      add(['vpc', region], `probe region ${region} has no VPC; with vpc set, every probe region's functions run in its VPC: add { "vpcId": "vpc-…", "subnetIds": ["subnet-…"] } for ${region}, or remove vpc`);
+    }
+    for (const [region, value] of Object.entries(vpc)) {
+      const seen = new Set<string>();
+      asArray(asObject(value)?.subnetIds).forEach((id, i) => {
+        if (typeof id !== 'string') return;
+        if (seen.has(id)) add(['vpc', region, 'subnetIds', i], `subnet ${id} is listed twice; list each once`);
+        seen.add(id);
+      });
+    }
+  }
   asArray(config.maintenance).forEach((windowValue, i) => {
     const window = asObject(windowValue);
     if (!window) return;
@@ -410,6 +464,7 @@ export type DnsTargetConfig = Extract<TargetConfig, { type: 'dns' }>;
 export type TlsTargetConfig = Extract<TargetConfig, { type: 'tls' }>;
 export type Tuning = z.output<typeof defaultsSchema>;
 export type MaintenanceWindow = RegionwatchConfig['maintenance'][number];
+export type FunctionVpcConfig = z.output<typeof functionVpc>;
 
 /** The config's JSON Schema, derived from the zod schema (what `regionwatch schema` prints). */
 export function configJsonSchema(): Record<string, unknown> {

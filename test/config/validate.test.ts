@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { validateConfig, validateConfigText, type ConfigProblem } from '../../lambda/config/load';
-import { DEFAULTS } from '../../lambda/config/schema';
+import { DEFAULTS, LOG_RETENTION_DAYS } from '../../lambda/config/schema';
 import { resolveTargets } from '../../lambda/config/resolve';
 
 const example = JSON.parse(readFileSync(new URL('../../regionwatch.config.json', import.meta.url), 'utf8')) as Record<string, unknown>;
@@ -234,6 +234,86 @@ describe('config validation', () => {
       'homeRegion',
       'defaults.quorum',
     ]);
+  });
+
+  it('keeps logs a year by default and takes only CloudWatch Logs retention periods', () => {
+    const minimal = validateConfig(base());
+    if (!minimal.ok) throw new Error(JSON.stringify(minimal.problems));
+    expect(minimal.config.logs).toEqual({ retentionDays: 365 });
+    expect(validateConfig({ ...base(), logs: { retentionDays: 30 } }).ok).toBe(true);
+    expect(problemsOf({ ...base(), logs: { retentionDays: 31 } })).toEqual([
+      { path: 'logs.retentionDays', message: `logs.retentionDays must be one of CloudWatch Logs' periods: ${LOG_RETENTION_DAYS.join(', ')}` },
+    ]);
+  });
+
+  describe('vpc', () => {
+    const vpc = (n: number) => ({ vpcId: `vpc-0${n}23456789abcdef0`, subnetIds: [`subnet-0${n}a3456789abcdef0`, `subnet-0${n}b3456789abcdef0`] });
+    const allRegions = () => ({ 'us-east-1': vpc(1), 'eu-west-1': vpc(2), 'ap-southeast-1': vpc(3) });
+
+    it('is off by default and takes a VPC and its subnets by id for every probe region (short and long ids)', () => {
+      const minimal = validateConfig(base());
+      expect(minimal.ok && minimal.config.vpc).toBeUndefined();
+      const outcome = validateConfig({ ...base(), vpc: { ...allRegions(), 'eu-west-1': { vpcId: 'vpc-0a1b2c3d', subnetIds: ['subnet-0a1b2c3d'] } } });
+      if (!outcome.ok) throw new Error(JSON.stringify(outcome.problems));
+      expect(outcome.config.vpc?.['eu-west-1']).toEqual({ vpcId: 'vpc-0a1b2c3d', subnetIds: ['subnet-0a1b2c3d'] });
+    });
+
+    it('names a bad VPC id, a bad or repeated subnet id and an empty subnet list, each with the fix', () => {
+      const config = {
+        ...base(),
+        vpc: {
+          ...allRegions(),
+          'us-east-1': { vpcId: 'vpc-123', subnetIds: [] },
+          'eu-west-1': { vpcId: 'vpc-0223456789abcdef0', subnetIds: ['subnet-02a3456789abcdef0', 'subnet-02a3456789abcdef0', 'subnet-x'] },
+        },
+      };
+      expect(problemsOf(config)).toEqual([
+        { path: 'vpc.us-east-1.vpcId', message: 'vpcId must be a VPC id such as vpc-0123456789abcdef0' },
+        {
+          path: 'vpc.us-east-1.subnetIds',
+          message: 'subnetIds needs at least one private subnet id (two, in different Availability Zones, keep the functions up when one zone fails)',
+        },
+        { path: 'vpc.eu-west-1.subnetIds[2]', message: 'must be a subnet id such as subnet-0123456789abcdef0' },
+        { path: 'vpc.eu-west-1.subnetIds[1]', message: 'subnet subnet-02a3456789abcdef0 is listed twice; list each once' },
+      ]);
+    });
+
+    it("wants every probe region and no other region, since a region outside its VPC probes from addresses nobody allowlisted", () => {
+      const { 'ap-southeast-1': _left, ...two } = allRegions();
+      expect(problemsOf({ ...base(), vpc: { ...two, 'us-west-2': vpc(4) } })).toEqual([
+        { path: 'vpc.us-west-2', message: 'us-west-2 is not a probe region; use one of us-east-1, eu-west-1, ap-southeast-1, or remove it' },
+        {
+          path: 'vpc.ap-southeast-1',
+          message:
+            'probe region ap-southeast-1 has no VPC; with vpc set, every probe region\'s functions run in its VPC: add { "vpcId": "vpc-…", "subnetIds": ["subnet-…"] } for ap-southeast-1, or remove vpc',
+        },
+      ]);
+    });
+
+    it('takes no security groups (regionwatch makes its own, egress only) and at most 16 subnets', () => {
+      const withGroups = { ...base(), vpc: { ...allRegions(), 'us-east-1': { ...vpc(1), securityGroupIds: ['sg-0123456789abcdef0'] } } };
+      expect(problemsOf(withGroups)).toEqual([{ path: 'vpc.us-east-1.securityGroupIds', message: 'unknown key "securityGroupIds"; known keys here: vpcId, subnetIds' }]);
+      const subnets = Array.from({ length: 17 }, (_, i) => `subnet-${(0x10000000 + i).toString(16)}`);
+      expect(problemsOf({ ...base(), vpc: { ...allRegions(), 'us-east-1': { vpcId: 'vpc-01234567', subnetIds: subnets } } })).toEqual([
+        { path: 'vpc.us-east-1.subnetIds', message: "subnetIds may list at most 16 subnets (Lambda's limit)" },
+      ]);
+    });
+
+    it("refuses targets whose ports need more egress rules than the prober's security group holds", () => {
+      const config = base();
+      (config.regions as Record<string, unknown>).us = {
+        targets: Array.from({ length: 60 }, (_, i) => ({ name: `db-${i}`, type: 'tcp', host: 'db.us.acme.example', port: 10_000 + i })),
+      };
+      expect(problemsOf({ ...config, vpc: allRegions() })).toEqual([
+        {
+          path: 'vpc',
+          message:
+            "in a VPC the prober's security group needs 61 ipv4 egress rules (one per TCP port the targets use and 443, two per DNS resolver), more than the 60 a security group holds; use fewer distinct ports or resolvers, or remove vpc",
+        },
+      ]);
+      // Outside a VPC there is no security group to fill.
+      expect(validateConfig(config).ok).toBe(true);
+    });
   });
 
   it('reports a file that is not JSON with its line and column', () => {

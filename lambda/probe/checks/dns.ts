@@ -9,20 +9,26 @@ import { Deadline, raceDeadline } from '../deadline';
 import { ProbeFailure } from '../errors';
 import { build, failed, passed, type ResolvedDnsTarget } from './result';
 
-/** `host`, `host:port`, `[v6]` or `[v6]:port` to the form Resolver.setServers takes; undefined for a hostname. */
-export function resolverServer(spec: string): { server: string; address: string } | undefined {
+/** Where a resolver listens unless its spec names a port. */
+export const DNS_PORT = 53;
+
+/**
+ * `host`, `host:port`, `[v6]` or `[v6]:port` to the form Resolver.setServers takes, with the address and port apart
+ * (a prober in a VPC needs them for its security group); undefined for a hostname.
+ */
+export function resolverServer(spec: string): { server: string; address: string; port: number } | undefined {
   const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(spec);
   if (bracketed) {
     const [, address = '', port] = bracketed;
     if (isIP(address) !== 6) return undefined;
-    return { address, server: port ? `[${address}]:${port}` : address };
+    return { address, server: port ? `[${address}]:${port}` : address, port: port ? Number(port) : DNS_PORT };
   }
-  if (isIP(spec) !== 0) return { address: spec, server: spec };
+  if (isIP(spec) !== 0) return { address: spec, server: spec, port: DNS_PORT };
   const hostPort = /^([^:]+):(\d+)$/.exec(spec);
   if (hostPort) {
     const [, address = '', port = ''] = hostPort;
     if (isIP(address) !== 4) return undefined;
-    return { address, server: `${address}:${port}` };
+    return { address, server: `${address}:${port}`, port: Number(port) };
   }
   return undefined;
 }
