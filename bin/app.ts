@@ -1,9 +1,9 @@
-// The CDK app: validates the config named by the `config` context, then one stack per probe region, cdk-nag on every synth.
-import { App, Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
+// The CDK app: validates the config named by the `config` context, then one stack per probe region, cdk-nag and AWS
+// Control Tower's proactive controls on every synth.
+import { App } from 'aws-cdk-lib';
 import { ConfigError, loadConfigFile } from '../lambda/config/load';
 import type { RegionwatchConfig } from '../lambda/config/schema';
-import { addRegionWatchStacks } from '../lib/app';
+import { addPolicyChecks, addRegionWatchStacks } from '../lib/app';
 
 const app = new App();
 const configPath: unknown = app.node.tryGetContext('config');
@@ -19,6 +19,6 @@ try {
   process.exit(1);
 }
 
-Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+addPolicyChecks(app);
 addRegionWatchStacks(app, config);
 app.synth();

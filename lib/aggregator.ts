@@ -8,7 +8,7 @@ import { AGGREGATOR_STREAM_SETTINGS as STREAM } from '../lambda/aggregator/strea
 import type { RegionwatchConfig } from '../lambda/config/schema';
 import { ENV } from '../lambda/handlers/env';
 import { RESULTS_TABLE } from '../lambda/store/tables';
-import { RegionwatchFunction, handlerEntry } from './function';
+import { RegionwatchFunction, handlerEntry, type FunctionDefaults } from './function';
 import type { IncidentsTable } from './incidents-table';
 import type { Notifier } from './notifier';
 import { bindQueueSender, deadLetterQueue } from './queues';
@@ -23,6 +23,8 @@ export interface AggregatorProps {
   readonly incidentsTable: IncidentsTable;
   /** Where notifications are published. */
   readonly notifier: Notifier;
+  /** The region's log key and retention, and VPC, for its function. */
+  readonly functionDefaults: FunctionDefaults;
   /** Physical name. @default - generated */
   readonly functionName?: string;
   /** Handler entry file. @default lambda/handlers/aggregator.ts */
@@ -60,6 +62,7 @@ export class Aggregator extends Construct {
     super(scope, id);
     this.fn = new RegionwatchFunction(this, 'Aggregator', {
       config: props.config,
+      functionDefaults: props.functionDefaults,
       entry: props.entry ?? handlerEntry('lambda/handlers/aggregator.ts'),
       functionName: props.functionName,
       description: 'regionwatch aggregator: quorum verdicts and the incident lifecycle from the results stream',

@@ -1,6 +1,9 @@
-// The whole deployment from one validated config: a stack per probe region, the home one first.
-import type { App } from 'aws-cdk-lib';
+// The whole deployment from one validated config: a stack per probe region, the home one first, and the checks every
+// synth runs on it.
+import { Validations, type App } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import type { RegionwatchConfig } from '../lambda/config/schema';
+import { ControlTowerChecks } from './control-tower';
 import { stackName } from './names';
 import { RegionWatchStack } from './region-stack';
 
@@ -25,4 +28,13 @@ export function addRegionWatchStacks(app: App, config: RegionwatchConfig): Map<s
     stacks.set(probeRegion, stack);
   }
   return stacks;
+}
+
+/**
+ * cdk-nag's AwsSolutions rules and AWS Control Tower's proactive controls (lib/control-tower.ts) on every template:
+ * synth fails on any finding of either that is not acknowledged in code, so what fails a Control Tower hook at deploy
+ * fails here first. (Validations.of(app).addPlugins is the current form of the App's deprecated policyValidationBeta1.)
+ */
+export function addPolicyChecks(app: App): void {
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ControlTowerChecks());
 }

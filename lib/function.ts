@@ -1,19 +1,23 @@
-// One regionwatch Lambda: Node 24 on arm64, ESM bundle built by the local esbuild, its own role and log group,
-// and the validated config written into the bundle (handlers read it from the task root, never from env vars).
+// One regionwatch Lambda: Node 24 on arm64, ESM bundle built by the local esbuild, its own role and encrypted log group,
+// in the user's VPC when the config has one, and the validated config written into the bundle (handlers read it from
+// the task root, never from env vars).
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { RegionwatchConfig } from '../lambda/config/schema';
 import { ENV } from '../lambda/handlers/env';
 import { BUNDLED_CONFIG_FILE } from '../lambda/handlers/runtime-config';
+import { CONTROL_TOWER_RULES, acknowledgeControl } from './control-tower';
+import { regionwatchLogGroup, type LogGroupDefaults } from './log-groups';
+import type { FunctionEgress, RegionNetwork } from './network';
 
 /** The repository root: entries and the lock file are resolved from here, whatever the working directory. */
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -81,9 +85,25 @@ export function writeConfigForBundling(config: RegionwatchConfig): string {
   return file;
 }
 
+/** What every function of a probe region shares: how its logs are kept, and the VPC it runs in, if any. */
+export interface FunctionDefaults {
+  /** The region's key and the configured retention, for every log group. */
+  readonly logs: LogGroupDefaults;
+  /** The user's VPC in this region (config `vpc`). @default - outside any VPC */
+  readonly network?: RegionNetwork;
+}
+
+/** Why a function outside a VPC is acknowledged against CT.LAMBDA.PR.3; it names the config key that changes it. */
+export const OUTSIDE_VPC_REASON =
+  "The config sets no `vpc`, so this function runs in Lambda's own network, reaching the targets and public AWS endpoints directly: nothing of regionwatch listens in a VPC. Set `vpc` (your VPC and private subnets per probe region) to run every function in your VPC, behind your NAT gateways.";
+
 export interface RegionwatchFunctionProps {
   /** The validated config, bundled beside the handler. */
   readonly config: RegionwatchConfig;
+  /** The region's log key and retention, and VPC. */
+  readonly functionDefaults: FunctionDefaults;
+  /** In a VPC: which security group the function gets. @default 'aws-apis' */
+  readonly egress?: FunctionEgress;
   /** Handler entry file (absolute); it exports `handler`. */
   readonly entry: string;
   /** Physical function name; set only where another region must address the function. @default - generated */
@@ -96,8 +116,6 @@ export interface RegionwatchFunctionProps {
   readonly timeout: Duration;
   /** Concurrency cap. @default - unreserved */
   readonly reservedConcurrentExecutions?: number;
-  /** How long the function's logs are kept. @default one month */
-  readonly logRetention?: logs.RetentionDays;
   /** Async invocation: retries after a function error. @default - Lambda's default (2) */
   readonly retryAttempts?: number;
   /** Async invocation: the oldest event still worth running. @default - Lambda's default (6 hours) */
@@ -107,8 +125,10 @@ export interface RegionwatchFunctionProps {
 }
 
 /**
- * A NodejsFunction with its own role (no managed policies: only what binding helpers add) and its
- * own log group with a retention, writable by that role alone. `PROBE_REGION` is always set.
+ * A NodejsFunction with its own role (no managed policies: only what binding helpers add) and its own log group
+ * (the region's key, the configured retention), writable by that role alone. `PROBE_REGION` is always set. With the
+ * config's `vpc` it runs in this region's VPC with the security group for its egress, and its role may manage the
+ * network interfaces Lambda needs there.
  */
 export class RegionwatchFunction extends Construct {
   readonly function: NodejsFunction;
@@ -118,10 +138,9 @@ export class RegionwatchFunction extends Construct {
   constructor(scope: Construct, id: string, props: RegionwatchFunctionProps) {
     super(scope, id);
     const region = Stack.of(this).region;
-    this.logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
+    const network = props.functionDefaults.network;
+    const egress = props.egress ?? 'aws-apis';
+    this.logGroup = regionwatchLogGroup(this, 'Logs', props.functionDefaults.logs);
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `${props.description} (execution role)`,
@@ -153,7 +172,13 @@ export class RegionwatchFunction extends Construct {
       depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
       bundling: bundlingOptions(props.config),
       environment: { [ENV.probeRegion]: region },
+      ...network?.placement(egress),
     });
+    if (network) {
+      network.grantNetworkInterfaces(this.role, egress);
+    } else {
+      acknowledgeControl(this.function, CONTROL_TOWER_RULES.lambdaInVpc, OUTSIDE_VPC_REASON);
+    }
   }
 
   /** Sets an environment variable; binding helpers call this beside the grant. */

@@ -29,6 +29,15 @@ export function resourceNames(platform: string) {
   } as const;
 }
 
+/**
+ * The prober's rounds queue in `probeRegion`: a fixed name, because its dead-letter queue's RedriveAllowPolicy names
+ * it while it names the dead-letter queue. It starts with the stack name, like every generated queue name, so the
+ * dashboard's per-region queue search finds it.
+ */
+export function roundsQueueName(probeRegion: string): string {
+  return `${stackName(probeRegion)}-prober-rounds`;
+}
+
 /** The ARN of a DynamoDB table (or a replica) in `region` of the stack's own account. */
 export function tableArn(scope: Stack, region: string, tableName: string): string {
   return scope.formatArn({ service: 'dynamodb', region, resource: 'table', resourceName: tableName });

@@ -11,12 +11,16 @@ import { Construct } from 'constructs';
 import type { RegionwatchConfig } from '../lambda/config/schema';
 import { ENV } from '../lambda/handlers/env';
 import type { BindableFunction } from './binding';
-import { RegionwatchFunction, handlerEntry } from './function';
+import { RegionwatchFunction, handlerEntry, type FunctionDefaults } from './function';
 import { deadLetterQueue, queueDestination } from './queues';
 
 export interface NotifierProps {
   /** The validated config: `notifications.emails` and `notifications.slackWebhookSecretName`. */
   readonly config: RegionwatchConfig;
+  /** The region's log key and retention, and VPC, for the Slack notifier. */
+  readonly functionDefaults: FunctionDefaults;
+  /** The region's key (lib/region-key.ts): both topics are encrypted with it. */
+  readonly key: kms.Key;
   /** Physical name of the Slack notifier. @default - generated */
   readonly slackFunctionName?: string;
   /** Slack notifier entry file. @default lambda/handlers/slack-notifier.ts */
@@ -25,7 +29,7 @@ export interface NotifierProps {
 
 export class Notifier extends Construct {
   readonly topic: sns.Topic;
-  /** The region's key for SNS topics, shared with the checker topic. */
+  /** The region's key (lib/region-key.ts), for both topics. */
   readonly key: kms.Key;
   /** Only when the config names a Slack webhook secret. */
   readonly slack?: { readonly fn: RegionwatchFunction; readonly deadLetters: sqs.Queue; readonly secret: secretsmanager.ISecret };
@@ -33,11 +37,7 @@ export class Notifier extends Construct {
 
   constructor(scope: Construct, id: string, props: NotifierProps) {
     super(scope, id);
-    // One key per region for every SNS topic of regionwatch: this one and the checker topic (lib/observability.ts).
-    this.key = new kms.Key(this, 'Key', {
-      description: 'regionwatch SNS topics: platform notifications and checker alerts',
-      enableKeyRotation: true,
-    });
+    this.key = props.key;
     this.topic = new sns.Topic(this, 'Topic', {
       displayName: `regionwatch ${props.config.platform}`,
       masterKey: this.key,
@@ -53,6 +53,7 @@ export class Notifier extends Construct {
       const secret = secretsmanager.Secret.fromSecretNameV2(this, 'SlackWebhook', secretName);
       const fn = new RegionwatchFunction(this, 'SlackNotifier', {
         config: props.config,
+        functionDefaults: props.functionDefaults,
         entry: props.slackEntry ?? handlerEntry('lambda/handlers/slack-notifier.ts'),
         functionName: props.slackFunctionName,
         description: 'regionwatch Slack notifier: posts each notification to the Slack webhook',

@@ -1,6 +1,6 @@
 // Watching a prober from another region: its success events travel to the watcher region's event bus,
 // where a rule counts them and an alarm fires when they stop.
-import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -9,6 +9,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { regionwatchLogGroup, type LogGroupDefaults } from './log-groups';
 import { defaultEventBusArn, functionArn } from './names';
 
 export interface ProberHeartbeatProps {
@@ -20,6 +21,8 @@ export interface ProberHeartbeatProps {
   readonly watchedRegion: string;
   /** The prober's physical name, the same in every region. */
   readonly proberFunctionName: string;
+  /** The region's key and the configured retention, for the heartbeat log group. */
+  readonly logs: LogGroupDefaults;
 }
 
 const SUCCESS = 'Lambda Function Invocation Result - Success';
@@ -69,10 +72,8 @@ export class ProberHeartbeat extends Construct {
       this.forwardRule.addTarget(this.watcherBus);
     }
     const watchedArn = functionArn(stack, props.watchedRegion, props.proberFunctionName);
-    const log = new logs.LogGroup(this, 'WatchedHeartbeats', {
-      retention: logs.RetentionDays.ONE_WEEK,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
+    // Only the rule's TriggeredRules metric is read; the log group is where its matches must go, kept like every other.
+    const log = regionwatchLogGroup(this, 'WatchedHeartbeats', props.logs);
     this.watchRule = new events.Rule(this, 'WatchPeer', {
       description: `Counts the successful runs of the prober in ${props.watchedRegion}`,
       eventPattern: {
@@ -81,8 +82,8 @@ export class ProberHeartbeat extends Construct {
         region: [props.watchedRegion],
         resources: events.Match.prefix(watchedArn),
       },
-      targets: [logGroupTarget(this, log)],
     });
+    sendToLogGroup(this, this.watchRule, log);
     this.watchedHeartbeats = new cloudwatch.Metric({
       namespace: 'AWS/Events',
       metricName: 'TriggeredRules',
@@ -94,11 +95,11 @@ export class ProberHeartbeat extends Construct {
 }
 
 /**
- * A rule target writing to `log`, with the log group's resource policy as a plain CloudFormation
- * resource. (The stock CloudWatchLogGroup target installs that policy through a custom resource
- * whose role has wildcard permissions; this needs none.)
+ * Makes `rule` write its matches to `log`, with the log group's resource policy as a plain CloudFormation resource.
+ * (The stock CloudWatchLogGroup target installs that policy through a custom resource whose role has wildcard permissions; this
+ * needs none.)
  */
-function logGroupTarget(scope: Construct, log: logs.LogGroup): events.IRuleTarget {
+function sendToLogGroup(scope: Construct, rule: events.Rule, log: logs.LogGroup): void {
   const stack = Stack.of(scope);
   const arn = stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: log.logGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
   const policy = new logs.ResourcePolicy(scope, 'LetEventBridgeWrite', {
@@ -110,10 +111,6 @@ function logGroupTarget(scope: Construct, log: logs.LogGroup): events.IRuleTarge
       }),
     ],
   });
-  return {
-    bind: (rule) => {
-      rule.node.addDependency(policy);
-      return { arn };
-    },
-  };
+  rule.node.addDependency(policy);
+  rule.addTarget({ bind: () => ({ arn }) });
 }

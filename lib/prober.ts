@@ -1,6 +1,6 @@
 // The prober of one probe region: a Lambda started every minute by EventBridge, which queues the minute's later
 // rounds on its rounds queue; the same Lambda serves each queued round.
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -9,7 +9,8 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { RegionwatchConfig } from '../lambda/config/schema';
 import { ENV } from '../lambda/handlers/env';
-import { RegionwatchFunction, handlerEntry } from './function';
+import { RegionwatchFunction, handlerEntry, type FunctionDefaults } from './function';
+import { roundsQueueName } from './names';
 import { bindQueueSender, deadLetterQueue, queueEventSource } from './queues';
 import type { ResultsTable } from './results-table';
 
@@ -20,6 +21,8 @@ export interface ProberProps {
   readonly resultsTable: ResultsTable;
   /** Physical name, the same in every region, so the watching region can match its heartbeats. */
   readonly functionName: string;
+  /** The region's log key and retention, and VPC, for its function. */
+  readonly functionDefaults: FunctionDefaults;
   /** Handler entry file. @default lambda/handlers/prober.ts */
   readonly entry?: string;
 }
@@ -71,6 +74,8 @@ export class Prober extends Construct {
     super(scope, id);
     this.fn = new RegionwatchFunction(this, 'Prober', {
       config: props.config,
+      functionDefaults: props.functionDefaults,
+      egress: 'probe-targets',
       entry: props.entry ?? handlerEntry('lambda/handlers/prober.ts'),
       functionName: props.functionName,
       description: 'regionwatch prober: checks every target of every platform region once per slot',
@@ -82,8 +87,11 @@ export class Prober extends Construct {
       onSuccess: new EventBridgeDestination(),
     });
     props.resultsTable.bind(this.fn, { access: 'write' });
-    this.roundsDeadLetters = deadLetterQueue(this, 'RoundsDeadLetters', "the prober's rounds queue");
+    const stack = Stack.of(this);
+    const queueName = roundsQueueName(stack.region);
+    this.roundsDeadLetters = deadLetterQueue(this, 'RoundsDeadLetters', "the prober's rounds queue", [stack.formatArn({ service: 'sqs', resource: queueName })]);
     this.roundsQueue = new sqs.Queue(this, 'Rounds', {
+      queueName,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       // At least the function's timeout (Lambda requires it), so a round still running is not handed out again.

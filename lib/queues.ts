@@ -6,12 +6,29 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { BindableFunction } from './binding';
 
-/** A queue that is itself the end of the line for failed work: what lands here is alarmed on and replayed by hand. */
-export function deadLetterQueue(scope: Construct, id: string, what: string): sqs.Queue {
+/**
+ * A queue that is itself the end of the line for failed work: what lands here is alarmed on and replayed by hand.
+ *
+ * Its RedriveAllowPolicy says which SQS queues may use it as their dead-letter queue. `sourceQueueArns` are those
+ * queues (byQueue: only them); each must have a fixed name, since it names this queue and this queue names it. A
+ * queue that only Lambda or SNS send failures to has no source queue, and gets allowAll, which is SQS's own default
+ * for a queue without the policy, rather than the truer denyAll: CT.SQS.PR.1 counts a queue as a dead-letter queue
+ * only with allowAll or byQueue, and would demand a dead-letter queue behind it, which would only move the same
+ * messages again (and an operator reading a message would move it there). A Control Tower hook enforces that control
+ * at deploy time, where no acknowledgement reaches.
+ */
+export function deadLetterQueue(scope: Construct, id: string, what: string, sourceQueueArns: readonly string[] = []): sqs.Queue {
   const queue = new sqs.Queue(scope, id, {
     encryption: sqs.QueueEncryption.SQS_MANAGED,
     enforceSSL: true,
     retentionPeriod: Duration.days(14),
+    redriveAllowPolicy:
+      sourceQueueArns.length > 0
+        ? {
+            redrivePermission: sqs.RedrivePermission.BY_QUEUE,
+            sourceQueues: sourceQueueArns.map((arn, i) => sqs.Queue.fromQueueArn(scope, `${id}Source${i}`, arn)),
+          }
+        : { redrivePermission: sqs.RedrivePermission.ALLOW_ALL },
   });
   Validations.of(queue).acknowledge({
     id: 'AwsSolutions-SQS3',

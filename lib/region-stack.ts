@@ -1,17 +1,21 @@
-// One probe region's stack: its replica of both global tables (the home stack owns them), its prober,
-// aggregator, notifications, prober heartbeat ring, observability and the alarm relay along the ring.
+// One probe region's stack: its key, its VPC placement (when configured), its replica of both global tables (the home
+// stack owns them), its prober, aggregator, notifications, prober heartbeat ring, observability and the alarm relay.
 import { Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { RegionwatchConfig } from '../lambda/config/schema';
+import { probeEgress } from '../lambda/config/egress';
 import { platformRegions } from '../lambda/config/resolve';
 import { Aggregator } from './aggregator';
 import { AlarmRelay } from './alarm-relay';
+import type { FunctionDefaults } from './function';
 import { IncidentsTable } from './incidents-table';
 import { resourceNames, stackName, watchedProbeRegion, watcherProbeRegion } from './names';
 import { Notifier } from './notifier';
 import { Observability } from './observability';
 import { Prober } from './prober';
 import { ProberHeartbeat } from './prober-heartbeat';
+import { RegionKey } from './region-key';
+import { RegionNetwork } from './network';
 import { ResultsTable } from './results-table';
 
 export interface RegionWatchStackProps extends StackProps {
@@ -24,6 +28,9 @@ export interface RegionWatchStackProps extends StackProps {
 export class RegionWatchStack extends Stack {
   readonly probeRegion: string;
   readonly isHome: boolean;
+  readonly key: RegionKey;
+  /** Only when the config's `vpc` is set. */
+  readonly network?: RegionNetwork;
   readonly resultsTable: ResultsTable;
   readonly incidentsTable: IncidentsTable;
   readonly prober: Prober;
@@ -45,10 +52,19 @@ export class RegionWatchStack extends Stack {
     const names = resourceNames(config.platform);
     Tags.of(this).add('regionwatch:platform', config.platform);
 
+    this.key = new RegionKey(this, 'Key');
+    const vpc = config.vpc?.[probeRegion];
+    if (vpc) this.network = new RegionNetwork(this, 'Network', { vpc, probeEgress: probeEgress(config) });
+    const functionDefaults: FunctionDefaults = {
+      logs: { key: this.key.key, retentionDays: config.logs.retentionDays },
+      network: this.network,
+    };
+
     this.resultsTable = new ResultsTable(this, 'Results', {
       tableName: names.resultsTable,
       probeRegions: config.probeRegions,
       homeRegion: config.homeRegion,
+      functionDefaults,
     });
     this.incidentsTable = new IncidentsTable(this, 'Incidents', {
       tableName: names.incidentsTable,
@@ -57,12 +73,15 @@ export class RegionWatchStack extends Stack {
     });
     this.notifier = new Notifier(this, 'Notifications', {
       config,
+      key: this.key.key,
+      functionDefaults,
       slackFunctionName: names.slackNotifierFunction,
     });
     this.prober = new Prober(this, 'Prober', {
       config,
       resultsTable: this.resultsTable,
       functionName: names.proberFunction,
+      functionDefaults,
     });
     this.aggregator = new Aggregator(this, 'Aggregator', {
       config,
@@ -70,6 +89,7 @@ export class RegionWatchStack extends Stack {
       incidentsTable: this.incidentsTable,
       notifier: this.notifier,
       functionName: names.aggregatorFunction,
+      functionDefaults,
     });
     const watchedRegion = watchedProbeRegion(config.probeRegions, probeRegion);
     this.heartbeat = new ProberHeartbeat(this, 'ProberHeartbeat', {
@@ -77,6 +97,7 @@ export class RegionWatchStack extends Stack {
       watcherRegion: watcherProbeRegion(config.probeRegions, probeRegion),
       watchedRegion,
       proberFunctionName: names.proberFunction,
+      logs: functionDefaults.logs,
     });
     const deadLetterQueues = [
       { label: 'AggregatorFailedRecords', queue: this.aggregator.failureQueue },

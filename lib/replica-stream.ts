@@ -1,9 +1,13 @@
 // The exact stream ARN of a global table's replica in this stack's region, read at deploy time.
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as logs from 'aws-cdk-lib/aws-logs';
-import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { Stack } from 'aws-cdk-lib';
 import { AwsCustomResource, AwsCustomResourcePolicy, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { AWS_API_PORT } from '../lambda/config/egress';
+import { CONTROL_TOWER_RULES, acknowledgeControl } from './control-tower';
+import { OUTSIDE_VPC_REASON, type FunctionDefaults } from './function';
+import { regionwatchLogGroup } from './log-groups';
 
 /** Bump to make every non-home stack re-read its replica's stream ARN on the next deploy. */
 export const REPLICA_STREAM_GENERATION = 1;
@@ -16,6 +20,8 @@ export interface ReplicaStreamArnProps {
   readonly tableName: string;
   /** ARN of the replica in this stack's region. */
   readonly tableArn: string;
+  /** The region's log key and retention, and VPC, for the custom resource's function. */
+  readonly functionDefaults: FunctionDefaults;
 }
 
 /**
@@ -28,12 +34,23 @@ export interface ReplicaStreamArnProps {
  *
  * It re-reads the ARN whenever the table name changes; if a replica is ever re-created (its stream
  * gets a new label), bump REPLICA_STREAM_GENERATION and redeploy so the mapping follows.
+ *
+ * The provider (a CDK-owned singleton Lambda) gets a role made here rather than CDK's, which carries the managed
+ * AWSLambdaBasicExecutionRole (and, in a VPC, AWSLambdaVPCAccessExecutionRole): it may write its own log group, call
+ * DescribeTable on the one replica, and, in a VPC, manage its network interfaces like every regionwatch function.
  */
 export class ReplicaStreamArn extends Construct {
   readonly streamArn: string;
 
   constructor(scope: Construct, id: string, props: ReplicaStreamArnProps) {
     super(scope, id);
+    const { logs, network } = props.functionDefaults;
+    const logGroup = regionwatchLogGroup(this, 'Logs', logs);
+    const role = new iam.Role(this, 'ProviderRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'regionwatch replica stream ARN custom resource (execution role)',
+    });
+    role.addToPolicy(new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }));
     const call = {
       service: 'DynamoDB',
       action: 'describeTable',
@@ -45,19 +62,27 @@ export class ReplicaStreamArn extends Construct {
       onCreate: call,
       onUpdate: call,
       installLatestAwsSdk: false,
-      logGroup: new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
+      logGroup,
+      role,
+      ...(network ? { vpc: network.vpc, vpcSubnets: { subnets: network.subnets } } : {}),
       policy: AwsCustomResourcePolicy.fromStatements([
         new iam.PolicyStatement({ actions: ['dynamodb:DescribeTable'], resources: [props.tableArn] }),
       ]),
     });
     this.streamArn = describe.getResponseField('Table.LatestStreamArn');
-    // The provider is a singleton at stack level, shared by every AwsCustomResource of the stack.
+    // The provider is a singleton at stack level, shared by every AwsCustomResource of the stack (this is the only one).
     const provider = Stack.of(this).node.tryFindChild(AWS_CUSTOM_RESOURCE_PROVIDER_ID);
-    if (provider) {
-      Validations.of(provider).acknowledge({
-        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-        reason: 'The CDK-owned AwsCustomResource provider; AWSLambdaBasicExecutionRole lets it write its own logs and nothing else. Its DescribeTable permission is scoped to the one replica.',
-      });
+    if (!provider) throw new Error('the AwsCustomResource provider function was not found: aws-cdk-lib changed its construct id');
+    if (network) {
+      // AwsCustomResource takes no security groups, so its function made one that allows all egress. It calls DynamoDB
+      // and CloudFormation's S3 response URL, both HTTPS: narrow the group to that.
+      const securityGroup = provider.node.findChild('SecurityGroup') as ec2.SecurityGroup;
+      (securityGroup.node.defaultChild as ec2.CfnSecurityGroup).addPropertyOverride('SecurityGroupEgress', [
+        { CidrIp: '0.0.0.0/0', IpProtocol: 'tcp', FromPort: AWS_API_PORT, ToPort: AWS_API_PORT, Description: 'HTTPS: DynamoDB and the CloudFormation response' },
+      ]);
+      network.grantNetworkInterfaces(role, securityGroup);
+    } else {
+      acknowledgeControl(provider, CONTROL_TOWER_RULES.lambdaInVpc, OUTSIDE_VPC_REASON);
     }
   }
 }

@@ -6,6 +6,7 @@ import { Construct, type IConstruct } from 'constructs';
 import { ENV } from '../lambda/handlers/env';
 import { RESULTS_TABLE } from '../lambda/store/tables';
 import type { BindableFunction } from './binding';
+import type { FunctionDefaults } from './function';
 import { tableArn } from './names';
 import { ReplicaStreamArn } from './replica-stream';
 
@@ -16,6 +17,8 @@ export interface ResultsTableProps {
   readonly probeRegions: readonly string[];
   /** The probe region whose stack owns the global table; the others reference their replica. */
   readonly homeRegion: string;
+  /** The region's log key and retention, and VPC, for the custom resource that reads a replica's stream ARN. */
+  readonly functionDefaults: FunctionDefaults;
 }
 
 /** `write`: a prober's PutItem. `query`: an aggregator's Query over a window of slots. */
@@ -64,7 +67,7 @@ export class ResultsTable extends Construct {
       this.streamArn = table.tableStreamArn;
     } else {
       this.tableArn = tableArn(stack, stack.region, props.tableName);
-      this.streamArn = new ReplicaStreamArn(this, 'ReplicaStream', { tableName: props.tableName, tableArn: this.tableArn }).streamArn;
+      this.streamArn = new ReplicaStreamArn(this, 'ReplicaStream', { tableName: props.tableName, tableArn: this.tableArn, functionDefaults: props.functionDefaults }).streamArn;
     }
   }
 

@@ -59,7 +59,8 @@ export function aggregatorCases(scenario: { readonly current: Scenario }): void 
       const { json, stack } = scenario.current;
       const eu = stack('eu-west-1');
       const queues = resourcesOfType(json('eu-west-1'), 'AWS::SQS::Queue');
-      expect(queues.AggregatorFailedRecords?.Properties).toEqual({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600, Tags: TAGS });
+      // A dead-letter queue with no SQS source queue: allowAll (SQS's default) marks it as one for CT.SQS.PR.1 (lib/queues.ts).
+      expect(queues.AggregatorFailedRecords?.Properties).toEqual({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600, RedriveAllowPolicy: { redrivePermission: 'allowAll' }, Tags: TAGS });
       const policies = resourcesOfType(json('eu-west-1'), 'AWS::SQS::QueuePolicy');
       expect(rendered(eu, policies.AggregatorFailedRecordsPolicy?.Properties?.PolicyDocument)).toEqual({
         Version: '2012-10-17',

@@ -1,9 +1,11 @@
-// The whole app of any config: a stack per probe region, replicas equal to the probe regions, home first, cdk-nag clean.
+// The whole app of any config: a stack per probe region, replicas equal to the probe regions, home first, cdk-nag and
+// AWS Control Tower clean.
 import { describe, expect, it } from 'vitest';
 import { Match } from 'aws-cdk-lib/assertions';
+import { COMPLIANT_LOG_RETENTION_DAYS } from '../../lambda/config/schema';
 import { DEFAULT_ASSUMPTIONS } from '../../lambda/cost/model';
 import { stackName } from '../../lib/names';
-import { resourcesOfType, validationViolations, type Scenario } from './synth';
+import { controlTowerFindings, resourcesOfType, validationViolations, type Scenario } from './synth';
 
 /** Cases for any synthesized scenario; `label` names the config in test titles. */
 export function appCases(label: string, scenario: { readonly current: Scenario }, options: { readonly slack: boolean } = { slack: true }): void {
@@ -16,6 +18,21 @@ export function appCases(label: string, scenario: { readonly current: Scenario }
         const messages = assembly.getStackByName(stackName(region)).messages.filter((m) => m.level !== 'info');
         expect(messages).toEqual([]);
       }
+    });
+
+    it('passes every AWS Control Tower control; acknowledges CT.LAMBDA.PR.3 on every function only without vpc, CT.CLOUDWATCH.PR.2 on every log group only under a year', () => {
+      const { assembly, config, json } = scenario.current;
+      const { violations, acknowledged } = controlTowerFindings(assembly);
+      expect(violations).toEqual([]);
+      const expected: string[] = [];
+      for (const region of config.probeRegions) {
+        const resources = Object.entries(json(region).Resources);
+        const ids = (type: string) => resources.filter(([, r]) => r.Type === type).map(([id]) => id);
+        if (config.vpc === undefined) expected.push(...ids('AWS::Lambda::Function').map((id) => `CT.LAMBDA.PR.3 ${stackName(region)} ${id}`));
+        if (config.logs.retentionDays < COMPLIANT_LOG_RETENTION_DAYS) expected.push(...ids('AWS::Logs::LogGroup').map((id) => `CT.CLOUDWATCH.PR.2 ${stackName(region)} ${id}`));
+      }
+      expect(acknowledged.map((f) => `${f.control} ${f.stack} ${f.logicalId}`).sort()).toEqual(expected.sort());
+      for (const finding of acknowledged) expect(finding.reason).toMatch(finding.control === 'CT.LAMBDA.PR.3' ? /sets no `vpc`/ : /logs\.retentionDays is \d+/);
     });
 
     it('keeps CloudFormation rule findings as errors (validateAgainstDefaultRules) in the synthesized app', () => {

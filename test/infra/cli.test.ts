@@ -9,7 +9,8 @@ import { ConfigError, loadConfigFile } from '../../lambda/config/load';
 import { BUNDLED_CONFIG_FILE } from '../../lambda/handlers/runtime-config';
 import { PROJECT_ROOT } from '../../lib/function';
 import { stackName } from '../../lib/names';
-import { EXAMPLE_CONFIG_FILE, exampleConfig } from './synth';
+import { CONTROL_TOWER_PLUGIN_NAME } from '../../lib/control-tower';
+import { EXAMPLE_CONFIG_FILE, controlTowerFindings, exampleConfig } from './synth';
 
 /** No credentials, no profile, no metadata endpoint, no version check: synth must need none of them. */
 const OFFLINE_ENV: NodeJS.ProcessEnv = {
@@ -68,12 +69,16 @@ describe('cdk synth of the example config, offline', () => {
     synth = cdk(['synth', '--quiet', '--output', outdir]);
   }, 180_000);
 
-  it('succeeds with no credentials, cdk-nag on, and nothing unacknowledged', () => {
-    expect(synth.stderr).not.toMatch(/AwsSolutions-/);
+  it('succeeds with no credentials, cdk-nag and the Control Tower controls on, and nothing unacknowledged', () => {
+    expect(synth.stderr).not.toMatch(/AwsSolutions-|\[CT\./);
     expect(synth.status, synth.stderr).toBe(0);
     for (const region of exampleConfig().probeRegions) expect(existsSync(join(outdir, `${stackName(region)}.template.json`))).toBe(true);
-    const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as { pluginReports: unknown[] };
-    expect(report.pluginReports).toEqual([]);
+    const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as { pluginReports: { pluginName: string; violations: unknown[] }[] };
+    // Only the Control Tower plugin reports, and only what is acknowledged: without `vpc`, CT.LAMBDA.PR.3 on each function.
+    expect(report.pluginReports.map((r) => [r.pluginName, r.violations])).toEqual([[CONTROL_TOWER_PLUGIN_NAME, []]]);
+    const { violations, acknowledged } = controlTowerFindings({ directory: outdir });
+    expect(violations).toEqual([]);
+    expect(new Set(acknowledged.map((f) => f.control))).toEqual(new Set(['CT.LAMBDA.PR.3']));
   });
 
   it('bundles every Lambda with the local esbuild (no Docker) into one minified ESM file plus the validated config', () => {

@@ -7,12 +7,14 @@ import { notifierCases } from './notifier.cases';
 import { observabilityCases } from './observability.cases';
 import { proberHeartbeatCases } from './prober-heartbeat.cases';
 import { proberCases } from './prober.cases';
+import { regionKeyCases } from './region-key.cases';
 import { resultsTableCases } from './results-table.cases';
 import { exampleConfig, useScenario } from './synth';
 
 const scenario = useScenario(exampleConfig);
 
 appCases('the example config (3 probe regions)', scenario);
+regionKeyCases('the example config', scenario);
 resultsTableCases(scenario);
 incidentsTableCases(scenario);
 proberCases(scenario);

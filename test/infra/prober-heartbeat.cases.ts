@@ -41,22 +41,30 @@ export function proberHeartbeatCases(scenario: { readonly current: Scenario }): 
       });
     });
 
-    it('lets EventBridge write the heartbeat log through a plain resource policy (no custom resource)', () => {
-      const { json, stack } = scenario.current;
-      const eu = stack('eu-west-1');
-      const policies = resourcesOfType(json('eu-west-1'), 'AWS::Logs::ResourcePolicy');
-      const document = JSON.parse(String(rendered(eu, policies.ProberHeartbeatLetEventBridgeWriteResourcePolicy?.Properties?.PolicyDocument))) as unknown;
-      expect(document).toEqual({
-        Statement: [
-          {
-            Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-            Effect: 'Allow',
-            Principal: { Service: ['events.amazonaws.com', 'delivery.logs.amazonaws.com'] },
-            Resource: '${ProberHeartbeatWatchedHeartbeats.Arn}',
-          },
-        ],
-        Version: '2012-10-17',
-      });
-    });
+    it.each(['us-east-1', 'eu-west-1', 'ap-southeast-1'])(
+      'in %s lets EventBridge write the heartbeat log through a plain resource policy (no custom resource)',
+      (region) => {
+        const { json, stack } = scenario.current;
+        const s = stack(region);
+        const policies = resourcesOfType(json(region), 'AWS::Logs::ResourcePolicy');
+        const document = JSON.parse(String(rendered(s, policies.ProberHeartbeatLetEventBridgeWriteResourcePolicy?.Properties?.PolicyDocument))) as unknown;
+        expect(document).toEqual({
+          Statement: [
+            {
+              Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+              Effect: 'Allow',
+              Principal: { Service: ['events.amazonaws.com', 'delivery.logs.amazonaws.com'] },
+              Resource: '${ProberHeartbeatWatchedHeartbeats.Arn}',
+            },
+          ],
+          Version: '2012-10-17',
+        });
+        // Like every log group: the region's key, a year.
+        expect(rendered(s, resourcesOfType(json(region), 'AWS::Logs::LogGroup').ProberHeartbeatWatchedHeartbeats?.Properties)).toMatchObject({
+          KmsKeyId: '${NotificationsKey.Arn}',
+          RetentionInDays: 365,
+        });
+      },
+    );
   });
 }

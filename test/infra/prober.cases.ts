@@ -28,6 +28,8 @@ export function proberCases(scenario: { readonly current: Scenario }): void {
       const eu = stack('eu-west-1');
       const queues = resourcesOfType(json('eu-west-1'), 'AWS::SQS::Queue');
       expect(rendered(eu, queues.ProberRounds?.Properties)).toEqual({
+        // Named, because its dead-letter queue's RedriveAllowPolicy names it; the stack name first, for the dashboard's queue search.
+        QueueName: 'RegionWatch-eu-west-1-prober-rounds',
         SqsManagedSseEnabled: true,
         // Lambda requires at least the function's timeout (70 s).
         VisibilityTimeout: 120,
@@ -36,7 +38,15 @@ export function proberCases(scenario: { readonly current: Scenario }): void {
         Tags: TAGS,
       });
       expect(ROUNDS_MAX_RECEIVE_COUNT).toBe(2);
-      expect(rendered(eu, queues.ProberRoundsDeadLetters?.Properties)).toEqual({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 1_209_600, Tags: TAGS });
+      // Only the rounds queue may use it as its dead-letter queue (CT.SQS.PR.1 counts it as one): byQueue, with the ARN
+      // that the QueueName above gives the rounds queue.
+      expect(rendered(eu, queues.ProberRoundsDeadLetters?.Properties)).toEqual({
+        SqsManagedSseEnabled: true,
+        MessageRetentionPeriod: 1_209_600,
+        RedriveAllowPolicy: { redrivePermission: 'byQueue', sourceQueueArns: ['arn:aws:sqs:eu-west-1:${AWS::AccountId}:RegionWatch-eu-west-1-prober-rounds'] },
+        Tags: TAGS,
+      });
+
       const policies = Object.entries(resourcesOfType(json('eu-west-1'), 'AWS::SQS::QueuePolicy')).filter(([id]) => id.startsWith('ProberRounds'));
       expect(policies).toHaveLength(2);
       for (const [, policy] of policies) {
@@ -82,10 +92,14 @@ export function proberCases(scenario: { readonly current: Scenario }): void {
       });
     });
 
-    it('has a log group with a retention, written only by its own role', () => {
-      const { template, stack } = scenario.current;
+    it("has a log group kept a year and encrypted with the region's key, written only by its own role", () => {
+      const { json, template, stack } = scenario.current;
       const eu = stack('eu-west-1');
-      template('eu-west-1').hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+      expect(rendered(eu, resourcesOfType(json('eu-west-1'), 'AWS::Logs::LogGroup').ProberLogs?.Properties)).toEqual({
+        KmsKeyId: '${NotificationsKey.Arn}',
+        RetentionInDays: 365,
+        Tags: TAGS,
+      });
       template('eu-west-1').hasResourceProperties('AWS::Lambda::Function', {
         FunctionName: 'acme-regionwatch-prober',
         LoggingConfig: { LogGroup: eu.resolve(eu.prober.fn.logGroup.logGroupName), LogFormat: 'JSON' },

@@ -3,14 +3,14 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { beforeAll } from 'vitest';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
-import { AwsSolutionsChecks } from 'cdk-nag';
 import { loadConfigFile, parseConfig } from '../../lambda/config/load';
 import type { RegionwatchConfig, RegionwatchConfigInput } from '../../lambda/config/schema';
-import { addRegionWatchStacks } from '../../lib/app';
+import { addPolicyChecks, addRegionWatchStacks } from '../../lib/app';
+import { CONTROL_TOWER_PLUGIN_NAME } from '../../lib/control-tower';
 import { PROJECT_ROOT } from '../../lib/function';
 import { stackName } from '../../lib/names';
 import type { RegionWatchStack } from '../../lib/region-stack';
@@ -50,9 +50,9 @@ export interface CfnResourceJson {
 }
 
 /**
- * Synthesizes every stack of `config` with cdk-nag on, exactly as bin/app.ts does, except that
- * bundling is skipped (`aws:cdk:bundling-stacks: []`): test/infra/bundling.test.ts bundles for real.
- * Synthesis throws if cdk-nag or the CloudFormation rules find anything unacknowledged.
+ * Synthesizes every stack of `config` with cdk-nag and the Control Tower controls on, exactly as bin/app.ts does,
+ * except that bundling is skipped (`aws:cdk:bundling-stacks: []`): test/infra/cli.test.ts bundles for real.
+ * Synthesis throws if cdk-nag, Control Tower or the CloudFormation rules find anything unacknowledged.
  */
 export function synthScenario(config: RegionwatchConfig): Scenario {
   const outdir = mkdtempSync(join(tmpdir(), 'regionwatch-synth-'));
@@ -63,7 +63,7 @@ export function synthScenario(config: RegionwatchConfig): Scenario {
       ...(JSON.parse(readFileSync(join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context,
     },
   });
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  addPolicyChecks(app);
   const stacks = addRegionWatchStacks(app, config);
   const assembly = app.synth();
   const templates = new Map<string, Template>();
@@ -97,6 +97,46 @@ export function validationViolations(assembly: CloudAssembly): unknown[] {
   if (!existsSync(file)) return [];
   const report = JSON.parse(readFileSync(file, 'utf8')) as { pluginReports?: { violations?: unknown[] }[] };
   return (report.pluginReports ?? []).flatMap((r) => r.violations ?? []);
+}
+
+/** One resource a Control Tower control flagged, as the validation report names it. */
+export interface ControlTowerFinding {
+  /** `CT.LAMBDA.PR.3` */
+  readonly control: string;
+  /** The cfn-guard rule name (`lambda_inside_vpc_check`). */
+  readonly rule: string;
+  /** `RegionWatch-eu-west-1` */
+  readonly stack: string;
+  readonly logicalId: string;
+  /** Why it is acknowledged (acknowledged findings only). */
+  readonly reason?: string;
+}
+
+interface ReportedViolation {
+  ruleName: string;
+  description: string;
+  reason?: string;
+  violatingConstructs: { cloudFormationResource?: { templatePath: string; logicalId: string } }[];
+}
+
+/** The Control Tower plugin's findings in the validation report: what failed synth, and what code acknowledged. */
+export function controlTowerFindings(assembly: { readonly directory: string }): { violations: ControlTowerFinding[]; acknowledged: ControlTowerFinding[] } {
+  const file = join(assembly.directory, 'validation-report.json');
+  const report = existsSync(file)
+    ? (JSON.parse(readFileSync(file, 'utf8')) as { pluginReports?: { pluginName: string; violations?: ReportedViolation[]; suppressedViolations?: ReportedViolation[] }[] })
+    : {};
+  const plugin = (report.pluginReports ?? []).find((r) => r.pluginName === CONTROL_TOWER_PLUGIN_NAME);
+  const findings = (violations: ReportedViolation[] | undefined) =>
+    (violations ?? []).flatMap((v) =>
+      v.violatingConstructs.map((c) => ({
+        control: /^\[([A-Z0-9.-]+)\]/.exec(v.description)?.[1] ?? v.description,
+        rule: v.ruleName,
+        stack: (c.cloudFormationResource?.templatePath ?? '').replace(/\.template\.json$/, ''),
+        logicalId: c.cloudFormationResource?.logicalId ?? '',
+        ...(v.reason !== undefined ? { reason: v.reason } : {}),
+      })),
+    );
+  return { violations: findings(plugin?.violations), acknowledged: findings(plugin?.suppressedViolations) };
 }
 
 /**

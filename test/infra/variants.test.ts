@@ -2,13 +2,16 @@
 import { describe, expect, it } from 'vitest';
 import { alarmRelayCases } from './alarm-relay.cases';
 import { appCases } from './app.cases';
+import { regionKeyCases } from './region-key.cases';
 import { configWith, resourcesOfType, useScenario } from './synth';
 
 const two = useScenario(() => configWith(['eu-west-1', 'us-west-2']));
 appCases('2 probe regions', two);
+regionKeyCases('2 probe regions', two);
 alarmRelayCases('2 probe regions', two);
 const four = useScenario(() => configWith(['us-east-1', 'eu-west-1', 'ap-southeast-1', 'sa-east-1']));
 appCases('4 probe regions', four);
+regionKeyCases('4 probe regions', four);
 alarmRelayCases('4 probe regions', four);
 
 const noSlack = useScenario(() =>
@@ -30,8 +33,10 @@ describe('without a Slack secret', () => {
   });
 });
 
-const single = useScenario(() => configWith(['eu-west-1'], { defaults: { quorum: 1 } }));
-appCases('1 probe region', single);
+// Also a deployer who keeps logs a month: below Control Tower's year, acknowledged with the configured value.
+const single = useScenario(() => configWith(['eu-west-1'], { defaults: { quorum: 1 }, logs: { retentionDays: 30 } }));
+appCases('1 probe region and 30-day logs', single);
+regionKeyCases('1 probe region and 30-day logs', single);
 alarmRelayCases('1 probe region', single);
 
 describe('with one probe region', () => {
