@@ -96,21 +96,23 @@ export class ProberHeartbeat extends Construct {
 
 /**
  * Makes `rule` write its matches to `log`, with the log group's resource policy as a plain CloudFormation resource.
- * (The stock CloudWatchLogGroup target installs that policy through a custom resource whose role has wildcard permissions; this
- * needs none.)
+ * (The stock CloudWatchLogGroup target installs that policy through a custom resource whose role has wildcard
+ * permissions; this needs none.) The policy lets EventBridge write for this one rule (`aws:SourceArn`), so no other
+ * rule in the account can fill the log group. It names the rule, so it is created after it (the rule can no longer wait
+ * for it): a match in the seconds between is not delivered, which the heartbeat alarm (3 of 5 minutes) does not notice.
  */
 function sendToLogGroup(scope: Construct, rule: events.Rule, log: logs.LogGroup): void {
   const stack = Stack.of(scope);
   const arn = stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: log.logGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
-  const policy = new logs.ResourcePolicy(scope, 'LetEventBridgeWrite', {
+  new logs.ResourcePolicy(scope, 'LetEventBridgeWrite', {
     policyStatements: [
       new iam.PolicyStatement({
         principals: [new iam.ServicePrincipal('events.amazonaws.com'), new iam.ServicePrincipal('delivery.logs.amazonaws.com')],
         actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
         resources: [log.logGroupArn],
+        conditions: { ArnEquals: { 'aws:SourceArn': rule.ruleArn } },
       }),
     ],
   });
-  rule.node.addDependency(policy);
   rule.addTarget({ bind: () => ({ arn }) });
 }

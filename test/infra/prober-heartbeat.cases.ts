@@ -42,7 +42,7 @@ export function proberHeartbeatCases(scenario: { readonly current: Scenario }): 
     });
 
     it.each(['us-east-1', 'eu-west-1', 'ap-southeast-1'])(
-      'in %s lets EventBridge write the heartbeat log through a plain resource policy (no custom resource)',
+      'in %s lets EventBridge write the heartbeat log for the watching rule only, through a plain resource policy (no custom resource)',
       (region) => {
         const { json, stack } = scenario.current;
         const s = stack(region);
@@ -55,10 +55,15 @@ export function proberHeartbeatCases(scenario: { readonly current: Scenario }): 
               Effect: 'Allow',
               Principal: { Service: ['events.amazonaws.com', 'delivery.logs.amazonaws.com'] },
               Resource: '${ProberHeartbeatWatchedHeartbeats.Arn}',
+              // Only for the rule that counts the watched prober's heartbeats: no other rule in the account writes here.
+              Condition: { ArnEquals: { 'aws:SourceArn': '${ProberHeartbeatWatchPeer.Arn}' } },
             },
           ],
           Version: '2012-10-17',
         });
+        // The policy names the rule, so the rule cannot also wait for the policy: CloudFormation would refuse the cycle.
+        const rule = Object.entries(json(region).Resources).find(([id]) => id.startsWith('ProberHeartbeatWatchPeer'))?.[1];
+        expect(rule?.DependsOn ?? []).toEqual([]);
         // Like every log group: the region's key, a year.
         expect(rendered(s, resourcesOfType(json(region), 'AWS::Logs::LogGroup').ProberHeartbeatWatchedHeartbeats?.Properties)).toMatchObject({
           KmsKeyId: '${NotificationsKey.Arn}',
