@@ -6,7 +6,7 @@ import { evaluationSettings, windowBounds } from '../core/evaluate';
 import type { ProberScheduling } from '../probe/scheduling';
 import { DEFAULT_LEASE_MS } from '../store/lease';
 import { toRoundItems } from '../store/results-store';
-import { ALWAYS_FREE, GB, MINUTES_PER_MONTH, PRICES, PRICES_AS_OF, SECONDS_PER_MONTH, costOf, type PriceName } from './prices';
+import { ALWAYS_FREE, GB, HOURS_PER_MONTH, MINUTES_PER_MONTH, PRICES, PRICES_AS_OF, SECONDS_PER_MONTH, costOf, type PriceName } from './prices';
 
 /**
  * What the bill depends on besides the config. Each default says where it comes from; change them with
@@ -82,8 +82,18 @@ export interface UsageAssumptions {
   alarmsPerRegion: number;
   /** Dashboards of the whole deployment (lib/observability.ts: one, in the home region, reading every region). */
   dashboards: number;
-  /** Customer managed keys per probe region (lib/notifier.ts: one, shared by the notifications and checker topics). */
+  /** Customer managed keys per probe region (lib/region-key.ts: one, shared by both topics and every log group). */
   kmsKeysPerRegion: number;
+  /**
+   * Log groups per probe region written all the time, which keep asking KMS for data keys: the prober's, the
+   * aggregator's and the heartbeat's (the Slack notifier's and the stream custom resource's are written rarely).
+   */
+  busyLogGroupsPerRegion: number;
+  /**
+   * KMS requests a busy encrypted log group causes an hour. AWS does not publish how long CloudWatch Logs reuses a data
+   * key; assumed one GenerateDataKey every 5 minutes, the period Kinesis documents for its own data keys.
+   */
+  kmsRequestsPerLogGroupHour: number;
   /** Log bytes, as Lambda's JSON log format writes them. */
   logBytes: {
     /** platform.start, platform.report and friends. */
@@ -99,8 +109,6 @@ export interface UsageAssumptions {
   };
   /** Stored (compressed) bytes per ingested byte. */
   logStoredRatio: number;
-  /** Log retention in months (lib/function.ts: one month). */
-  logRetentionMonths: number;
   /** Bytes a check sends to the target (requests, handshakes, ACKs); a fresh connection per check. */
   bytesOutPerCheck: { https: number; http: number; tcp: number; dns: number; tls: number };
   /** Route 53 prices differ for endpoints in AWS (same account) and outside it. */
@@ -129,6 +137,8 @@ export const DEFAULT_ASSUMPTIONS: UsageAssumptions = {
   alarmsPerRegion: 11,
   dashboards: 1,
   kmsKeysPerRegion: 1,
+  busyLogGroupsPerRegion: 3,
+  kmsRequestsPerLogGroupHour: 12,
   logBytes: {
     lambdaPlatformPerInvocation: 900,
     proberPerRound: 350,
@@ -138,7 +148,6 @@ export const DEFAULT_ASSUMPTIONS: UsageAssumptions = {
     slackPerNotification: 1500,
   },
   logStoredRatio: 0.15,
-  logRetentionMonths: 1,
   bytesOutPerCheck: { https: 1500, http: 500, tcp: 250, dns: 120, tls: 900 },
   route53Endpoints: 'non-aws',
   canary: { memoryMb: 1024, singleTargetRunSeconds: 3, multiTargetBaseSeconds: 2, perTargetSeconds: 0.3 },
@@ -180,6 +189,8 @@ export interface CostEstimate {
     roundsPerMonth: number;
     checksPerMonth: number;
     resultRetentionHours: number;
+    /** `logs.retentionDays`: every log group keeps its logs this long. */
+    logRetentionDays: number;
     /** A round item as the prober writes it (results gzip-packed), in DynamoDB's size terms, averaged over a cycle. */
     roundItemBytes: number;
     roundItemWriteUnits: number;
@@ -436,7 +447,18 @@ export function estimateCost(config: RegionwatchConfig, overrides: Partial<Usage
     (slack ? a.notificationsPerMonth * (lb.lambdaPlatformPerInvocation + lb.slackPerNotification) : 0);
   const logGb = logBytes / GB;
   bill.add('CloudWatch', 'logs ingested (Lambda JSON logs, EMF metrics, heartbeats)', logGb, 'GB', 'cloudwatchLogsIngestion', 'cloudwatchLogsGb');
-  bill.add('CloudWatch', `logs stored (${a.logRetentionMonths} month retention, compressed)`, logGb * a.logRetentionMonths * a.logStoredRatio, 'GB-month', 'cloudwatchLogsStorage', 'cloudwatchLogsGb');
+  // Every log group keeps `logs.retentionDays`: once that long has passed, each month's logs stay stored that many months.
+  const retentionDays = config.logs.retentionDays;
+  const retentionMonths = retentionDays / (HOURS_PER_MONTH / 24);
+  const monthsShown = round(retentionMonths, 1);
+  bill.add(
+    'CloudWatch',
+    `logs stored (${retentionDays} days retained: ${monthsShown} month${monthsShown === 1 ? '' : 's'} of logs once full, compressed)`,
+    logGb * retentionMonths * a.logStoredRatio,
+    'GB-month',
+    'cloudwatchLogsStorage',
+    'cloudwatchLogsGb',
+  );
 
   // Notifications. With more than one probe region every checker alarm change is published twice: by its own region
   // and, relayed along the heartbeat ring, by the next one (lib/alarm-relay.ts).
@@ -450,8 +472,16 @@ export function estimateCost(config: RegionwatchConfig, overrides: Partial<Usage
     bill.add('Secrets Manager', 'Slack webhook secret (one per probe region: secret or replica)', P, 'secrets', 'secret');
     bill.add('Secrets Manager', 'GetSecretValue calls (cold starts, 5-minute cache)', a.notificationsPerMonth, 'calls', 'secretApiCalls');
   }
-  bill.add('KMS', `customer managed keys (${a.kmsKeysPerRegion} per probe region, shared by the notifications and checker topics)`, P * a.kmsKeysPerRegion, 'keys', 'kmsKey');
+  bill.add('KMS', `customer managed keys (${a.kmsKeysPerRegion} per probe region, shared by both topics and every log group)`, P * a.kmsKeysPerRegion, 'keys', 'kmsKey');
   bill.add('KMS', 'requests (encrypted topic publishes and deliveries)', (a.notificationsPerMonth + checkerPublishes) * (2 + emails + (slack ? 1 : 0)), 'requests', 'kmsRequests', 'kmsRequests');
+  bill.add(
+    'KMS',
+    `requests (CloudWatch Logs data keys: ${a.busyLogGroupsPerRegion} busy log groups per probe region, ${a.kmsRequestsPerLogGroupHour} an hour each)`,
+    P * a.busyLogGroupsPerRegion * a.kmsRequestsPerLogGroupHour * HOURS_PER_MONTH,
+    'requests',
+    'kmsRequests',
+    'kmsRequests',
+  );
   bill.add('EventBridge', 'prober schedule (once a minute per probe region)', P * invocationsPerMonth, 'invocations', 'eventbridgeScheduledRule', undefined, 'scheduled rules are free');
   bill.add('EventBridge', 'prober heartbeats (Lambda destination events, forwarded to the watching region)', 2 * P * invocationsPerMonth, 'events', 'eventbridgeEvents');
   // The alarm change on the local bus is a free AWS service event; forwarding it to another region is charged.
@@ -487,6 +517,7 @@ export function estimateCost(config: RegionwatchConfig, overrides: Partial<Usage
       roundsPerMonth,
       checksPerMonth,
       resultRetentionHours: retentionHours,
+      logRetentionDays: retentionDays,
       roundItemBytes: item.bytes,
       roundItemWriteUnits: item.writeUnits,
       aggregatorWindowSlots: windowSlots,

@@ -53,9 +53,10 @@ const HAND: Partial<UsageAssumptions> = {
   alarmsPerRegion: 8,
   dashboards: 1,
   kmsKeysPerRegion: 1,
+  busyLogGroupsPerRegion: 3,
+  kmsRequestsPerLogGroupHour: 12,
   logBytes: { lambdaPlatformPerInvocation: 1024, proberPerRound: 0, emfPerPlatformRegionPerRound: 0, aggregatorPerInvocation: 0, heartbeatEvent: 0, slackPerNotification: 0 },
   logStoredRatio: 0.1,
-  logRetentionMonths: 1,
   bytesOutPerCheck: { https: 1500, http: 500, tcp: 250, dns: 120, tls: 900 },
 };
 
@@ -122,14 +123,18 @@ describe('estimateCost: a small case computed by hand (1 probe region, 1 target,
     const logGb = (2 * minutes * 1024) / GiB;
     expect(logGb).toBeCloseTo(0.0835418701, 9);
     expect(line(e, 'CloudWatch', 'logs ingested')).toBeCloseTo(logGb * 0.5, 9);
-    // Stored compressed at 0.1 of that for one month, $0.03 per GB-month.
-    expect(line(e, 'CloudWatch', 'logs stored')).toBeCloseTo(logGb * 0.1 * 0.03, 9);
+    // Kept logs.retentionDays (default 365 days: 12 billing months of 730 h), compressed to 0.1, $0.03 per GB-month.
+    expect(e.inputs.logRetentionDays).toBe(365);
+    expect(line(e, 'CloudWatch', 'logs stored')).toBeCloseTo(logGb * 12 * 0.1 * 0.03, 9);
     // 100 publishes × $0.50/M; no email subscribers.
     expect(line(e, 'SNS', 'publishes')).toBeCloseTo(0.00005, 9);
     expect(line(e, 'SNS', 'email deliveries')).toBe(0);
-    // One customer managed key at $1 (both topics share it); 100 notifications × 2 KMS requests × $0.03 per 10,000.
+    // One customer managed key at $1 (both topics and every log group share it); 100 notifications × 2 KMS requests × $0.03 per 10,000.
     expect(line(e, 'KMS', 'customer managed keys')).toBeCloseTo(1, 9);
-    expect(line(e, 'KMS', 'requests')).toBeCloseTo(0.0006, 9);
+    expect(line(e, 'KMS', 'requests (encrypted topic')).toBeCloseTo(0.0006, 9);
+    // The prober's, the aggregator's and the heartbeat log group, each asking for a data key 12 times an hour:
+    // 3 × 12 × 730 = 26,280 requests × $0.03 per 10,000.
+    expect(line(e, 'KMS', 'requests (CloudWatch Logs')).toBeCloseTo(0.07884, 9);
     // The schedule is free; two heartbeat events per run (destination, forward): 87,600 × $1/M.
     expect(line(e, 'EventBridge', 'prober schedule')).toBe(0);
     expect(line(e, 'EventBridge', 'prober heartbeats')).toBeCloseTo(0.0876, 9);
@@ -144,17 +149,28 @@ describe('estimateCost: a small case computed by hand (1 probe region, 1 target,
     const byHand =
       0.00876 + 1.16800584 + 0.00876 + 0.058400292 + // Lambda
       0.027375 * 2 + 0.0027375 + 0.016425 + 0.05625 + storage + // DynamoDB
-      0.6 + 0.8 + 3 + logGb * 0.5 + logGb * 0.1 * 0.03 + // CloudWatch
-      0.00005 + 1 + 0.0006 + 0.0876 + // SNS, KMS, EventBridge
+      0.6 + 0.8 + 3 + logGb * 0.5 + logGb * 12 * 0.1 * 0.03 + // CloudWatch
+      0.00005 + 1 + 0.0006 + 0.07884 + 0.0876 + // SNS, KMS, EventBridge
       ((minutes * 1500) / GiB) * 0.09; // data transfer
     expect(e.total).toBeCloseTo(byHand, 8);
-    expect(e.total).toBeCloseTo(6.91, 2);
+    expect(e.total).toBeCloseTo(6.99, 2);
     // The dashboard is the largest line of so small a setup.
     expect(e.dominant).toMatchObject({ service: 'CloudWatch', item: 'dashboards (one in the home region, reading every probe region)' });
     // Always-free covers the Lambda, the metrics, the alarms, the dashboard and the logs here; the keys remain.
     expect(e.totalAfterFree).toBeLessThan(e.total);
     expect(e.totalAfterFree).toBeGreaterThanOrEqual(1);
     expect(e.lines.reduce((n, l) => n + l.monthly, 0)).toBeCloseTo(e.total, 9);
+  });
+});
+
+describe('log retention', () => {
+  it('stores logs.retentionDays of logs, in 730-hour months, and the key count does not change with it', () => {
+    const month = estimateCost(parseConfig({ ...tiny(), logs: { retentionDays: 30 } }), HAND);
+    const year = estimateCost(tiny(), HAND);
+    const stored = (e: CostEstimate) => e.lines.find((l) => l.item.startsWith('logs stored'))?.quantity ?? Number.NaN;
+    expect(stored(year) / stored(month)).toBeCloseTo(365 / 30, 9);
+    expect(month.lines.find((l) => l.item.startsWith('logs stored'))?.item).toBe('logs stored (30 days retained: 1 month of logs once full, compressed)');
+    expect(line(month, 'KMS', 'customer managed keys')).toBe(line(year, 'KMS', 'customer managed keys'));
   });
 });
 
