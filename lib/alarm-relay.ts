@@ -19,7 +19,7 @@ export interface AlarmRelayProps {
   readonly watchedRegion: string;
   /** This region's checker topic (Observability), where relayed alarm changes are published. */
   readonly checkerTopic: sns.Topic;
-  /** The checker topic's key (the region's one topic key, Notifier): EventBridge must be able to use it to publish. */
+  /** The checker topic's key (the region's one key, lib/region-key.ts): EventBridge must be able to use it to publish. */
   readonly topicKey: kms.IKey;
 }
 

@@ -91,6 +91,8 @@ export class ControlTowerChecks implements IPolicyValidationPlugin {
   validate(context: IPolicyValidationContext): PolicyValidationPluginReport {
     const types = templateResourceTypes(context.templatePaths);
     const disabledRules = this.rules.filter((rule) => ![...rule.resourceTypes].some((t) => types.has(t))).map((rule) => rule.name);
+    // No rule can apply (cfn-guard itself refuses to run without rules).
+    if (disabledRules.length === this.rules.length) return { success: true, violations: [] };
     return new CfnGuardValidator({ disabledRules }).validate(context);
   }
 }

@@ -74,8 +74,8 @@ export interface ObservabilityProps {
   /** Who gets checker alerts by email (the config's notification emails). */
   readonly emails: readonly string[];
   /**
-   * The region's one customer managed key for SNS topics (the notifier's); the checker topic uses it too, and
-   * CloudWatch is allowed to use it here so that alarms can publish.
+   * The region's one customer managed key (lib/region-key.ts), which the notifications topic uses; the checker topic
+   * uses it too, and CloudWatch is allowed to use it here so that alarms can publish.
    */
   readonly topicKey: kms.Key;
   /** The dashboard, in the home region only. @default - no dashboard in this region */

@@ -106,7 +106,7 @@ export class RegionWatchStack extends Stack {
     if (this.notifier.slack) deadLetterQueues.push({ label: 'SlackDeadLetters', queue: this.notifier.slack.deadLetters });
     this.observability = new Observability(this, 'Observability', {
       emails: config.notifications.emails,
-      topicKey: this.notifier.key,
+      topicKey: this.key.key,
       // One dashboard for the whole deployment, in the home region; its widgets read every probe region.
       dashboard: this.isHome
         ? {
@@ -132,7 +132,7 @@ export class RegionWatchStack extends Stack {
       watcherBus: this.heartbeat.watcherBus,
       watchedRegion,
       checkerTopic: this.observability.checkerTopic,
-      topicKey: this.notifier.key,
+      topicKey: this.key.key,
     });
   }
 }
