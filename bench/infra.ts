@@ -1,11 +1,15 @@
-// Infrastructure benchmarks: synth wall time of the example (real bundling, cdk-nag on), and per handler the
-// minified bundle size and the module load time in a fresh node process, beside an empty module's load time.
+// Infrastructure benchmarks: synth wall time of the example (real bundling, cdk-nag and Control Tower on), what the
+// Control Tower checks take of it beside running all of the package's rules, and per handler the minified bundle size
+// and the module load time in a fresh node process, beside an empty module's load time.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
+import type { IPolicyValidationPlugin } from 'aws-cdk-lib';
 import { build } from 'esbuild';
+import { ControlTowerChecks, controlTowerRuleFiles, templateResourceTypes } from '../lib/control-tower';
 import { UNREACHED_CREDENTIAL_PROVIDERS } from '../lib/function';
 import type { Bench, BenchRow } from './types';
 
@@ -14,6 +18,7 @@ const REGION = 'eu-west-1';
 const LOAD_RUNS = 7;
 const SIZE_GOAL_BYTES = 500 * 1024;
 const LOAD_GOAL_MS = 150;
+const GUARD_RUNS = 3;
 
 /** Runs bin/app.ts exactly as `cdk synth` does (cdk.json's context, an output directory), without the CLI's own start-up. */
 function synth(outdir: string): number {
@@ -87,6 +92,18 @@ async function bundleMakeup(handler: string): Promise<string | null> {
   return `of it: ${top.map(([name, n]) => `${name} ${Math.round(n / 1024)} KB`).join(', ')}, by an esbuild metafile of the same entry`;
 }
 
+/** Median wall time of `GUARD_RUNS` runs of a validation plugin (each spawns cfn-guard) over the synthesized templates. */
+function validationMs(plugin: IPolicyValidationPlugin, templatePaths: string[]): number {
+  const samples: number[] = [];
+  for (let i = 0; i < GUARD_RUNS; i++) {
+    const started = performance.now();
+    plugin.validate({ templatePaths, stackTemplates: [], appConstruct: undefined as never });
+    samples.push(performance.now() - started);
+  }
+  samples.sort((a, b) => a - b);
+  return samples[Math.floor(samples.length / 2)] ?? Number.NaN;
+}
+
 /** Median time to `import()` a module in a fresh node process, measured inside that process. */
 function loadTime(file: string, env: Record<string, string>, cwd: string): number {
   const script = `const t = performance.now(); await import(${JSON.stringify(file)}); process.stdout.write(String(performance.now() - t));`;
@@ -112,7 +129,7 @@ export const bench: Bench = async () => {
     const rows: BenchRow[] = [
       {
         area: 'infra',
-        figure: 'synth wall time (example config: 3 stacks, 3 bundles, cdk-nag)',
+        figure: 'synth wall time (example config: 3 stacks, 3 bundles, cdk-nag, Control Tower)',
         value: Math.round(synthMs),
         unit: 'ms',
         goal: 'reported',
@@ -120,6 +137,19 @@ export const bench: Bench = async () => {
         note: 'bin/app.ts in a child process, as cdk synth runs it',
       },
     ];
+    const templatePaths = readdirSync(outdir).filter((f) => f.endsWith('.template.json')).map((f) => join(outdir, f));
+    const types = templateResourceTypes(templatePaths);
+    const applicable = controlTowerRuleFiles().filter((rule) => [...rule.resourceTypes].some((t) => types.has(t))).length;
+    rows.push({
+      area: 'infra',
+      figure: `Control Tower checks of the example's ${templatePaths.length} templates (part of synth; median of ${GUARD_RUNS})`,
+      value: Math.round(validationMs(new ControlTowerChecks(), templatePaths)),
+      unit: 'ms',
+      goal: 'reported',
+      ok: true,
+      baseline: { label: `all ${controlTowerRuleFiles().length} rules of the package`, value: Math.round(validationMs(new CfnGuardValidator(), templatePaths)) },
+      note: `the ${applicable} rules that name a resource type the templates use`,
+    });
     const emptyDir = mkdtempSync(join(tmpdir(), 'regionwatch-bench-empty-'));
     const empty = join(emptyDir, 'index.mjs');
     writeFileSync(empty, 'export const handler = async () => ({});\n');
