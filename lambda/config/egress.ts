@@ -1,6 +1,6 @@
 // Where a prober's traffic goes, as ports and addresses: what its security group must let out when it runs in a VPC.
 import { isIP } from 'node:net';
-import { resolverServer } from '../probe/checks/dns';
+import { resolverServer } from './resolver';
 import type { RegionwatchConfig } from './schema';
 
 /** Every AWS API regionwatch calls (DynamoDB, SQS, SNS, Secrets Manager, CloudFormation's S3 response URL) is HTTPS. */

@@ -1,5 +1,4 @@
 // The dns check: one query of one record type (to the configured resolver or the system's), every expected answer present.
-import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Resolver } from 'node:dns/promises';
 import type { ProbeResult, Timings } from '../../core/results';
@@ -7,31 +6,8 @@ import { checkAddress } from '../address-guard';
 import type { CheckContext } from '../context';
 import { Deadline, raceDeadline } from '../deadline';
 import { ProbeFailure } from '../errors';
+import { resolverServer } from '../../config/resolver';
 import { build, failed, passed, type ResolvedDnsTarget } from './result';
-
-/** Where a resolver listens unless its spec names a port. */
-export const DNS_PORT = 53;
-
-/**
- * `host`, `host:port`, `[v6]` or `[v6]:port` to the form Resolver.setServers takes, with the address and port apart
- * (a prober in a VPC needs them for its security group); undefined for a hostname.
- */
-export function resolverServer(spec: string): { server: string; address: string; port: number } | undefined {
-  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(spec);
-  if (bracketed) {
-    const [, address = '', port] = bracketed;
-    if (isIP(address) !== 6) return undefined;
-    return { address, server: port ? `[${address}]:${port}` : address, port: port ? Number(port) : DNS_PORT };
-  }
-  if (isIP(spec) !== 0) return { address: spec, server: spec, port: DNS_PORT };
-  const hostPort = /^([^:]+):(\d+)$/.exec(spec);
-  if (hostPort) {
-    const [, address = '', port = ''] = hostPort;
-    if (isIP(address) !== 4) return undefined;
-    return { address, server: `${address}:${port}`, port: Number(port) };
-  }
-  return undefined;
-}
 
 export async function dnsCheck(target: ResolvedDnsTarget, ctx: CheckContext): Promise<ProbeResult> {
   const started = performance.now();
