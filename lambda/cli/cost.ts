@@ -4,6 +4,7 @@ import { EXIT, UsageError, type Command } from './command';
 import { ConfigError, loadConfigFile } from '../config/load';
 import { ALLOWED_INTERVALS, type RegionwatchConfig } from '../config/schema';
 import { estimateCost, withInterval, withTargetCount, type Baseline, type BillLine, type CostEstimate, type UsageAssumptions } from '../cost/model';
+import { count } from '../core/words';
 
 const usd = (n: number) => `$${n < 0.005 && n > 0 ? n.toFixed(4) : n.toFixed(2)}`;
 const qty = (n: number) => (Number.isInteger(n) || n >= 1000 ? Math.round(n).toLocaleString('en-US') : n.toFixed(n < 1 ? 3 : 2));
@@ -30,7 +31,7 @@ function baselineLine(b: Baseline): string {
 export function formatCostReport(e: CostEstimate): string[] {
   const i = e.inputs;
   const out: string[] = [
-    `regionwatch cost for ${i.platform}: ${i.targets} targets in ${i.platformRegions} platform regions, from ${i.probeRegions} probe regions, every ${i.intervalSeconds} s`,
+    `regionwatch cost for ${i.platform}: ${count(i.targets, 'target')} in ${count(i.platformRegions, 'platform region')}, from ${count(i.probeRegions, 'probe region')}, every ${i.intervalSeconds} s`,
     `${qty(i.checksPerMonth)} checks a month; round items ${Math.round(i.roundItemBytes)} B gzip-packed (${i.roundItemWriteUnits} WRU); results kept ${i.resultRetentionHours} h`,
     `prices: ${e.pricesAsOf}`,
     '',

@@ -12,6 +12,7 @@ import { shortTime } from '../local/status-page';
 import { DataDirError } from '../local/data-dir';
 import { PortInUseError } from '../local/status-server';
 import { formatNotificationLine } from '../notify/local-sinks';
+import { count } from '../core/words';
 
 /** How far the report may be from the script and still tell the story right (DESIGN: within two minutes). */
 export const DEMO_TOLERANCE_MINUTES = 2;
@@ -79,7 +80,7 @@ export const demoCommand: Command = {
         },
         onProgress: (p) => {
           const regions = p.regions.map((r) => `${r.region.toUpperCase()} ${r.verdict}`).join(' · ') || 'starting';
-          live.update(`  ${p.label} ${shortTime(new Date(p.slotMs).toISOString())} UTC ${bar(p.fraction)}  ${regions}  | open incidents ${p.openIncidents} · notifications ${p.notifications}`, p.fraction);
+          live.update(`  ${p.label} ${shortTime(new Date(p.slotMs).toISOString())} UTC ${bar(p.fraction)}  ${regions}  | ${count(p.openIncidents, 'open incident')} · ${count(p.notifications, 'notification')} sent`, p.fraction);
         },
       });
     } catch (error: unknown) {
@@ -104,11 +105,11 @@ export const demoCommand: Command = {
     const verdict = verdictLines(outcome);
     for (const line of verdict.lines) io.out(line);
     io.out('');
-    io.out(`every notification sent (${outcome.notifications.length}; each also in ${join(dataDir, 'notifications.jsonl')}):`);
+    io.out(`${count(outcome.notifications.length, 'notification')} sent, each also in ${join(dataDir, 'notifications.jsonl')}:`);
     for (const n of outcome.notifications) io.out(`  ${formatNotificationLine(n)}`);
     const { fluctuations } = outcome;
     io.out(
-      `pages during day 2's hour of fluctuations (${shortTime(fluctuations.from)}–${shortTime(fluctuations.to)} UTC): ${fluctuations.pages}${fluctuations.pages <= 3 ? ' — one incident, no page storm' : ' — too many'}`,
+      `day 2's hour of fluctuations (${shortTime(fluctuations.from)}–${shortTime(fluctuations.to)} UTC) sent ${count(fluctuations.pages, 'page')}: ${fluctuations.pages <= 3 ? 'one incident, no page storm' : 'too many'}`,
     );
     io.out('');
     io.out(`look again: regionwatch report --data-dir ${dataDir}   (also status, incidents)`);

@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import { EXIT, UsageError, type Command, type CommandIo } from './command';
 import { loadConfigFile } from '../config/load';
+import { count } from '../core/words';
 import { systemClock } from '../local/clock';
 import { DataDirError, DEFAULT_DATA_DIR } from '../local/data-dir';
 import { startLocalMode, type LocalMode, type LocalModeOptions } from '../local/local-mode';
@@ -73,7 +74,7 @@ export const localCommand: Command = {
     const mode = started;
     try {
       const targets = Object.values(config.regions).reduce((n, r) => n + r.targets.length, 0);
-      io.out(`regionwatch local: ${config.platform}, ${targets} targets in ${Object.keys(config.regions).length} platform regions, probed as ${config.probeRegions.join(', ')}`);
+      io.out(`regionwatch local: ${config.platform}, ${count(targets, 'target')} in ${count(Object.keys(config.regions).length, 'platform region')}, probed as ${config.probeRegions.join(', ')}`);
       io.out(`  status page  ${mode.statusUrl}`);
       io.out(`  data         ${mode.dataDir.path}`);
       io.out(`  Slack        ${slackWebhookUrl ? 'on (from $' + SLACK_WEBHOOK_ENV + ')' : config.notifications.slackWebhookSecretName ? `off: set ${SLACK_WEBHOOK_ENV} to the webhook URL (local mode has no Secrets Manager)` : 'off'}`);

@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import { EXIT, UsageError, type Command } from './command';
 import { loadConfigFile } from '../config/load';
+import { count } from '../core/words';
 import { formatIncident, formatStatus } from '../local/format';
 import { READ_OPTIONS, READ_USAGE, withReadSource, type ReadFlags } from '../local/read-source';
 
@@ -41,7 +42,7 @@ export const statusCommand: Command = {
     }
     io.out(`regionwatch status: ${source.description}`);
     for (const line of formatStatus(regions, now)) io.out(line);
-    io.out(open.length === 0 ? 'no open incidents' : `${open.length} open incident(s):`);
+    io.out(open.length === 0 ? 'no open incidents' : `${count(open.length, 'open incident')}:`);
     for (const incident of open) for (const line of formatIncident(incident)) io.out(`  ${line}`);
     return EXIT.ok;
   },

@@ -4,6 +4,7 @@ import { EXIT, type Command } from './command';
 import { ConfigError, loadConfigFile } from '../config/load';
 import { resolveTargets } from '../config/resolve';
 import type { RegionwatchConfig } from '../config/schema';
+import { count } from '../core/words';
 
 export function summarizeConfig(config: RegionwatchConfig): string[] {
   const targets = resolveTargets(config);
@@ -13,10 +14,10 @@ export function summarizeConfig(config: RegionwatchConfig): string[] {
   const types = [...byType].map(([type, n]) => `${n} ${type}`).join(', ');
   const d = config.defaults;
   return [
-    `platform ${config.platform}: ${regions.length} platform regions (${regions.join(', ')}), ${targets.length} targets (${types || 'none'})`,
-    `probed from ${config.probeRegions.length} probe regions (${config.probeRegions.join(', ')}), home ${config.homeRegion}`,
+    `platform ${config.platform}: ${count(regions.length, 'platform region')} (${regions.join(', ')}), ${count(targets.length, 'target')} (${types || 'none'})`,
+    `probed from ${count(config.probeRegions.length, 'probe region')} (${config.probeRegions.join(', ')}), home ${config.homeRegion}`,
     `every ${d.intervalSeconds}s, timeout ${d.timeoutMs}ms, quorum ${d.quorum}, down after ${d.failureThreshold} failing slots, up after ${d.recoveryThreshold}`,
-    `notifications: ${config.notifications.emails.length} email(s), Slack ${config.notifications.slackWebhookSecretName ? `via secret ${config.notifications.slackWebhookSecretName}` : 'off'}, reminders every ${config.notifications.reminderMinutes} min; ${config.maintenance.length} maintenance window(s)`,
+    `notifications: ${count(config.notifications.emails.length, 'email')}, Slack ${config.notifications.slackWebhookSecretName ? `via secret ${config.notifications.slackWebhookSecretName}` : 'off'}, reminders every ${config.notifications.reminderMinutes} min; ${count(config.maintenance.length, 'maintenance window')}`,
   ];
 }
 

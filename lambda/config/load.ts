@@ -4,6 +4,7 @@ import * as z from 'zod';
 import { configSchema, crossFieldProblems, type RegionwatchConfig } from './schema';
 import { SECURITY_GROUP_RULE_LIMIT, egressRuleCounts, probeEgress } from './egress';
 import { locateJsonSyntaxError } from './json-position';
+import { count } from '../core/words';
 
 export interface ConfigProblem {
   /** Dotted path such as `regions.us.targets[2].url`, or `(file)` for problems with the file itself. */
@@ -41,8 +42,7 @@ export function formatPath(path: readonly PropertyKey[]): string {
 
 export function formatProblems(source: string, problems: readonly ConfigProblem[]): string {
   const lines = problems.map((p) => `  ${p.path}: ${p.message}`);
-  const noun = problems.length === 1 ? 'problem' : 'problems';
-  return `${source}: ${problems.length} ${noun}\n${lines.join('\n')}`;
+  return `${source}: ${count(problems.length, 'problem')}\n${lines.join('\n')}`;
 }
 
 /**
@@ -139,8 +139,8 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
   if (issue.code === 'invalid_value') {
     return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${describeValue(given)}`;
   }
-  if (issue.code === 'too_small') return `must be at least ${String(issue.minimum)}${issue.origin === 'array' ? ' item(s)' : ''}, got ${describeValue(given)}`;
-  if (issue.code === 'too_big') return `must be at most ${String(issue.maximum)}${issue.origin === 'array' ? ' item(s)' : ''}, got ${describeValue(given)}`;
+  if (issue.code === 'too_small') return `must be at least ${issue.origin === 'array' ? count(Number(issue.minimum), 'item') : String(issue.minimum)}, got ${describeValue(given)}`;
+  if (issue.code === 'too_big') return `must be at most ${issue.origin === 'array' ? count(Number(issue.maximum), 'item') : String(issue.maximum)}, got ${describeValue(given)}`;
   return issue.message;
 }
 

@@ -1,6 +1,7 @@
 // The one source of truth for regionwatch.config.json: types, defaults, JSON Schema and validation.
 import * as z from 'zod';
 import { maxTimeoutMs } from './round-timing';
+import { count } from '../core/words';
 
 /** AWS region codes such as us-east-1, eu-west-1, ap-southeast-1, us-gov-west-1. */
 export const AWS_REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
@@ -364,7 +365,7 @@ export function crossFieldProblems(input: unknown): CrossFieldProblem[] {
   const defaultInterval = asNumber(defaults.intervalSeconds) ?? DEFAULTS.intervalSeconds;
   const defaultTimeout = asNumber(defaults.timeoutMs) ?? DEFAULTS.timeoutMs;
   const defaultQuorum = asNumber(defaults.quorum) ?? DEFAULTS.quorum;
-  const quorumFix = (q: number) => `quorum ${q} is larger than the ${probeRegions.length} probe regions; use at most ${probeRegions.length}`;
+  const quorumFix = (q: number) => `quorum ${q} is larger than the ${count(probeRegions.length, 'probe region')}; use at most ${probeRegions.length}`;
   if (probeRegions.length > 0 && defaultQuorum > probeRegions.length) add(['defaults', 'quorum'], quorumFix(defaultQuorum));
   // A queued round that starts up to ROUND_DELIVERY_SLACK_MS late must still end its checks ROUND_WRITE_MARGIN_MS
   // before its slot ends, or the prober drops every queued round as late (lambda/probe/queued-round.ts).

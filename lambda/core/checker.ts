@@ -4,7 +4,8 @@
 import type { Notification } from './notification';
 import type { EvaluationSettings, WindowEvaluation } from './evaluate';
 import { MAX_SENT_LOG, type OutboxEntry, type SentNotification } from './incident-record';
-import { fitSubject, formatDuration } from './incident-text';
+import { fitSubject } from './incident-text';
+import { count, spokenDuration } from './words';
 
 export type ProbeRegionHealth = 'ok' | 'silent' | 'impaired';
 
@@ -143,8 +144,8 @@ function lateTransition(
     const n = checkerNotification(
       'results',
       'degraded',
-      `[CHECKER] results from ${list} are more than ${formatDuration(bound)} late`,
-      `No slot of the last ${formatDuration(bound)} has results from a quorum of probe regions: results from ${list} are late (global table replication lag into this aggregator's replica, or silent probers). Verdicts are unknown until they arrive; no page is caused by the delay, and results that arrive within ${formatDuration(settings.tuning.lateToleranceSeconds)} of the decision slot are reconciled into incident timelines.`,
+      `[CHECKER] results from ${list} are more than ${spokenDuration(bound)} late`,
+      `No slot of the last ${spokenDuration(bound)} has results from a quorum of probe regions: results from ${list} are late (global table replication lag into this aggregator's replica, or silent probers). Verdicts are unknown until they arrive; no page is caused by the delay, and results that arrive within ${spokenDuration(settings.tuning.lateToleranceSeconds)} of the decision slot are reconciled into incident timelines.`,
       dedupKey,
       nowMs,
       probe,
@@ -157,7 +158,7 @@ function lateTransition(
       'results',
       'up',
       '[CHECKER] results are on time again',
-      `Results from a quorum of probe regions are ${formatDuration(evaluation.waitSeconds)} behind now; verdicts are decided again.`,
+      `Results from a quorum of probe regions are ${spokenDuration(evaluation.waitSeconds)} behind now; verdicts are decided again.`,
       dedupKey,
       nowMs,
       probe,
@@ -181,7 +182,7 @@ function silentNotification(p: string, evaluation: WindowEvaluation, f: number, 
   return checkerNotification(
     p,
     'degraded',
-    `[CHECKER] probe region ${p} is silent: no results for ${formatDuration(age)}`,
+    `[CHECKER] probe region ${p} is silent: no results for ${spokenDuration(age)}`,
     `No fresh results of probe region ${p} have reached the aggregator (${last}): its prober stopped writing, or replication from it lags. Quorum counts only the fresh probe regions; no page is caused by its silence.`,
     dedupKey,
     nowMs,
@@ -213,8 +214,8 @@ export function publishFailureAlert(record: CheckerRecord, stuck: OutboxEntry, n
   const n = checkerNotification(
     'notifications',
     'degraded',
-    `[CHECKER] notifications are failing to publish (${stuck.attempts} attempts)`,
-    `Publishing to SNS keeps failing (${failureKind(stuck.lastError)}) since ${since}: the notification "${stuck.notification.subject}" could not be published after ${stuck.attempts} attempts. It stays pending and is retried on every run.`,
+    `[CHECKER] notifications are failing to publish: ${count(stuck.attempts, 'attempt')} so far`,
+    `Publishing to SNS keeps failing (${failureKind(stuck.lastError)}) since ${since}: the notification "${stuck.notification.subject}" could not be published after ${count(stuck.attempts, 'attempt')}. It stays pending and is retried on every run.`,
     `checker/publish-failing/${key}`,
     nowMs,
   );

@@ -3,6 +3,7 @@
 import type { Notification, NotificationEvent, NotificationEvidence, TargetEvidence, Verdict } from './notification';
 import { type BadVerdict, type EvaluationSettings, type ProbeRegionsAt, type WindowEvaluation, isBad } from './evaluate';
 import { dedupKeyOf, MAX_EVIDENCE_TARGETS, type IncidentRecord } from './incident-record';
+import { noun, spokenDuration } from './words';
 
 const iso = (epochMs: number) => new Date(epochMs).toISOString();
 
@@ -15,7 +16,7 @@ const LABEL: Record<Verdict, string> = {
   unknown: 'UNKNOWN',
 };
 
-/** "1h 02m", "20m", "45s". */
+/** "1h 02m", "20m", "45s": compact, for tables and timelines (sentences use spokenDuration). */
 export function formatDuration(seconds: number): string {
   const s = Math.max(0, Math.round(seconds));
   if (s < 60) return `${s}s`;
@@ -30,15 +31,48 @@ export function fitSubject(subject: string, max = 99): string {
   return line.length <= max ? line : `${line.slice(0, max - 3).trimEnd()}...`;
 }
 
-function failingPhrase(targets: readonly TargetEvidence[], probe: ProbeRegionsAt | undefined): string {
+/** What happened, as the end of a sentence about a region's incident. */
+const EVENT_SENTENCE: Record<NotificationEvent, string> = {
+  opened: 'incident opened',
+  escalated: 'incident escalated',
+  deescalated: 'incident de-escalated',
+  resolved: 'incident resolved',
+  reminder: 'incident still open',
+  checker: 'the checker needs attention',
+};
+
+/** The subject SNS and Slack use when a notification has none (a hand-made or very old one): `[DOWN] us: incident opened`. */
+export function fallbackSubject(body: Pick<Notification, 'severity' | 'region' | 'event'>): string {
+  return `[${LABEL[body.severity]}] ${body.region ?? 'regionwatch'}: ${EVENT_SENTENCE[body.event]}`;
+}
+
+/** `2026-04-14 14:10:00 UTC`: a moment in a sentence. */
+export function utcStamp(epochMs: number): string {
+  return `${iso(epochMs).slice(0, 10)} ${iso(epochMs).slice(11, 19)} UTC`;
+}
+
+/** Names shown in a subject before the rest are counted (`a, b, c, d and 3 more`). */
+const NAMED_TARGETS = 4;
+
+/**
+ * `api, write-path failing from 3/3 probe regions`; `write-path refused from 2/3 probe regions` when only write probes
+ * fail. `short` leaves out where from (a subject that would not fit otherwise; the summary keeps it).
+ */
+function failingPhrase(targets: readonly TargetEvidence[], probe: ProbeRegionsAt | undefined, short = false): string {
   const bad = targets.filter((t) => isBad(t.verdict));
   if (bad.length === 0) return 'no target failing now';
-  const names = bad.slice(0, 4).map((t) => t.target);
-  const more = bad.length > 4 ? ` +${bad.length - 4}` : '';
+  const names = bad.slice(0, NAMED_TARGETS).map((t) => t.target).join(', ');
+  const more = bad.length > NAMED_TARGETS ? ` and ${bad.length - NAMED_TARGETS} more` : '';
   const from = Math.max(...bad.map((t) => t.failingFrom.length));
   const counted = probe ? probe.fresh.length : from;
   const verb = bad.every((t) => t.verdict === 'read-only') ? 'refused' : 'failing';
-  return `${names.join(', ')}${more} ${verb} from ${from}/${counted} probe regions`;
+  return `${names}${more} ${verb}${short ? '' : ` from ${from}/${counted} ${noun(counted, 'probe region')}`}`;
+}
+
+/** The first of the subjects that fits SNS's limit, else the last one cut to fit. */
+function firstFitting(...subjects: string[]): string {
+  const fitting = subjects.find((s) => fitSubject(s) === s.replace(/\s+/g, ' ').trim());
+  return fitSubject(fitting ?? subjects[subjects.length - 1] ?? '');
 }
 
 /**
@@ -64,7 +98,18 @@ function upSincePhrase(recovery: Recovery): string {
 }
 
 function resolvesPhrase(recovery: Recovery): string {
-  return `resolves after ${formatDuration(recovery.requiredSeconds)} up${recovery.flapping ? ' (flapping)' : ''}`;
+  return `resolves after ${spokenDuration(recovery.requiredSeconds)} up${recovery.flapping ? ' (it flapped)' : ''}`;
+}
+
+/** `20 min down, 1 h 2 min degraded (of which 1 h 2 min read-only)`: an incident's time so far, worst first, zeros left out. */
+export function incidentFigures(incident: Pick<IncidentRecord, 'downSeconds' | 'degradedSeconds' | 'readOnlySeconds'>): string {
+  const parts: string[] = [];
+  if (incident.downSeconds > 0 || incident.degradedSeconds <= 0) parts.push(`${spokenDuration(incident.downSeconds)} down`);
+  if (incident.degradedSeconds > 0) {
+    const readOnly = incident.readOnlySeconds <= 0 ? '' : incident.readOnlySeconds >= incident.degradedSeconds ? ', all of it read-only' : ` (of which ${spokenDuration(incident.readOnlySeconds)} read-only)`;
+    parts.push(`${spokenDuration(incident.degradedSeconds)} degraded${readOnly}`);
+  }
+  return parts.join(', ');
 }
 
 export interface NotificationDraft {
@@ -76,52 +121,67 @@ export interface NotificationDraft {
   evidence: TargetEvidence[];
   probe: ProbeRegionsAt | undefined;
   previous?: BadVerdict;
-  reopened?: boolean;
+  /** Set when the incident reopened: seconds it had been up (resolved) before failing again. */
+  reopenedAfterSeconds?: number;
   /** A reminder sent while the region is up but the incident not yet resolved. */
   recovery?: Recovery;
 }
 
-/** Subject, summary and evidence of an incident notification. */
+/**
+ * Subject, summary and evidence of an incident notification. The subject is a sentence after the severity tag
+ * (`[DOWN] us is down: api failing from 3/3 probe regions`): the tag stays first because mail rules and on-call
+ * filters match on it; the words after it say what happened without the body.
+ */
 export function incidentNotification(draft: NotificationDraft): Notification {
   const { event, severity, incident, nowMs, evidence, probe } = draft;
   const failing = failingPhrase(evidence, probe);
-  const figures = `down ${formatDuration(incident.downSeconds)}, degraded ${formatDuration(incident.degradedSeconds)} (read-only ${formatDuration(incident.readOnlySeconds)})`;
-  const since = iso(incident.startedAt * 1000);
+  const shortFailing = failingPhrase(evidence, probe, true);
+  const region = incident.region;
+  const id = incident.incidentId;
+  const figures = incidentFigures(incident);
+  const since = utcStamp(incident.startedAt * 1000);
+  const tag = `[${LABEL[severity]}]`;
   let subject: string;
   let summary: string;
   switch (event) {
     case 'opened':
-      subject = `[${LABEL[severity]}] ${incident.region}${draft.reopened ? ' again' : ''}: ${failing}`;
-      summary = draft.reopened
-        ? `${incident.region} is ${severity} again within minutes of recovering: incident ${incident.incidentId} reopened (${failing}). So far: ${figures}.`
-        : `${incident.region} is ${severity} since ${since}: ${failing}. Incident ${incident.incidentId} opened.`;
+      if (draft.reopenedAfterSeconds !== undefined) {
+        const after = spokenDuration(draft.reopenedAfterSeconds);
+        subject = `${tag} ${region} is ${severity} again, ${after} after recovering: incident ${id} reopened`;
+        summary = `${region} is ${severity} again, ${after} after recovering: ${failing}. Incident ${id} reopened; so far ${figures}.`;
+      } else {
+        subject = firstFitting(`${tag} ${region} is ${severity}: ${failing}`, `${tag} ${region} is ${severity}: ${shortFailing}`);
+        summary = `${region} is ${severity} since ${since}: ${failing}. Incident ${id} opened.`;
+      }
       break;
     case 'escalated':
-      subject = `[${LABEL[severity]}] ${incident.region} worse (was ${draft.previous ?? 'degraded'}): ${failing}`;
-      summary = `${incident.region} went from ${draft.previous ?? 'degraded'} to ${severity}: ${failing}. Incident ${incident.incidentId}, open since ${incident.openedAt}.`;
+    case 'deescalated': {
+      const was = draft.previous ?? (event === 'escalated' ? 'degraded' : 'down');
+      subject = firstFitting(`${tag} ${region} is ${severity} now (was ${was}): ${failing}`, `${tag} ${region} is ${severity} now (was ${was}): ${shortFailing}`);
+      summary = `${region} is ${severity} now, ${event === 'escalated' ? 'worse' : 'better'} than ${was}: ${failing}. Incident ${id} ${event === 'escalated' ? `is open since ${utcStamp(Date.parse(incident.openedAt))}` : 'stays open'}.`;
       break;
-    case 'deescalated':
-      subject = `[${LABEL[severity]}] ${incident.region} better (was ${draft.previous ?? 'down'}): ${failing}`;
-      summary = `${incident.region} went from ${draft.previous ?? 'down'} to ${severity}: ${failing}. Incident ${incident.incidentId} stays open.`;
-      break;
+    }
     case 'reminder': {
-      const open = `[REMINDER] [${LABEL[severity]}] ${incident.region} for ${formatDuration(nowMs / 1000 - incident.startedAt)}`;
+      const open = spokenDuration(nowMs / 1000 - incident.startedAt);
       const { recovery } = draft;
       if (recovery) {
-        subject = `${open}, recovering: ${upSincePhrase(recovery)}`;
-        summary = `Incident ${incident.incidentId} on ${incident.region} is still open (${severity}) since ${since} and recovering: ${upSincePhrase(recovery)}; it ${resolvesPhrase(recovery)}. So far: ${figures}.`;
+        subject = `[REMINDER] ${tag} ${region} is recovering: ${upSincePhrase(recovery)}, incident open ${open}`;
+        summary = `${region} is recovering: ${upSincePhrase(recovery)}. Incident ${id} stays open (${severity}) since ${since} and ${resolvesPhrase(recovery)}; so far ${figures}.`;
       } else {
-        subject = `${open}: ${failing}`;
-        summary = `Incident ${incident.incidentId} on ${incident.region} is still open (${severity}) since ${since}: ${failing}. So far: ${figures}.`;
+        subject = firstFitting(`[REMINDER] ${tag} ${region} is still ${severity} after ${open}: ${failing}`, `[REMINDER] ${tag} ${region} is still ${severity} after ${open}: ${shortFailing}`);
+        summary = `${region} is still ${severity} after ${open}: ${failing}. Incident ${id} is open since ${since}; so far ${figures}.`;
       }
       break;
     }
-    case 'resolved':
-      subject = `[RESOLVED] ${incident.region}: up again after ${formatDuration((incident.endedAt ?? nowMs / 1000) - incident.startedAt)} (down ${formatDuration(incident.downSeconds)})`;
-      summary = `${incident.region} is up again. Incident ${incident.incidentId} resolved: ${figures}, from ${since} to ${iso((incident.endedAt ?? nowMs / 1000) * 1000)}.`;
+    case 'resolved': {
+      const endedAt = incident.endedAt ?? nowMs / 1000;
+      const down = incident.downSeconds > 0 ? ` (${spokenDuration(incident.downSeconds)} of it down)` : '';
+      subject = `[RESOLVED] ${region} is up again after ${spokenDuration(endedAt - incident.startedAt)}${down}`;
+      summary = `${region} is up again. Incident ${id} resolved after ${spokenDuration(endedAt - incident.startedAt)}, from ${since} to ${utcStamp(endedAt * 1000)}: ${figures}.`;
       break;
+    }
     default:
-      subject = `[${LABEL[severity]}] ${incident.region}`;
+      subject = `${tag} ${region} is ${severity}`;
       summary = subject;
   }
   const notificationEvidence: NotificationEvidence = {
@@ -159,14 +219,15 @@ export function statusSummary(
   const waiting = evaluation.waitingFor.join(', ');
   if (verdict === 'maintenance') return `${region} is in a maintenance window`;
   if (evaluation.overdue && verdict === 'unknown') {
-    return `${region}: no verdict, results from ${waiting || 'every probe region'} are more than ${formatDuration(settings.tuning.maxDataWaitSeconds)} late${stays}`;
+    const late = waiting ? `results from ${waiting} are` : 'results from every probe region are';
+    return `${region} has no verdict: ${late} more than ${spokenDuration(settings.tuning.maxDataWaitSeconds)} late${stays}`;
   }
   const late = waiting && !evaluation.overdue ? `; waiting for late results from ${waiting}` : '';
   if (verdict === 'unknown') {
-    return `${region}: too few fresh probe regions for a verdict (fresh: ${probe?.fresh.join(', ') || 'none'})${late}${stays}`;
+    return `${region} has no verdict: too few fresh probe regions (fresh: ${probe?.fresh.join(', ') || 'none'})${late}${stays}`;
   }
   if (verdict === 'up') return `${region} is up${late}`;
   // The verdict stays the incident's severity until it resolves; the words say what is happening now.
-  if (open && recovery) return `${region} recovering: ${upSincePhrase(recovery)}; incident ${open.incidentId} ${resolvesPhrase(recovery)}${late}`;
+  if (open && recovery) return `${region} is recovering: ${upSincePhrase(recovery)}; incident ${open.incidentId} ${resolvesPhrase(recovery)}${late}`;
   return `${region} is ${verdict}: ${failingPhrase(evidence, probe)}${late}`;
 }

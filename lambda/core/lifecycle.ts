@@ -206,7 +206,7 @@ export function decideRegion(input: RegionDecisionInput): RegionDecision {
         };
         base.timeline = foldTimeline(mergeTimeline([...base.timeline, ...gap], window, evaluation, startedAt), settings.tuning.maxTimelineSegments, foldBefore);
         incident = withFigures(base);
-        enqueue({ event: 'opened', severity: confirmed, marker: slot, evidence: window.evidenceAt(d), reopened: true }, incident);
+        enqueue({ event: 'opened', severity: confirmed, marker: slot, evidence: window.evidenceAt(d), reopenedAfterSeconds: Math.max(0, startedAt - previous.endedAt) }, incident);
       } else {
         const seq = (latest?.seq ?? 0) + 1;
         const fresh: IncidentRecord = {

@@ -1,6 +1,7 @@
 // Human-readable text for `status`, `incidents`, `report` and the demo's ending: aligned lines, figures in minutes.
 import type { IncidentView, RegionStatus } from './status-page';
 import { foldedSummary, shortTime } from './status-page';
+import { count } from '../core/words';
 
 /** DESIGN.md's report object (`report --json`, `demo --json`): the fields this text reads. */
 export interface ReportLike {
@@ -47,7 +48,7 @@ export function formatReport(report: ReportLike): string[] {
     const readOnly = r.readOnlyMinutes !== undefined ? ` (${round1(r.readOnlyMinutes)} read-only)` : '';
     const maintenance = r.maintenanceMinutes ? `, ${round1(r.maintenanceMinutes)} min maintenance` : '';
     lines.push(
-      `  ${head}  ${round1(r.downMinutes)} min down, ${round1(r.degradedMinutes)} min degraded${readOnly}${maintenance}; ${r.incidents.length} incident(s)${r.availability !== undefined ? `; ${availability(r.availability)}` : ''}`,
+      `  ${head}  ${round1(r.downMinutes)} min down, ${round1(r.degradedMinutes)} min degraded${readOnly}${maintenance}; ${count(r.incidents.length, 'incident')}${r.availability !== undefined ? `; ${availability(r.availability)}` : ''}`,
     );
     for (const i of r.incidents) {
       const span = `${shortTime(i.openedAt, true)} – ${i.resolvedAt ? shortTime(i.resolvedAt, true) : 'open'}`;
@@ -56,7 +57,7 @@ export function formatReport(report: ReportLike): string[] {
       lines.push(`  ${' '.repeat(width)}    ${span}: ${round1(i.downMinutes)} min down, ${round1(i.degradedMinutes)} min degraded; ${detect}, ${notify}  [${i.incidentId}]`);
     }
   }
-  lines.push(`  ${report.notifications} notification(s) sent`);
+  lines.push(`  ${count(report.notifications, 'notification')} sent`);
   return lines;
 }
 

@@ -2,6 +2,7 @@
 import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Notification, NotificationPublisher } from '../core/notification';
+import { count } from '../core/words';
 import { slackMessage } from './slack-blocks';
 import { postToSlack, type SlackPostOptions } from './slack-client';
 import { notificationBody } from './sns-publisher';
@@ -33,18 +34,18 @@ function clockTime(iso: string, zone: 'utc' | 'local'): string {
 }
 
 /**
- * One line per notification: `12:04:10 [DOWN] us opened: api, write-path failing from 3/3 probe regions (us-00002)`.
- * The text after the region is the subject's (without its own `[X] region:` prefix), or the summary when there is no subject.
+ * One line per notification: its time and its subject, which is a sentence after the severity tag, with the incident
+ * when the subject does not name it: `12:04:10 [DOWN] us is down: api failing from 3/3 probe regions (incident us-00002 opened)`.
+ * A notification without a subject (hand-made) shows its summary after the tag instead.
  */
 export function formatNotificationLine(n: Notification, zone: 'utc' | 'local' = 'utc'): string {
-  let what = n.subject.trim() !== '' ? n.subject.replace(/^\s*\[[^\]]*\]\s*/, '') : n.summary;
-  if (n.region !== null && what.startsWith(`${n.region}:`)) what = what.slice(n.region.length + 1);
-  what = what.replace(/\s+/g, ' ').trim();
-  const label = n.event === 'checker' ? 'CHECKER' : n.severity.toUpperCase();
-  const where = n.event === 'checker' ? (n.region ?? n.evidence.component ?? 'checker') : `${n.region ?? 'checker'} ${n.event}`;
-  // The whole id: it is short (`us-00002`) and it is what `regionwatch incidents` and the status page show.
-  const inc = n.incidentId !== null ? ` (${n.incidentId})` : '';
-  return `${clockTime(n.at, zone)} [${label}] ${where}: ${what}${inc}`;
+  const subject = n.subject.replace(/\s+/g, ' ').trim();
+  const text = subject !== '' ? subject : `[${n.event === 'checker' ? 'CHECKER' : n.severity.toUpperCase()}] ${n.summary.replace(/\s+/g, ' ').trim()}`;
+  // The whole id: it is short (`us-00002`) and it is what `regionwatch incidents` and the status page show. The
+  // terminal is a log, so it also says where an incident begins and ends.
+  const what = n.event === 'opened' || n.event === 'resolved' ? ` ${n.event}` : '';
+  const inc = n.incidentId !== null && !text.includes(n.incidentId) ? ` (incident ${n.incidentId}${what})` : '';
+  return `${clockTime(n.at, zone)} ${text}${inc}`;
 }
 
 export interface ConsolePublisherProps {
@@ -160,7 +161,7 @@ export class FanOutPublisher implements NotificationPublisher {
     if (errors.length > 0) {
       const first = errors[0];
       throw new FanOutPublishError(
-        `${errors.length} of ${pending.length} sink(s) failed for ${notification.dedupKey}: ${first instanceof Error ? first.message : String(first)}`,
+        `${errors.length} of ${count(pending.length, 'sink')} failed for ${notification.dedupKey}: ${first instanceof Error ? first.message : String(first)}`,
         errors,
         errors.every(retryableOf),
       );

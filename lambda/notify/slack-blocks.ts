@@ -1,5 +1,6 @@
 // Turns a notification body into a Slack Block Kit message (pure): severity colour, region, failing targets and from where, durations, incident id.
 import type { NotificationBody, ProbeRegionEvidence, TargetEvidence, Verdict } from '../core/notification';
+import { fallbackSubject, incidentFigures } from '../core/incident-text';
 
 /** Attachment bar colour per severity: red down, orange read-only, amber degraded, green up, blue maintenance, grey unknown. */
 export const SEVERITY_COLOR: Record<Verdict, string> = {
@@ -50,17 +51,6 @@ function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
-/** `1h 2m`, `20m`, `45s`: durations the way on-call reads them. */
-export function formatDuration(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const rest = s % 60;
-  if (h > 0) return m > 0 ? `${h}h ${m}m` : `${h}h`;
-  if (m > 0) return rest > 0 && m < 10 ? `${m}m ${rest}s` : `${m}m`;
-  return `${rest}s`;
-}
-
 function seenLine(e: ProbeRegionEvidence): string {
   const parts: string[] = [e.status];
   if (e.statusCode !== undefined) parts.push(`HTTP ${e.statusCode}`);
@@ -76,14 +66,9 @@ function targetSection(t: TargetEvidence, probeRegionCount: number): SlackBlock 
   return { type: 'section', text: { type: 'mrkdwn', text: clip(lines.join('\n'), SECTION_TEXT_MAX) } };
 }
 
-/** A fallback first line when the SNS subject is missing: `[DOWN] us opened`. */
-export function defaultSubject(body: NotificationBody): string {
-  return `[${body.severity.toUpperCase()}] ${body.region ?? 'checker'} ${EVENT_WORD[body.event]}`;
-}
-
 /** The Slack message for one notification; `subject` is the SNS subject when there is one. */
 export function slackMessage(body: NotificationBody, subject?: string): SlackMessage {
-  const title = subject !== undefined && subject.trim() !== '' ? subject.trim() : defaultSubject(body);
+  const title = subject !== undefined && subject.trim() !== '' ? subject.trim() : fallbackSubject(body);
   const ev = body.evidence;
   const probeRegionCount = ev.probeRegions.fresh.length + ev.probeRegions.stale.length + ev.probeRegions.impaired.length;
 
@@ -101,11 +86,10 @@ export function slackMessage(body: NotificationBody, subject?: string): SlackMes
     { type: 'section', text: { type: 'mrkdwn', text: clip(escapeMrkdwn(body.summary), SECTION_TEXT_MAX) }, fields },
   ];
 
-  const durations: string[] = [];
-  if (ev.downSeconds !== undefined) durations.push(`down ${formatDuration(ev.downSeconds)}`);
-  if (ev.degradedSeconds !== undefined) durations.push(`degraded ${formatDuration(ev.degradedSeconds)}`);
-  if (ev.readOnlySeconds !== undefined) durations.push(`of which read-only ${formatDuration(ev.readOnlySeconds)}`);
-  if (durations.length > 0) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Durations so far:* ${durations.join(', ')}` } });
+  if (ev.downSeconds !== undefined || ev.degradedSeconds !== undefined) {
+    const figures = incidentFigures({ downSeconds: ev.downSeconds ?? 0, degradedSeconds: ev.degradedSeconds ?? 0, readOnlySeconds: ev.readOnlySeconds ?? 0 });
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*So far:* ${figures}` } });
+  }
 
   const failing = ev.targets;
   if (failing.length > 0) {

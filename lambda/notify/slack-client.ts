@@ -1,5 +1,6 @@
 // Posts a message to a Slack incoming webhook: per-attempt timeout, backoff on 429 (honouring Retry-After) and 5xx, bounded attempts and total time.
 import { setTimeout as delay } from 'node:timers/promises';
+import { count } from '../core/words';
 
 export interface SlackPostOptions {
   /** Per-attempt timeout. Default 5000 ms. */
@@ -108,7 +109,7 @@ export async function postToSlack(url: string, payload: unknown, options: SlackP
     }
     if (attempt === maxAttempts) break;
     if (now() - started + waitMs >= maxTotalMs) {
-      throw new SlackDeliveryError(`${last.message}; gave up after ${attempt} attempt(s): the next try would pass the ${maxTotalMs} ms budget`, last.kind, true, last.status, attempt, {
+      throw new SlackDeliveryError(`${last.message}; gave up after ${count(attempt, 'attempt')}: the next try would pass the ${maxTotalMs} ms budget`, last.kind, true, last.status, attempt, {
         cause: last.cause,
       });
     }

@@ -1,6 +1,7 @@
 // The Slack notifier's logic, wired by the handler: each SNS record becomes one Block Kit post; what it cannot read it skips.
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SNSEvent } from 'aws-lambda';
+import { count } from '../core/words';
 import { parseNotificationBody } from './parse-body';
 import { slackMessage } from './slack-blocks';
 import { postToSlack, SlackDeliveryError } from './slack-client';
@@ -102,7 +103,7 @@ export function createSlackNotifier(deps: SlackNotifierDeps): (event: SNSEvent, 
     if (failures.length > 0) {
       const first = failures[0]?.error;
       throw new SlackNotifierError(
-        `${failures.length} notification(s) not posted to Slack: ${first instanceof Error ? first.message : String(first)}`,
+        `${count(failures.length, 'notification')} not posted to Slack: ${first instanceof Error ? first.message : String(first)}`,
         failures.map((f) => f.messageId),
         { cause: first },
       );

@@ -1,6 +1,7 @@
 // The SNS adapter for notifications: builds DESIGN.md's SNS message and publishes it, turning every failure into a typed error.
 import { createHash } from 'node:crypto';
 import { PublishCommand, type PublishCommandInput, type SNSClient } from '@aws-sdk/client-sns';
+import { fallbackSubject } from '../core/incident-text';
 import type { Notification, NotificationBody, NotificationPublisher } from '../core/notification';
 
 /** SNS subject limit: AWS documents "less than 100 characters"; we keep to 99 so either reading holds. */
@@ -67,7 +68,7 @@ export function toPublishInput(notification: Notification, topicArn: string): Pu
   const body = notificationBody(notification);
   const input: PublishCommandInput = {
     TopicArn: topicArn,
-    Subject: sanitizeSubject(notification.subject, `[${body.severity.toUpperCase()}] ${body.region ?? 'checker'} ${body.event}`),
+    Subject: sanitizeSubject(notification.subject, fallbackSubject(body)),
     Message: fitBody(body),
     MessageAttributes: {
       event: { DataType: 'String', StringValue: body.event },

@@ -212,7 +212,7 @@ export function resolveScenario(input: unknown, options: { source?: string; base
       source,
       parsed.error.issues.map((issue) => ({
         path: formatPath(issue.path),
-        message: issue.code === 'unrecognized_keys' ? `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}` : issue.message,
+        message: issue.code === 'unrecognized_keys' ? `unknown ${issue.keys.length === 1 ? 'key' : 'keys'} ${issue.keys.map((k) => `"${k}"`).join(', ')}` : issue.message,
       })),
     );
   }

@@ -1,5 +1,6 @@
 // `simulate`: run a scenario, judge it, check its expectations; and the human summary of the outcome.
 import { formatDuration } from '../core/incident-text';
+import { count } from '../core/words';
 import { checkExpectations, type ExpectationResult } from './expect';
 import { judge, type FaultJudgement, type SimulationReport } from './report';
 import type { Scenario } from './scenario';
@@ -35,11 +36,11 @@ export function formatSimulation(sim: Simulation, label: string): string[] {
   const out: string[] = [`scenario ${label}${scenario.description ? `: ${scenario.description}` : ''}`];
   out.push(
     `  ${formatDuration(scenario.durationSeconds)} simulated (+${scenario.warmupSeconds} s warm-up) in ${trace.wallMs.toFixed(0)} ms, seed ${scenario.seed}; ` +
-      `${c.probeRegions.length} probe regions and aggregators, ${Object.keys(c.regions).length} platform regions, ${targets} targets, every ${c.defaults.intervalSeconds} s`,
+      `${count(c.probeRegions.length, 'probe region')} and aggregators, ${count(Object.keys(c.regions).length, 'platform region')}, ${count(targets, 'target')}, every ${c.defaults.intervalSeconds} s`,
   );
   out.push(
-    `  ${trace.rounds} rounds, ${trace.runs.length} aggregator runs (${trace.runs.filter((r) => r.acted).length} acting), ${trace.storeWrites} store writes, ` +
-      `${trace.conflicts} lost races, ${trace.replays} replayed batches, ${trace.crashes} crashes, ${trace.publishFailures} failed publishes`,
+    `  ${count(trace.rounds, 'round')}, ${count(trace.runs.length, 'aggregator run')} (${trace.runs.filter((r) => r.acted).length} acting), ${count(trace.storeWrites, 'store write')}, ` +
+      `${count(trace.conflicts, 'lost race')}, ${count(trace.replays, 'replayed batch', 'replayed batches')}, ${count(trace.crashes, 'crash', 'crashes')}, ${count(trace.publishFailures, 'failed publish', 'failed publishes')}`,
   );
   out.push('');
   out.push(`incidents (${report.incidents.length}):`);

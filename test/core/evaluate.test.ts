@@ -43,7 +43,7 @@ describe('a silent probe region whose results arrive late (FAULTS 1, nothing los
       ['us-east-1', 'eu-west-1', 'ap-southeast-1'],
     ]);
     expect(after).toMatchObject({ downSeconds: 700, unknownSeconds: 0 });
-    expect(checker(run)).toEqual(['[CHECKER] probe region eu-west-1 is silent: no results for 40s', '[CHECKER] probe region eu-west-1 is healthy again']);
+    expect(checker(run)).toEqual(['[CHECKER] probe region eu-west-1 is silent: no results for 40 s', '[CHECKER] probe region eu-west-1 is healthy again']);
     expect(run.published.filter((n) => n.region === 'us').map((n) => n.event)).toEqual(['opened']);
   });
 });

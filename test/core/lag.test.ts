@@ -57,7 +57,7 @@ describe('replication lag: verdicts wait for fresh data', () => {
     // eu-west-1 lags 3 minutes into us-east-1's replica while ap-southeast-1 is silent.
     const euLag = (slot: number, p: string) => (p === 'eu-west-1' && slot - T0 >= 300 && slot - T0 < 1500 ? 180 : 0);
     const run = new PureRun(testConfig(), faults({ us: [[600, 900, 'down']] }), {}, silentAp).lagged(euLag).run(0, 2100);
-    expect(checker(run)).toEqual(['[CHECKER] probe region ap-southeast-1 is silent: no results for 40s', '[CHECKER] probe region ap-southeast-1 is healthy again']);
+    expect(checker(run)).toEqual(['[CHECKER] probe region ap-southeast-1 is silent: no results for 40 s', '[CHECKER] probe region ap-southeast-1 is healthy again']);
     expect(events(run)).toEqual(['opened:down', 'resolved:up']);
     expect(run.all('us')[0]).toMatchObject({ downSeconds: 300, unknownSeconds: 0 });
     expect(openedAt(run)).toBe(613 + 180);
@@ -66,7 +66,7 @@ describe('replication lag: verdicts wait for fresh data', () => {
   it('one probe region behind two current ones is silent for quorum (with its real age), and healthy once caught up', () => {
     const euLag = (slot: number, p: string) => (p === 'eu-west-1' && slot - T0 >= 300 && slot - T0 < 1200 ? 180 : 0);
     const run = new PureRun(testConfig(), faults({ us: [[600, 900, 'down']] })).lagged(euLag).run(0, 1800);
-    expect(checker(run)).toEqual(['[CHECKER] probe region eu-west-1 is silent: no results for 40s', '[CHECKER] probe region eu-west-1 is healthy again']);
+    expect(checker(run)).toEqual(['[CHECKER] probe region eu-west-1 is silent: no results for 40 s', '[CHECKER] probe region eu-west-1 is healthy again']);
     // Decided by us-east-1 and ap-southeast-1 without waiting.
     expect(openedAt(run)).toBe(613);
     expect(run.all('us')[0]).toMatchObject({ downSeconds: 300, unknownSeconds: 0 });
@@ -74,10 +74,10 @@ describe('replication lag: verdicts wait for fresh data', () => {
 
   it('past maxDataWaitSeconds: one "results late" alert (not one silent alert per probe region), unknown, no page; one alert when on time again', () => {
     const run = new PureRun(testConfig(), faults({})).lagged(remoteLag(420, 600, 1200)).run(0, 1200);
-    expect(checker(run)).toEqual(['[CHECKER] results from eu-west-1, ap-southeast-1 are more than 5m late']);
-    expect(run.status.get('us')).toMatchObject({ verdict: 'unknown', summary: 'us: no verdict, results from eu-west-1, ap-southeast-1 are more than 5m late' });
+    expect(checker(run)).toEqual(['[CHECKER] results from eu-west-1, ap-southeast-1 are more than 5 min late']);
+    expect(run.status.get('us')).toMatchObject({ verdict: 'unknown', summary: 'us has no verdict: results from eu-west-1, ap-southeast-1 are more than 5 min late' });
     run.run(1200, 2400);
-    expect(checker(run)).toEqual(['[CHECKER] results from eu-west-1, ap-southeast-1 are more than 5m late', '[CHECKER] results are on time again']);
+    expect(checker(run)).toEqual(['[CHECKER] results from eu-west-1, ap-southeast-1 are more than 5 min late', '[CHECKER] results are on time again']);
     expect(run.published.filter((n) => n.region !== null)).toEqual([]);
     expect(run.published.find((n) => n.event === 'checker')).toMatchObject({ evidence: { component: 'results' }, dedupKey: `checker/results/late/${T0 + 600}` });
   });
@@ -85,7 +85,7 @@ describe('replication lag: verdicts wait for fresh data', () => {
   it('two probe regions silent for good: the same single alert after the wait, no page on the one left', () => {
     const twoSilent = (slot: number, p: string) => p !== 'us-east-1' && slot - T0 >= 300;
     const run = new PureRun(testConfig(), faults({ us: [[100, 1200, 'down']] }), {}, twoSilent).run(0, 1500);
-    expect(checker(run)).toEqual(['[CHECKER] results from eu-west-1, ap-southeast-1 are more than 5m late']);
+    expect(checker(run)).toEqual(['[CHECKER] results from eu-west-1, ap-southeast-1 are more than 5 min late']);
     // Opened before the silence from all three; the silence neither resolves it nor adds a page.
     expect(events(run)).toEqual(['opened:down']);
     expect(run.status.get('us')?.verdict).toBe('unknown');

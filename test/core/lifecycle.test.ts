@@ -34,8 +34,8 @@ describe('incident lifecycle: the DESIGN example (us down 600-1800 s, read-only 
 
   it('writes a subject on-call can read at a glance, within the SNS limit', () => {
     const [opened, deescalated] = run.published;
-    expect(opened?.subject).toBe('[DOWN] us: api, write-path failing from 3/3 probe regions');
-    expect(deescalated?.subject).toBe('[READ-ONLY] us better (was down): write-path refused from 3/3 probe regions');
+    expect(opened?.subject).toBe('[DOWN] us is down: api, write-path failing from 3/3 probe regions');
+    expect(deescalated?.subject).toBe('[READ-ONLY] us is read-only now (was down): write-path refused from 3/3 probe regions');
     expect(run.published.every((n) => n.subject.length <= 99)).toBe(true);
     expect(opened?.dedupKey).toBe(`us/us-00001/opened/${T0 + 610}`);
     expect(opened?.evidence.targets.map((t) => [t.target, t.failingFrom.length, t.seenBy[0]?.errorClass])).toEqual([
@@ -277,11 +277,11 @@ describe('flap damping: an open incident whose region is up again says it is rec
   it('keeps the verdict down during an up-gap and says what resolves the incident', () => {
     expect(summaries.get(620)).toEqual({ verdict: 'down', summary: 'us is down: api, write-path failing from 3/3 probe regions' });
     // Before the first flap: the recovery threshold (3 slots).
-    expect(summaries.get(640)).toEqual({ verdict: 'down', summary: 'us recovering: no target failing since 14:10:40 UTC; incident us-00001 resolves after 30s up' });
+    expect(summaries.get(640)).toEqual({ verdict: 'down', summary: 'us is recovering: no target failing since 14:10:40 UTC; incident us-00001 resolves after 30 s up' });
     // Reopened within the reopen window: flapping, so flapRecoverySeconds.
     expect(summaries.get(740)).toEqual({
       verdict: 'down',
-      summary: 'us recovering: no target failing since 14:12:10 UTC; incident us-00001 resolves after 10m up (flapping)',
+      summary: 'us is recovering: no target failing since 14:12:10 UTC; incident us-00001 resolves after 10 min up (it flapped)',
     });
     expect(summaries.get(790)?.summary).toBe('us is down: api, write-path failing from 3/3 probe regions');
     expect(summaries.get(4800)).toEqual({ verdict: 'up', summary: 'us is up' });
@@ -292,13 +292,13 @@ describe('flap damping: an open incident whose region is up again says it is rec
     expect(reminders.map((n) => n.t)).toEqual([1003, 1303, 1603, 1903, 2203, 2503, 2803, 3103, 3403, 3703, 4003, 4303, 4603]);
     expect(reminders.every((n) => n.severity === 'down' && n.subject.length <= 99)).toBe(true);
     const [first] = reminders;
-    expect(first?.subject).toBe('[REMINDER] [DOWN] us for 6m, recovering: no target failing since 14:16:40 UTC');
+    expect(first?.subject).toBe('[REMINDER] [DOWN] us is recovering: no target failing since 14:16:40 UTC, incident open 6 min');
     expect(first?.summary).toBe(
-      'Incident us-00001 on us is still open (down) since 2026-04-14T14:10:00.000Z and recovering: no target failing since 14:16:40 UTC; ' +
-        'it resolves after 10m up (flapping). So far: down 3m, degraded 0s (read-only 0s).',
+      'us is recovering: no target failing since 14:16:40 UTC. Incident us-00001 stays open (down) since 2026-04-14 14:10:00 UTC ' +
+        'and resolves after 10 min up (it flapped); so far 3 min down.',
     );
     // Inside a down phase the reminder says what fails, as before.
-    expect(reminders.find((n) => n.t === 1603)?.subject).toBe('[REMINDER] [DOWN] us for 16m: api, write-path failing from 3/3 probe regions');
+    expect(reminders.find((n) => n.t === 1603)?.subject).toBe('[REMINDER] [DOWN] us is still down after 16 min: api, write-path failing from 3/3 probe regions');
     expect(run.published.some((n) => /no target failing now/.test(`${n.subject} ${n.summary}`))).toBe(false);
   });
 });

@@ -72,7 +72,7 @@ describe('regionwatch local on the command line', () => {
     const c = capture();
     const code = await main(['local', '--config', bad, '--data-dir', join(dir.path, 'bad'), '--port', '0', '--for', '1'], c.io);
     expect(code).toBe(2);
-    expect(c.err).toEqual([`${bad}: 2 problems\n  homeRegion: homeRegion "eu-west-1" is not a probe region; use one of us-east-1\n  defaults.quorum: quorum 2 is larger than the 1 probe regions; use at most 1`]);
+    expect(c.err).toEqual([`${bad}: 2 problems\n  homeRegion: homeRegion "eu-west-1" is not a probe region; use one of us-east-1\n  defaults.quorum: quorum 2 is larger than the 1 probe region; use at most 1`]);
     expect(existsSync(join(dir.path, 'bad'))).toBe(false);
   });
 

@@ -3,7 +3,7 @@ import type { Notification } from '../../lambda/core/notification';
 
 export function downNotification(overrides: Partial<Notification> = {}): Notification {
   return {
-    subject: '[DOWN] us: api, write-path failing from 3/3 probe regions',
+    subject: '[DOWN] us is down: api, write-path failing from 3/3 probe regions',
     event: 'opened',
     incidentId: '7f3a9c2e-1b4d-4e8f-9a0b-2c3d4e5f6a7b',
     region: 'us',
@@ -43,10 +43,10 @@ export function downNotification(overrides: Partial<Notification> = {}): Notific
 export function degradedNotification(overrides: Partial<Notification> = {}): Notification {
   const base = downNotification();
   return downNotification({
-    subject: '[READ-ONLY] us: write-path refused from 2/3 probe regions',
+    subject: '[READ-ONLY] us is read-only now (was down): write-path refused from 2/3 probe regions',
     event: 'deescalated',
     severity: 'read-only',
-    summary: 'us is read-only: write-path refused from 2/3 probe regions',
+    summary: 'us is read-only now, better than down: write-path refused from 2/3 probe regions. Incident 7f3a9c2e-1b4d-4e8f-9a0b-2c3d4e5f6a7b stays open.',
     evidence: { ...base.evidence, targets: base.evidence.targets.slice(1).map((t) => ({ ...t, verdict: 'read-only' as const })), downSeconds: 1200 },
     dedupKey: 'us#7f3a9c2e#deescalated#2',
     ...overrides,
@@ -55,7 +55,7 @@ export function degradedNotification(overrides: Partial<Notification> = {}): Not
 
 export function checkerNotification(overrides: Partial<Notification> = {}): Notification {
   return {
-    subject: '[CHECKER] probe region ap-southeast-1 impaired: left out of quorum',
+    subject: '[CHECKER] probe region ap-southeast-1 is impaired: it sees every region fail, the others do not',
     event: 'checker',
     incidentId: null,
     region: null,

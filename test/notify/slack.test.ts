@@ -2,7 +2,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SEVERITY_COLOR, escapeMrkdwn, formatDuration, slackMessage, type SlackBlock } from '../../lambda/notify/slack-blocks';
+import { SEVERITY_COLOR, escapeMrkdwn, slackMessage, type SlackBlock } from '../../lambda/notify/slack-blocks';
 import { SlackDeliveryError, parseRetryAfter, postToSlack } from '../../lambda/notify/slack-client';
 import { WebhookSecretError, WebhookUrlReader, parseWebhookUrl } from '../../lambda/notify/webhook-secret';
 import { parseNotificationBody } from '../../lambda/notify/parse-body';
@@ -56,9 +56,9 @@ describe('slackMessage', () => {
   it('shows durations and uses the read-only colour', () => {
     const msg = slackMessage({ ...degradedNotification(), evidence: { ...degradedNotification().evidence, degradedSeconds: 3720, readOnlySeconds: 3720 } });
     expect(msg.attachments[0]?.color).toBe(SEVERITY_COLOR['read-only']);
-    expect(texts(msg.attachments[0]?.blocks ?? [])).toContain('*Durations so far:* down 20m, degraded 1h 2m, of which read-only 1h 2m');
+    expect(texts(msg.attachments[0]?.blocks ?? [])).toContain('*So far:* 20 min down, 1 h 2 min degraded, all of it read-only');
     // No subject given: a fallback first line.
-    expect(msg.text).toBe('[READ-ONLY] us de-escalated');
+    expect(msg.text).toBe('[READ-ONLY] us: incident de-escalated');
   });
 
   it('handles checker notifications with no region or incident, and escapes mrkdwn', () => {
@@ -81,11 +81,7 @@ describe('slackMessage', () => {
     expect(texts(blocks)).toContain('…and 50 more: t10, t11');
   });
 
-  it('formats durations and escapes', () => {
-    expect(formatDuration(45)).toBe('45s');
-    expect(formatDuration(125)).toBe('2m 5s');
-    expect(formatDuration(1200)).toBe('20m');
-    expect(formatDuration(3600)).toBe('1h');
+  it('escapes', () => {
     expect(escapeMrkdwn('<@here>')).toBe('&lt;@here&gt;');
   });
 });

@@ -222,7 +222,7 @@ describe('sanitizeSubject', () => {
   });
   it('falls back when nothing printable is left', () => {
     expect(sanitizeSubject('\n\n', 'fallback')).toBe('fallback');
-    expect(toPublishInput(checkerNotification({ subject: '' }), 'arn:aws:sns:us-east-1:1:t').Subject).toBe('[UNKNOWN] checker checker');
+    expect(toPublishInput(checkerNotification({ subject: '' }), 'arn:aws:sns:us-east-1:1:t').Subject).toBe('[UNKNOWN] regionwatch: the checker needs attention');
   });
 });
 
