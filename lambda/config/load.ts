@@ -65,8 +65,19 @@ export function validateConfig(input: unknown): ValidationOutcome {
   const problems = parsed.success ? [] : problemsFromZod(parsed.error, input);
   for (const p of crossFieldProblems(input)) problems.push({ path: formatPath(p.path), message: p.message });
   if (parsed.success) problems.push(...deploymentProblems(parsed.data));
-  if (parsed.success && problems.length === 0) return { ok: true, config: parsed.data };
+  if (parsed.success && problems.length === 0) return { ok: true, config: withoutComments(parsed.data) };
   return { ok: false, problems };
+}
+
+/**
+ * The validated config without its `$comment` notes (schema.ts): they are for people reading the file, and a reworded
+ * note must not change what is deployed (the bundled config is in every asset hash).
+ */
+function withoutComments<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(withoutComments) as T;
+  if (value === null || typeof value !== 'object') return value;
+  // A target's `headers` are the user's own names, sent as they are.
+  return Object.fromEntries(Object.entries(value).filter(([key]) => key !== '$comment').map(([key, v]) => [key, key === 'headers' ? v : withoutComments(v)])) as T;
 }
 
 /** Validates a value and returns the config with defaults, or throws ConfigError naming every problem. */
@@ -112,7 +123,9 @@ function problemsFromZod(error: z.ZodError, input: unknown): ConfigProblem[] {
       const known = knownKeysAt(configSchema, issue.path, input);
       for (const key of issue.keys) {
         const suggestion = closest(key, known);
-        const hint = suggestion ? `did you mean "${suggestion}"?` : known.length > 0 ? `known keys here: ${known.join(', ')}` : 'remove it';
+        // The `$` notes are not settings: suggested for a near miss, not listed among the keys.
+        const settings = known.filter((k) => !k.startsWith('$'));
+        const hint = suggestion ? `did you mean "${suggestion}"?` : settings.length > 0 ? `known keys here: ${settings.join(', ')}` : 'remove it';
         problems.push({ path: formatPath([...issue.path, key]), message: `unknown key "${key}"; ${hint}` });
       }
       continue;

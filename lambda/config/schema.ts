@@ -10,6 +10,17 @@ export const NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,31}$/;
 /** Round intervals must divide a minute so rounds line up with the once-a-minute schedule. */
 export const ALLOWED_INTERVALS = [5, 6, 10, 12, 15, 20, 30, 60] as const;
 
+/**
+ * `$comment`: a note for people reading the file (JSON has no comments). Accepted on the root and on every object a
+ * person edits (defaults, a platform region, a target, probing, notifications, a maintenance window) and dropped by
+ * validation (load.ts `withoutComments`); `regionwatch init` writes them. The `$` marks it as not config, like `$schema` beside it, and JSON
+ * Schema's own `$comment` keyword is the same idea for schemas.
+ */
+const comment = z
+  .union([z.string(), z.array(z.string())])
+  .optional()
+  .describe('A note for people reading the file: a string or a list of lines. regionwatch ignores it.');
+
 const name = (what: string) =>
   z.string().regex(NAME_PATTERN, {
     message: `${what} must be 1-32 lowercase letters, digits or dashes, starting with a letter or digit`,
@@ -57,6 +68,7 @@ export const DEFAULTS = {
 
 const defaultsSchema = z
   .strictObject({
+    $comment: comment,
     intervalSeconds: tuningShape.intervalSeconds.default(DEFAULTS.intervalSeconds),
     timeoutMs: tuningShape.timeoutMs.default(DEFAULTS.timeoutMs),
     failureThreshold: tuningShape.failureThreshold.default(DEFAULTS.failureThreshold),
@@ -132,6 +144,7 @@ const headerValue = z.string().regex(HEADER_VALUE, {
 });
 
 const commonTarget = {
+  $comment: comment,
   name: name('target name'),
   description: z.string().optional().describe('What this target is, for people reading pages.'),
   ...overrides,
@@ -252,6 +265,7 @@ const isoInstant = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 
 export const configSchema = z
   .strictObject({
     $schema: z.string().optional().describe('Path or URL of the JSON Schema, for editors.'),
+    $comment: comment,
     platform: name('platform').describe('Name of the platform being watched; used in resource names.'),
     probeRegions: z
       .array(z.string().regex(AWS_REGION_PATTERN, { message: 'probe regions must be AWS region codes such as us-east-1' }))
@@ -260,11 +274,12 @@ export const configSchema = z
     homeRegion: z.string().describe('The probe region whose stack owns the global tables and whose aggregator acts first.'),
     defaults: defaultsSchema.default(defaultsSchema.parse({})),
     regions: z
-      .record(name('platform region name'), z.strictObject({ targets: z.array(targetSchema).default([]) }))
+      .record(name('platform region name'), z.strictObject({ $comment: comment, targets: z.array(targetSchema).default([]) }))
       .refine((r) => Object.keys(r).length > 0, { message: 'regions needs at least one platform region, such as "us"' })
       .describe('Platform regions, each with its targets.'),
     probing: z
       .strictObject({
+        $comment: comment,
         allowPrivateAddresses: z
           .boolean()
           .default(false)
@@ -290,6 +305,7 @@ export const configSchema = z
       .describe('How probers behave towards targets.'),
     notifications: z
       .strictObject({
+        $comment: comment,
         emails: z.array(z.email({ message: 'must be an email address' })).default([]).describe('Email addresses subscribed to the notification topic (each confirms by email).'),
         slackWebhookSecretName: z
           .string()
@@ -318,6 +334,7 @@ export const configSchema = z
     maintenance: z
       .array(
         z.strictObject({
+          $comment: comment,
           region: z.string().describe('Platform region under maintenance.'),
           start: isoInstant,
           end: isoInstant,
