@@ -15,6 +15,11 @@ main(process.argv.slice(2), {
   err: (line) => process.stderr.write(`${line}\n`),
   cwd: process.cwd(),
   signal: controller.signal,
+  // Touched only by a command that asks (init): the other commands never open standard input.
+  get input() {
+    return process.stdin;
+  },
+  write: (text) => process.stdout.write(text),
 }).then(
   (code) => {
     process.exitCode = code;

@@ -11,6 +11,10 @@ export interface CommandIo {
   cwd: string;
   /** Cancels long-running commands (Ctrl-C). */
   signal?: AbortSignal;
+  /** Where a command that asks questions (init) reads the answers, one per line; tests pass a stream they write to. */
+  input?: NodeJS.ReadableStream;
+  /** Writes a prompt without a line break (the terminal's own write); `out` when absent. */
+  write?(text: string): void;
 }
 
 export interface Command {

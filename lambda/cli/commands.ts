@@ -3,6 +3,7 @@ import type { Command } from './command';
 import { costCommand } from './cost';
 import { demoCommand } from './demo';
 import { incidentsCommand } from './incidents';
+import { initCommand } from './init';
 import { localCommand } from './local';
 import { reportCommand } from './report';
 import { schemaCommand } from './schema';
@@ -10,4 +11,4 @@ import { statusCommand } from './status';
 import { simulateCommand } from './simulate';
 import { validateCommand } from './validate';
 
-export const COMMANDS: readonly Command[] = [validateCommand, schemaCommand, costCommand, localCommand, demoCommand, simulateCommand, statusCommand, incidentsCommand, reportCommand];
+export const COMMANDS: readonly Command[] = [initCommand, validateCommand, schemaCommand, costCommand, localCommand, demoCommand, simulateCommand, statusCommand, incidentsCommand, reportCommand];
