@@ -7,6 +7,7 @@ import { systemClock } from '../local/clock';
 import { DataDirError, DEFAULT_DATA_DIR } from '../local/data-dir';
 import { startLocalMode, type LocalMode, type LocalModeOptions } from '../local/local-mode';
 import { PortInUseError } from '../local/status-server';
+import { StoreError, type StoreChoice } from '../store/local-store';
 
 export const DEFAULT_PORT = 8787;
 /** Local mode has no Secrets Manager: the Slack webhook URL itself comes from this variable. */
@@ -27,8 +28,9 @@ export function parsePositive(flag: string, value: unknown): number {
 }
 
 /**
- * Starts local mode, turning a data directory or port that cannot be used into one line and exit 2.
- * Returns the exit code instead of a LocalMode when it could not start.
+ * Starts local mode, turning a data directory or port that cannot be used into one line and exit 2, and tables that
+ * cannot be used (no credentials, a table missing, an endpoint that does not answer) into one line and exit 1, as the
+ * read commands do. Returns the exit code instead of a LocalMode when it could not start.
  */
 export async function startOrExplain(command: string, options: LocalModeOptions, io: CommandIo): Promise<LocalMode | number> {
   try {
@@ -38,21 +40,50 @@ export async function startOrExplain(command: string, options: LocalModeOptions,
       io.err(`regionwatch ${command}: ${error.message}`);
       return EXIT.usage;
     }
+    if (error instanceof StoreError) {
+      io.err(`regionwatch ${command}: ${error.message}`);
+      return EXIT.finding;
+    }
     throw error;
   }
+}
+
+/** `--endpoint URL` or `--aws --region R` (DESIGN); neither: the embedded store. */
+export function storeChoice(values: Record<string, string | boolean | undefined>): StoreChoice {
+  const endpoint = typeof values.endpoint === 'string' ? values.endpoint : undefined;
+  const region = typeof values.region === 'string' ? values.region : undefined;
+  if (endpoint !== undefined && values.aws === true) throw new UsageError('--endpoint and --aws name two stores; pass one');
+  if (values.aws === true) {
+    if (!region) throw new UsageError('--aws needs --region R, the AWS region whose tables (a probe region with a replica) local mode uses');
+    return { kind: 'aws', region };
+  }
+  if (region !== undefined) throw new UsageError('--region names the AWS region of the real tables and needs --aws');
+  if (endpoint === undefined) return { kind: 'embedded' };
+  let url: URL | undefined;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw new UsageError(`--endpoint must be the URL of a DynamoDB endpoint, such as http://127.0.0.1:8000; got "${endpoint}"`);
+  return { kind: 'endpoint', url: endpoint.replace(/\/+$/, '') };
 }
 
 export const localCommand: Command = {
   name: 'local',
   summary: 'run the whole pipeline on this machine: probers, aggregator, notifications, status page',
-  usage: `regionwatch local [--config FILE] [--data-dir D (default ${DEFAULT_DATA_DIR})] [--port P (default ${DEFAULT_PORT})] [--for SECONDS]`,
+  usage: `regionwatch local [--config FILE] [--data-dir D (default ${DEFAULT_DATA_DIR})] [--port P (default ${DEFAULT_PORT})] [--for SECONDS] [--endpoint URL | --aws --region R]`,
   options: {
     'data-dir': { type: 'string', default: DEFAULT_DATA_DIR },
     port: { type: 'string', default: String(DEFAULT_PORT) },
     for: { type: 'string' },
+    endpoint: { type: 'string' },
+    aws: { type: 'boolean', default: false },
+    region: { type: 'string' },
   },
   async run({ values }, io) {
     const port = parsePort(values.port);
+    const store = storeChoice(values);
     const forSeconds = values.for === undefined ? undefined : parsePositive('for', values.for);
     const config = loadConfigFile(resolve(io.cwd, String(values.config)));
     const slackWebhookUrl = process.env[SLACK_WEBHOOK_ENV];
@@ -66,6 +97,7 @@ export const localCommand: Command = {
         clock: systemClock,
         speed: 1,
         notificationLine: (line) => io.out(line),
+        store,
         ...(slackWebhookUrl ? { slackWebhookUrl } : {}),
       },
       io,
@@ -77,6 +109,7 @@ export const localCommand: Command = {
       io.out(`regionwatch local: ${config.platform}, ${count(targets, 'target')} in ${count(Object.keys(config.regions).length, 'platform region')}, probed as ${config.probeRegions.join(', ')}`);
       io.out(`  status page  ${mode.statusUrl}`);
       io.out(`  data         ${mode.dataDir.path}`);
+      io.out(`  tables       ${mode.storeDescription}`);
       io.out(`  Slack        ${slackWebhookUrl ? 'on (from $' + SLACK_WEBHOOK_ENV + ')' : config.notifications.slackWebhookSecretName ? `off: set ${SLACK_WEBHOOK_ENV} to the webhook URL (local mode has no Secrets Manager)` : 'off'}`);
       io.out(forSeconds === undefined ? '  running until Ctrl-C' : `  running for ${forSeconds} s`);
       const untilMs = forSeconds === undefined ? undefined : systemClock.now() + forSeconds * 1000;
@@ -91,7 +124,11 @@ export const localCommand: Command = {
     } finally {
       await mode.close();
     }
-    io.out(`regionwatch local: stopped; incidents and history are kept in ${mode.dataDir.path}`);
+    io.out(
+      store.kind === 'embedded'
+        ? `regionwatch local: stopped; incidents and history are kept in ${mode.dataDir.path}`
+        : `regionwatch local: stopped; incidents and history are kept in the tables (${mode.storeDescription}), the notifications log in ${mode.dataDir.path}`,
+    );
     return EXIT.ok;
   },
 };

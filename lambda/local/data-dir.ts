@@ -8,6 +8,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { RegionwatchConfig } from '../config/schema';
+import type { StoreRecord } from '../store/local-store';
 
 export const DEFAULT_DATA_DIR = '.regionwatch';
 
@@ -45,8 +46,10 @@ export interface RunInfo {
   period?: { from: string; to: string };
   /** Clock spans local mode has watched (ISO, oldest first): history outside them is "no data", not "up". */
   observed?: { from: string; to: string }[];
-  /** While a run is going: how the read commands reach its store (LevelDB admits one process at a time). */
-  live?: { pid: number; storeEndpoint: string; statusUrl: string };
+  /** Where the tables were, when not the embedded store under `store/` (`local --endpoint URL`, `local --aws`). */
+  store?: StoreRecord;
+  /** While a run is going: how the read commands reach its store (LevelDB admits one process at a time); no endpoint on AWS. */
+  live?: { pid: number; storeEndpoint?: string; statusUrl: string };
 }
 
 function reason(error: unknown): string {

@@ -6,8 +6,7 @@ import type { IncidentRecord } from '../core/incident-record';
 import { buildReport, type Report } from '../core/report';
 import type { NotificationPublisher } from '../core/notification';
 import { runRound } from '../probe/round';
-import { createIncidentsTable } from '../store/create-tables';
-import type { EmbeddedStore } from '../store/embedded';
+import type { TableClients } from '../store/local-store';
 import { DynamoIncidentStore, type IncidentStore } from '../store/incident-store';
 import { ResultsStore } from '../store/results-store';
 import type { Clock } from './clock';
@@ -123,7 +122,8 @@ export interface LocalEngines {
 
 export interface LocalEnginesOptions {
   config: RegionwatchConfig;
-  store: EmbeddedStore;
+  /** The store's clients; its tables exist (local-store.ts `openStore`). */
+  store: TableClients;
   clock: Clock;
   publisher: NotificationPublisher;
   /** Aggregator log lines worth a person's attention (warnings and errors). */
@@ -133,7 +133,6 @@ export interface LocalEnginesOptions {
 export async function createLocalEngines(options: LocalEnginesOptions): Promise<LocalEngines> {
   const { config, store, clock } = options;
   const tables = localTableNames(config.platform);
-  await createIncidentsTable(store.client, tables.incidentsTable);
   const incidents = new DynamoIncidentStore({ client: store.documentClient, tableName: tables.incidentsTable });
   const rounds = new ResultsStore({ client: store.documentClient, tableName: tables.resultsTable, retentionHours: config.probing.resultRetentionHours });
   // One aggregator, in the home region: it always holds the lease, as the home region's does on AWS.

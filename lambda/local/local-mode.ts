@@ -1,11 +1,11 @@
 // Local mode: the real pipeline on one machine. Probers → results table → aggregator (run after each slot's rounds,
-// the stand-in for the table's stream) → incident table and notifications → status page, on dynalite under the data dir.
+// the stand-in for the table's stream) → incident table and notifications → status page, on dynalite under the data dir
+// (or any DynamoDB endpoint, or the real tables on AWS: lambda/store/local-store.ts).
 import type { RegionwatchConfig } from '../config/schema';
 import type { Notification, NotificationPublisher } from '../core/notification';
 import type { RoundRecord } from '../core/results';
 import { ConsolePublisher, FanOutPublisher, JsonlFilePublisher, SlackWebhookPublisher } from '../notify/local-sinks';
-import { createResultsTable } from '../store/create-tables';
-import { startEmbeddedStore, type EmbeddedStore } from '../store/embedded';
+import { openStore, StoreError, type OpenedStore, type StoreChoice, type StoreRecord } from '../store/local-store';
 import { ResultsStore } from '../store/results-store';
 import type { Clock } from './clock';
 import { addObserved, openDataDir, readRunInfo, writeRunInfo, type DataDir, type RunInfo } from './data-dir';
@@ -35,6 +35,8 @@ export interface LocalModeOptions {
   banner?(): string | undefined;
   /** The demo's report period, recorded for `report` without flags. */
   period?: { from: string; to: string };
+  /** Where the tables are; the embedded store under the data directory by default. */
+  store?: StoreChoice;
 }
 
 export interface LocalRunOptions {
@@ -50,6 +52,8 @@ export interface LocalRunOptions {
 export interface LocalMode {
   statusUrl: string;
   dataDir: DataDir;
+  /** Where the tables are (local-store.ts `OpenedStore.description`). */
+  storeDescription: string;
   engines: LocalEngines;
   /** Notifications published during this run, in order. */
   readonly sent: Notification[];
@@ -68,19 +72,41 @@ class RecordingPublisher implements NotificationPublisher {
   }
 }
 
+function sameStore(a: StoreRecord | undefined, b: StoreRecord | undefined): boolean {
+  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+}
+
 /**
- * Opens the data directory, the embedded store and the status page. Fails with DataDirError or
- * PortInUseError (and leaves nothing running) when the directory or the port cannot be used.
+ * A shared store (an endpoint, AWS) may have another writer: the deployed probers, or local mode from another data
+ * directory. Both would write the same items (one per probe region and slot) and overwrite each other's results, so
+ * local mode refuses to start while rounds newer than this directory's own last slot are less than three intervals old.
+ */
+async function refuseAnotherWriter(results: ResultsStore, store: OpenedStore, resultsTable: string, intervalSeconds: number, nowMs: number, ownLastSlotMs: number | undefined): Promise<void> {
+  const nowSlot = Math.floor(nowMs / 1000 / intervalSeconds) * intervalSeconds;
+  const span = 3 * intervalSeconds;
+  const recent = await results.readRounds(nowSlot - span, nowSlot + intervalSeconds);
+  const foreign = recent.filter((r) => ownLastSlotMs === undefined || r.slot * 1000 > ownLastSlotMs);
+  if (foreign.length === 0) return;
+  const writers = [...new Set(foreign.map((r) => r.probeRegion))].join(', ');
+  throw new StoreError(
+    `${resultsTable} in ${store.description} has results from the last ${span} s (probe regions ${writers}) that this data directory did not write: the deployed probers or another local mode write there, and two writers of the same slots overwrite each other's results; stop the other writer (or wait ${span} s if it was a local mode you just stopped), or use another store`,
+  );
+}
+
+/**
+ * Opens the data directory, the store and the status page. Fails with DataDirError, PortInUseError or StoreError
+ * (and leaves nothing running) when the directory, the port or the tables cannot be used.
  */
 export async function startLocalMode(options: LocalModeOptions): Promise<LocalMode> {
   const { config, clock } = options;
   const dataDir = openDataDir(options.dataDir, options.cwd);
-  let store: EmbeddedStore | undefined;
+  let store: OpenedStore | undefined;
   let server: StatusServer | undefined;
   try {
-    store = await startEmbeddedStore({ path: dataDir.storePath });
     const tables = localTableNames(config.platform);
-    await createResultsTable(store.client, tables.resultsTable);
+    const choice = options.store ?? { kind: 'embedded' };
+    store = await openStore(choice, { storePath: dataDir.storePath, tables, homeRegion: config.homeRegion });
+    const storeRecord: StoreRecord | undefined = choice.kind === 'embedded' ? undefined : choice;
     const results = new ResultsStore({
       client: store.documentClient,
       tableName: tables.resultsTable,
@@ -92,11 +118,17 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
     const engines = await createLocalEngines({ config, store, clock, publisher });
     const intervalSeconds = config.defaults.intervalSeconds;
     const platformRegions = Object.keys(config.regions);
-    // A restart keeps the first run's start: history before it is "no data", not "up".
-    const previous = readRunInfo(dataDir.path);
+    // A restart keeps the first run's start: history before it is "no data", not "up". History kept in another store
+    // is not this store's: a directory moved to another store starts afresh.
+    const read = readRunInfo(dataDir.path);
+    const previous = read && sameStore(read.store, storeRecord) ? read : undefined;
+    if (storeRecord) {
+      const ownLastSlotMs = previous?.lastSlotAt ? Date.parse(previous.lastSlotAt) + intervalSeconds * 1000 : undefined;
+      await refuseAnotherWriter(results, store, tables.resultsTable, intervalSeconds, clock.now(), ownLastSlotMs);
+    }
     const startedAt = previous?.startedAt ?? new Date(clock.now()).toISOString();
     const period = options.period ?? previous?.period;
-    const info: RunInfo = { config, speed: options.speed, startedAt, observed: previous?.observed ?? [], ...(period ? { period } : {}) };
+    const info: RunInfo = { config, speed: options.speed, startedAt, observed: previous?.observed ?? [], ...(period ? { period } : {}), ...(storeRecord ? { store: storeRecord } : {}) };
 
     const snapshot = async (): Promise<StatusSnapshot> => {
       const nowMs = clock.now();
@@ -148,11 +180,13 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
     });
     const openedServer = server;
     const openedStore = store;
-    writeRunInfo(dataDir, { ...info, live: { pid: process.pid, storeEndpoint: store.endpoint, statusUrl: server.url } });
+    const live = () => ({ pid: process.pid, ...(openedStore.endpoint ? { storeEndpoint: openedStore.endpoint } : {}), statusUrl: openedServer.url });
+    writeRunInfo(dataDir, { ...info, live: live() });
     let closed = false;
     return {
       statusUrl: server.url,
       dataDir,
+      storeDescription: openedStore.description,
       engines,
       sent: publisher.sent,
       snapshot,
@@ -175,7 +209,7 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
             info.observed = addObserved(info.observed ?? [], report.slotMs, report.slotMs + intervalSeconds * 1000, 2 * intervalSeconds * 1000);
             return run.onSlot?.(report);
           },
-        }).finally(() => writeRunInfo(dataDir, { ...info, live: { pid: process.pid, storeEndpoint: openedStore.endpoint, statusUrl: openedServer.url } })),
+        }).finally(() => writeRunInfo(dataDir, { ...info, live: live() })),
       close: async () => {
         if (closed) return;
         closed = true;

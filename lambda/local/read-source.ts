@@ -1,10 +1,10 @@
 // Where `status`, `incidents` and `report` read the incident table: a local data directory (the running local
 // mode's store when one is running, else the directory's own) or the real table on AWS.
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { RegionwatchConfig } from '../config/schema';
 import { DynamoIncidentStore } from '../store/incident-store';
 import { startEmbeddedStore } from '../store/embedded';
+import { awsClient, endpointClients, StoreError } from '../store/local-store';
 import { hasStore, isAlive, openDataDir, readRunInfo, type RunInfo } from './data-dir';
 import { IncidentReader, localTableNames } from './engines';
 
@@ -24,23 +24,31 @@ export interface ReadSource {
   close(): Promise<void>;
 }
 
-/** Opens a local data directory for reading; while local mode runs there, reads through its store instead. */
+/**
+ * Opens a local data directory for reading; while local mode runs there, reads through its store instead, and after a
+ * run on a DynamoDB endpoint (`local --endpoint`) reads that endpoint's tables.
+ */
 export async function openLocalSource(dataDir: string, cwd: string): Promise<ReadSource> {
   const info = readRunInfo(dataDir, cwd);
-  if (!info || !hasStore(dataDir, cwd)) {
+  if (info?.store?.kind === 'aws') {
+    throw new ReadSourceError(`local mode in ${dataDir} ran on the real tables in ${info.store.region}; read them with --aws --region ${info.store.region}`);
+  }
+  if (!info || (info.store === undefined && !hasStore(dataDir, cwd))) {
     throw new ReadSourceError(`no regionwatch data in ${dataDir}; run \`regionwatch local --data-dir ${dataDir}\` or \`regionwatch demo --data-dir ${dataDir}\` first, or pass --aws --region R`);
   }
   const tables = localTableNames(info.config.platform);
   const nowMs = info.lastSlotAt ? Date.parse(info.lastSlotAt) : Date.now();
-  if (info.live && info.live.pid !== process.pid && isAlive(info.live.pid)) {
-    const client = new DynamoDBClient({ endpoint: info.live.storeEndpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 2 });
-    const documentClient = DynamoDBDocumentClient.from(client);
+  const running = info.live !== undefined && info.live.pid !== process.pid && isAlive(info.live.pid);
+  const endpoint = info.store?.kind === 'endpoint' ? info.store.url : running ? info.live?.storeEndpoint : undefined;
+  if (endpoint !== undefined) {
+    const { client, documentClient } = endpointClients(endpoint);
     const store = new DynamoIncidentStore({ client: documentClient, tableName: tables.incidentsTable });
+    const through = running ? ` (through the running local mode, pid ${info.live?.pid ?? ''})` : info.store ? ` (tables at ${endpoint})` : '';
     return {
       reader: new IncidentReader(store, info.config),
       config: info.config,
-      description: `${dataDir} (through the running local mode, pid ${info.live.pid})`,
-      nowMs: Date.now() > nowMs && info.speed === 1 ? Date.now() : nowMs,
+      description: `${dataDir}${through}`,
+      nowMs: running && Date.now() > nowMs && info.speed === 1 ? Date.now() : nowMs,
       runInfo: info,
       close: async () => client.destroy(),
     };
@@ -71,30 +79,17 @@ export function awsIncidentsTable(config: RegionwatchConfig): string {
   return localTableNames(config.platform).incidentsTable;
 }
 
-function credentialHelp(region: string): string {
-  return `no AWS credentials found for region ${region}; set AWS_PROFILE (after \`aws sso login\` or \`aws configure\`) or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, then try again`;
-}
-
 /**
  * Opens the real incident table. Credentials come from the default chain, resolved up front with a time
  * limit so a machine without any fails at once with a clear line instead of a stack trace or a hang.
  */
 export async function openAwsSource(options: { config: RegionwatchConfig; region: string; table?: string; timeoutMs?: number }): Promise<ReadSource> {
-  const client = new DynamoDBClient({ region: options.region, maxAttempts: 2 });
-  const timeoutMs = options.timeoutMs ?? 10_000;
-  let timer: NodeJS.Timeout | undefined;
+  let client;
   try {
-    await Promise.race([
-      client.config.credentials(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error('timed out')), timeoutMs);
-      }),
-    ]);
-  } catch {
-    client.destroy();
-    throw new ReadSourceError(credentialHelp(options.region));
-  } finally {
-    clearTimeout(timer);
+    client = await awsClient(options.region, options.timeoutMs);
+  } catch (error: unknown) {
+    if (error instanceof StoreError) throw new ReadSourceError(error.message);
+    throw error;
   }
   const tableName = options.table ?? awsIncidentsTable(options.config);
   const store = new DynamoIncidentStore({ client: DynamoDBDocumentClient.from(client), tableName });
