@@ -150,7 +150,7 @@ export function starterConfig(a: StarterAnswers): RegionwatchConfigInput {
       ? {
           probing: {
             $comment: a.allowPrivateAddresses
-              ? `Probers may reach loopback and private addresses (${privateUrls.join(', ') || 'asked for'}): right for a private platform or regionwatch local; probers in AWS reach only what their network can. Metadata addresses stay blocked.`
+              ? `Probers may reach the loopback and private addresses of the hosts this config names (${privateUrls.join(', ') || 'asked for'}): right for a private platform or regionwatch local; probers in AWS reach only what their network can. Redirects elsewhere and metadata addresses stay blocked.`
               : `Probers refuse loopback and private addresses, so ${privateUrls.join(', ')} will be blocked; set "allowPrivateAddresses": true to probe them (a private platform, or regionwatch local).`,
             allowPrivateAddresses: a.allowPrivateAddresses,
           },
