@@ -35,7 +35,7 @@ function clockTime(iso: string, zone: 'utc' | 'local'): string {
 
 /**
  * One line per notification: its time and its subject, which is a sentence after the severity tag, with the incident
- * when the subject does not name it: `12:04:10 [DOWN] us is down: api failing from 3/3 probe regions (incident us-00002 opened)`.
+ * when the subject does not name it: `12:04:10 [DOWN] us is down: api failing from 3/3 probe regions · incident us-00002 opened`.
  * A notification without a subject (hand-made) shows its summary after the tag instead.
  */
 export function formatNotificationLine(n: Notification, zone: 'utc' | 'local' = 'utc'): string {
@@ -44,7 +44,7 @@ export function formatNotificationLine(n: Notification, zone: 'utc' | 'local' = 
   // The whole id: it is short (`us-00002`) and it is what `regionwatch incidents` and the status page show. The
   // terminal is a log, so it also says where an incident begins and ends.
   const what = n.event === 'opened' || n.event === 'resolved' ? ` ${n.event}` : '';
-  const inc = n.incidentId !== null && !text.includes(n.incidentId) ? ` (incident ${n.incidentId}${what})` : '';
+  const inc = n.incidentId !== null && !text.includes(n.incidentId) ? ` · incident ${n.incidentId}${what}` : '';
   return `${clockTime(n.at, zone)} ${text}${inc}`;
 }
 

@@ -42,8 +42,8 @@ describe('ConsolePublisher', () => {
     await p.publish(checkerNotification());
     // The whole incident id, as `regionwatch incidents` and the status page show it.
     expect(lines).toEqual([
-      '12:04:10 [DOWN] us is down: api, write-path failing from 3/3 probe regions (incident us-00002 opened)',
-      '12:04:10 [READ-ONLY] us is read-only now (was down): write-path refused from 2/3 probe regions (incident us-00002)',
+      '12:04:10 [DOWN] us is down: api, write-path failing from 3/3 probe regions · incident us-00002 opened',
+      '12:04:10 [READ-ONLY] us is read-only now (was down): write-path refused from 2/3 probe regions · incident us-00002',
       '13:00:00 [CHECKER] probe region ap-southeast-1 is impaired: it sees every region fail, the others do not',
     ]);
     expect(lines.every((l) => !l.includes('\n'))).toBe(true);
@@ -51,7 +51,7 @@ describe('ConsolePublisher', () => {
 
   it('falls back to the summary when the subject is empty, and names the incident once', () => {
     expect(formatNotificationLine(downNotification({ subject: '', incidentId: 'us-00002' }))).toBe(
-      '12:04:10 [DOWN] us is down: api, write-path failing from 3/3 probe regions (incident us-00002 opened)',
+      '12:04:10 [DOWN] us is down: api, write-path failing from 3/3 probe regions · incident us-00002 opened',
     );
     expect(formatNotificationLine(downNotification({ subject: '[DOWN] us is down again, 3 min after recovering: incident us-00002 reopened', incidentId: 'us-00002' }))).toBe(
       '12:04:10 [DOWN] us is down again, 3 min after recovering: incident us-00002 reopened',
