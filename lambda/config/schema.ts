@@ -2,6 +2,7 @@
 import * as z from 'zod';
 import { maxTimeoutMs } from './round-timing';
 import { count } from '../core/words';
+import { literalRefusal } from './literal-addresses';
 
 /** AWS region codes such as us-east-1, eu-west-1, ap-southeast-1, us-gov-west-1. */
 export const AWS_REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
@@ -393,6 +394,7 @@ export function crossFieldProblems(input: unknown): CrossFieldProblem[] {
     add(['defaults', 'timeoutMs'], `${timeoutFix(defaultTimeout, defaultInterval)} or raise intervalSeconds`);
   }
   const regions = asObject(config.regions) ?? {};
+  const allowPrivate = asObject(config.probing)?.allowPrivateAddresses === true;
   for (const [regionName, regionValue] of Object.entries(regions)) {
     const seen = new Map<string, number>();
     asArray(asObject(regionValue)?.targets).forEach((targetValue, i) => {
@@ -406,6 +408,9 @@ export function crossFieldProblems(input: unknown): CrossFieldProblem[] {
           add([...path, 'name'], `target name "${targetName}" is already used by regions.${regionName}.targets[${first}]; names must be unique within a region`);
         } else seen.set(targetName, i);
       }
+      // A literal address the SSRF guard refuses is known now: a config problem with its fix, not a refusal every round.
+      const refusal = literalRefusal(target, allowPrivate);
+      if (refusal) add([...path, refusal.field], refusal.message);
       const ownInterval = asNumber(target.intervalSeconds);
       const ownTimeout = asNumber(target.timeoutMs);
       // A target with a longer interval is still checked inside a round of the default interval, so its

@@ -1,6 +1,6 @@
 // The config `regionwatch init` writes: a valid, commented starting point built from a few answers (pure).
-import { isIP } from 'node:net';
-import { classifyAddress, type AddressKind } from '../probe/address-guard';
+import { literalAddressKind, opensWithAllowPrivate, type AddressKind } from '../probe/address-guard';
+import { literalRefusal } from './literal-addresses';
 import { AWS_REGION_PATTERN, DEFAULTS, NAME_PATTERN, type RegionwatchConfigInput } from './schema';
 
 /** The probe regions a new config starts with: one per continent, as the reference workload. */
@@ -18,9 +18,6 @@ export interface StarterAnswers {
   schemaPath: string;
 }
 
-/** Address kinds `probing.allowPrivateAddresses` opens, as the SSRF guard has them. */
-const PRIVATE_KINDS: ReadonlySet<AddressKind> = new Set(['loopback', 'private', 'carrier-grade-nat']);
-
 /**
  * The kind of address a URL names literally when probers refuse it unless private addresses are allowed (`loopback`
  * for 127.0.0.1, ::1 and localhost; `private` for 10/8, 192.168/16 …), else undefined. Names that resolve to such an
@@ -29,14 +26,12 @@ const PRIVATE_KINDS: ReadonlySet<AddressKind> = new Set(['loopback', 'private', 
 export function privateAddressKind(url: string): AddressKind | undefined {
   let host: string;
   try {
-    host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+    host = new URL(url).hostname;
   } catch {
     return undefined;
   }
-  if (host === 'localhost' || host.endsWith('.localhost')) return 'loopback';
-  if (isIP(host) === 0) return undefined;
-  const kind = classifyAddress(host);
-  return PRIVATE_KINDS.has(kind) ? kind : undefined;
+  const kind = literalAddressKind(host);
+  return kind !== undefined && opensWithAllowPrivate(kind) ? kind : undefined;
 }
 
 /** Why an answer is not usable, or undefined when it is: the messages init repeats at its prompts. */
@@ -47,7 +42,11 @@ export const ANSWER_PROBLEMS = {
   url(value: string): string | undefined {
     try {
       const url = new URL(value);
-      if ((url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '') return undefined;
+      if ((url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '') {
+        // An address no setting opens (metadata, link-local …) would fail validate: say so at the prompt.
+        const refusal = literalRefusal({ type: 'http', url: value }, true);
+        return refusal?.message;
+      }
     } catch {
       // falls through to the message
     }

@@ -17,6 +17,14 @@ export type AddressKind =
 /** Kinds that `probing.allowPrivateAddresses: true` opens (private platforms, local mode). */
 const OPENED_BY_ALLOW_PRIVATE: ReadonlySet<AddressKind> = new Set(['loopback', 'private', 'carrier-grade-nat']);
 
+/** The config key that opens loopback, private and carrier-grade NAT addresses for the hosts the config names. */
+export const ALLOW_PRIVATE_KEY = 'probing.allowPrivateAddresses';
+
+/** Whether `probing.allowPrivateAddresses` opens addresses of this kind (for the hosts the config names). */
+export function opensWithAllowPrivate(kind: AddressKind): boolean {
+  return OPENED_BY_ALLOW_PRIVATE.has(kind);
+}
+
 export interface AddressVerdict {
   allowed: boolean;
   kind: AddressKind;
@@ -30,6 +38,31 @@ export interface AddressVerdict {
 export function checkAddress(address: string, allowPrivate: boolean): AddressVerdict {
   const kind = classifyAddress(address);
   return { kind, allowed: kind === 'public' || (allowPrivate && OPENED_BY_ALLOW_PRIVATE.has(kind)) };
+}
+
+/**
+ * What would make the guard allow an address of `kind`, as the end of a sentence about a refusal; undefined when it is
+ * allowed already. `configuredHost`: the host is one the config names (a redirect's host usually is not).
+ * Metadata, link-local, unspecified, multicast and reserved addresses are refused whatever the config says.
+ */
+export function refusalFix(kind: AddressKind, allowPrivate: boolean, configuredHost: boolean): string | undefined {
+  if (kind === 'public') return undefined;
+  if (kind === 'metadata') return `no setting allows a metadata address (the cloud's instance metadata service), not even ${ALLOW_PRIVATE_KEY}`;
+  if (!OPENED_BY_ALLOW_PRIVATE.has(kind)) return `no setting allows ${kind === 'invalid' ? 'an invalid' : `a ${kind}`} address, not even ${ALLOW_PRIVATE_KEY}`;
+  if (!configuredHost) return `${ALLOW_PRIVATE_KEY} opens private addresses only for the hosts the config names`;
+  return allowPrivate ? undefined : `set ${ALLOW_PRIVATE_KEY} to true to probe it`;
+}
+
+/**
+ * The kind of address a configured host is before any lookup: an IP literal (brackets and zone ids tolerated) by the
+ * guard's own classification, and `localhost` or a name under `.localhost` as loopback (RFC 6761: resolvers answer
+ * them with loopback); undefined for any other name, whose addresses are known only when a probe resolves it.
+ */
+export function literalAddressKind(host: string): AddressKind | undefined {
+  const bare = host.replace(/^\[|\]$/g, '').replace(/\.$/, '').toLowerCase();
+  if (bare === 'localhost' || bare.endsWith('.localhost')) return 'loopback';
+  if (isIP(bare.replace(/%.*$/, '')) === 0) return undefined;
+  return classifyAddress(bare);
 }
 
 export function classifyAddress(raw: string): AddressKind {

@@ -1,7 +1,7 @@
 // Resolves a probe's hostname once and refuses addresses the SSRF guard forbids; the caller then connects to exactly that address.
 import { lookup as systemLookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { checkAddress } from './address-guard';
+import { checkAddress, refusalFix } from './address-guard';
 import type { CheckContext, HostLookup, ResolvedAddress } from './context';
 import { raceAbort } from './deadline';
 import { ProbeFailure } from './errors';
@@ -79,9 +79,10 @@ export async function resolveGuarded(hostname: string, ctx: CheckContext, signal
         configuredHost: named,
       });
       const where = meta.hop === 0 ? '' : ` (redirect ${meta.hop})`;
-      // Say why when the flag would have allowed it for a configured host: the fix is naming the host, not the flag.
-      const why = ctx.probing.allowPrivateAddresses && !named && checkAddress(candidate.address, true).allowed ? ': private addresses are allowed only for hosts the config names' : '';
-      throw new ProbeFailure('blocked-address', `refused to connect to a ${verdict.kind} address${where}${why}`);
+      // The fix in the detail: it is what the status page, the checker alert and local mode show (the key, naming the
+      // host, or nothing for metadata), and a refusal is ours to explain, not the platform's failure.
+      const fix = refusalFix(verdict.kind, ctx.probing.allowPrivateAddresses, named);
+      throw new ProbeFailure('blocked-address', `refused to connect to a ${verdict.kind} address${where}${fix ? `: ${fix}` : ''}`);
     }
   }
   const [first] = addresses;

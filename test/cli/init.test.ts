@@ -185,6 +185,11 @@ describe('regionwatch init --yes', () => {
       [['--url', 'us=https://a.example/', '--platform', 'Acme'], 'regionwatch init: --platform "Acme" must be 1-32 lowercase letters, digits or dashes, starting with a letter or digit'],
       [['--url', 'us=https://a.example/', '--probe-regions', 'us-east'], 'regionwatch init: --probe-regions: probe region "us-east" is not an AWS region code such as us-east-1'],
       [['--url', 'us=https://a.example/', '--email', 'oncall'], 'regionwatch init: --email: "oncall" is not an email address'],
+      // An address no setting opens would fail validate: init says so instead of writing it.
+      [
+        ['--url', 'us=http://169.254.169.254/latest/'],
+        "regionwatch init: --url us=http://169.254.169.254/latest/: 169.254.169.254 is a metadata address, which probers always refuse: no setting allows a metadata address (the cloud's instance metadata service), not even probing.allowPrivateAddresses; point the target at an address or name the platform serves on",
+      ],
     ];
     for (const [flags, message] of cases) {
       const c = capture(dir.path);

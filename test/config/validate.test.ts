@@ -316,6 +316,63 @@ describe('config validation', () => {
     });
   });
 
+  describe('literal addresses the SSRF guard refuses (FAULTS 15: known before any probe)', () => {
+    const KEY = 'set probing.allowPrivateAddresses to true to probe it (right for regionwatch local or a private platform; it opens only the hosts this config names)';
+    const NEVER = (kind: string) => `no setting allows a ${kind} address, not even probing.allowPrivateAddresses; point the target at an address or name the platform serves on`;
+    const METADATA = "no setting allows a metadata address (the cloud's instance metadata service), not even probing.allowPrivateAddresses; point the target at an address or name the platform serves on";
+    const refusing = () => {
+      const config = base();
+      (config.regions as Record<string, unknown>).us = {
+        targets: [
+          { name: 'api', type: 'http', url: 'http://127.0.0.1:18080/health' },
+          { name: 'v6', type: 'https', url: 'https://[::1]:8443/health' },
+          { name: 'named', type: 'http', url: 'http://localhost:8080/' },
+          { name: 'db', type: 'tcp', host: '10.0.3.7', port: 5432 },
+          { name: 'cert', type: 'tls', host: '100.64.1.2' },
+          { name: 'zone', type: 'dns', hostname: 'acme.example', resolver: '192.168.1.53:5353' },
+          { name: 'imds', type: 'http', url: 'http://169.254.169.254/latest/meta-data/' },
+          { name: 'link', type: 'tcp', host: 'fe80::1', port: 22 },
+          { name: 'mapped', type: 'http', url: 'http://[::ffff:169.254.169.254]/' },
+          { name: 'public', type: 'http', url: 'http://93.184.216.34/' },
+          { name: 'by-name', type: 'http', url: 'http://api.internal.acme.example/' },
+        ],
+      };
+      return config;
+    };
+
+    it('reports each with its path, its address kind and the key that allows it, when private addresses are not allowed', () => {
+      expect(problemsOf(refusing())).toEqual([
+        { path: 'regions.us.targets[0].url', message: `127.0.0.1 is a loopback address, which probers refuse unless private addresses are allowed: ${KEY}` },
+        { path: 'regions.us.targets[1].url', message: `::1 is a loopback address, which probers refuse unless private addresses are allowed: ${KEY}` },
+        { path: 'regions.us.targets[2].url', message: `localhost is a loopback address, which probers refuse unless private addresses are allowed: ${KEY}` },
+        { path: 'regions.us.targets[3].host', message: `10.0.3.7 is a private address, which probers refuse unless private addresses are allowed: ${KEY}` },
+        { path: 'regions.us.targets[4].host', message: `100.64.1.2 is a carrier-grade-nat address, which probers refuse unless private addresses are allowed: ${KEY}` },
+        { path: 'regions.us.targets[5].resolver', message: `192.168.1.53 is a private address, which probers refuse unless private addresses are allowed: ${KEY}` },
+        { path: 'regions.us.targets[6].url', message: `169.254.169.254 is a metadata address, which probers always refuse: ${METADATA}` },
+        { path: 'regions.us.targets[7].host', message: `fe80::1 is a link-local address, which probers always refuse: ${NEVER('link-local')}` },
+        { path: 'regions.us.targets[8].url', message: `::ffff:a9fe:a9fe is a metadata address, which probers always refuse: ${METADATA}` },
+      ]);
+    });
+
+    it('with the key, leaves only what no setting allows: metadata and link-local stay refused', () => {
+      expect(problemsOf({ ...refusing(), probing: { allowPrivateAddresses: true } }).map((p) => p.path)).toEqual([
+        'regions.us.targets[6].url',
+        'regions.us.targets[7].host',
+        'regions.us.targets[8].url',
+      ]);
+      const config = refusing();
+      (config.regions as Record<string, { targets: unknown[] }>).us?.targets.splice(6, 3);
+      expect(validateConfig({ ...config, probing: { allowPrivateAddresses: true } }).ok).toBe(true);
+    });
+
+    it('reports them beside every other problem, before the rest of the config is fixed', () => {
+      const config = { ...refusing(), homeRegion: 'mars-1' };
+      const paths = problemsOf(config).map((p) => p.path);
+      expect(paths).toContain('homeRegion');
+      expect(paths).toContain('regions.us.targets[0].url');
+    });
+  });
+
   it('reports a file that is not JSON with its line and column', () => {
     const text = '{\n  "platform": "acme",\n  "probeRegions": ["us-east-1"]\n  "homeRegion": "us-east-1"\n}\n';
     const outcome = validateConfigText(text);

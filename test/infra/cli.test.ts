@@ -124,7 +124,9 @@ describe('cdk synth of a bad config', () => {
     const dir = mkdtempSync(join(tmpdir(), 'regionwatch-bad-'));
     const bad = join(dir, 'bad.config.json');
     const config = JSON.parse(readFileSync(EXAMPLE_CONFIG_FILE, 'utf8')) as Record<string, unknown>;
-    writeFileSync(bad, JSON.stringify({ ...config, homeRegion: 'eu-central-1', probeRegions: ['us-east-1', 'mars-1'], notifcations: {} }));
+    // A loopback target without probing.allowPrivateAddresses too: a refusal known at synth is a config problem (FAULTS 15).
+    const regions = { ...(config.regions as Record<string, unknown>), us: { targets: [{ name: 'api', type: 'http', url: 'http://127.0.0.1:18080/health' }] } };
+    writeFileSync(bad, JSON.stringify({ ...config, regions, homeRegion: 'eu-central-1', probeRegions: ['us-east-1', 'mars-1'], notifcations: {} }));
     let expected = '';
     try {
       loadConfigFile(bad);
@@ -134,6 +136,7 @@ describe('cdk synth of a bad config', () => {
     expect(expected).toContain('probeRegions[1]');
     expect(expected).toContain('homeRegion');
     expect(expected).toContain('notifcations');
+    expect(expected).toContain('regions.us.targets[0].url: 127.0.0.1 is a loopback address, which probers refuse unless private addresses are allowed: set probing.allowPrivateAddresses to true to probe it');
 
     const outdir = join(dir, 'cdk.out');
     const result = cdk(['synth', '--quiet', '-c', `config=${bad}`, '--output', outdir]);

@@ -1,6 +1,6 @@
 // The SSRF guard's address rules, one row per range, with and without allowPrivateAddresses.
 import { describe, expect, it } from 'vitest';
-import { checkAddress, classifyAddress } from '../../lambda/probe/address-guard';
+import { checkAddress, classifyAddress, literalAddressKind, refusalFix } from '../../lambda/probe/address-guard';
 
 describe('classifyAddress', () => {
   it.each([
@@ -103,6 +103,47 @@ describe('checkAddress', () => {
     }
     for (const address of ['169.254.169.254', 'fd00:ec2::254', '::ffff:169.254.169.254', '169.254.10.10', 'fe80::1', '0.0.0.0', '::', '239.1.1.1']) {
       expect(checkAddress(address, true).allowed, address).toBe(false);
+    }
+  });
+});
+
+describe('literalAddressKind: what a configured host is before any lookup', () => {
+  it.each([
+    ['127.0.0.1', 'loopback'],
+    ['[::1]', 'loopback'],
+    ['localhost', 'loopback'],
+    ['LOCALHOST.', 'loopback'],
+    ['api.localhost', 'loopback'],
+    ['10.0.0.7', 'private'],
+    ['169.254.169.254', 'metadata'],
+    ['fe80::1%eth0', 'link-local'],
+    ['93.184.216.34', 'public'],
+  ])('%s is %s', (host, kind) => {
+    expect(literalAddressKind(host)).toBe(kind);
+  });
+
+  it.each(['api.us.acme.example', 'localhost.acme.example', 'my-localhost'])('%s is a name: judged when a probe resolves it', (host) => {
+    expect(literalAddressKind(host)).toBeUndefined();
+  });
+});
+
+describe('refusalFix: the end of every sentence about a refusal', () => {
+  it('names the key for what it opens, the hosts the config names for a redirect, and nothing for what no setting opens', () => {
+    expect(refusalFix('loopback', false, true)).toBe('set probing.allowPrivateAddresses to true to probe it');
+    expect(refusalFix('private', true, true)).toBeUndefined();
+    expect(refusalFix('private', true, false)).toBe('probing.allowPrivateAddresses opens private addresses only for the hosts the config names');
+    expect(refusalFix('private', false, false)).toBe('probing.allowPrivateAddresses opens private addresses only for the hosts the config names');
+    expect(refusalFix('metadata', true, true)).toBe("no setting allows a metadata address (the cloud's instance metadata service), not even probing.allowPrivateAddresses");
+    expect(refusalFix('link-local', true, true)).toBe('no setting allows a link-local address, not even probing.allowPrivateAddresses');
+    expect(refusalFix('public', false, false)).toBeUndefined();
+  });
+
+  it('agrees with checkAddress on every kind: a fix exactly when the guard refuses a configured host', () => {
+    const samples = ['8.8.8.8', '127.0.0.1', '10.1.2.3', '100.64.0.1', '169.254.169.254', '169.254.1.1', '0.0.0.0', '224.0.0.1', '240.0.0.1'];
+    for (const address of samples) {
+      for (const allow of [false, true]) {
+        expect(refusalFix(classifyAddress(address), allow, true) !== undefined, `${address} ${allow}`).toBe(!checkAddress(address, allow).allowed);
+      }
     }
   });
 });

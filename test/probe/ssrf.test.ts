@@ -64,6 +64,14 @@ describe('SSRF guard in a round (FAULTS 15)', () => {
       expect(result.detail ?? '').not.toMatch(/\d+\.\d+\.\d+\.\d+|::/);
       expect(result.statusCode).toBeUndefined();
     }
+    // Each detail ends with the fix: the key for what it opens, none for what no setting opens.
+    const fixOf = (name: string) => find(round.results, name)?.detail?.split(': ')[1];
+    expect(fixOf('private')).toBe('set probing.allowPrivateAddresses to true to probe it');
+    expect(fixOf('tcp-private')).toBe('set probing.allowPrivateAddresses to true to probe it');
+    expect(fixOf('metadata')).toBe("no setting allows a metadata address (the cloud's instance metadata service), not even probing.allowPrivateAddresses");
+    expect(find(round.results, 'dns-resolver-metadata')?.detail).toBe(
+      "refused to query a resolver at a metadata address: no setting allows a metadata address (the cloud's instance metadata service), not even probing.allowPrivateAddresses",
+    );
     expect(server.requests.length).toBe(requestsBefore);
     expect(server.connections()).toBe(connectionsBefore);
     const security = logger.lines.filter((l) => l.attributes?.event === 'ssrf-blocked');
@@ -86,7 +94,7 @@ describe('SSRF guard in a round (FAULTS 15)', () => {
       { ...realClock, logger, lookup: tableLookup({ 'imds.acme.test': ['169.254.169.254'] }) },
     );
     for (const name of ['to-metadata', 'to-metadata-v6', 'to-named-metadata']) {
-      expect(find(round.results, name), name).toMatchObject({ status: 'down', errorClass: 'blocked-address', detail: 'refused to connect to a metadata address (redirect 1)' });
+      expect(find(round.results, name), name).toMatchObject({ status: 'down', errorClass: 'blocked-address', detail: "refused to connect to a metadata address (redirect 1): no setting allows a metadata address (the cloud's instance metadata service), not even probing.allowPrivateAddresses" });
     }
     expect(find(round.results, 'neighbour')).toMatchObject({ status: 'up' });
     const lines = logger.lines.filter((l) => l.attributes?.event === 'ssrf-blocked');
@@ -112,7 +120,8 @@ describe('SSRF guard in a round (FAULTS 15)', () => {
       { config, probeRegion: 'us-east-1', slot: 1_764_400_000, deadlineAt: Date.now() + 3000 },
       { ...realClock, logger, lookup: tableLookup({ 'front.acme.test': ['127.0.0.1'], 'back.acme.test': ['127.0.0.1'], 'sidecar.acme.test': ['127.0.0.1'] }) },
     );
-    const why = ': private addresses are allowed only for hosts the config names';
+    // The fix is naming the host, not the key (which is on).
+    const why = ': probing.allowPrivateAddresses opens private addresses only for the hosts the config names';
     expect(find(round.results, 'to-runtime-api')).toMatchObject({ status: 'down', errorClass: 'blocked-address', detail: `refused to connect to a loopback address (redirect 1)${why}` });
     expect(find(round.results, 'to-loopback-name')).toMatchObject({ status: 'down', errorClass: 'blocked-address', detail: `refused to connect to a loopback address (redirect 1)${why}` });
     expect(find(round.results, 'to-private')).toMatchObject({ status: 'down', errorClass: 'blocked-address', detail: `refused to connect to a private address (redirect 1)${why}` });
@@ -139,6 +148,7 @@ describe('SSRF guard in a round (FAULTS 15)', () => {
       { config, probeRegion: 'eu-west-1', slot: 1_764_400_000, deadlineAt: Date.now() + 3000 },
       { ...realClock, logger, lookup: tableLookup({ 'rebind.acme.test': ['127.0.0.1'] }) },
     );
-    expect(round.results[0]).toMatchObject({ errorClass: 'blocked-address', detail: 'refused to connect to a loopback address' });
+    // The detail names the key that allows it: what the status page, the checker alert and local mode show.
+    expect(round.results[0]).toMatchObject({ errorClass: 'blocked-address', detail: 'refused to connect to a loopback address: set probing.allowPrivateAddresses to true to probe it' });
   });
 });

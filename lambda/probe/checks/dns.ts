@@ -2,7 +2,7 @@
 import { performance } from 'node:perf_hooks';
 import { Resolver } from 'node:dns/promises';
 import type { ProbeResult, Timings } from '../../core/results';
-import { checkAddress } from '../address-guard';
+import { checkAddress, refusalFix } from '../address-guard';
 import type { CheckContext } from '../context';
 import { Deadline, raceDeadline } from '../deadline';
 import { ProbeFailure } from '../errors';
@@ -26,9 +26,11 @@ export async function dnsCheck(target: ResolvedDnsTarget, ctx: CheckContext): Pr
       if (!verdict.allowed) {
         ctx.logger.warn('probe refused a forbidden address', {
           event: 'ssrf-blocked', probeRegion: ctx.probeRegion, region: target.region, target: target.name,
-          address: server.address, addressKind: verdict.kind, hop: 0,
+          address: server.address, addressKind: verdict.kind, hop: 0, resolver: true, configuredHost: true,
         });
-        throw new ProbeFailure('blocked-address', `refused to query a resolver at a ${verdict.kind} address`);
+        // The config names the resolver, so the key opens a private one.
+        const fix = refusalFix(verdict.kind, ctx.probing.allowPrivateAddresses, true);
+        throw new ProbeFailure('blocked-address', `refused to query a resolver at a ${verdict.kind} address${fix ? `: ${fix}` : ''}`);
       }
       resolver.setServers([server.server]);
     }
