@@ -1,11 +1,12 @@
-// The checker's own health: probe regions that fall silent or are impaired, results too late to decide on, and
-// notifications that cannot be published.
+// The checker's own health: probe regions that fall silent or are impaired, results too late to decide on,
+// notifications that cannot be published, and targets regionwatch itself refuses to probe.
 // Pure, like the lifecycle: the record carries an outbox and the caller stores and publishes.
 import type { Notification } from './notification';
 import type { EvaluationSettings, WindowEvaluation } from './evaluate';
 import { MAX_SENT_LOG, type OutboxEntry, type SentNotification } from './incident-record';
-import { fitSubject } from './incident-text';
-import { count, spokenDuration } from './words';
+import { fitSubject, splitDetail } from './incident-text';
+import type { TargetRefusal } from './refusals';
+import { count, noun, spokenDuration } from './words';
 
 export type ProbeRegionHealth = 'ok' | 'silent' | 'impaired';
 
@@ -17,6 +18,11 @@ export interface CheckerRecord {
   probeRegions: Record<string, { state: ProbeRegionHealth; since: number }>;
   /** Absent until results were first late (items written before it existed have none). */
   results?: { state: ResultsHealth; since: number };
+  /**
+   * Targets the probers' SSRF guard refuses (`blocked-address`), keyed `region/target`, each since the first slot of
+   * the refusal that was alerted; a target leaves when it is probed again. Absent until a target was first refused.
+   */
+  refusedTargets?: Record<string, { since: number }>;
   outbox: OutboxEntry[];
   notifications: SentNotification[];
   /** dedupKeys whose repeated publish failures were already alerted (bounded). */
@@ -85,6 +91,11 @@ export function decideChecker(input: {
       transitions.push(`results:${late.state.state}`);
     }
   }
+  if (fresh) {
+    const refused = refusalTransitions(settings, evaluation, record, nowMs, now);
+    if (refused.changed) changed = true;
+    transitions.push(...refused.transitions);
+  }
   for (const p of fresh ? settings.probeRegions : []) {
     // Overdue: the late ones share the results alert above; their own state waits until results are on time.
     if (evaluation.overdue && evaluation.waitingFor.includes(p)) continue;
@@ -121,6 +132,101 @@ export function decideChecker(input: {
   if (!changed) return { record: null, transitions };
   record.updatedAt = iso(nowMs);
   return { record, transitions };
+}
+
+/**
+ * Targets we refuse to probe (refusals.ts): a refusal of our own is a config problem, so it is a checker alert, one
+ * per target, not a platform page. A target's state counts once it held for the default failure threshold, as a probe
+ * region's does: `refused` while a probe region's newest result of it is a refusal, `probed` while none is and it has
+ * a verdict (a quorum of probe regions probed it). The alert goes out on the change to refused and its all-clear on
+ * the change back; a target taken out of the config is cleared without one (the change that fixed it is the user's).
+ * Edits `record.refusedTargets` (copied first) and its outbox.
+ */
+function refusalTransitions(
+  settings: EvaluationSettings,
+  evaluation: WindowEvaluation,
+  record: CheckerRecord,
+  nowMs: number,
+  probe: WindowEvaluation['probeRegions'][number],
+): { changed: boolean; transitions: string[] } {
+  const d = evaluation.latest;
+  const f = Math.max(1, settings.failureThreshold);
+  const transitions: string[] = [];
+  const had = record.refusedTargets ?? {};
+  let next: Record<string, { since: number }> | undefined;
+  const edit = () => (next ??= { ...had });
+  if (d - f + 1 < 0) return { changed: false, transitions };
+  // Per refused target (`region/target`), its refusal at each of the last f slots, oldest first.
+  const byKey = new Map<string, { refusals: (TargetRefusal | undefined)[]; region: string }>();
+  for (const [region, window] of Object.entries(evaluation.regions)) {
+    for (let j = d - f + 1; j <= d; j++) {
+      for (const r of window.refusalsAt(j)) {
+        const key = `${region}/${r.target}`;
+        const entry = byKey.get(key) ?? { refusals: new Array<TargetRefusal | undefined>(f).fill(undefined), region };
+        entry.refusals[j - (d - f + 1)] = r;
+        byKey.set(key, entry);
+      }
+    }
+  }
+  const since = evaluation.slots[d - f + 1] ?? 0;
+  const owe = (dedupKey: string, n: () => Notification, transition: string) => {
+    if (record.outbox.some((o) => o.notification.dedupKey === dedupKey) || record.notifications.some((o) => o.dedupKey === dedupKey)) return;
+    record.outbox.push({ notification: n(), attempts: 0 });
+    transitions.push(transition);
+  };
+  for (const [key, { refusals, region }] of byKey) {
+    const newest = refusals[f - 1];
+    if (had[key] || !newest || refusals.some((r) => r === undefined)) continue;
+    edit()[key] = { since };
+    const dedupKey = `checker/refused/${key}/${since}`;
+    owe(dedupKey, () => refusedNotification(region, newest, settings.probeRegions.length, dedupKey, nowMs, probe), `refused:${key}`);
+  }
+  const configured = new Set(settings.targets.map((t) => `${t.region}/${t.name}`));
+  for (const key of Object.keys(had)) {
+    if (byKey.has(key)) continue;
+    const cut = key.indexOf('/');
+    const region = key.slice(0, cut);
+    const target = key.slice(cut + 1);
+    if (!configured.has(key)) {
+      delete edit()[key];
+      continue;
+    }
+    const window = evaluation.regions[region];
+    let probed = window !== undefined;
+    for (let j = d - f + 1; probed && window && j <= d; j++) probed = window.targetVerdict(target, j) !== 'unknown';
+    if (!probed) continue;
+    delete edit()[key];
+    const dedupKey = `checker/refused/${key}/probed/${since}`;
+    owe(
+      dedupKey,
+      () => checkerNotification(`${region}/${target}`, 'up', `[CHECKER] ${target} of ${region} is probed again`, `regionwatch probes target ${target} of ${region} again: its results count in the verdicts again.`, dedupKey, nowMs, probe),
+      `probed:${key}`,
+    );
+  }
+  if (!next) return { changed: false, transitions };
+  record.refusedTargets = next;
+  return { changed: true, transitions };
+}
+
+/** The alert about a target we refuse to probe: which, from where, the guard's reason and the fix, and why no page. */
+function refusedNotification(region: string, refusal: TargetRefusal, probeRegionCount: number, dedupKey: string, nowMs: number, probe: WindowEvaluation['probeRegions'][number]): Notification {
+  const [reason, fix] = splitDetail(refusal.detail);
+  const from = `${refusal.probeRegions.length}/${probeRegionCount} ${noun(probeRegionCount, 'probe region')}`;
+  // Refused from some probe regions only (their resolvers answer differently): the others still judge the target.
+  const counts =
+    refusal.probeRegions.length < probeRegionCount
+      ? 'the refusing probe regions give the target no verdict (the others still judge it)'
+      : 'the target has no verdict while it is refused';
+  return checkerNotification(
+    `${region}/${refusal.target}`,
+    'degraded',
+    // The probe regions that refuse, when only some do, in place of "regionwatch" (the subject stays within SNS's limit).
+    `[CHECKER] ${refusal.target} of ${region} is not probed${refusal.probeRegions.length < probeRegionCount ? ` from ${refusal.probeRegions.join(', ')}: ` : ': regionwatch '}${reason}`,
+    `regionwatch's own SSRF guard ${reason} for target ${refusal.target} of ${region} (from ${from}: ${refusal.probeRegions.join(', ')})${fix ? `; ${fix}` : ''}. This is regionwatch refusing, not the platform failing: ${counts}, and no platform incident is opened for it.`,
+    dedupKey,
+    nowMs,
+    probe,
+  );
 }
 
 /**

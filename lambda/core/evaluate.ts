@@ -5,6 +5,7 @@
 import type { RegionwatchConfig } from '../config/schema';
 import { resolveTargets } from '../config/resolve';
 import type { ProbeRegionEvidence, TargetEvidence, Verdict } from './notification';
+import { isOwnRefusal, WindowRefusals, type TargetRefusal } from './refusals';
 import { slotOf, type ErrorClass, type ProbeResult, type RoundRecord } from './results';
 
 /** A verdict that is neither `up` nor a lack of knowledge: what an incident is about. */
@@ -242,6 +243,11 @@ export interface RegionWindow {
   confirmedBad(target: string, k: number): BadVerdict | undefined;
   /** Evidence for every target not up at slot index k, or failing from any probe region (with what each probe region saw). */
   evidenceAt(k: number): TargetEvidence[];
+  /**
+   * Targets regionwatch refused to probe at slot index k (the SSRF guard's `blocked-address`, refusals.ts), with the
+   * probe regions that refused. Their refusals count in no verdict; a target left without one is left out of the region's.
+   */
+  refusalsAt(k: number): TargetRefusal[];
 }
 
 /** The result of evaluating one window. */
@@ -312,6 +318,7 @@ export function evaluateWindow(settings: EvaluationSettings, rounds: readonly Ro
   // results[(p * tCount + t) * total + k]: the result of target t from probe region p at slot index k.
   const results: (ProbeResult | undefined)[] = new Array<ProbeResult | undefined>(pCount * tCount * total);
   const hasRound = new Uint8Array(pCount * total);
+  const refusals = new WindowRefusals((cell) => results[cell] !== undefined);
   for (const round of rounds) {
     const k = (round.slot - base) / i;
     if (k < 0 || k >= total || !Number.isInteger(k)) continue;
@@ -321,7 +328,9 @@ export function evaluateWindow(settings: EvaluationSettings, rounds: readonly Ro
     for (const result of round.results) {
       const t = targetKeys.get(`${result.region}\u0000${result.target}`);
       if (t === undefined) continue;
-      results[(p * tCount + t) * total + k] = result;
+      // Our own refusal is no platform verdict: it goes beside the results, never among them (refusals.ts).
+      if (isOwnRefusal(result)) refusals.note((p * tCount + t) * total + k, result);
+      else results[(p * tCount + t) * total + k] = result;
     }
   }
 
@@ -336,6 +345,18 @@ export function evaluateWindow(settings: EvaluationSettings, rounds: readonly Ro
       if (r) return r;
     }
     return undefined;
+  };
+
+  /** Probe regions (indexes) whose newest observation of target t at absolute slot index k is our own refusal. */
+  const refusedFrom = (t: number, k: number): { p: number; refusal: ProbeResult }[] => {
+    const entry = entries[t];
+    if (refusals.empty || !entry) return [];
+    const out: { p: number; refusal: ProbeResult }[] = [];
+    for (let p = 0; p < pCount; p++) {
+      const refusal = refusals.newestAt((p * tCount + t) * total, k, entry.lookback);
+      if (refusal) out.push({ p, refusal });
+    }
+    return out;
   };
 
   const probeAt: ProbeRegionsAt[] = [];
@@ -456,12 +477,17 @@ export function evaluateWindow(settings: EvaluationSettings, rounds: readonly Ro
       }
       let worst = 0;
       let anyUnknown = false;
+      let judged = 0;
       for (const t of list) {
         const c = entries[t]?.codes[d] ?? V_UNKNOWN;
+        // Without a verdict because we refused to probe it: left out, or a refused target would hold its region
+        // `unknown` (never up, so an incident could never resolve). With no target judged the region is unknown.
+        if (c === V_UNKNOWN && refusedFrom(t, d + lookbackSlots).length > 0) continue;
+        judged++;
         if (c === V_UNKNOWN) anyUnknown = true;
         else if (c > worst) worst = c;
       }
-      verdicts.push(worst > V_UP ? (TARGET_VERDICTS[worst] ?? 'unknown') : anyUnknown ? 'unknown' : 'up');
+      verdicts.push(worst > V_UP ? (TARGET_VERDICTS[worst] ?? 'unknown') : anyUnknown || (judged === 0 && list.length > 0) ? 'unknown' : 'up');
     }
     const names = list.map((t) => entries[t]?.target.name ?? '');
     const tByName = new Map(list.map((t) => [entries[t]?.target.name ?? '', t]));
@@ -508,6 +534,21 @@ export function evaluateWindow(settings: EvaluationSettings, rounds: readonly Ro
           }
           if (code === V_UP && failingFrom.length === 0) continue;
           out.push({ target: entry.target.name, verdict: TARGET_VERDICTS[code] ?? 'unknown', failingFrom, seenBy });
+        }
+        return out;
+      },
+      refusalsAt: (d) => {
+        if (refusals.empty) return [];
+        const out: TargetRefusal[] = [];
+        for (const t of list) {
+          const from = refusedFrom(t, d + lookbackSlots);
+          const first = from[0];
+          if (!first) continue;
+          out.push({
+            target: entries[t]?.target.name ?? '',
+            probeRegions: from.map(({ p }) => probeRegions[p] ?? ''),
+            detail: (first.refusal.detail ?? 'refused by the SSRF guard').slice(0, 200),
+          });
         }
         return out;
       },

@@ -3,6 +3,7 @@
 import type { Notification, NotificationEvent, TargetEvidence, Verdict } from './notification';
 import type { ErrorClass } from './results';
 import type { BadVerdict, ProbeRegionsAt } from './evaluate';
+import type { TargetRefusal } from './refusals';
 
 /** Most targets kept per timeline segment and per notification; the rest are counted. */
 export const MAX_EVIDENCE_TARGETS = 10;
@@ -134,6 +135,11 @@ export interface RegionStatusRecord {
   /** Targets not up at the evaluated slot (at most MAX_EVIDENCE_TARGETS). */
   targets: TargetEvidence[];
   probeRegions: ProbeRegionsAt;
+  /**
+   * Targets regionwatch refuses to probe (its SSRF guard), with the guard's reason and fix (at most MAX_EVIDENCE_TARGETS);
+   * present only while there are some. They count in no verdict; the checker alerts about each.
+   */
+  refusedTargets?: TargetRefusal[];
   version: number;
   updatedAt: string;
 }

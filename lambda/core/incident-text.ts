@@ -3,6 +3,7 @@
 import type { Notification, NotificationEvent, NotificationEvidence, TargetEvidence, Verdict } from './notification';
 import { type BadVerdict, type EvaluationSettings, type ProbeRegionsAt, type WindowEvaluation, isBad } from './evaluate';
 import { dedupKeyOf, MAX_EVIDENCE_TARGETS, type IncidentRecord } from './incident-record';
+import type { TargetRefusal } from './refusals';
 import { noun, spokenDuration } from './words';
 
 const iso = (epochMs: number) => new Date(epochMs).toISOString();
@@ -213,6 +214,7 @@ export function statusSummary(
   evaluation: Pick<WindowEvaluation, 'waitingFor' | 'overdue'>,
   settings: EvaluationSettings,
   recovery: Recovery | undefined,
+  refused: readonly TargetRefusal[] = [],
 ): string {
   const stays = open ? `; incident ${open.incidentId} stays open` : '';
   // No seconds in it: the status is rewritten when what it says changes, not on every run of a long lag.
@@ -223,11 +225,32 @@ export function statusSummary(
     return `${region} has no verdict: ${late} more than ${spokenDuration(settings.tuning.maxDataWaitSeconds)} late${stays}`;
   }
   const late = waiting && !evaluation.overdue ? `; waiting for late results from ${waiting}` : '';
+  // Targets we refuse to probe are the reason a person looks for first: what the page shows instead of a failure.
+  const notProbed = refused.length > 0 ? notProbedPhrase(refused) : '';
   if (verdict === 'unknown') {
+    if (notProbed) return `${region} has no verdict: ${notProbed}${late}${stays}`;
     return `${region} has no verdict: too few fresh probe regions (fresh: ${probe?.fresh.join(', ') || 'none'})${late}${stays}`;
   }
-  if (verdict === 'up') return `${region} is up${late}`;
+  const also = notProbed ? `; ${notProbed}` : '';
+  if (verdict === 'up') return `${region} is up${also}${late}`;
   // The verdict stays the incident's severity until it resolves; the words say what is happening now.
-  if (open && recovery) return `${region} is recovering: ${upSincePhrase(recovery)}; incident ${open.incidentId} ${resolvesPhrase(recovery)}${late}`;
-  return `${region} is ${verdict}: ${failingPhrase(evidence, probe)}${late}`;
+  if (open && recovery) return `${region} is recovering: ${upSincePhrase(recovery)}; incident ${open.incidentId} ${resolvesPhrase(recovery)}${also}${late}`;
+  return `${region} is ${verdict}: ${failingPhrase(evidence, probe)}${also}${late}`;
+}
+
+/**
+ * `api is not probed: regionwatch refused to connect to a loopback address (set probing.allowPrivateAddresses to true
+ * to probe it)`: targets our own guard refuses, with the first one's reason and fix.
+ */
+export function notProbedPhrase(refused: readonly TargetRefusal[]): string {
+  const names = refused.slice(0, NAMED_TARGETS).map((r) => r.target).join(', ');
+  const more = refused.length > NAMED_TARGETS ? ` and ${refused.length - NAMED_TARGETS} more` : '';
+  const [reason = '', fix] = splitDetail(refused[0]?.detail ?? '');
+  return `${names}${more} ${refused.length === 1 ? 'is' : 'are'} not probed: regionwatch ${reason}${fix ? ` (${fix})` : ''}`;
+}
+
+/** A refusal's detail (`refused to connect to a loopback address: set …`) as its reason and its fix. */
+export function splitDetail(detail: string): [string, string | undefined] {
+  const at = detail.indexOf(': ');
+  return at < 0 ? [detail, undefined] : [detail.slice(0, at), detail.slice(at + 2)];
 }

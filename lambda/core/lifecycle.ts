@@ -252,15 +252,17 @@ export function decideRegion(input: RegionDecisionInput): RegionDecision {
   const reported: Verdict =
     verdictNow === 'maintenance' || verdictNow === 'unknown' ? verdictNow : open ? open.currentSeverity : 'up';
   const evidence = window.evidenceAt(d).slice(0, MAX_EVIDENCE_TARGETS);
+  const refused = window.refusalsAt(d).slice(0, MAX_EVIDENCE_TARGETS);
   const nextStatus: RegionStatusRecord = {
     region,
     verdict: reported,
     since: status && status.verdict === reported ? status.since : iso(nowMs),
     evaluatedSlot: slot,
     openIncidentId: open ? open.incidentId : null,
-    summary: statusSummary(region, reported, evidence, probe, open, evaluation, settings, open && verdictNow === 'up' ? recoveryOf(open, settings, window) : undefined),
+    summary: statusSummary(region, reported, evidence, probe, open, evaluation, settings, open && verdictNow === 'up' ? recoveryOf(open, settings, window) : undefined, refused),
     targets: evidence,
     probeRegions: probe ?? { fresh: [], stale: [], impaired: [] },
+    ...(refused.length > 0 ? { refusedTargets: refused } : {}),
     version: status?.version ?? 0,
     updatedAt: iso(nowMs),
   };

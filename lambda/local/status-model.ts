@@ -1,12 +1,17 @@
 // Pure builders for the status page's parts that come straight from data: who-sees-what and the uptime bars.
 import { verdictSecondsWithin } from '../core/timeline';
 import type { Verdict } from '../core/notification';
+import { isOwnRefusal } from '../core/refusals';
 import type { ProbeResult, RoundRecord } from '../core/results';
 import type { HistoryBar, IncidentView, MatrixCell, ProbeRegionStatus, RegionHistory } from './status-page';
 
 /** What a set of results of one platform region says, seen from one probe region. */
-export function cellOf(results: readonly ProbeResult[]): MatrixCell {
-  if (results.length === 0) return { status: 'none', failing: [] };
+export function cellOf(all: readonly ProbeResult[]): MatrixCell {
+  if (all.length === 0) return { status: 'none', failing: [] };
+  // Our own refusals say nothing about the platform (core/refusals.ts): the cell judges what was probed and names them.
+  const results = all.filter((r) => !isOwnRefusal(r));
+  const refused = all.filter(isOwnRefusal);
+  if (results.length === 0) return { status: 'unknown', failing: [], detail: `not probed: ${refused.map((r) => r.target).join(', ')} · blocked-address · ${refused[0]?.detail ?? ''}` };
   const failing = results.filter((r) => r.status !== 'up');
   const reads = results.filter((r) => r.role === 'read');
   const readsDown = reads.some((r) => r.status === 'down');
@@ -15,7 +20,7 @@ export function cellOf(results: readonly ProbeResult[]): MatrixCell {
   if (readsDown || (writesDown && reads.length === 0)) status = 'down';
   else if (writesDown) status = 'read-only';
   else if (failing.length > 0) status = 'degraded';
-  const first = failing[0];
+  const first = failing[0] ?? refused[0];
   const detail = first
     ? [first.target, first.statusCode !== undefined ? String(first.statusCode) : undefined, first.errorClass, first.detail].filter((p) => p !== undefined).join(' · ')
     : undefined;

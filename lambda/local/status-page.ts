@@ -7,8 +7,11 @@ import type { Verdict } from '../core/notification';
 
 /** What one probe region saw of one platform region in its latest fresh round. */
 export interface MatrixCell {
-  /** `stale`: this probe region has no fresh round; `none`: the platform region has no targets. */
-  status: 'up' | 'degraded' | 'read-only' | 'down' | 'stale' | 'none';
+  /**
+   * `stale`: this probe region has no fresh round; `none`: the platform region has no targets; `unknown`: regionwatch
+   * refused to probe every one of them (its SSRF guard; `detail` says why).
+   */
+  status: 'up' | 'degraded' | 'read-only' | 'down' | 'stale' | 'none' | 'unknown';
   /** Targets this probe region sees failing. */
   failing: string[];
   /** One short line of evidence (status code, error class), when something fails. */

@@ -30,8 +30,14 @@ export function testConfig(overrides: Partial<RegionwatchConfigInput> = {}): Reg
   });
 }
 
-/** What one probe region sees of one target at one slot; undefined: no result (the target is not in the round). */
-export type Script = (slot: number, probeRegion: string, region: string, target: string, role: 'read' | 'write-probe') => ResultStatus | undefined;
+/**
+ * What one probe region sees of one target at one slot; undefined: no result (the target is not in the round);
+ * `refused`: the prober's SSRF guard refused the target's address (a `blocked-address` result).
+ */
+export type Script = (slot: number, probeRegion: string, region: string, target: string, role: 'read' | 'write-probe') => ResultStatus | 'refused' | undefined;
+
+/** The detail a prober writes when its guard refuses a name that resolves to loopback with the key off. */
+export const REFUSED_DETAIL = 'refused to connect to a loopback address: set probing.allowPrivateAddresses to true to probe it';
 
 export function roundFor(config: RegionwatchConfig, slot: number, probeRegion: string, script: Script): RoundRecord {
   const results: ProbeResult[] = [];
@@ -40,6 +46,10 @@ export function roundFor(config: RegionwatchConfig, slot: number, probeRegion: s
       const role = (t.type === 'http' || t.type === 'https') && t.role === 'write-probe' ? 'write-probe' : 'read';
       const status = script(slot, probeRegion, region, t.name, role);
       if (status === undefined) continue;
+      if (status === 'refused') {
+        results.push({ region, target: t.name, role, status: 'down', errorClass: 'blocked-address', detail: REFUSED_DETAIL, latencyMs: 1 });
+        continue;
+      }
       const r: ProbeResult = { region, target: t.name, role, status, latencyMs: status === 'up' ? 80 : 3000 };
       if (status !== 'up') {
         r.errorClass = role === 'write-probe' ? 'status' : 'timeout';

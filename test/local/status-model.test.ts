@@ -27,6 +27,20 @@ describe('who sees what: one cell', () => {
     expect(cellOf([result('api', 'read', 'degraded'), result('write-path', 'write-probe', 'up')]).status).toBe('degraded');
     expect(cellOf([]).status).toBe('none');
   });
+
+  it('does not count our own refusals as failing: the cell judges what was probed and names the refused target', () => {
+    const refused = result('internal', 'read', 'down', { errorClass: 'blocked-address', detail: 'refused to connect to a loopback address: set probing.allowPrivateAddresses to true to probe it' });
+    expect(cellOf([result('api', 'read', 'up'), refused])).toEqual({
+      status: 'up',
+      failing: [],
+      detail: 'internal · blocked-address · refused to connect to a loopback address: set probing.allowPrivateAddresses to true to probe it',
+    });
+    expect(cellOf([refused])).toEqual({
+      status: 'unknown',
+      failing: [],
+      detail: 'not probed: internal · blocked-address · refused to connect to a loopback address: set probing.allowPrivateAddresses to true to probe it',
+    });
+  });
 });
 
 describe('history bars', () => {
