@@ -97,6 +97,7 @@ export const localCommand: Command = {
         clock: systemClock,
         speed: 1,
         notificationLine: (line) => io.out(line),
+        refusalLine: (line) => io.err(`regionwatch local: ${line}`),
         store,
         ...(slackWebhookUrl ? { slackWebhookUrl } : {}),
       },

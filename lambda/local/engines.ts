@@ -5,6 +5,7 @@ import { AggregatorEngine, type EngineLog } from '../aggregator/engine';
 import type { IncidentRecord } from '../core/incident-record';
 import { buildReport, type Report } from '../core/report';
 import type { NotificationPublisher } from '../core/notification';
+import type { HostLookup, ProbeLogger } from '../probe/context';
 import { runRound } from '../probe/round';
 import type { TableClients } from '../store/local-store';
 import { DynamoIncidentStore, type IncidentStore } from '../store/incident-store';
@@ -128,6 +129,10 @@ export interface LocalEnginesOptions {
   publisher: NotificationPublisher;
   /** Aggregator log lines worth a person's attention (warnings and errors). */
   log?: EngineLog;
+  /** The probers' hostname resolution; the system resolver by default. */
+  lookup?: HostLookup;
+  /** The probers' log (the SSRF guard's security lines among it); silent by default. */
+  probeLogger?: ProbeLogger;
 }
 
 export async function createLocalEngines(options: LocalEnginesOptions): Promise<LocalEngines> {
@@ -146,7 +151,11 @@ export async function createLocalEngines(options: LocalEnginesOptions): Promise<
     ...(options.log ? { log: options.log } : {}),
   });
   return {
-    probe: (probeRegion, slot) => runRound({ config, probeRegion, slot }, { now: () => clock.now(), sleep: (ms, signal) => clock.sleep(ms, signal) }),
+    probe: (probeRegion, slot) =>
+      runRound(
+        { config, probeRegion, slot },
+        { now: () => clock.now(), sleep: (ms, signal) => clock.sleep(ms, signal), ...(options.lookup ? { lookup: options.lookup } : {}), ...(options.probeLogger ? { logger: options.probeLogger } : {}) },
+      ),
     aggregate: async () => {
       await aggregator.run();
     },

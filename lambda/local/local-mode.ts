@@ -10,6 +10,10 @@ import { ResultsStore } from '../store/results-store';
 import type { Clock } from './clock';
 import { addObserved, openDataDir, readRunInfo, writeRunInfo, type DataDir, type RunInfo } from './data-dir';
 import { createLocalEngines, localTableNames, type LocalEngines } from './engines';
+import { RefusalNotices } from './refusal-notices';
+import type { HostLookup } from '../probe/context';
+import { systemHostLookup } from '../probe/resolve-host';
+import { resolveTargets } from '../config/resolve';
 import { runSlots, type SlotReport } from './slot-loop';
 import { buildHistory, buildMatrix } from './status-model';
 import type { StatusSnapshot } from './status-page';
@@ -37,6 +41,13 @@ export interface LocalModeOptions {
   period?: { from: string; to: string };
   /** Where the tables are; the embedded store under the data directory by default. */
   store?: StoreChoice;
+  /**
+   * One line per target the probers refuse to probe (their SSRF guard), the first time it is refused: the target, the
+   * address kind and the key that allows it (refusal-notices.ts). Without it refusals show only as checker alerts.
+   */
+  refusalLine?(line: string): void;
+  /** The probers' hostname resolution; the system resolver by default (tests answer from a table). */
+  lookup?: HostLookup;
 }
 
 export interface LocalRunOptions {
@@ -115,7 +126,15 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
     const sinks: NotificationPublisher[] = [new ConsolePublisher({ write: options.notificationLine }), new JsonlFilePublisher({ dataDir: dataDir.path })];
     if (options.slackWebhookUrl) sinks.push(new SlackWebhookPublisher({ url: options.slackWebhookUrl, allowLoopback: true }));
     const publisher = new RecordingPublisher(new FanOutPublisher(sinks));
-    const engines = await createLocalEngines({ config, store, clock, publisher });
+    const notices = options.refusalLine ? new RefusalNotices(config, options.refusalLine) : undefined;
+    const engines = await createLocalEngines({
+      config,
+      store,
+      clock,
+      publisher,
+      ...(options.lookup ? { lookup: options.lookup } : {}),
+      ...(notices ? { probeLogger: notices.logger } : {}),
+    });
     const intervalSeconds = config.defaults.intervalSeconds;
     const platformRegions = Object.keys(config.regions);
     // A restart keeps the first run's start: history before it is "no data", not "up". History kept in another store
@@ -190,8 +209,10 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
       engines,
       sent: publisher.sent,
       snapshot,
-      run: (run) =>
-        runSlots({
+      run: async (run) => {
+        // What the guard refuses is told at start, before the first round (and again only for a new refusal).
+        await notices?.atStart(resolveTargets(config), options.lookup ?? systemHostLookup);
+        return runSlots({
           clock,
           intervalSeconds,
           probeRegions: config.probeRegions,
@@ -209,7 +230,8 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
             info.observed = addObserved(info.observed ?? [], report.slotMs, report.slotMs + intervalSeconds * 1000, 2 * intervalSeconds * 1000);
             return run.onSlot?.(report);
           },
-        }).finally(() => writeRunInfo(dataDir, { ...info, live: live() })),
+        }).finally(() => writeRunInfo(dataDir, { ...info, live: live() }));
+      },
       close: async () => {
         if (closed) return;
         closed = true;
