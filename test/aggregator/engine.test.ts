@@ -1,15 +1,15 @@
-// The aggregator engine against dynalite: fault matrix rows 3, 6, 7, 8, 9 and 10 with real conditional writes.
+// The aggregator engine against DynamoDB Local: fault matrix rows 3, 6, 7, 8, 9 and 10 with real conditional writes.
 import { describe, expect, it } from 'vitest';
 import { handleStreamBatch } from '../../lambda/aggregator/stream';
 import { NotificationPublishError } from '../../lambda/notify/sns-publisher';
-import { useEmbeddedStore } from '../helpers/store';
+import { useTestStore } from '../helpers/store';
 import { faults, T0, testConfig } from '../core/harness';
 import { rig, streamRecord } from './rig';
 
-const store = useEmbeddedStore();
+const store = useTestStore();
 const at = (second: number) => (T0 + second) * 1000 + 3000;
 
-describe('aggregator engine on dynalite', () => {
+describe('aggregator engine on DynamoDB Local', () => {
   it('row 3: one incident with its index attributes, one opened and one resolved page, a status item per region', async () => {
     const r = await rig(store.current, testConfig(), faults({ us: [[100, 300, 'down']] }));
     const engine = r.engine();

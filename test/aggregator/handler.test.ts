@@ -1,6 +1,6 @@
 // The Lambda wiring: environment read once at load (failing loudly), poison records quarantined in the failure
 // queue named by FAILURE_QUEUE_URL (a local SQS, fauxqs on 127.0.0.1) instead of being reported failed, and the
-// metrics it really emits (dynalite and fauxqs behind a whole run).
+// metrics it really emits (DynamoDB Local and fauxqs behind a whole run).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,10 +11,10 @@ import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/c
 import { AGGREGATOR_METRIC_NAMES } from '../../lambda/aggregator/metrics';
 import { ENV } from '../../lambda/handlers/env';
 import { faults, T0, testConfig } from '../core/harness';
-import { useEmbeddedStore } from '../helpers/store';
+import { useTestStore } from '../helpers/store';
 import { rig, streamRecord } from './rig';
 
-const store = useEmbeddedStore();
+const store = useTestStore();
 const saved = { ...process.env };
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 let server: FauxqsServer;
@@ -53,9 +53,7 @@ function setEnvironment(failureQueueUrl: string, overrides: Record<string, strin
     [ENV.probeRegion]: 'us-east-1',
     [ENV.configPath]: 'regionwatch.config.json',
     [ENV.failureQueueUrl]: failureQueueUrl,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    ...store.current.env,
     AWS_ENDPOINT_URL_SQS: endpoint,
     AWS_MAX_ATTEMPTS: '1',
     POWERTOOLS_METRICS_DISABLED: 'true',
@@ -131,7 +129,6 @@ describe('aggregator handler metrics', () => {
       [ENV.topicArn]: TopicArn,
       [ENV.probeRegion]: config.homeRegion,
       [ENV.configPath]: configPath,
-      AWS_ENDPOINT_URL_DYNAMODB: store.current.endpoint,
       AWS_ENDPOINT_URL_SNS: snsEndpoint,
     });
     delete process.env.POWERTOOLS_METRICS_DISABLED;

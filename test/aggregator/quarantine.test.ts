@@ -1,5 +1,5 @@
 // FAULTS row 9 for real: poison records quarantined in a local SQS queue (fauxqs on 127.0.0.1), the rest of the
-// batch processed on dynalite, and a quarantine that fails falling back to a reported batch item failure.
+// batch processed on DynamoDB Local, and a quarantine that fails falling back to a reported batch item failure.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFauxqs, type FauxqsServer } from 'fauxqs';
 import { CreateQueueCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
@@ -7,11 +7,11 @@ import { drainQueue } from '../helpers/sqs';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { sqsQuarantine, type QuarantineMessage } from '../../lambda/aggregator/quarantine';
 import { handleStreamBatch } from '../../lambda/aggregator/stream';
-import { useEmbeddedStore } from '../helpers/store';
+import { useTestStore } from '../helpers/store';
 import { faults, T0, testConfig } from '../core/harness';
 import { rig, streamRecord } from './rig';
 
-const store = useEmbeddedStore();
+const store = useTestStore();
 const at = (second: number) => (T0 + second) * 1000 + 3000;
 
 let server: FauxqsServer;

@@ -1,4 +1,4 @@
-// A dynalite-backed aggregator rig: real tables, real conditional writes, a virtual clock and a recording publisher.
+// A DynamoDB Local-backed aggregator rig: real tables, real conditional writes, a virtual clock and a recording publisher.
 import type { AttributeValue, DynamoDBStreamEvent } from 'aws-lambda';
 import type { RegionwatchConfig } from '../../lambda/config/schema';
 import { AggregatorEngine, type AggregatorEngineOptions } from '../../lambda/aggregator/engine';
@@ -48,7 +48,7 @@ export async function rig(store: EmbeddedStore, config: RegionwatchConfig, scrip
       clock,
       sleep: async () => {},
       ...overrides,
-      // A shorter re-derivation window keeps each run's Query small on dynalite.
+      // A shorter re-derivation window keeps each run's Query small.
       tuning: { lateToleranceSeconds: 30, ...overrides.tuning },
     });
 

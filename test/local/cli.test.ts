@@ -2,13 +2,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { main } from '../../lambda/cli/main';
 import { ScaledClock } from '../../lambda/local/clock';
 import { demoConfig, startDemoPlatform, type DemoPlatform } from '../../lambda/local/demo-platform';
 import { demoScript } from '../../lambda/local/demo-script';
 import { localTableNames } from '../../lambda/local/engines';
-import { startEmbeddedStore } from '../../lambda/store/embedded';
 import { resourceNames } from '../../lib/names';
 import { tempDir } from './harness';
 
@@ -167,21 +166,17 @@ describe('the read commands against AWS', () => {
   });
 
   it('exit 1 with one line when the incident table does not exist', async () => {
-    const store = await startEmbeddedStore();
-    try {
-      await withEndpoint(store.endpoint, async () => {
-        for (const command of ['status', 'incidents', 'report']) {
-          const c = capture();
-          expect(await main([command, '--aws', '--region', 'eu-west-1', '--config', config], c.io)).toBe(1);
-          expect(c.err).toEqual([`regionwatch ${command}: table acme-regionwatch-incidents not found in eu-west-1; deploy regionwatch there or pass --table NAME`]);
-        }
-        const named = capture();
-        expect(await main(['incidents', '--aws', '--region', 'eu-west-1', '--table', 'other', '--config', config], named.io)).toBe(1);
-        expect(named.err).toEqual(['regionwatch incidents: table other not found in eu-west-1; deploy regionwatch there or pass --table NAME']);
-      });
-    } finally {
-      await store.close();
-    }
+    // AWS's DynamoDB Local, with an access key id no test creates tables under: its real ResourceNotFoundException.
+    await withEndpoint(inject('dynamodbLocalEndpoint'), async () => {
+      for (const command of ['status', 'incidents', 'report']) {
+        const c = capture();
+        expect(await main([command, '--aws', '--region', 'eu-west-1', '--config', config], c.io)).toBe(1);
+        expect(c.err).toEqual([`regionwatch ${command}: table acme-regionwatch-incidents not found in eu-west-1; deploy regionwatch there or pass --table NAME`]);
+      }
+      const named = capture();
+      expect(await main(['incidents', '--aws', '--region', 'eu-west-1', '--table', 'other', '--config', config], named.io)).toBe(1);
+      expect(named.err).toEqual(['regionwatch incidents: table other not found in eu-west-1; deploy regionwatch there or pass --table NAME']);
+    });
   });
 
   it('exit 1 with one line when AWS refuses the read', async () => {

@@ -1,14 +1,14 @@
 // The incident reader behind `report`, `incidents` and the status page's history: every incident that overlaps the
-// period, however long before it opened, against the real DynamoDB API (dynalite).
+// period, however long before it opened, against the real DynamoDB API (DynamoDB Local).
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lambda/config/load';
 import type { IncidentRecord, TimelineSegment } from '../../lambda/core/lifecycle';
 import { IncidentReader } from '../../lambda/local/engines';
 import { createIncidentsTable } from '../../lambda/store/create-tables';
 import { DynamoIncidentStore } from '../../lambda/store/incident-store';
-import { useEmbeddedStore } from '../helpers/store';
+import { useTestStore } from '../helpers/store';
 
-const store = useEmbeddedStore();
+const store = useTestStore();
 const config = parseConfig({
   platform: 'acme', probeRegions: ['us-east-1'], homeRegion: 'us-east-1', defaults: { quorum: 1 },
   regions: { us: { targets: [] }, eu: { targets: [] }, apac: { targets: [] } },

@@ -1,4 +1,4 @@
-// FAULTS row 16: clock skew of ±2 min, late and doubled invocations. One result per target, probe region and slot, in the right slot (dynalite).
+// FAULTS row 16: clock skew of ±2 min, late and doubled invocations. One result per target, probe region and slot, in the right slot (DynamoDB Local).
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createResultsTable } from '../../lambda/store/create-tables';
@@ -8,10 +8,10 @@ import { dynamoMinuteClaim } from '../../lambda/probe/dynamo-claims';
 import { ClockOffsetEstimator, runInvocation, slotsOfMinute, type InvocationInput } from '../../lambda/probe/invocation';
 import type { RoundDeps } from '../../lambda/probe/round';
 import { startFaultyServer, type FaultyServer } from '../helpers/servers';
-import { useEmbeddedStore } from '../helpers/store';
+import { useTestStore } from '../helpers/store';
 import { testConfig, warpClock as fixtureWarpClock } from './fixtures';
 
-const store = useEmbeddedStore();
+const store = useTestStore();
 let server: FaultyServer;
 beforeAll(async () => {
   server = await startFaultyServer();

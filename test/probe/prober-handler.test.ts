@@ -1,4 +1,4 @@
-// The prober Lambda end to end on loopback: env read at load, a scheduled event served into dynalite with the minute's later
+// The prober Lambda end to end on loopback: env read at load, a scheduled event served into DynamoDB Local with the minute's later
 // rounds queued on a real local SQS (fauxqs), queued rounds served one per message, EMF metrics with two dimensions only.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,9 +15,9 @@ import { PROBE_METRIC_NAMES } from '../../lambda/probe/metrics';
 import { USER_AGENT, VERSION } from '../../lambda/version';
 import { PROBE_METRICS } from '../../lib/observability';
 import { startFaultyServer, type FaultyServer } from '../helpers/servers';
-import { useEmbeddedStore } from '../helpers/store';
+import { useTestStore } from '../helpers/store';
 
-const store = useEmbeddedStore();
+const store = useTestStore();
 let server: FaultyServer;
 let sqsServer: FauxqsServer;
 let sqs: SQSClient;
@@ -50,11 +50,8 @@ beforeAll(async () => {
     RESULTS_TABLE_NAME: 'prober-results',
     PROBE_REGION: 'eu-west-1',
     REGIONWATCH_CONFIG_PATH: join(dir, 'regionwatch.config.json'),
-    AWS_ENDPOINT_URL_DYNAMODB: store.current.endpoint,
+    ...store.current.env,
     AWS_ENDPOINT_URL_SQS: sqsServer.address,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
   });
 });
 afterAll(async () => {

@@ -1,5 +1,5 @@
 // One invocation per round (FAULTS 16, 18): queued slots run once each, late and duplicate deliveries probe nothing, and a
-// broken queue falls back to rounds inside the scheduled invocation. Real loopback targets, dynalite, a fast clock.
+// broken queue falls back to rounds inside the scheduled invocation. Real loopback targets, DynamoDB Local, a fast clock.
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createResultsTable } from '../../lambda/store/create-tables';
@@ -11,10 +11,10 @@ import { RoundWriteError, runQueuedRound } from '../../lambda/probe/queued-round
 import type { RoundData, RoundDeps } from '../../lambda/probe/round';
 import type { QueuedRound, RoundMessage } from '../../lambda/probe/scheduling';
 import { startFaultyServer, type FaultyServer } from '../helpers/servers';
-import { useEmbeddedStore } from '../helpers/store';
+import { useTestStore } from '../helpers/store';
 import { memoryLogger, testConfig, warpClock as fixtureWarpClock } from './fixtures';
 
-const store = useEmbeddedStore();
+const store = useTestStore();
 let server: FaultyServer;
 beforeAll(async () => {
   server = await startFaultyServer();

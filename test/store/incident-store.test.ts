@@ -1,13 +1,14 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { createIncidentsTable } from '../../lambda/store/create-tables';
+import { startEmbeddedStore, type EmbeddedStore } from '../../lambda/store/embedded';
 import { DynamoIncidentStore, incidentItem, type IncidentStore } from '../../lambda/store/incident-store';
 import { MemoryIncidentStore } from '../../lambda/store/memory-incident-store';
 import { INCIDENTS_TABLE } from '../../lambda/store/tables';
 import type { IncidentRecord, RegionStatusRecord } from '../../lambda/core/lifecycle';
-import { useEmbeddedStore } from '../helpers/store';
+import { useTestStore } from '../helpers/store';
 
-const store = useEmbeddedStore();
+const store = useTestStore();
 
 function incident(region: string, seq: number, status: 'open' | 'resolved', openedAt: string): IncidentRecord {
   return {
@@ -24,13 +25,20 @@ const status = (region: string): RegionStatusRecord => ({
 });
 
 let n = 0;
+async function dynamoStore(on: Pick<EmbeddedStore, 'client' | 'documentClient'>): Promise<IncidentStore> {
+  const name = `incident-store-${++n}`;
+  await createIncidentsTable(on.client, name);
+  await createIncidentsTable(on.client, name); // a restart finds it there
+  return new DynamoIncidentStore({ client: on.documentClient, tableName: name });
+}
+// Local mode keeps the same items in its embedded store (dynalite), so the contract holds there too.
+let embedded: EmbeddedStore | undefined;
+afterAll(async () => {
+  await embedded?.close();
+});
 const stores: [string, () => Promise<IncidentStore>][] = [
-  ['dynalite', async () => {
-    const name = `incident-store-${++n}`;
-    await createIncidentsTable(store.current.client, name);
-    await createIncidentsTable(store.current.client, name); // a restart finds it there
-    return new DynamoIncidentStore({ client: store.current.documentClient, tableName: name });
-  }],
+  ['DynamoDB Local', () => dynamoStore(store.current)],
+  ["local mode's embedded dynalite", async () => dynamoStore((embedded ??= await startEmbeddedStore()))],
   ['memory', async () => new MemoryIncidentStore()],
 ];
 

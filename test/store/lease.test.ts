@@ -5,11 +5,11 @@ import { DynamoIncidentStore } from '../../lambda/store/incident-store';
 import { createIncidentsTable } from '../../lambda/store/create-tables';
 import { AggregatorEngine } from '../../lambda/aggregator/engine';
 import { MemoryRounds } from '../../lambda/aggregator/memory-rounds';
-import { useEmbeddedStore } from '../helpers/store';
+import { useTestStore } from '../helpers/store';
 import { faults, roundFor, T0, testConfig } from '../core/harness';
 import { RecordingPublisher, VirtualClock } from '../aggregator/rig';
 
-const store = useEmbeddedStore();
+const store = useTestStore();
 const order = leaseOrder('us-east-1', ['eu-west-1', 'us-east-1', 'ap-southeast-1']);
 const opts = (probeRegion: string) => ({ probeRegion, order });
 
@@ -46,7 +46,7 @@ describe('aggregator lease', () => {
     expect((await acquireLease(s, opts('ap-southeast-1'), 100_000)).holder).toBe(false);
   });
 
-  it('two candidates racing on dynalite produce one holder', async () => {
+  it('two candidates racing on DynamoDB Local produce one holder', async () => {
     await createIncidentsTable(store.current.client, 'lease-race');
     const s = new DynamoIncidentStore({ client: store.current.documentClient, tableName: 'lease-race' });
     await acquireLease(s, opts('us-east-1'), 0);
@@ -55,7 +55,7 @@ describe('aggregator lease', () => {
     expect((await s.readLease())?.holder).toBe(eu.holder ? 'eu-west-1' : 'ap-southeast-1');
   });
 
-  it('takeover during an outage on dynalite: standbys write nothing, the successor continues the same incident', async () => {
+  it('takeover during an outage on DynamoDB Local: standbys write nothing, the successor continues the same incident', async () => {
     await createIncidentsTable(store.current.client, 'lease-takeover');
     const incidents = new DynamoIncidentStore({ client: store.current.documentClient, tableName: 'lease-takeover' });
     const config = testConfig();

@@ -3,15 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { createResultsTable } from '../../lambda/store/create-tables';
 import { ResultsStore, toRoundItems } from '../../lambda/store/results-store';
 import type { ProbeResult } from '../../lambda/core/results';
-import { useEmbeddedStore } from '../helpers/store';
+import { useTestStore } from '../helpers/store';
 
-const store = useEmbeddedStore();
+const store = useTestStore();
 
 function result(target: string, status: ProbeResult['status'] = 'up'): ProbeResult {
   return { region: 'us', target, role: 'read', status, latencyMs: 42, statusCode: status === 'up' ? 200 : 503 };
 }
 
-describe('ResultsStore against dynalite', () => {
+describe('ResultsStore against DynamoDB Local', () => {
   it('writes one item per probe region and slot, and a rewrite of the same round leaves one copy', async () => {
     await createResultsTable(store.current.client, 'results-a');
     const results = new ResultsStore({ client: store.current.documentClient, tableName: 'results-a', retentionHours: 48 });
