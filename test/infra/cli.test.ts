@@ -7,35 +7,10 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfigFile } from '../../lambda/config/load';
 import { BUNDLED_CONFIG_FILE } from '../../lambda/handlers/runtime-config';
-import { PROJECT_ROOT } from '../../lib/function';
 import { stackName } from '../../lib/names';
 import { CONTROL_TOWER_PLUGIN_NAME } from '../../lib/control-tower';
+import { cdk } from '../helpers/cdk';
 import { EXAMPLE_CONFIG_FILE, controlTowerFindings, exampleConfig } from './synth';
-
-/** No credentials, no profile, no metadata endpoint, no version check: synth must need none of them. */
-const OFFLINE_ENV: NodeJS.ProcessEnv = {
-  PATH: process.env.PATH,
-  HOME: mkdtempSync(join(tmpdir(), 'regionwatch-home-')),
-  AWS_ACCESS_KEY_ID: '',
-  AWS_SECRET_ACCESS_KEY: '',
-  AWS_SESSION_TOKEN: '',
-  AWS_CONFIG_FILE: '/nonexistent/aws-config',
-  AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws-credentials',
-  AWS_EC2_METADATA_DISABLED: 'true',
-  CDK_DISABLE_VERSION_CHECK: 'true',
-  CI: 'true',
-};
-
-function cdk(args: string[]) {
-  const started = Date.now();
-  const result = spawnSync(join(PROJECT_ROOT, 'node_modules/.bin/cdk'), [...args, '--no-notices', '--no-version-reporting'], {
-    cwd: PROJECT_ROOT,
-    env: OFFLINE_ENV,
-    encoding: 'utf8',
-    timeout: 170_000,
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr, ms: Date.now() - started };
-}
 
 interface FunctionBundle {
   functionName: string;
