@@ -110,6 +110,14 @@ export class LocalAws {
     return (found[0] as [string, LambdaFunction])[1];
   }
 
+  /** A stack's schedule (rule logical id prefix), to fire by hand as a rule's first trigger. */
+  schedule(region: string, prefix: string): Schedule {
+    const [id] = resourceOf(this.stack(region), 'AWS::Events::Rule', prefix);
+    const found = this.schedules.get(`${region}/${id}`);
+    if (!found) throw new Error(`${region}/${id} is not a schedule the harness runs`);
+    return found;
+  }
+
   /** Subscribes a new queue to a stack's topic (logical id prefix) and returns its URL: what reaches it is what was published. */
   async subscribeQueue(region: string, topicPrefix: string, queueName: string): Promise<string> {
     const [topicId] = resourceOf(this.stack(region), 'AWS::SNS::Topic', topicPrefix);
