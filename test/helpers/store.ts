@@ -68,3 +68,24 @@ export function useTestStore(): { current: TestStore } {
   return holder;
 }
 
+const WRITE_COMMANDS = new Set(['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'BatchWriteItemCommand', 'TransactWriteItemsCommand']);
+
+/**
+ * Counts the writes `store`'s clients send to `tableName` from now on (the document client shares the low-level
+ * client's middleware): what a test of "nothing new" asserts, beside the items themselves.
+ */
+export function countWrites(store: Pick<TestStore, 'client'>, tableName: string): { readonly count: number; stop(): void } {
+  const name = `count-writes-${++opened}`;
+  const counter = { count: 0, stop: () => void store.client.middlewareStack.remove(name) };
+  store.client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const input = args.input as { TableName?: string; RequestItems?: Record<string, unknown>; TransactItems?: unknown[] };
+      if (WRITE_COMMANDS.has(context.commandName ?? '') && (input.TableName === tableName || (input.RequestItems && tableName in input.RequestItems) || JSON.stringify(input.TransactItems ?? []).includes(`"${tableName}"`))) {
+        counter.count++;
+      }
+      return next(args);
+    },
+    { step: 'initialize', name },
+  );
+  return counter;
+}
