@@ -23,7 +23,7 @@ beforeAll(async () => {
     startRawHttpServer(),
     startDnsmasq({
       zone: 'acme.test',
-      hosts: { 'api.us.acme.test': ['127.0.0.1', '::1'], 'api.eu.acme.test': ['127.0.0.1'], 'internal.acme.test': ['127.0.0.1'] },
+      hosts: { 'api.us.acme.test': ['127.0.0.1', '::1'], 'api.eu.acme.test': ['127.0.0.1'], 'internal.acme.test': ['127.0.0.1'], 'v6.acme.test': ['2001:db8::1'] },
       mx: { 'acme.test': [{ exchange: 'mx1.acme.test', priority: 10 }] },
       txt: { 'acme.test': ['v=spf1 -all'] },
     }),
@@ -292,6 +292,17 @@ describe('DNS against dnsmasq (FAULTS 14)', () => {
     expect(dns.queries().slice(before).sort()).toEqual(
       ['A api.us.acme.test', 'AAAA api.us.acme.test', 'MX acme.test', 'TXT acme.test', 'A api.eu.acme.test', 'AAAA api.eu.acme.test', 'A gone.acme.test', 'A x.api.us.acme.test', 'A www.example.com'].sort(),
     );
+  });
+
+  it('matches an AAAA answer however the config spells the address (leading zeros, no ::, capitals)', async () => {
+    const { results } = await run([
+      dnsTarget('expanded', 'v6.acme.test', { recordType: 'AAAA', expect: { answers: ['2001:DB8:0:0:0:0:0:1'] } }),
+      dnsTarget('zero-padded', 'v6.acme.test', { recordType: 'AAAA', expect: { answers: ['2001:0db8::0001'] } }),
+      dnsTarget('other', 'v6.acme.test', { recordType: 'AAAA', expect: { answers: ['2001:db8::2'] } }),
+    ]);
+    expect(get(results, 'expanded')).toMatchObject({ status: 'up' });
+    expect(get(results, 'zero-padded')).toMatchObject({ status: 'up' });
+    expect(get(results, 'other')).toMatchObject({ status: 'down', errorClass: 'assertion', detail: 'AAAA v6.acme.test lacks 2001:db8::2' });
   });
 
   it('reports a hung resolver (stopped with SIGSTOP) as dns within the deadline, and an http target by name with it', async () => {

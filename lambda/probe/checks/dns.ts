@@ -1,6 +1,7 @@
 // The dns check: one query of one record type (to the configured resolver or the system's), every expected answer present.
-import { performance } from 'node:perf_hooks';
 import { Resolver } from 'node:dns/promises';
+import { isIP, SocketAddress } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { ProbeResult, Timings } from '../../core/results';
 import { checkAddress, refusalFix } from '../address-guard';
 import type { CheckContext } from '../context';
@@ -76,6 +77,11 @@ async function query(resolver: Resolver, hostname: string, type: ResolvedDnsTarg
   }
 }
 
+/**
+ * One spelling per answer: case and a trailing dot ignored, and an IPv6 address in its one canonical text form
+ * (resolvers answer `2001:db8::1`; a config may say `2001:0DB8:0:0:0:0:0:1`, the same address).
+ */
 function normalize(answer: string): string {
-  return answer.trim().toLowerCase().replace(/\.$/, '');
+  const text = answer.trim().toLowerCase().replace(/\.$/, '');
+  return isIP(text) === 6 ? new SocketAddress({ address: text, family: 'ipv6' }).address : text;
 }
