@@ -6,7 +6,7 @@ import type { ProbeResult, Timings } from '../../core/results';
 import { checkAddress, refusalFix } from '../address-guard';
 import type { CheckContext } from '../context';
 import { Deadline, raceDeadline } from '../deadline';
-import { ProbeFailure } from '../errors';
+import { ProbeFailure, timeoutFailure } from '../errors';
 import { resolverServer } from '../../config/resolver';
 import { build, failed, passed, type ResolvedDnsTarget } from './result';
 
@@ -52,11 +52,33 @@ export async function dnsCheck(target: ResolvedDnsTarget, ctx: CheckContext): Pr
     if (error instanceof ProbeFailure) return failed(target, seen(), error);
     if (deadline.expired) return failed(target, seen(), deadline.failure('dns'));
     const code = error !== null && typeof error === 'object' && 'code' in error ? String(error.code) : 'error';
-    const what = code === 'ENOTFOUND' ? 'does not exist (NXDOMAIN)' : code === 'ENODATA' ? `has no ${target.recordType} record` : `lookup failed (${code})`;
-    return failed(target, seen(), new ProbeFailure('dns', `${target.hostname} ${what}`));
+    // The resolver's own timeout fires just before ours: the same silence, told the same way.
+    if (code === 'ETIMEOUT') return failed(target, seen(), timeoutFailure('dns', target.timeoutMs, 'request'));
+    return failed(target, seen(), new ProbeFailure('dns', `${target.hostname} ${resolverAnswer(code, target.recordType)}`));
   } finally {
     off();
     deadline.dispose();
+  }
+}
+
+/**
+ * What the resolver's answer means, for the detail: an operator acts differently on a name that is gone, a resolver
+ * that refuses or fails, and one that is not there at all (c-ares's codes, not the DNS wire's, in brackets otherwise).
+ */
+function resolverAnswer(code: string, recordType: ResolvedDnsTarget['recordType']): string {
+  switch (code) {
+    case 'ENOTFOUND':
+      return 'does not exist (NXDOMAIN)';
+    case 'ENODATA':
+      return `has no ${recordType} record`;
+    case 'EREFUSED':
+      return 'was refused by the resolver (REFUSED)';
+    case 'ESERVFAIL':
+      return 'could not be resolved: the resolver failed (SERVFAIL)';
+    case 'ECONNREFUSED':
+      return 'not looked up: nothing answers at the resolver\'s address (ECONNREFUSED)';
+    default:
+      return `lookup failed (${code})`;
   }
 }
 
