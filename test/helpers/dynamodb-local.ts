@@ -9,10 +9,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { freeTcpPort } from './daemon';
 
 export const DYNAMODB_LOCAL = {
   version: '1.25.1',
@@ -100,17 +100,6 @@ export function requireJava(): void {
   if (!(major >= DYNAMODB_LOCAL.minimumJava)) throw new TestStorePrerequisiteError(`the tests run on DynamoDB Local, which needs Java ${DYNAMODB_LOCAL.minimumJava}, and \`java\` is version ${major || 'unknown'}: ${fix}`);
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 /** One unsigned ListTables: DynamoDB Local answers it once it serves requests (it reads, never checks, the signature). */
 async function answers(endpoint: string): Promise<boolean> {
   try {
@@ -144,7 +133,7 @@ export async function startDynamoDbLocal(): Promise<DynamoDbLocalServer> {
   requireJava();
   const dir = ensureDynamoDbLocal();
   for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
+    const port = await freeTcpPort();
     const endpoint = `http://127.0.0.1:${port}`;
     // Serial GC and the client compiler: on two shared cores a short-lived test server starts faster and leaves
     // more CPU to the tests than the server defaults would.
