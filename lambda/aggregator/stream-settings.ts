@@ -9,4 +9,9 @@ export const AGGREGATOR_STREAM_SETTINGS = {
   retryAttempts: 3,
   /** Older rounds cannot change a live verdict; the aggregator re-reads windows by Query anyway. */
   maxRecordAgeMinutes: 10,
+  /**
+   * Not a setting: how often Lambda polls a DynamoDB stream shard (four times a second), which bounds how soon a
+   * record becomes a batch when the batching window is 0. The simulator models it.
+   */
+  pollIntervalMs: 250,
 } as const;

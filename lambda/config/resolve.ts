@@ -25,6 +25,7 @@ export function resolveTargets(config: RegionwatchConfig): ResolvedTarget[] {
       resolved.recoveryThreshold = target.recoveryThreshold ?? config.defaults.recoveryThreshold;
       resolved.quorum = target.quorum ?? config.defaults.quorum;
       resolved.degradedLatencyMs = target.degradedLatencyMs ?? config.defaults.degradedLatencyMs;
+      resolved.minFaultSeconds = target.minFaultSeconds ?? config.defaults.minFaultSeconds;
       resolved.region = region;
       resolved.role = role;
       targets.push(resolved);

@@ -10,6 +10,15 @@ export const AWS_REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,31}$/;
 /** Round intervals must divide a minute so rounds line up with the once-a-minute schedule. */
 export const ALLOWED_INTERVALS = [5, 6, 10, 12, 15, 20, 30, 60] as const;
+/** The longest `minFaultSeconds`: the evaluation window (lambda/core/evaluate.ts) always reaches this far back. */
+export const MAX_MIN_FAULT_SECONDS = 120;
+/**
+ * How a failure is seen (docs/probing.md, "Timing of one interval"). `confirm`: probe regions run their rounds
+ * staggered across the slot and a failing check asks the other probe regions to check that target at once;
+ * `staggered`: staggered rounds without confirmation requests; `rounds`: the first design, every probe region at the
+ * slot's start, a target down after `failureThreshold` failing slots.
+ */
+export const DETECTION_MODES = ['confirm', 'staggered', 'rounds'] as const;
 
 /**
  * `$comment`: a note for people reading the file (JSON has no comments). Accepted on the root and on every object a
@@ -43,7 +52,7 @@ const tuningShape = {
     .min(100, { message: 'timeoutMs must be at least 100' })
     .describe('Hard deadline for one request (connect and total), in milliseconds; at most the interval less 2 s (a round may start up to 1 s late and needs 1 s to be written).'),
   failureThreshold: positiveInt('failureThreshold', 'it counts consecutive failing slots before a target is down').describe(
-    'Consecutive failing slots (with quorum) before a target leaves up.',
+    'Failing slots in a row (with quorum) before a target leaves up, with probing.detection "rounds". With staggered rounds (confirm, staggered) checks count instead of slots: a failure needs failureThreshold × quorum failing checks, a quorum of probe regions confirming the first, spanning minFaultSeconds.',
   ),
   recoveryThreshold: positiveInt('recoveryThreshold', 'it counts consecutive good slots before a target is up again').describe(
     'Consecutive good slots before a target is up again.',
@@ -56,6 +65,13 @@ const tuningShape = {
     .int()
     .min(1, { message: 'degradedLatencyMs must be at least 1' })
     .describe('A response slower than this is degraded.'),
+  minFaultSeconds: z
+    .number({ message: 'minFaultSeconds must be a number of seconds' })
+    .min(0, { message: 'minFaultSeconds must be 0 or more' })
+    .max(MAX_MIN_FAULT_SECONDS, { message: `minFaultSeconds must be at most ${MAX_MIN_FAULT_SECONDS}` })
+    .describe(
+      'The shortest fault worth a page: a target leaves up only once a quorum of probe regions sees it failing and its failing checks span at least this many seconds. A blip shorter than this never pages.',
+    ),
 } as const;
 
 export const DEFAULTS = {
@@ -65,6 +81,7 @@ export const DEFAULTS = {
   recoveryThreshold: 3,
   quorum: 2,
   degradedLatencyMs: 1500,
+  minFaultSeconds: 2,
 } as const;
 
 const defaultsSchema = z
@@ -76,6 +93,7 @@ const defaultsSchema = z
     recoveryThreshold: tuningShape.recoveryThreshold.default(DEFAULTS.recoveryThreshold),
     quorum: tuningShape.quorum.default(DEFAULTS.quorum),
     degradedLatencyMs: tuningShape.degradedLatencyMs.default(DEFAULTS.degradedLatencyMs),
+    minFaultSeconds: tuningShape.minFaultSeconds.default(DEFAULTS.minFaultSeconds),
   })
   .describe('Timing and thresholds for every target; a target may override any of them.');
 
@@ -86,6 +104,7 @@ const overrides = {
   recoveryThreshold: tuningShape.recoveryThreshold.optional(),
   quorum: tuningShape.quorum.optional(),
   degradedLatencyMs: tuningShape.degradedLatencyMs.optional(),
+  minFaultSeconds: tuningShape.minFaultSeconds.optional(),
 };
 
 const httpUrl = z.string().refine(
@@ -292,6 +311,12 @@ export const configSchema = z
         concurrency: z.number().int().min(1).max(1000).default(64).describe('Requests in flight at once per prober.'),
         perHostConcurrency: z.number().int().min(1).max(100).default(8).describe('Requests in flight at once per host.'),
         jitterMs: z.number().int().min(0).max(10_000).default(2000).describe('Spread a round\'s requests over its first milliseconds.'),
+        detection: z
+          .enum(DETECTION_MODES, { message: `detection must be one of ${DETECTION_MODES.join(', ')}` })
+          .default('confirm')
+          .describe(
+            'confirm: rounds staggered across the interval, and a failing check asks the other probe regions to check that target at once (one extra request per target per probe region per interval at most); staggered: staggered rounds only, no cross-region requests; rounds: every probe region at the slot\'s start, failureThreshold failing slots (the first design).',
+          ),
         resultRetentionHours: z.number().int().min(1).max(24 * 35).default(48).describe('Results expire (TTL) after this many hours.'),
       })
       .default({
@@ -301,6 +326,7 @@ export const configSchema = z
         concurrency: 64,
         perHostConcurrency: 8,
         jitterMs: 2000,
+        detection: 'confirm',
         resultRetentionHours: 48,
       })
       .describe('How probers behave towards targets.'),

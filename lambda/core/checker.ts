@@ -13,9 +13,20 @@ export type ProbeRegionHealth = 'ok' | 'silent' | 'impaired';
 /** Whether verdicts are decided in time: `late` once results stayed late past `maxDataWaitSeconds`. */
 export type ResultsHealth = 'ok' | 'late';
 
+/** A probe region's health as stored: the state it was last alerted in, and since which slot. */
+export interface ProbeRegionRecord {
+  state: ProbeRegionHealth;
+  since: number;
+  /**
+   * A worse state seen at the decision slot but not yet alerted: which, and since when (epoch ms of the run that first
+   * saw it). Absent while the decision slot agrees with `state`.
+   */
+  suspect?: { state: ProbeRegionHealth; sinceMs: number };
+}
+
 /** The checker-status item: one per deployment. */
 export interface CheckerRecord {
-  probeRegions: Record<string, { state: ProbeRegionHealth; since: number }>;
+  probeRegions: Record<string, ProbeRegionRecord>;
   /** Absent until results were first late (items written before it existed have none). */
   results?: { state: ResultsHealth; since: number };
   /**
@@ -105,10 +116,24 @@ export function decideChecker(input: {
       if (!at) continue;
       states.push(at.impaired.includes(p) ? 'impaired' : at.stale.includes(p) ? 'silent' : 'ok');
     }
+    const have = record.probeRegions[p];
+    // A silent or impaired probe region must stay so for the failure threshold in time too, not only over the
+    // decision slots: when a replication backlog drains, the decision slot jumps ahead at once, and a probe region whose
+    // backlog drains a few seconds later (staggered rounds write at different times) is behind for those seconds only.
+    const atDecision: ProbeRegionHealth = now.impaired.includes(p) ? 'impaired' : now.stale.includes(p) ? 'silent' : 'ok';
+    if (have && atDecision !== 'ok' && atDecision !== have.state) {
+      if (have.suspect?.state !== atDecision) {
+        record.probeRegions[p] = { ...have, suspect: { state: atDecision, sinceMs: nowMs } };
+        changed = true;
+      }
+    } else if (have?.suspect) {
+      const { suspect: _cleared, ...rest } = have;
+      record.probeRegions[p] = rest;
+      changed = true;
+    }
     if (states.length < f) continue;
     const state = states[0];
     if (!state || !states.every((s) => s === state)) continue;
-    const have = record.probeRegions[p];
     const since = (evaluation.slots[d - f + 1] ?? 0);
     if (!have) {
       if (state === 'silent') continue; // never seen: not yet deployed, nothing to alert about
@@ -116,7 +141,11 @@ export function decideChecker(input: {
       changed = true;
       if (state === 'ok') continue;
     } else if (have.state === state) continue;
-    else record.probeRegions[p] = { state, since };
+    else {
+      const suspect = record.probeRegions[p]?.suspect;
+      if (state !== 'ok' && (suspect?.state !== state || nowMs - suspect.sinceMs < (f - 1) * evaluation.intervalSeconds * 1000)) continue;
+      record.probeRegions[p] = { state, since };
+    }
     changed = true;
     const dedupKey = `checker/${p}/${state}/${since}`;
     if (record.outbox.some((o) => o.notification.dedupKey === dedupKey) || record.notifications.some((s) => s.dedupKey === dedupKey)) continue;

@@ -6,7 +6,8 @@ import type { RegionwatchConfig } from '../config/schema';
 import { resolveTargets } from '../config/resolve';
 import type { ProbeRegionEvidence, TargetEvidence, Verdict } from './notification';
 import { isOwnRefusal, WindowRefusals, type TargetRefusal } from './refusals';
-import { slotOf, type ErrorClass, type ProbeResult, type RoundRecord } from './results';
+import { isConfirmation, slotOf, type ErrorClass, type ProbeResult, type ResultStatus, type RoundRecord } from './results';
+import { staggerOffsets, type DetectionMode } from './stagger';
 
 /** A verdict that is neither `up` nor a lack of knowledge: what an incident is about. */
 export type BadVerdict = 'degraded' | 'read-only' | 'down';
@@ -39,6 +40,8 @@ export interface EvaluatedTarget {
   failureThreshold: number;
   recoveryThreshold: number;
   quorum: number;
+  /** The shortest fault worth a page, in seconds (the config's `minFaultSeconds`). */
+  minFaultSeconds: number;
 }
 
 export interface MaintenanceSpan {
@@ -93,6 +96,13 @@ export interface EvaluationSettings {
   reminderMinutes: number;
   /** Default failure threshold: also how many slots a probe region's silence or impairment must last before a checker alert. */
   failureThreshold: number;
+  /**
+   * How failures are confirmed: with `rounds` a target is bad after `failureThreshold` failing slots; otherwise (rounds
+   * staggered across the slot, confirmations) after a quorum's failing checks span `minFaultSeconds` (see confirmedBad).
+   */
+  detection: DetectionMode;
+  /** Where each probe region's rounds start inside a slot, ms: a result without a usable time stands there. */
+  staggerOffsetsMs: Record<string, number>;
   tuning: LifecycleTuning;
 }
 
@@ -111,12 +121,23 @@ export function evaluationSettings(config: RegionwatchConfig, tuning: Partial<Li
       failureThreshold: t.failureThreshold,
       recoveryThreshold: t.recoveryThreshold,
       quorum: t.quorum,
+      minFaultSeconds: t.minFaultSeconds,
     })),
     maintenance: config.maintenance.map((m) => ({ region: m.region, startMs: Date.parse(m.start), endMs: Date.parse(m.end) })),
     reminderMinutes: config.notifications.reminderMinutes,
     failureThreshold: config.defaults.failureThreshold,
+    detection: config.probing.detection,
+    staggerOffsetsMs: staggerOffsets(config),
     tuning: { ...DEFAULT_LIFECYCLE, ...tuning },
   };
+}
+
+/**
+ * Slots a target must be bad for with `rounds` (aligned rounds, one check per probe region per slot): its failure
+ * threshold, or more when `minFaultSeconds` asks for a longer fault than those slots span.
+ */
+export function failingSlotsRequired(target: Pick<EvaluatedTarget, 'failureThreshold' | 'minFaultSeconds'>, intervalSeconds: number): number {
+  return Math.max(target.failureThreshold, 1 + Math.ceil(target.minFaultSeconds / intervalSeconds));
 }
 
 /** How many slots a window holds: the slots decided on, plus the look-back freshness needs before the first of them. */
@@ -125,7 +146,8 @@ export function windowShape(settings: EvaluationSettings): { decisionSlots: numb
   let thresholds = settings.failureThreshold;
   let longestInterval = i;
   for (const t of settings.targets) {
-    thresholds = Math.max(thresholds, t.failureThreshold, t.recoveryThreshold);
+    // A confirmation by time looks back minFaultSeconds at most MAX_MIN_FAULT_SECONDS, inside the late tolerance below.
+    thresholds = Math.max(thresholds, failingSlotsRequired(t, i), t.recoveryThreshold);
     longestInterval = Math.max(longestInterval, t.intervalSeconds);
   }
   const decisionSlots = thresholds + Math.ceil(settings.tuning.lateToleranceSeconds / i) + 1;
@@ -184,6 +206,8 @@ const FRESH_SLOTS = 2;
  * behind are the minority (stale or, within two intervals, fresh as usual). Bounded against now: when that slot lies
  * more than `maxDataWaitSeconds` back (all remote results late, or too many probe regions silent), the decision slot
  * is that bound and the evaluation says it is overdue. In the normal case this is the slot of now or the one before.
+ * With staggered rounds a confirmation counts as a probe region's result at its slot: the confirmations a failure
+ * asks for move the decision to the slot they were made in, without waiting for the rounds there.
  */
 export function decisionPoint(settings: EvaluationSettings, rounds: readonly RoundRecord[], nowMs: number): DecisionPoint {
   const i = settings.intervalSeconds;
@@ -307,30 +331,54 @@ export function evaluateWindow(settings: EvaluationSettings, rounds: readonly Ro
   const pCount = probeRegions.length;
   const pIndex = new Map(probeRegions.map((p, n) => [p, n]));
 
-  // Targets: index by "region\u0000name".
-  const targetKeys = new Map<string, number>();
-  const entries: TargetIndexEntry[] = settings.targets.map((target, n) => {
-    targetKeys.set(`${target.region}\u0000${target.name}`, n);
-    return { target, lookback: Math.ceil((2 * target.intervalSeconds) / i), codes: new Uint8Array(decisionSlots) };
-  });
+  const entries: TargetIndexEntry[] = settings.targets.map((target) => ({ target, lookback: Math.ceil((2 * target.intervalSeconds) / i), codes: new Uint8Array(decisionSlots) }));
   const tCount = entries.length;
 
-  // results[(p * tCount + t) * total + k]: the result of target t from probe region p at slot index k.
-  const results: (ProbeResult | undefined)[] = new Array<ProbeResult | undefined>(pCount * tCount * total);
+  // results[(p * tCount + t) * total + k]: the newest result of target t from probe region p at slot index k (its
+  // round's, or a later confirmation's), observed at resultAt[…]. A cell with more than one observation keeps every
+  // one in moreObservations, for confirmation by time.
+  const cells = pCount * tCount * total;
+  const results: (ProbeResult | undefined)[] = new Array<ProbeResult | undefined>(cells);
+  const resultAt = new Float64Array(cells);
+  const moreObservations = new Map<number, Observation[]>();
   const hasRound = new Uint8Array(pCount * total);
   const refusals = new WindowRefusals((cell) => results[cell] !== undefined);
-  for (const round of rounds) {
+  for (const round of distinctRecords(rounds)) {
     const k = (round.slot - base) / i;
     if (k < 0 || k >= total || !Number.isInteger(k)) continue;
     const p = pIndex.get(round.probeRegion);
     if (p === undefined) continue;
-    hasRound[p * total + k] = 1;
-    for (const result of round.results) {
-      const t = targetKeys.get(`${result.region}\u0000${result.target}`);
-      if (t === undefined) continue;
-      // Our own refusal is no platform verdict: it goes beside the results, never among them (refusals.ts).
-      if (isOwnRefusal(result)) refusals.note((p * tCount + t) * total + k, result);
-      else results[(p * tCount + t) * total + k] = result;
+    // Freshness is about a probe region's rounds: a confirmation answers for some targets, not for the probe region.
+    if (!isConfirmation(round)) hasRound[p * total + k] = 1;
+    const targetOf = targetIndexesOf(settings, round.results);
+    for (let n = 0; n < round.results.length; n++) {
+      const result = round.results[n] as ProbeResult;
+      const t = targetOf[n] ?? -1;
+      if (t < 0) continue;
+      const cell = (p * tCount + t) * total + k;
+      // Our own refusal is no platform verdict: it goes beside the results, never among them (refusals.ts), so neither
+      // a verdict nor a confirmation by time (which reads every observation of a cell) ever counts it.
+      if (isOwnRefusal(result)) {
+        refusals.note(cell, result);
+        continue;
+      }
+      const at = observedAt(result, round, i, settings.staggerOffsetsMs);
+      const have = results[cell];
+      if (have === undefined) {
+        results[cell] = result;
+        resultAt[cell] = at;
+        continue;
+      }
+      let list = moreObservations.get(cell);
+      if (!list) {
+        list = [{ at: resultAt[cell] ?? at, status: have.status }];
+        moreObservations.set(cell, list);
+      }
+      list.push({ at, status: result.status });
+      if (at >= (resultAt[cell] ?? 0)) {
+        results[cell] = result;
+        resultAt[cell] = at;
+      }
     }
   }
 
@@ -363,6 +411,8 @@ export function evaluateWindow(settings: EvaluationSettings, rounds: readonly Ro
   const slots: number[] = [];
   // impaired[p * decisionSlots + d]
   const impaired = new Uint8Array(pCount * decisionSlots);
+  /** Per slot of the decision range: the fresh probe regions (indexes) left after the impaired ones. */
+  const countedAt: number[][] = [];
   const regionsWithTargets = new Set(entries.map((e) => e.target.region));
 
   for (let d = 0; d < decisionSlots; d++) {
@@ -420,6 +470,7 @@ export function evaluateWindow(settings: EvaluationSettings, rounds: readonly Ro
       }
     }
     probeAt.push({ fresh: fresh.filter((f) => !impairedNames.includes(f)), stale, impaired: impairedNames });
+    countedAt.push(freshIdx.filter((p) => !impaired[p * decisionSlots + d]));
 
     // Target verdict codes at this slot.
     for (let t = 0; t < tCount; t++) {
@@ -464,10 +515,67 @@ export function evaluateWindow(settings: EvaluationSettings, rounds: readonly Ro
     }
   }
 
+  const readsServe = (list: readonly number[], d: number): boolean =>
+    list.some((r) => {
+      const entry = entries[r];
+      const c = entry?.codes[d];
+      return entry?.target.role === 'read' && (c === V_UP || c === V_DEGRADED);
+    });
+
+  /**
+   * Confirmation by time, at slot index d of the decision range: the verdict code (V_DOWN or V_DEGRADED) for which
+   * target t's checks from the counted probe regions end in a run worth a page (`failureRunWorthAPage`), or undefined.
+   * Every observation of the window counts, rounds and confirmations alike, each at its own time; one inside a
+   * maintenance window counts as up, so a run never starts inside one.
+   */
+  const failingLongEnough = (t: number, d: number, inMaintenance: (j: number) => boolean): number | undefined => {
+    const entry = entries[t];
+    if (!entry) return undefined;
+    const k = d + lookbackSlots;
+    const counted = (countedAt[d] ?? []).filter((p) => latestResult(p, t, k) !== undefined);
+    if (counted.length < entry.target.quorum) return undefined;
+    const sequences: CheckSequence[] = counted.map((p) => {
+      const row = (p * tCount + t) * total;
+      const at: number[] = [];
+      const code: number[] = [];
+      for (let j = 0; j <= k; j++) {
+        const cell = row + j;
+        const quiet = inMaintenance(j);
+        const list = moreObservations.get(cell);
+        if (list) {
+          for (const o of [...list].sort((a, b) => a.at - b.at)) {
+            at.push(o.at);
+            code.push(quiet ? CHECK_UP : checkCode(o.status));
+          }
+        } else {
+          const r = results[cell];
+          if (!r) continue;
+          at.push(resultAt[cell] ?? 0);
+          code.push(quiet ? CHECK_UP : checkCode(r.status));
+        }
+      }
+      return { at, code };
+    });
+    // As many failing checks as failureThreshold quorums hold: two bad slots' worth by default, as with aligned rounds.
+    const rule = { quorum: entry.target.quorum, minFaultMs: entry.target.minFaultSeconds * 1000, minChecks: entry.target.failureThreshold * entry.target.quorum };
+    if (failureRunWorthAPage(sequences, CHECK_DOWN, rule)) return V_DOWN;
+    if (failureRunWorthAPage(sequences, CHECK_DEGRADED, rule)) return V_DEGRADED;
+    return undefined;
+  };
+
   const regions: Record<string, RegionWindow> = {};
   for (const region of settings.regions) {
     const list = byRegion.get(region) ?? [];
     const maintenance = settings.maintenance.filter((m) => m.region === region);
+    // Per absolute slot index of the window (look-back included): inside one of the region's maintenance windows.
+    const quietSlots = new Uint8Array(total);
+    if (maintenance.length > 0) {
+      for (let j = 0; j < total; j++) {
+        const slotMs = (base + j * i) * 1000;
+        if (maintenance.some((m) => m.startMs <= slotMs && slotMs < m.endMs)) quietSlots[j] = 1;
+      }
+    }
+    const inMaintenance = (j: number) => quietSlots[j] === 1;
     const verdicts: Verdict[] = [];
     for (let d = 0; d < decisionSlots; d++) {
       const slotMs = (base + (d + lookbackSlots) * i) * 1000;
@@ -505,15 +613,24 @@ export function evaluateWindow(settings: EvaluationSettings, rounds: readonly Ro
         const t = tByName.get(target);
         const entry = t === undefined ? undefined : entries[t];
         if (t === undefined || !entry) return undefined;
-        const f = entry.target.failureThreshold;
-        if (d - f + 1 < 0) return undefined;
-        let least = V_DOWN;
-        for (let j = d - f + 1; j <= d; j++) {
-          const c = codeOf(t, j);
-          if (c < V_DEGRADED || verdicts[j] === 'maintenance') return undefined;
-          least = Math.min(least, c);
+        if (settings.detection === 'rounds') {
+          // Aligned rounds: bad for each of the last failingSlotsRequired slots; the least severe of them.
+          const f = failingSlotsRequired(entry.target, i);
+          if (d - f + 1 < 0) return undefined;
+          let least = V_DOWN;
+          for (let j = d - f + 1; j <= d; j++) {
+            const c = codeOf(t, j);
+            if (c < V_DEGRADED || verdicts[j] === 'maintenance') return undefined;
+            least = Math.min(least, c);
+          }
+          return TARGET_VERDICTS[least] as BadVerdict;
         }
-        return TARGET_VERDICTS[least] as BadVerdict;
+        if (verdicts[d] === 'maintenance' || codeOf(t, d) < V_DEGRADED) return undefined;
+        const level = failingLongEnough(t, d, inMaintenance);
+        if (level === undefined) return undefined;
+        // A refused write probe while the region's reads serve: read-only, as the slot verdicts say.
+        if (level === V_DOWN && entry.target.role === 'write-probe' && readsServe(list, d)) return 'read-only';
+        return TARGET_VERDICTS[level] as BadVerdict;
       },
       evidenceAt: (d) => {
         const k = d + lookbackSlots;
@@ -567,6 +684,167 @@ export function evaluateWindow(settings: EvaluationSettings, rounds: readonly Ro
     overdue: point.overdue,
     newestSlots: point.newestSlots,
   };
+}
+
+/** A check's status as confirmation by time compares it: up < degraded < down. */
+export const CHECK_UP = 0;
+export const CHECK_DEGRADED = 1;
+export const CHECK_DOWN = 2;
+
+export function checkCode(status: ResultStatus): number {
+  return status === 'down' ? CHECK_DOWN : status === 'degraded' ? CHECK_DEGRADED : CHECK_UP;
+}
+
+/** One probe region's checks of one target, oldest first: when each started and its CHECK_ code. */
+export interface CheckSequence {
+  at: readonly number[];
+  code: readonly number[];
+}
+
+interface Observation {
+  at: number;
+  status: ResultStatus;
+}
+
+/** Each settings' targets by "region\u0000name", built once per settings (an engine keeps one for its life). */
+const targetIndexBySettings = new WeakMap<EvaluationSettings, Map<string, number>>();
+/** Per settings, each results array's target indexes (-1: not a target of the config), built once per array. */
+const resultTargetsBySettings = new WeakMap<EvaluationSettings, WeakMap<readonly ProbeResult[], Int32Array>>();
+
+/**
+ * The index into settings.targets of each result of a round. Round records are read whole and never changed, and
+ * the simulator (and a warm aggregator re-reading the same objects) evaluates each one many times: the name lookups
+ * (one string per result, the hottest line of a 1,000-target window) are made once per record.
+ */
+function targetIndexesOf(settings: EvaluationSettings, results: readonly ProbeResult[]): Int32Array {
+  let byResults = resultTargetsBySettings.get(settings);
+  if (!byResults) {
+    byResults = new WeakMap();
+    resultTargetsBySettings.set(settings, byResults);
+  }
+  const cached = byResults.get(results);
+  if (cached && cached.length === results.length) return cached;
+  let index = targetIndexBySettings.get(settings);
+  if (!index) {
+    index = new Map(settings.targets.map((t, n) => [`${t.region}\u0000${t.name}`, n]));
+    targetIndexBySettings.set(settings, index);
+  }
+  const out = new Int32Array(results.length);
+  for (let n = 0; n < results.length; n++) {
+    const r = results[n];
+    out[n] = r ? (index.get(`${r.region}\u0000${r.target}`) ?? -1) : -1;
+  }
+  byResults.set(results, out);
+  return out;
+}
+
+/**
+ * Records with duplicates removed, the last copy of each kept, as the table keeps the last write of a key: the same
+ * round delivered twice (a doubled invocation, a replayed batch held in memory) is one round, not two observations.
+ */
+function distinctRecords(records: readonly RoundRecord[]): readonly RoundRecord[] {
+  const byKey = new Map<string, RoundRecord>();
+  for (const r of records) byKey.set(`${r.slot}#${r.probeRegion}#${isConfirmation(r) ? `c:${r.batch ?? ''}` : 'r'}#${r.part}`, r);
+  return byKey.size === records.length ? records : [...byKey.values()];
+}
+
+/**
+ * When a result was observed: its own `at`, else its record's start, whichever lies inside the record's slot; else
+ * where the probe region's rounds start in that slot. A clock that is off (FAULTS 16) cannot move a result out of the
+ * slot its schedule labelled it with.
+ */
+function observedAt(result: ProbeResult, record: RoundRecord, intervalSeconds: number, offsets: Record<string, number>): number {
+  const from = record.slot * 1000;
+  const to = from + intervalSeconds * 1000;
+  if (result.at !== undefined && result.at >= from && result.at < to) return result.at;
+  if (record.startedAt >= from && record.startedAt < to) return record.startedAt;
+  return from + (offsets[record.probeRegion] ?? 0);
+}
+
+/**
+ * Whether a target's checks (every counted probe region's, in time order) end in a failure worth a page, where
+ * `failing` says which statuses count (down, or anything but up):
+ *
+ * - at the end, at least `quorum` probe regions' newest checks are failing (no page without a quorum);
+ * - the run started when that quorum last formed, and reaches back over the failing checks just before it, up to the
+ *   last check from any probe region that saw the target not failing: that check proves the target was fine in
+ *   between, so two short blips with a good check between them are never one fault. A check from a minority probe
+ *   region that sees the target fine after the quorum formed does not end the run: the quorum decides, as for the
+ *   verdicts;
+ * - the run's checks are those of the probe regions failing now, each since its own last good check: a probe region
+ *   that looked again and saw the target fine takes its earlier failure back;
+ * - the check that opened the run does not confirm itself: the run's other checks come from at least `quorum` probe
+ *   regions (the probe regions' confirmations, or the next checks of the rounds);
+ * - the run holds at least `minChecks` checks, and from its first to its newest they span at least `minFaultMs` (a
+ *   blip shorter than that never pages: every check that fails lies inside it).
+ */
+export function failureRunWorthAPage(sequences: readonly CheckSequence[], failingFrom: number, rule: { quorum: number; minFaultMs: number; minChecks: number }): boolean {
+  const n = sequences.length;
+  if (n < rule.quorum) return false;
+  // Pass 1: the checks in time order (a merge of the probe regions' sequences, ties by probe region), tracking each
+  // probe region's newest check, its current failing streak, and where the run begins.
+  const cursor = new Array<number>(n).fill(0);
+  const latest = new Array<boolean | undefined>(n).fill(undefined);
+  const streakFrom = new Array<number>(n).fill(Number.POSITIVE_INFINITY);
+  let count = 0;
+  let lastFine = Number.NEGATIVE_INFINITY;
+  let runAfter = Number.NEGATIVE_INFINITY;
+  for (;;) {
+    let p = -1;
+    let at = Number.POSITIVE_INFINITY;
+    for (let q = 0; q < n; q++) {
+      const seq = sequences[q];
+      const c = cursor[q] ?? 0;
+      if (!seq || c >= seq.at.length) continue;
+      const t = seq.at[c] ?? Number.POSITIVE_INFINITY;
+      if (t < at) {
+        at = t;
+        p = q;
+      }
+    }
+    if (p < 0) break;
+    const seq = sequences[p] as CheckSequence;
+    const c = cursor[p] ?? 0;
+    cursor[p] = c + 1;
+    const fails = (seq.code[c] ?? CHECK_UP) >= failingFrom;
+    const hadQuorum = count >= rule.quorum;
+    const was = latest[p];
+    if (was === true) count--;
+    if (fails) {
+      count++;
+      if (was !== true) streakFrom[p] = at;
+    }
+    latest[p] = fails;
+    if (count >= rule.quorum && !hadQuorum) runAfter = lastFine;
+    if (!fails) lastFine = at;
+  }
+  if (count < rule.quorum) return false;
+  // Pass 2: the run's checks, per probe region failing now: after the run's start and in its own current streak.
+  let first = Number.POSITIVE_INFINITY;
+  let firstProbe = -1;
+  let last = Number.NEGATIVE_INFINITY;
+  let checks = 0;
+  const perProbe = new Array<number>(n).fill(0);
+  for (let p = 0; p < n; p++) {
+    const seq = sequences[p];
+    if (!seq || latest[p] !== true) continue;
+    const from = Math.max(streakFrom[p] ?? Number.POSITIVE_INFINITY, Number.MIN_SAFE_INTEGER);
+    for (let c = 0; c < seq.at.length; c++) {
+      const at = seq.at[c] ?? 0;
+      if (at <= runAfter || at < from || (seq.code[c] ?? CHECK_UP) < failingFrom) continue;
+      if (at < first) {
+        first = at;
+        firstProbe = p;
+      }
+      last = Math.max(last, at);
+      checks++;
+      perProbe[p] = (perProbe[p] ?? 0) + 1;
+    }
+  }
+  if (firstProbe < 0) return false;
+  let confirmedBy = 0;
+  for (let p = 0; p < n; p++) if ((perProbe[p] ?? 0) > (p === firstProbe ? 1 : 0)) confirmedBy++;
+  return confirmedBy >= rule.quorum && checks >= rule.minChecks && last - first >= rule.minFaultMs;
 }
 
 function probeEvidence(probeRegion: string, r: ProbeResult): ProbeRegionEvidence {

@@ -101,6 +101,8 @@ function worstConfirmed(window: RegionWindow, d: number): BadVerdict | undefined
   for (const target of window.targets) {
     const c = window.confirmedBad(target, d);
     if (c && (!worst || SEVERITY_RANK[c] > SEVERITY_RANK[worst])) worst = c;
+    // Nothing is worse than down: the other targets cannot change the answer (a region of 1,000 targets down).
+    if (worst === 'down') break;
   }
   return worst;
 }

@@ -46,7 +46,20 @@ export interface ProbeResult {
   timings?: Timings;
   /** TLS checks: whole days until the certificate expires. */
   tlsDaysLeft?: number;
+  /**
+   * When the check started (its request went out), epoch ms on the scheduler's clock. Rounds are staggered across
+   * the slot and confirmations happen at any time inside it, so the aggregator reads time from here, not the slot.
+   * Absent in rounds written before it existed: the round's start stands in.
+   */
+  at?: number;
 }
+
+/**
+ * `round`: a probe region's scheduled round, every due target. `confirmation`: checks a probe region ran because
+ * another one asked it to confirm a failure (docs/probing.md, "Confirm on failure"): some targets only, at a time of
+ * its own inside the slot. Both are ordinary results to the aggregator.
+ */
+export type RecordKind = 'round' | 'confirmation';
 
 /** One probe region's results for one slot (or one part of them, when split to fit the item size limit). */
 export interface RoundRecord {
@@ -61,6 +74,18 @@ export interface RoundRecord {
   part: number;
   parts: number;
   results: ProbeResult[];
+  /** Absent: a round (records written before confirmations existed have none). */
+  kind?: RecordKind;
+  /**
+   * A confirmation's deterministic id (who asked, for which of its rounds, which request): a duplicated delivery of
+   * the same request writes the same item. Rounds have none.
+   */
+  batch?: string;
+}
+
+/** True for a confirmation record, false for a round. */
+export function isConfirmation(record: Pick<RoundRecord, 'kind'>): boolean {
+  return record.kind === 'confirmation';
 }
 
 /** The start of the slot that contains `epochMs`. */

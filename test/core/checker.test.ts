@@ -51,12 +51,35 @@ describe('decideChecker', () => {
       version: 4,
     };
     const before = JSON.stringify(stored);
-    const { record, transitions } = decideChecker({ settings, evaluation, nowMs, checker: stored });
+    // The first run that sees it behind records a suspicion; one interval later it is silent for the threshold in time too.
+    const first = decideChecker({ settings, evaluation, nowMs: nowMs - 10_000, checker: stored });
+    expect(first.transitions).toEqual([]);
+    expect(first.record?.probeRegions['ap-southeast-1']).toEqual({ state: 'ok', since: T0, suspect: { state: 'silent', sinceMs: nowMs - 10_000 } });
+    const suspected = first.record ?? stored;
+    const { record, transitions } = decideChecker({ settings, evaluation, nowMs, checker: suspected });
     expect(transitions).toEqual(['ap-southeast-1:silent']);
-    expect(record?.probeRegions['ap-southeast-1']?.state).toBe('silent');
+    expect(record?.probeRegions['ap-southeast-1']).toEqual({ state: 'silent', since: expect.any(Number) });
     expect(record?.outbox).toHaveLength(1);
     expect(JSON.stringify(stored)).toBe(before);
     expect(record?.notifications).toBe(stored.notifications);
     expect(record?.probeRegions['us-east-1']).toBe(stored.probeRegions['us-east-1']);
+  });
+
+  it('does not call a probe region silent for seconds behind: a replication backlog that drains later than the others\' (FAULTS 5)', () => {
+    const config = testConfig();
+    const settings = evaluationSettings(config);
+    // eu-west-1's results of the last three minutes have not arrived yet; the other two are current.
+    const rounds = [];
+    for (let s = 0; s < 300; s += 10) for (const p of PROBES) if (p !== 'eu-west-1' || s < 100) rounds.push(roundFor(config, T0 + s, p, () => 'up'));
+    const nowMs = (T0 + 290) * 1000 + 3000;
+    const stored: CheckerRecord = { ...emptyChecker(), probeRegions: Object.fromEntries(PROBES.map((p) => [p, { state: 'ok' as const, since: T0 }])) };
+    const early = decideChecker({ settings, evaluation: evaluateWindow(settings, rounds, nowMs), nowMs, checker: stored });
+    expect(early.transitions).toEqual([]);
+    // Its backlog arrives 6 s later: it is current again, the suspicion is dropped, nothing was sent.
+    for (let s = 100; s < 300; s += 10) rounds.push(roundFor(config, T0 + s, 'eu-west-1', () => 'up'));
+    const later = decideChecker({ settings, evaluation: evaluateWindow(settings, rounds, nowMs + 6000), nowMs: nowMs + 6000, checker: early.record });
+    expect(later.transitions).toEqual([]);
+    expect(later.record?.probeRegions['eu-west-1']).toEqual({ state: 'ok', since: T0 });
+    expect(later.record?.outbox ?? []).toEqual([]);
   });
 });
