@@ -2,7 +2,7 @@
 import type { NotificationEvent } from '../core/notification';
 import type { SimulationReport } from './report';
 import type { ScenarioExpect } from './scenario';
-import type { Takeover } from './simulator';
+import type { SimulationTrace, Takeover } from './simulator';
 
 /** Minutes may differ from the expectation by this much when the scenario sets no tolerance. */
 export const DEFAULT_TOLERANCE_MINUTES = 0.5;
@@ -21,7 +21,12 @@ function sumBy(report: SimulationReport, region: string, field: 'downSeconds' | 
 
 const minutes = (seconds: number) => Math.round((seconds / 60) * 100) / 100;
 
-export function checkExpectations(expect: ScenarioExpect | undefined, report: SimulationReport, takeovers: readonly Takeover[]): ExpectationResult[] {
+export function checkExpectations(
+  expect: ScenarioExpect | undefined,
+  report: SimulationReport,
+  takeovers: readonly Takeover[],
+  traffic?: Pick<SimulationTrace, 'confirmations'>,
+): ExpectationResult[] {
   if (!expect) return [];
   const out: ExpectationResult[] = [];
   const exact = (what: string, expected: number, got: number) => out.push({ what, expected: String(expected), got: String(got), ok: expected === got });
@@ -49,6 +54,10 @@ export function checkExpectations(expect: ScenarioExpect | undefined, report: Si
   if (expect.falseNotifications !== undefined) exact('falseNotifications', expect.falseNotifications, report.falseNotifications);
   if (expect.missedFaults !== undefined) exact('missedFaults', expect.missedFaults, report.missedFaults);
   if (expect.duplicateNotifications !== undefined) exact('duplicateNotifications', expect.duplicateNotifications, report.duplicateNotifications);
+  if (expect.maxRequestsPerTargetPerSlot !== undefined) {
+    const most = traffic?.confirmations.maxRequestsPerTargetSlot ?? 0;
+    out.push({ what: 'maxRequestsPerTargetPerSlot', expected: `<= ${expect.maxRequestsPerTargetPerSlot}`, got: String(most), ok: most <= expect.maxRequestsPerTargetPerSlot });
+  }
   if (expect.maxTakeoverSeconds !== undefined) {
     const limit = expect.maxTakeoverSeconds;
     if (takeovers.length === 0) out.push({ what: 'maxTakeoverSeconds', expected: `<= ${limit}`, got: 'no lost lease holder in the scenario', ok: false });

@@ -17,7 +17,7 @@
 //   another incident of the same region was open (a double open).
 import type { RegionwatchConfig } from '../config/schema';
 import { resolveTargets, type ResolvedTarget } from '../config/resolve';
-import { DEFAULT_LIFECYCLE } from '../core/evaluate';
+import { DEFAULT_LIFECYCLE, failingSlotsRequired } from '../core/evaluate';
 import type { NotificationEvent, Verdict } from '../core/notification';
 import { isPlatformFault, type PlatformFaultEvent, type Scenario } from './scenario';
 import type { SimulationTrace } from './simulator';
@@ -80,11 +80,15 @@ function secondsFrom(t0: number, ms: number): number {
 
 const PAGE_STATE_EVENTS: ReadonlySet<NotificationEvent> = new Set(['opened', 'escalated', 'deescalated']);
 
-/** The slots that confirm a page: a failure threshold of slots ending at its decision slot. */
+/**
+ * The slots that confirm a page: a failure threshold of slots ending at its decision slot, or as many as
+ * `minFaultSeconds` spans when that is longer (the same figure with aligned and staggered rounds: staggered rounds
+ * and confirmations decide within the decision slot and the one before it, which this covers).
+ */
 function thresholdSeconds(targets: readonly ResolvedTarget[], region: string, role?: 'write-probe'): number {
   const mine = targets.filter((t) => t.region === region && (role === undefined || t.role === role));
   if (mine.length === 0) return 0;
-  return Math.min(...mine.map((t) => t.failureThreshold * t.intervalSeconds));
+  return Math.min(...mine.map((t) => failingSlotsRequired(t, t.intervalSeconds) * t.intervalSeconds));
 }
 
 /** [from, to) minus the region's maintenance windows, in scenario seconds. */

@@ -22,6 +22,12 @@ export const DEFAULT_START_AT = '2026-04-14T14:00:00Z';
 export const DEFAULT_WARMUP_SECONDS = 120;
 /** Global-table replication delay between probe regions when the scenario sets none (typically under a second). */
 export const DEFAULT_REPLICATION_DELAY_SECONDS = 1;
+/**
+ * Mean delay of a confirmation request, send to check (an estimate, not a measurement): an SQS SendMessage to
+ * another region's queue is one cross-region round trip (about 0.1 s across the Atlantic, 0.2 s to Singapore), the
+ * queue poller hands it on within tens of ms, and about every other confirmation starts a cold prober (0.3-0.5 s).
+ */
+export const DEFAULT_CONFIRMATION_DELAY_SECONDS = 0.6;
 /** The largest seed: draws mix it as a 32-bit integer, so 2**32 would repeat seed 0. */
 export const MAX_SEED = 2 ** 32 - 1;
 
@@ -65,11 +71,13 @@ const eventSchema = z.discriminatedUnion(
     }),
     z.strictObject({ fault: z.literal('publish-errors'), ...span, rate }),
     z.strictObject({ fault: z.literal('split-brain'), ...span }),
+    // Confirm on failure: requests from `probeRegion` (every probe region when absent) are lost with probability `rate`.
+    z.strictObject({ fault: z.literal('confirmation-loss'), ...span, rate, probeRegion: probeRegion.optional() }),
   ],
   {
     error: (issue) =>
       issue.code === 'invalid_union'
-        ? 'fault must be one of down, read-only, slow, errors, flap, partition, silent, aggregator-lost, duplicate-delivery, crash-after-write, replication-lag, publish-errors, split-brain'
+        ? 'fault must be one of down, read-only, slow, errors, flap, partition, silent, aggregator-lost, duplicate-delivery, crash-after-write, replication-lag, publish-errors, split-brain, confirmation-loss'
         : undefined,
   },
 );
@@ -95,6 +103,8 @@ const expectSchema = z.strictObject({
   duplicateNotifications: z.number().int().min(0).optional(),
   /** For each aggregator-lost event on the lease holder: another aggregator acts within this many seconds of it. */
   maxTakeoverSeconds: z.number().min(0).optional(),
+  /** The most requests (round and confirmation checks) one probe region may send one target in one slot (FAULTS 18, 20). */
+  maxRequestsPerTargetPerSlot: z.number().int().min(1).optional(),
 });
 
 export const scenarioSchema = z.strictObject({
@@ -119,6 +129,11 @@ export const scenarioSchema = z.strictObject({
   warmupSeconds: z.number().int().min(0).max(3600).optional(),
   /** Extension: global-table replication delay between probe regions outside replication-lag events. */
   replicationDelaySeconds: z.number().min(0).max(3600).optional(),
+  /**
+   * Extension: the mean delay of a confirmation request from the probe region that sends it to the checks it asks for
+   * (the cross-region send, the queue poller, a warm or cold invocation); each is drawn from half to one and a half of it.
+   */
+  confirmationDelaySeconds: z.number().min(0).max(60).optional(),
   /** Overrides the config: each top-level key replaces the base's; defaults, probing and notifications merge key by key. */
   config: z.record(z.string(), z.unknown()).optional(),
   /** Extension: maintenance windows in scenario seconds, added to the config's. */
@@ -150,6 +165,7 @@ export interface Scenario {
   startAtMs: number;
   warmupSeconds: number;
   replicationDelaySeconds: number;
+  confirmationDelaySeconds: number;
   config: RegionwatchConfig;
   events: TimedEvent[];
   expect: ScenarioExpect | undefined;
@@ -246,7 +262,7 @@ export function resolveScenario(input: unknown, options: { source?: string; base
     if ('region' in timed && timed.region !== undefined && !regions.includes(timed.region)) {
       problems.push({ path: `${at}.region`, message: `"${timed.region}" is not a platform region of the config (${regions.join(', ')})` });
     }
-    if ('probeRegion' in timed && !config.probeRegions.includes(timed.probeRegion)) {
+    if ('probeRegion' in timed && timed.probeRegion !== undefined && !config.probeRegions.includes(timed.probeRegion)) {
       problems.push({ path: `${at}.probeRegion`, message: `"${timed.probeRegion}" is not a probe region of the config (${config.probeRegions.join(', ')})` });
     }
     if ('awsRegion' in timed && timed.awsRegion !== undefined && !config.probeRegions.includes(timed.awsRegion)) {
@@ -280,6 +296,7 @@ export function resolveScenario(input: unknown, options: { source?: string; base
     startAtMs,
     warmupSeconds: s.warmupSeconds ?? DEFAULT_WARMUP_SECONDS,
     replicationDelaySeconds: s.replicationDelaySeconds ?? DEFAULT_REPLICATION_DELAY_SECONDS,
+    confirmationDelaySeconds: s.confirmationDelaySeconds ?? DEFAULT_CONFIRMATION_DELAY_SECONDS,
     config,
     events,
     expect: s.expect,

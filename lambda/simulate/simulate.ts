@@ -22,7 +22,7 @@ export interface Simulation {
 export async function simulate(scenario: Scenario): Promise<Simulation> {
   const trace = await runScenario(scenario);
   const { report, faults, falseAt } = judge(scenario, trace);
-  const expectations = checkExpectations(scenario.expect, report, trace.takeovers);
+  const expectations = checkExpectations(scenario.expect, report, trace.takeovers, trace);
   return { scenario, report, faults, falseAt, trace, expectations, ok: expectations.every((e) => e.ok) };
 }
 

@@ -3,8 +3,11 @@
 // time order from a queue, and a two-hour scenario takes a fraction of a second.
 //
 // What it models across AWS regions (docs/simulate.md):
-// - a prober per probe region writes one round per slot into its own replica of the results table; each other
-//   replica receives it after the replication delay (`replicationDelaySeconds`, `replication-lag` events);
+// - a prober per probe region writes one round per slot into its own replica of the results table, starting at its
+//   stagger offset in the slot; each other replica receives it after the replication delay (`replicationDelaySeconds`,
+//   `replication-lag` events);
+// - confirm on failure: a failing check asks the other probe regions to check the target (after the confirmation
+//   delay, `confirmation-loss` loses requests), and their checks are written as confirmation records, replicated too;
 // - an aggregator per probe region is triggered by its replica's stream: a batch opens at the first record and runs
 //   after the 2-second batching window (lib/aggregator.ts); the lease decides which one acts;
 // - `aggregator-lost` stops a region's aggregator (its batches wait, as stream records do, until it is back);
@@ -18,16 +21,23 @@ import { AGGREGATOR_STREAM_SETTINGS } from '../aggregator/stream-settings';
 import type { CheckerRecord } from '../core/checker';
 import type { IncidentRecord, RegionStatusRecord } from '../core/incident-record';
 import type { Notification, NotificationPublisher } from '../core/notification';
-import type { RoundRecord } from '../core/results';
+import { confirmationBatchId, confirmationCheckAt, isStaleRequest } from '../core/confirmation';
+import { isConfirmation, slotOf, type RoundRecord } from '../core/results';
+import { confirmsFailures, staggerOffsetMs } from '../core/stagger';
+import { hostOf } from '../probe/checks/index';
 import type { IncidentStore, LeaseRecord, RegionState } from '../store/incident-store';
 import { DEFAULT_LEASE_MS } from '../store/lease';
 import { MemoryIncidentStore } from '../store/memory-incident-store';
+import { ConfirmationTraffic, type ConfirmationCheck, type ConfirmationCounters, type SimulatedRequest } from './confirmations';
 import { Draws } from './random';
 import type { Scenario, TimedEvent } from './scenario';
 import { activeAt, RoundSynthesiser } from './synth';
 
-/** The aggregator's stream batching window, as deployed (lib/aggregator.ts takes it from the same settings). */
-export const BATCHING_WINDOW_MS = AGGREGATOR_STREAM_SETTINGS.maxBatchingWindowSeconds * 1000;
+/**
+ * How long after the first record a batch runs: the stream batching window as deployed (lib/aggregator.ts takes it from
+ * the same settings), or, with no window, Lambda's polling of the stream (four times a second).
+ */
+export const BATCHING_WINDOW_MS = Math.max(AGGREGATOR_STREAM_SETTINGS.maxBatchingWindowSeconds * 1000, AGGREGATOR_STREAM_SETTINGS.pollIntervalMs);
 /** A failed batch is retried this long after the failure … */
 const RETRY_DELAY_MS = 1000;
 /** … at most this often, as deployed. */
@@ -72,6 +82,12 @@ export interface SimulationTrace {
   incidents: IncidentRecord[];
   takeovers: Takeover[];
   rounds: number;
+  /** Round checks made (every target of every round). */
+  roundChecks: number;
+  /** Confirmation traffic: requests, checks, the most requests per target, probe region and slot. */
+  confirmations: ConfirmationCounters;
+  /** Every confirmation check, when, from where, of which platform region. */
+  confirmationChecks: ConfirmationCheck[];
   crashes: number;
   replays: number;
   publishFailures: number;
@@ -96,6 +112,10 @@ export class SimulatedPublishError extends Error {
 
 type QueueEvent =
   | { kind: 'slot'; slot: number }
+  | { kind: 'round'; probeRegion: string; slot: number }
+  | { kind: 'confirm'; to: string; request: SimulatedRequest }
+  | { kind: 'confirm-check'; to: string; request: SimulatedRequest }
+  | { kind: 'written'; from: string; round: RoundRecord }
   | { kind: 'arrive'; replica: string; round: RoundRecord }
   | { kind: 'run'; aggregator: string; reason: RunRecord['reason']; attempt: number };
 
@@ -169,10 +189,10 @@ export class ReplicaRounds implements RoundsReader {
 
   constructor(private readonly intervalSeconds: number) {}
 
-  /** Stores a round; the same (slot, probe region, part) again replaces it, as the results table does. */
+  /** Stores a round or confirmation; the same key (slot, probe region, confirmation batch, part) again replaces it, as the results table does. */
   write(round: RoundRecord): void {
     const list = this.bySlot.get(round.slot) ?? [];
-    const same = list.findIndex((r) => r.probeRegion === round.probeRegion && r.part === round.part);
+    const same = list.findIndex((r) => r.probeRegion === round.probeRegion && r.part === round.part && r.batch === round.batch && isConfirmation(r) === isConfirmation(round));
     if (same >= 0) list[same] = round;
     else list.push(round);
     this.bySlot.set(round.slot, list);
@@ -301,6 +321,9 @@ export async function runScenario(scenario: Scenario): Promise<SimulationTrace> 
     incidents: [],
     takeovers: [],
     rounds: 0,
+    roundChecks: 0,
+    confirmations: { requests: 0, lost: 0, dropped: 0, checks: 0, claimedAway: 0, maxRequestsPerTargetSlot: 0 },
+    confirmationChecks: [],
     crashes: 0,
     replays: 0,
     publishFailures: 0,
@@ -362,6 +385,34 @@ export async function runScenario(scenario: Scenario): Promise<SimulationTrace> 
     return lost.length > 0 ? t0 + Math.max(...lost.map((e) => e.to)) * 1000 : null;
   };
 
+  const confirming = confirmsFailures(config);
+  const traffic = new ConfirmationTraffic(synth.targets, synth.targets.map(hostOf), config.probing, interval);
+  // Results items share one partition, which replicates in order: from one probe region into one replica, a later
+  // write never arrives before an earlier one (a lag that ends drains its backlog first). Writes are replicated when
+  // they are made (a `written` event), so the order is the order of the writes.
+  const lastArrival = new Map<string, number>();
+  const replicate = (record: RoundRecord, from: string, writtenAtMs: number) => queue.push(writtenAtMs, { kind: 'written', from, round: record });
+  const arrivals = (record: RoundRecord, from: string) => {
+    for (const replica of config.probeRegions) {
+      if (replica === from) {
+        queue.push(now, { kind: 'arrive', replica, round: record });
+        continue;
+      }
+      const stream = `${from}>${replica}`;
+      const at = Math.max(now + replicationDelayMs(replica, now), lastArrival.get(stream) ?? 0);
+      lastArrival.set(stream, at);
+      queue.push(at, { kind: 'arrive', replica, round: record });
+    }
+  };
+  const lossRate = (from: string, atMs: number) => Math.max(0, ...during('confirmation-loss', atMs).filter((e) => e.probeRegion === undefined || e.probeRegion === from).map((e) => e.rate));
+  const asRequest = (r: SimulatedRequest) => ({
+    kind: 'confirm' as const,
+    from: r.from,
+    slot: r.slot,
+    batch: r.batch,
+    targets: r.targets.map((x) => ({ region: synth.targets[x.target]?.region ?? '', target: synth.targets[x.target]?.name ?? '', at: x.at })),
+  });
+
   const started = performance.now();
   for (let n = 0; n < MAX_EVENTS; n++) {
     const next = queue.pop();
@@ -369,19 +420,54 @@ export async function runScenario(scenario: Scenario): Promise<SimulationTrace> 
     now = next.atMs;
     const e = next.event;
     if (e.kind === 'slot') {
-      for (const p of config.probeRegions) {
-        const made = synth.round(p, e.slot);
-        if (!made) continue;
-        trace.rounds++;
-        for (const replica of config.probeRegions) {
-          const at = made.writtenAtMs + (replica === p ? 0 : replicationDelayMs(replica, made.writtenAtMs));
-          queue.push(at, { kind: 'arrive', replica, round: made.round });
-        }
-      }
+      for (const p of config.probeRegions) queue.push(e.slot * 1000 + staggerOffsetMs(config, p), { kind: 'round', probeRegion: p, slot: e.slot });
       const nextSlot = e.slot + interval;
       if (nextSlot * 1000 < endMs) queue.push(nextSlot * 1000, { kind: 'slot', slot: nextSlot });
+      traffic.expireBefore(e.slot - 2 * interval);
       // The results table's TTL, shortened: nothing older than half an hour is ever in a window.
       if (e.slot % 600 === 0) for (const a of aggregators.values()) a.replica.expireBefore(e.slot - 1800);
+    } else if (e.kind === 'round') {
+      const made = synth.round(e.probeRegion, e.slot);
+      if (!made) continue;
+      trace.rounds++;
+      trace.roundChecks += made.checks.length;
+      replicate(made.round, e.probeRegion, made.writtenAtMs);
+      const requests = traffic.fromRound(e.probeRegion, e.slot, made.checks);
+      if (!confirming) continue;
+      for (const request of requests) {
+        // Every probe region checks again, the one that saw the failure too: its own second look is a vantage point
+        // the quorum needs when another probe region cannot reach the platform.
+        for (const to of config.probeRegions) {
+          const key = `${request.from}/${to}`;
+          if (draws.chance(`confirm-loss/${key}/${request.slot}/${request.batch}`, lossRate(request.from, request.sentAtMs))) {
+            traffic.counters.lost++;
+            continue;
+          }
+          traffic.counters.requests++;
+          const delayMs = scenario.confirmationDelaySeconds * 1000 * (0.5 + draws.unitAt(draws.keyHash(`confirm-delay/${key}`), request.slot, request.batch));
+          queue.push(request.sentAtMs + delayMs, { kind: 'confirm', to, request });
+        }
+      }
+    } else if (e.kind === 'confirm') {
+      // The asked probe region: dropped when it is silent or the request is old; otherwise it checks, at once or, if
+      // the failure is younger than minFaultSeconds, when it is that old.
+      const request = asRequest(e.request);
+      if (synth.isSilent(e.to, slotOf(now, interval)) || isStaleRequest(request, now, interval)) {
+        traffic.counters.dropped++;
+        continue;
+      }
+      const minFault = Math.max(...e.request.targets.map((x) => synth.targets[x.target]?.minFaultSeconds ?? 0));
+      queue.push(confirmationCheckAt(request, now, minFault), { kind: 'confirm-check', to: e.to, request: e.request });
+    } else if (e.kind === 'confirm-check') {
+      const slot = slotOf(now, interval);
+      const targets = traffic.claim(e.to, slot, e.request.targets.map((x) => x.target));
+      if (targets.length === 0) continue;
+      const batch = confirmationBatchId(e.request);
+      const made = synth.confirmation(e.to, targets, now, batch, 1 + (draws.keyHash(`${batch}/${e.to}`) % 1_000_000));
+      traffic.fromConfirmation(e.to, made.checks);
+      replicate(made.record, e.to, made.writtenAtMs);
+    } else if (e.kind === 'written') {
+      arrivals(e.round, e.from);
     } else if (e.kind === 'arrive') {
       const a = aggregators.get(e.replica);
       if (!a) continue;
@@ -426,6 +512,8 @@ export async function runScenario(scenario: Scenario): Promise<SimulationTrace> 
   }
   trace.wallMs = performance.now() - started;
   trace.storeWrites = store.counters.writes;
+  trace.confirmations = traffic.counters;
+  trace.confirmationChecks = traffic.checks;
 
   const all: IncidentRecord[] = [];
   for (const region of Object.keys(config.regions)) all.push(...(await store.regionIncidents(region, '0000', '9999')));
