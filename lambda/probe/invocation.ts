@@ -1,8 +1,9 @@
 // The prober's invocation loop: once a minute, run the minute's slots back to back and write each round once.
 import type { RegionwatchConfig } from '../config/schema';
 import { resolveTargets } from '../config/resolve';
+import { staggerOffsetMs } from '../core/stagger';
 import { silentLogger } from './context';
-import { ROUND_WRITE_MARGIN_MS, runRound, type RoundData, type RoundDeps } from './round';
+import { ROUND_WRITE_MARGIN_MS, runRound, type CheckWatch, type RoundData, type RoundDeps } from './round';
 import { MIN_ROUND_MS, planMinute, slotsOfMinute, type QueuedRound } from './scheduling';
 
 export { slotsOfMinute } from './scheduling';
@@ -56,6 +57,20 @@ export interface InvocationInput {
   scheduling?: InvocationScheduling;
   /** Called after each round is written (metrics, logs). Its errors are logged, not thrown. */
   onRound?: (round: RoundData, written: boolean) => void | Promise<void>;
+  /** Confirm on failure: what each round tells about its checks as they start (lambda/probe/confirmations.ts). */
+  watchRound?: RoundWatchFactory;
+}
+
+/**
+ * Makes the watch of one round's checks (the confirmation requester of that round), and says when the round's
+ * requests are all sent, so an invocation does not end with one still in flight.
+ */
+export type RoundWatchFactory = (slot: number) => RoundWatch;
+
+export interface RoundWatch {
+  watch: CheckWatch;
+  /** Resolves once every request the round made is sent (or failed: logged, never thrown). */
+  drain(): Promise<void>;
 }
 
 export type InvocationOutcome = 'ran' | 'late' | 'duplicate';
@@ -105,7 +120,9 @@ export async function runInvocation(input: InvocationInput, deps: RoundDeps): Pr
   const latenessMs = Math.max(0, offsetMs - clockOffsetMs);
   /** Now on the scheduler's clock. */
   const scheduleNow = () => deps.now() - clockOffsetMs;
-  const endMs = Math.min(minuteStartMs + DEFAULT_INVOCATION_BUDGET_MS, scheduleNow() + (input.budgetMs ?? DEFAULT_INVOCATION_BUDGET_MS));
+  // A staggered probe region's minute runs its offset later: its rounds start then, and so does its budget.
+  const staggerMs = staggerOffsetMs(input.config, input.probeRegion);
+  const endMs = Math.min(minuteStartMs + staggerMs + DEFAULT_INVOCATION_BUDGET_MS, scheduleNow() + (input.budgetMs ?? DEFAULT_INVOCATION_BUDGET_MS));
   const summary: InvocationSummary = {
     outcome: 'ran',
     minute,
@@ -131,7 +148,7 @@ export async function runInvocation(input: InvocationInput, deps: RoundDeps): Pr
   }
 
   const scheduling = input.scheduling ?? { mode: 'wait-in-minute' };
-  const plan = planMinute({ scheduling: scheduling.mode, probeRegion: input.probeRegion, minute, intervalSeconds: interval, nowMs: scheduleNow(), endMs, clockOffsetMs });
+  const plan = planMinute({ scheduling: scheduling.mode, probeRegion: input.probeRegion, minute, intervalSeconds: interval, offsetMs: staggerMs, nowMs: scheduleNow(), endMs, clockOffsetMs });
   summary.skipped.push(...plan.skipped);
   const fallback = new Set<number>();
   if (scheduling.mode === 'invocation-per-round' && plan.enqueue.length > 0) {
@@ -151,7 +168,7 @@ export async function runInvocation(input: InvocationInput, deps: RoundDeps): Pr
   const toRun = [...plan.run, ...fallback].sort((a, b) => a - b);
   // Each slot comes up once in this loop: one invocation never runs or writes a slot twice.
   for (const slot of toRun) {
-    const slotStartMs = slot * 1000;
+    const slotStartMs = slot * 1000 + staggerMs;
     const roundEndMs = Math.min(slotStartMs + interval * 1000, endMs) - ROUND_WRITE_MARGIN_MS;
     const begin = Math.max(scheduleNow(), slotStartMs);
     // A slot whose time has passed (late start, overrunning write) is skipped, never run late under its label.
@@ -170,8 +187,9 @@ export async function runInvocation(input: InvocationInput, deps: RoundDeps): Pr
       }
       summary.fallback.push(slot);
     }
+    const watcher = input.watchRound?.(slot);
     const round = await runRound(
-      { config: input.config, probeRegion: input.probeRegion, slot, deadlineAt: roundEndMs + clockOffsetMs, targets },
+      { config: input.config, probeRegion: input.probeRegion, slot, deadlineAt: roundEndMs + clockOffsetMs, targets, clockOffsetMs, ...(watcher ? { watch: watcher.watch } : {}) },
       deps,
     );
     let written = false;
@@ -188,6 +206,7 @@ export async function runInvocation(input: InvocationInput, deps: RoundDeps): Pr
     } catch (error: unknown) {
       logger.error('round hook failed', { ...log, slot, error: error instanceof Error ? error.message : String(error) });
     }
+    await watcher?.drain();
   }
   summary.skipped.sort((a, b) => a - b);
   return summary;
@@ -207,5 +226,10 @@ export class ClockOffsetEstimator {
     this.recent.push(offsetMs);
     if (this.recent.length > this.window) this.recent.shift();
     return Math.min(...this.recent);
+  }
+
+  /** The estimate without a new observation (a confirmation has no scheduled time); 0 before the first. */
+  current(): number {
+    return this.recent.length === 0 ? 0 : Math.min(...this.recent);
   }
 }

@@ -1,8 +1,9 @@
 // One queued round: a rounds-queue message becomes exactly one round of its slot, or nothing if it is late or a duplicate.
 import { resolveTargets } from '../config/resolve';
+import { staggerOffsetMs } from '../core/stagger';
 import type { RegionwatchConfig } from '../config/schema';
 import { silentLogger } from './context';
-import type { RoundWriter, SlotClaim } from './invocation';
+import type { RoundWatchFactory, RoundWriter, SlotClaim } from './invocation';
 import { ROUND_WRITE_MARGIN_MS, isDue, runRound, type RoundData, type RoundDeps } from './round';
 import type { RoundMessage } from './scheduling';
 
@@ -18,6 +19,8 @@ export interface QueuedRoundInput {
   claimSlot?: SlotClaim;
   /** Called after the round is written, or its write failed (metrics, logs). Its errors are logged, not thrown. */
   onRound?: (round: RoundData, written: boolean) => void | Promise<void>;
+  /** Confirm on failure: the watch of the round's checks (lambda/probe/confirmations.ts). */
+  watchRound?: RoundWatchFactory;
 }
 
 export interface QueuedRoundSummary {
@@ -45,7 +48,8 @@ export async function runQueuedRound(input: QueuedRoundInput, deps: RoundDeps): 
   const { message, config } = input;
   const interval = config.defaults.intervalSeconds;
   const scheduleNow = () => deps.now() - message.clockOffsetMs;
-  const slotStartMs = message.slot * 1000;
+  // A staggered probe region's round of the slot starts its offset into it (lambda/core/stagger.ts).
+  const slotStartMs = message.slot * 1000 + staggerOffsetMs(config, input.probeRegion);
   const summary: QueuedRoundSummary = { outcome: 'ran', slot: message.slot, minute: message.minute, latenessMs: Math.round(scheduleNow() - slotStartMs) };
   const log = { probeRegion: input.probeRegion, slot: message.slot, minute: message.minute, latenessMs: summary.latenessMs };
 
@@ -71,7 +75,11 @@ export async function runQueuedRound(input: QueuedRoundInput, deps: RoundDeps): 
   // Timers may fire a hair early; a few more short waits make "never before the slot's start" exact.
   for (let tries = 0; tries < 3 && scheduleNow() < slotStartMs; tries++) await deps.sleep(slotStartMs - scheduleNow());
 
-  const round = await runRound({ config, probeRegion: input.probeRegion, slot: message.slot, deadlineAt: deadlineMs + message.clockOffsetMs, targets }, deps);
+  const watcher = input.watchRound?.(message.slot);
+  const round = await runRound(
+    { config, probeRegion: input.probeRegion, slot: message.slot, deadlineAt: deadlineMs + message.clockOffsetMs, targets, clockOffsetMs: message.clockOffsetMs, ...(watcher ? { watch: watcher.watch } : {}) },
+    deps,
+  );
   let writeError: unknown;
   try {
     await input.store.writeRound(round);
@@ -84,6 +92,7 @@ export async function runQueuedRound(input: QueuedRoundInput, deps: RoundDeps): 
   } catch (error: unknown) {
     logger.error('round hook failed', { ...log, error: error instanceof Error ? error.message : String(error) });
   }
+  await watcher?.drain();
   if (writeError !== undefined) throw new RoundWriteError(`round of slot ${message.slot} could not be written`);
   return summary;
 }

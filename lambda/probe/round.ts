@@ -6,6 +6,7 @@ import { resolveTargets, type ResolvedTarget } from '../config/resolve';
 import { ROUND_WRITE_MARGIN_MS } from '../config/round-timing';
 import type { RegionwatchConfig } from '../config/schema';
 import type { ProbeResult, RoundRecord } from '../core/results';
+import { jitterOffsetMs, jitterWindowMs } from '../core/stagger';
 import { USER_AGENT } from '../version';
 import { checkTarget, configuredHosts, hostOf } from './checks/index';
 import { build } from './checks/result';
@@ -15,13 +16,12 @@ import { CheckSlots, KeyedSemaphore, Semaphore, type HostSlot } from './limiter'
 import { memoizeLookup, systemHostLookup } from './resolve-host';
 
 export { ROUND_WRITE_MARGIN_MS };
-/** No request starts later than this before the round deadline, jitter or not. */
-const START_MARGIN_MS = 100;
 /**
  * Real time a check still has, once the round deadline passed, to report its own timeout (the deadline has
  * destroyed its sockets, so a working check settles within a tick) before the round reports it itself.
  */
 export const CHECK_SETTLE_GRACE_MS = 50;
+export { jitterOffsetMs };
 
 /** The header naming the probe region, sent with every HTTP probe (DESIGN.md "Probe requests"). */
 export const PROBE_REGION_HEADER = 'x-regionwatch-probe-region';
@@ -47,6 +47,12 @@ export interface RoundDeps {
   check?: (target: ResolvedTarget, ctx: CheckContext, hostSlot?: HostSlot) => Promise<ProbeResult>;
 }
 
+/** Told about every check a round starts: how a probe region asks the others to confirm a failure as soon as it sees one. */
+export interface CheckWatch {
+  /** A check of `target` started at `atMs` (scheduler clock); `result` settles with what it saw. */
+  started(target: ResolvedTarget, atMs: number, result: Promise<ProbeResult>): void;
+}
+
 export interface RoundInput {
   config: RegionwatchConfig;
   /** The AWS region (or local name) this prober speaks for; sent in x-regionwatch-probe-region. */
@@ -57,22 +63,22 @@ export interface RoundInput {
   deadlineAt?: number;
   /** The targets to consider (default every target of the config); only those due in this slot run. */
   targets?: readonly ResolvedTarget[];
+  /**
+   * `deps.now`'s clock minus the scheduler's, ms (default 0): each result's `at` is stamped on the scheduler's clock,
+   * the one its slot is labelled by, so a skewed local clock does not misplace it.
+   */
+  clockOffsetMs?: number;
+  /**
+   * `confirmation`: checks another probe region asked for, every target given at once (no spread, whatever its own
+   * interval). Default `round`.
+   */
+  mode?: 'round' | 'confirmation';
+  watch?: CheckWatch;
 }
 
 /** Targets whose own interval is longer than the default run only on slots that are multiples of it. */
 export function isDue(target: Pick<ResolvedTarget, 'intervalSeconds'>, slot: number): boolean {
   return slot % target.intervalSeconds === 0;
-}
-
-/** FNV-1a: a stable spread of start offsets per target and slot, the same in every run. */
-export function jitterOffsetMs(key: string, windowMs: number): number {
-  if (windowMs <= 0) return 0;
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) {
-    hash ^= key.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash % (Math.floor(windowMs) + 1);
 }
 
 /** The hosts a config names, once per config object (not per round: a round of 1,000 targets would parse 1,000 URLs). */
@@ -112,7 +118,11 @@ export async function runRound(input: RoundInput, deps: RoundDeps): Promise<Roun
   const startedAt = deps.now();
   const deadlineAt = input.deadlineAt ?? (slot + interval) * 1000 - ROUND_WRITE_MARGIN_MS;
   const logger = deps.logger ?? silentLogger;
-  const due = (input.targets ?? resolveTargets(config)).filter((t) => isDue(t, slot));
+  const confirming = input.mode === 'confirmation';
+  const all = input.targets ?? resolveTargets(config);
+  const due = confirming ? all : all.filter((t) => isDue(t, slot));
+  const clockOffsetMs = input.clockOffsetMs ?? 0;
+  const slotEndMs = (slot + interval) * 1000 + clockOffsetMs;
 
   const round = new AbortController();
   // Every in-flight check listens to the round's deadline: that is thousands of listeners by design, not a leak.
@@ -146,7 +156,7 @@ export async function runRound(input: RoundInput, deps: RoundDeps): Promise<Roun
 
   const runOne = async (target: ResolvedTarget): Promise<ProbeResult> => {
     const queuedAt = performance.now();
-    const window = Math.min(config.probing.jitterMs, deadlineAt - startedAt - target.timeoutMs - START_MARGIN_MS);
+    const window = confirming ? 0 : jitterWindowMs({ jitterMs: config.probing.jitterMs, startedAt, deadlineAt, timeoutMs: target.timeoutMs, slotEndMs });
     const slots = new CheckSlots(perHost, global);
     try {
       // No window (jitterMs 0, or no room before the deadline): offset 0 without hashing a key per target.
@@ -165,20 +175,28 @@ export async function runRound(input: RoundInput, deps: RoundDeps): Promise<Roun
         { status: 'down', errorClass: 'timeout', detail: 'not started before the round deadline (concurrency caps)' },
       );
     }
+    const at = Math.round(deps.now() - clockOffsetMs);
     const startedCheck = performance.now();
-    try {
-      // Whatever the check does (a bug, a peer it waits on for ever), the round does not wait past its deadline.
-      const outcome = await unsettled.settleByDeadline(() => check(target, ctx, slots));
-      if (outcome.settled) return outcome.result;
-      logger.warn('check did not settle by the round deadline', { event: 'check-unsettled', probeRegion, slot, region: target.region, target: target.name, type: target.type });
-      return build(target, { latencyMs: performance.now() - startedCheck }, { status: 'down', errorClass: 'timeout', detail: 'did not finish by the round deadline' });
-    } catch (error: unknown) {
-      // The real checks never throw; an injected one might. Its error becomes evidence, not a lost round.
-      const failure = classifyError(error, 'response');
-      return build(target, { latencyMs: performance.now() - queuedAt }, { status: 'down', errorClass: failure.errorClass, detail: failure.detail });
-    } finally {
-      slots.close();
-    }
+    // Never rejects: the watch (confirm on failure) and the round both see the result the round reports.
+    const work = (async (): Promise<ProbeResult> => {
+      try {
+        // Whatever the check does (a bug, a peer it waits on for ever), the round does not wait past its deadline.
+        const outcome = await unsettled.settleByDeadline(() => check(target, ctx, slots));
+        if (outcome.settled) return outcome.result;
+        logger.warn('check did not settle by the round deadline', { event: 'check-unsettled', probeRegion, slot, region: target.region, target: target.name, type: target.type });
+        return build(target, { latencyMs: performance.now() - startedCheck }, { status: 'down', errorClass: 'timeout', detail: 'did not finish by the round deadline' });
+      } catch (error: unknown) {
+        // The real checks never throw; an injected one might. Its error becomes evidence, not a lost round.
+        const failure = classifyError(error, 'response');
+        return build(target, { latencyMs: performance.now() - queuedAt }, { status: 'down', errorClass: failure.errorClass, detail: failure.detail });
+      } finally {
+        slots.close();
+      }
+    })();
+    input.watch?.started(target, at, work);
+    const result = await work;
+    result.at = at;
+    return result;
   };
 
   try {

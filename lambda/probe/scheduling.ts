@@ -48,6 +48,8 @@ export interface MinutePlanInput {
   /** The scheduled minute, epoch seconds. */
   minute: number;
   intervalSeconds: number;
+  /** Where this probe region's rounds start inside their slots, ms (lambda/core/stagger.ts; 0 without staggering). */
+  offsetMs?: number;
   /** Now on the scheduler's clock, epoch ms. */
   nowMs: number;
   /** When this invocation must be done with its own rounds, epoch ms on the scheduler's clock. */
@@ -60,10 +62,20 @@ export function slotsOfMinute(minute: number, intervalSeconds: number): number[]
   return Array.from({ length: Math.floor(60 / intervalSeconds) }, (_, k) => minute + k * intervalSeconds);
 }
 
-/** Whether a round of `slot` can still start now and get MIN_ROUND_MS of probing before its deadline. */
-export function slotHasTime(slot: number, intervalSeconds: number, nowMs: number, endMs: number): boolean {
-  const roundEndMs = Math.min((slot + intervalSeconds) * 1000, endMs) - ROUND_WRITE_MARGIN_MS;
-  return roundEndMs - Math.max(nowMs, slot * 1000) >= MIN_ROUND_MS;
+/**
+ * A round starting at most this far ahead is run by the invocation that plans it, after a short (billed) wait; a later
+ * one, such as a staggered probe region's first round of the minute, is queued like the others.
+ */
+export const RUN_AHEAD_MS = 2000;
+
+/**
+ * Whether a round of `slot` can still start now and get MIN_ROUND_MS of probing before its deadline: its staggered
+ * window, [slot start + offset, + interval), less the write margin, cut at `endMs`.
+ */
+export function slotHasTime(slot: number, intervalSeconds: number, nowMs: number, endMs: number, offsetMs = 0): boolean {
+  const startMs = slot * 1000 + offsetMs;
+  const roundEndMs = Math.min(startMs + intervalSeconds * 1000, endMs) - ROUND_WRITE_MARGIN_MS;
+  return roundEndMs - Math.max(nowMs, startMs) >= MIN_ROUND_MS;
 }
 
 /**
@@ -75,11 +87,16 @@ export function slotHasTime(slot: number, intervalSeconds: number, nowMs: number
  */
 export function planMinute(input: MinutePlanInput): MinutePlan {
   const { minute, intervalSeconds, nowMs, endMs } = input;
+  const offsetMs = input.offsetMs ?? 0;
   const plan: MinutePlan = { run: [], enqueue: [], skipped: [] };
   for (const slot of slotsOfMinute(minute, intervalSeconds)) {
-    if (plan.run.length === 0) {
-      if (slotHasTime(slot, intervalSeconds, nowMs, endMs)) plan.run.push(slot);
-      else if (input.scheduling === 'invocation-per-round' && slot * 1000 > nowMs) {
+    const startMs = slot * 1000 + offsetMs;
+    if (plan.run.length === 0 && plan.enqueue.length === 0) {
+      // A staggered probe region's first round may start seconds after the schedule: queued like the others rather
+      // than waited for in a billed invocation.
+      const soon = input.scheduling === 'wait-in-minute' || startMs - nowMs <= RUN_AHEAD_MS;
+      if (soon && slotHasTime(slot, intervalSeconds, nowMs, endMs, offsetMs)) plan.run.push(slot);
+      else if (input.scheduling === 'invocation-per-round' && startMs > nowMs) {
         // Past this invocation's budget but not yet begun: the queue can still serve it.
         plan.enqueue.push(queued(input, slot));
       } else plan.skipped.push(slot);
@@ -90,7 +107,7 @@ export function planMinute(input: MinutePlanInput): MinutePlan {
 }
 
 function queued(input: MinutePlanInput, slot: number): QueuedRound {
-  const delaySeconds = Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.round((slot * 1000 - input.nowMs) / 1000)));
+  const delaySeconds = Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.round((slot * 1000 + (input.offsetMs ?? 0) - input.nowMs) / 1000)));
   return { message: { slot, probeRegion: input.probeRegion, minute: input.minute, clockOffsetMs: Math.round(input.clockOffsetMs) }, delaySeconds };
 }
 

@@ -75,3 +75,13 @@ export function warpClock(startAt: number, speed: number): Pick<RoundDeps, 'now'
     },
   };
 }
+
+/**
+ * Waits until the real clock is at least `marginMs` before the end of its `intervalSeconds` slot: a test whose steps
+ * must fall in one slot (a claim per slot) does not straddle a slot boundary.
+ */
+export async function awayFromSlotEdge(intervalSeconds: number, marginMs = 3000): Promise<void> {
+  const intoSlot = Date.now() % (intervalSeconds * 1000);
+  const left = intervalSeconds * 1000 - intoSlot;
+  if (left < marginMs) await delay(left + 50);
+}

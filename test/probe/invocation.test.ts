@@ -42,6 +42,7 @@ async function freshStore(): Promise<{ results: ResultsStore; tableName: string;
   return { results, tableName, rawItems };
 }
 
+/** Aligned rounds (every probe region at the slot's start): these tests are about the minute and its slots; staggering has its own below. */
 function config() {
   return testConfig({
     us: [
@@ -49,7 +50,7 @@ function config() {
       { name: 'web', type: 'http', url: `${server.origin}/ok?inv=web` },
     ],
     eu: [{ name: 'api', type: 'http', url: `${server.origin}/ok?inv=eu-api` }],
-  }, { defaults: { timeoutMs: 1000 } });
+  }, { defaults: { timeoutMs: 1000 }, probing: { detection: 'rounds' } });
 }
 
 const requestsSince = (before: number) => server.requests.length - before;

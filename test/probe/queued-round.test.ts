@@ -46,7 +46,10 @@ async function freshStore() {
   return { results, tableName, claimSlot, claimMinute, roundItems: () => items(RESULTS_TABLE.roundsPartition), claimItems: () => items(CLAIM_PARTITION) };
 }
 
-/** Three loopback targets with a 1 s timeout (the server starts before the tests, so the config is built per test). */
+/**
+ * Three loopback targets with a 1 s timeout (the server starts before the tests, so the config is built per test), on
+ * aligned rounds: these tests are about the slot; staggering has its own below.
+ */
 function liveConfig() {
   return testConfig(
     {
@@ -56,7 +59,7 @@ function liveConfig() {
       ],
       eu: [{ name: 'api', type: 'http', url: `${server.origin}/ok?q=eu-api` }],
     },
-    { defaults: { timeoutMs: 1000 } },
+    { defaults: { timeoutMs: 1000 }, probing: { detection: 'rounds' } },
   );
 }
 
@@ -145,6 +148,33 @@ describe('a queued round', () => {
       runQueuedRound({ config: liveConfig(), probeRegion: 'eu-west-1', message: message(MINUTE + 20), store: failing, claimSlot, onRound: (_r, written) => void seen.push(written) }, warpClock((MINUTE + 20) * 1000)),
     ).rejects.toThrow(RoundWriteError);
     expect(seen).toEqual([false]);
+  });
+});
+
+describe('staggered rounds (probing.detection confirm)', () => {
+  const staggered = () => ({ ...liveConfig(), probing: { ...liveConfig().probing, detection: 'confirm' as const } });
+
+  it('runs the slot at its probe region\'s offset (eu-west-1, second of three: 3.333 s in), with every check inside the slot', async () => {
+    const { results } = await freshStore();
+    const rounds: RoundData[] = [];
+    const summary = await runQueuedRound(
+      { config: staggered(), probeRegion: 'eu-west-1', message: message(MINUTE + 20), store: results, onRound: (r) => void rounds.push(r) },
+      warpClock((MINUTE + 20) * 1000 + 2_900),
+    );
+    expect(summary.outcome).toBe('ran');
+    expect(rounds[0]?.startedAt).toBeGreaterThanOrEqual((MINUTE + 20) * 1000 + 3_333);
+    for (const r of rounds[0]?.results ?? []) {
+      expect(r.at).toBeGreaterThanOrEqual((MINUTE + 20) * 1000 + 3_333);
+      expect(r.at).toBeLessThan((MINUTE + 30) * 1000);
+    }
+  });
+
+  it('judges lateness from the staggered window: 8 s into the slot is on time for eu-west-1, whose window ends 3.3 s later', async () => {
+    const { results } = await freshStore();
+    const onTime = await runQueuedRound({ config: staggered(), probeRegion: 'eu-west-1', message: message(MINUTE + 40), store: results }, warpClock((MINUTE + 40) * 1000 + 8_000));
+    expect(onTime.outcome).toBe('ran');
+    const late = await runQueuedRound({ config: staggered(), probeRegion: 'eu-west-1', message: message(MINUTE + 50), store: results }, warpClock((MINUTE + 50) * 1000 + 11_400));
+    expect(late.outcome).toBe('late');
   });
 });
 

@@ -80,6 +80,35 @@ describe('planMinute', () => {
   });
 });
 
+describe('planMinute with staggered rounds', () => {
+  it('a probe region whose rounds start seconds into their slots queues its first round too, instead of waiting for it in a billed invocation', () => {
+    // The third of three probe regions at 10 s: each round starts 6.667 s into its slot.
+    const p = plan({ offsetMs: 6667 });
+    expect(p.run).toEqual([]);
+    expect(p.skipped).toEqual([]);
+    expect(p.enqueue.map((q) => [q.message.slot - MINUTE, q.delaySeconds])).toEqual([
+      [0, 6],
+      [10, 16],
+      [20, 26],
+      [30, 36],
+      [40, 46],
+      [50, 56],
+    ]);
+  });
+
+  it('a start within two seconds is waited for; slots whose staggered window has passed are skipped', () => {
+    expect(plan({ offsetMs: 1667 }).run).toEqual([MINUTE]);
+    const late = plan({ offsetMs: 3333, nowMs: MINUTE * 1000 + 12_900 });
+    // Slot 0's window [3.3 s, 13.3 s) less the write margin has no 0.5 s left at 12.9 s; slot 10's starts at 13.3 s.
+    expect(late.skipped).toEqual([MINUTE]);
+    expect(late.run).toEqual([MINUTE + 10]);
+  });
+
+  it('wait-in-minute runs every slot, each at its staggered start', () => {
+    expect(plan({ scheduling: 'wait-in-minute', offsetMs: 6667 })).toEqual({ run: slotsOfMinute(MINUTE, 10), enqueue: [], skipped: [] });
+  });
+});
+
 describe('parseRoundMessage', () => {
   const good = { slot: MINUTE + 20, probeRegion: 'eu-west-1', minute: MINUTE, clockOffsetMs: 12 };
 
