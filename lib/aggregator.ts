@@ -92,11 +92,11 @@ export class Aggregator extends Construct {
       maxRecordAge: AGGREGATOR_STREAM.maxRecordAge,
       // The grant above is sqs:SendMessage alone, so the stock SqsDlq (which adds more) is not used.
       onFailure: { bind: () => ({ destination: failureQueueArn }) },
-      // Only round items, inserted or rewritten; TTL deletions and any other item kind never invoke it.
+      // Only round and confirmation items, inserted or rewritten; TTL deletions, claims and any other item kind never invoke it.
       filters: [
         lambda.FilterCriteria.filter({
           eventName: lambda.FilterRule.or('INSERT', 'MODIFY'),
-          dynamodb: { NewImage: { [RESULTS_TABLE.kindAttribute]: { S: lambda.FilterRule.isEqual(RESULTS_TABLE.roundKind) } } },
+          dynamodb: { NewImage: { [RESULTS_TABLE.kindAttribute]: { S: lambda.FilterRule.or(RESULTS_TABLE.roundKind, RESULTS_TABLE.confirmationKind) } } },
         }),
       ],
     });

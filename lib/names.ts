@@ -38,6 +38,14 @@ export function roundsQueueName(probeRegion: string): string {
   return `${stackName(probeRegion)}-prober-rounds`;
 }
 
+/**
+ * The prober's confirmations queue in `probeRegion` (confirm on failure): a fixed name derived from the region, so
+ * every prober can address every other's without lookups, and so the prober's dead-letter queue can name it.
+ */
+export function confirmationsQueueName(probeRegion: string): string {
+  return `${stackName(probeRegion)}-prober-confirmations`;
+}
+
 /** The ARN of a DynamoDB table (or a replica) in `region` of the stack's own account. */
 export function tableArn(scope: Stack, region: string, tableName: string): string {
   return scope.formatArn({ service: 'dynamodb', region, resource: 'table', resourceName: tableName });
@@ -71,4 +79,14 @@ export function watcherProbeRegion(probeRegions: readonly string[], region: stri
   const i = probeRegions.indexOf(region);
   if (i < 0) throw new Error(`${region} is not a probe region (${probeRegions.join(', ')})`);
   return probeRegions[(i + 1) % probeRegions.length] ?? region;
+}
+
+/** The ARN of an SQS queue in `region` of the stack's own account. */
+export function queueArn(scope: Stack, region: string, queueName: string): string {
+  return scope.formatArn({ service: 'sqs', region, resource: queueName, arnFormat: ArnFormat.NO_RESOURCE_NAME });
+}
+
+/** The URL of an SQS queue in `region` of the stack's own account (SQS's regional endpoint, no lookup). */
+export function queueUrl(scope: Stack, region: string, queueName: string): string {
+  return `https://sqs.${region}.${scope.urlSuffix}/${scope.account}/${queueName}`;
 }

@@ -1,6 +1,7 @@
 // The prober of one probe region: a Lambda started every minute by EventBridge, which queues the minute's later
 // rounds on its rounds queue; the same Lambda serves each queued round.
 import { Duration, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -8,9 +9,11 @@ import { EventBridgeDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { RegionwatchConfig } from '../lambda/config/schema';
+import { confirmsFailures } from '../lambda/core/stagger';
 import { ENV } from '../lambda/handlers/env';
+import { REGION_PLACEHOLDER } from '../lambda/probe/sqs-confirmations';
 import { RegionwatchFunction, handlerEntry, type FunctionDefaults } from './function';
-import { roundsQueueName } from './names';
+import { confirmationsQueueName, queueArn, queueUrl, roundsQueueName } from './names';
 import { bindQueueSender, deadLetterQueue, queueEventSource } from './queues';
 import type { ResultsTable } from './results-table';
 
@@ -29,10 +32,21 @@ export interface ProberProps {
 
 /** Memory (see Sizing below); the cost model's default assumes it. */
 export const PROBER_MEMORY_MB = 256;
-/** Reserved concurrency: the rounds mapping's cap plus one, so the scheduled run (the heartbeat) is never throttled behind queued rounds. */
-export const PROBER_RESERVED_CONCURRENCY = 3;
 /** Queued rounds in flight at once (the mapping's floor is 2); normally one, spaced an interval apart. */
 export const ROUNDS_MAX_CONCURRENCY = 2;
+/** Confirmation requests served at once (the mapping's floor is 2): one per probe region that saw a failure start, rarely more. */
+export const CONFIRMATIONS_MAX_CONCURRENCY = 2;
+/**
+ * Reserved concurrency: the mappings' caps plus one, so the scheduled run (the heartbeat) is never throttled behind
+ * queued rounds or confirmations.
+ */
+export function proberReservedConcurrency(confirming: boolean): number {
+  return ROUNDS_MAX_CONCURRENCY + (confirming ? CONFIRMATIONS_MAX_CONCURRENCY : 0) + 1;
+}
+/** A confirmation request is worthless seconds after it was sent: SQS's shortest retention, and a failed one is not retried. */
+export const CONFIRMATIONS_RETENTION = Duration.seconds(60);
+/** A confirmation message is received once: a second delivery could only be late (SQS's smallest count). */
+export const CONFIRMATIONS_MAX_RECEIVE_COUNT = 1;
 /** A round whose write failed is retried once, then parked: the retry is always past its slot, so it only carries the failure to the dead-letter queue. */
 export const ROUNDS_MAX_RECEIVE_COUNT = 2;
 
@@ -66,12 +80,19 @@ export class Prober extends Construct {
   readonly schedule: events.Rule;
   /** The minute's later rounds, each delayed to its slot's start. */
   readonly roundsQueue: sqs.Queue;
-  /** Round messages that failed twice (an unwritable round, a poison message): alarmed on in Observability. */
+  /**
+   * Round messages that failed twice (an unwritable round, a poison message), and with confirm on failure a
+   * confirmation message received twice (which its retention rules out): alarmed on in Observability.
+   */
   readonly roundsDeadLetters: sqs.Queue;
   readonly roundsMapping: lambda.EventSourceMapping;
+  /** Requests from every probe region (this one too) to check a target now: absent without confirm on failure. */
+  readonly confirmationsQueue?: sqs.Queue;
+  readonly confirmationsMapping?: lambda.EventSourceMapping;
 
   constructor(scope: Construct, id: string, props: ProberProps) {
     super(scope, id);
+    const confirming = confirmsFailures(props.config);
     this.fn = new RegionwatchFunction(this, 'Prober', {
       config: props.config,
       functionDefaults: props.functionDefaults,
@@ -81,15 +102,22 @@ export class Prober extends Construct {
       description: 'regionwatch prober: checks every target of every platform region once per slot',
       memorySize: PROBER_MEMORY_MB,
       timeout: Duration.seconds(70),
-      reservedConcurrentExecutions: PROBER_RESERVED_CONCURRENCY,
+      reservedConcurrentExecutions: proberReservedConcurrency(confirming),
       retryAttempts: 0,
       maxEventAge: Duration.seconds(60),
       onSuccess: new EventBridgeDestination(),
     });
-    props.resultsTable.bind(this.fn, { access: 'write' });
+    props.resultsTable.bind(this.fn, { access: confirming ? 'confirm' : 'write' });
     const stack = Stack.of(this);
     const queueName = roundsQueueName(stack.region);
-    this.roundsDeadLetters = deadLetterQueue(this, 'RoundsDeadLetters', "the prober's rounds queue", [stack.formatArn({ service: 'sqs', resource: queueName })]);
+    const confirmationsName = confirmationsQueueName(stack.region);
+    // One dead-letter queue for the prober's queues: only they may use it (byQueue), so both have fixed names.
+    this.roundsDeadLetters = deadLetterQueue(
+      this,
+      'RoundsDeadLetters',
+      confirming ? "the prober's rounds and confirmations queues" : "the prober's rounds queue",
+      [queueName, ...(confirming ? [confirmationsName] : [])].map((name) => queueArn(stack, stack.region, name)),
+    );
     this.roundsQueue = new sqs.Queue(this, 'Rounds', {
       queueName,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -102,6 +130,25 @@ export class Prober extends Construct {
     });
     bindQueueSender(this.fn, this.roundsQueue, ENV.roundsQueueUrl);
     this.roundsMapping = queueEventSource(this, 'RoundsSource', this.fn, this.roundsQueue, { batchSize: 1, maxConcurrency: ROUNDS_MAX_CONCURRENCY });
+    if (confirming) {
+      this.confirmationsQueue = new sqs.Queue(this, 'Confirmations', {
+        queueName: confirmationsName,
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        visibilityTimeout: Duration.seconds(120),
+        retentionPeriod: CONFIRMATIONS_RETENTION,
+        // The prober never fails a confirmation message (one it cannot serve is logged and dropped: worthless a moment
+        // later), and a message expires before its visibility timeout could hand it out again, so nothing is ever
+        // received twice. The dead-letter queue is there for what cannot happen, and for CT.SQS.PR.1, which a Control
+        // Tower hook enforces at deploy time.
+        deadLetterQueue: { queue: this.roundsDeadLetters, maxReceiveCount: CONFIRMATIONS_MAX_RECEIVE_COUNT },
+      });
+      this.confirmationsMapping = queueEventSource(this, 'ConfirmationsSource', this.fn, this.confirmationsQueue, { batchSize: 1, maxConcurrency: CONFIRMATIONS_MAX_CONCURRENCY });
+      // Every probe region's queue (this one's too): addressed by name and region, no lookups, and only sqs:SendMessage.
+      const regions = props.config.probeRegions;
+      this.fn.addEnvironment(ENV.confirmationQueueUrl, queueUrl(stack, REGION_PLACEHOLDER, confirmationsQueueName(REGION_PLACEHOLDER)));
+      this.fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: regions.map((r) => queueArn(stack, r, confirmationsQueueName(r))) }));
+    }
     this.schedule = new events.Rule(this, 'EveryMinute', {
       description: 'Starts the prober once a minute',
       schedule: events.Schedule.rate(Duration.minutes(1)),

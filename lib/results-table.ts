@@ -21,13 +21,21 @@ export interface ResultsTableProps {
   readonly functionDefaults: FunctionDefaults;
 }
 
-/** `write`: a prober's PutItem. `query`: an aggregator's Query over a window of slots. */
-export type ResultsAccess = 'write' | 'query';
+/**
+ * `write`: a prober's PutItem. `query`: an aggregator's Query over a window of slots. `confirm`: a prober that confirms
+ * failures: PutItem (rounds, confirmations, claims), UpdateItem (a slot's confirmation claim) and Query (its own newest
+ * checks, read when a round sees a failure), in the rounds and claims partitions only.
+ */
+export type ResultsAccess = 'write' | 'query' | 'confirm';
 
 const ACTIONS: Record<ResultsAccess, string[]> = {
   write: ['dynamodb:PutItem'],
   query: ['dynamodb:Query'],
+  confirm: ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
 };
+
+/** The partitions a prober writes and reads (lambda/store/tables.ts, lambda/probe/dynamo-claims.ts). */
+const PROBER_PARTITIONS = [RESULTS_TABLE.roundsPartition, RESULTS_TABLE.claimsPartition];
 
 /**
  * In the home region's stack it creates the global table (on-demand, AWS-managed KMS key, TTL on
@@ -74,7 +82,8 @@ export class ResultsTable extends Construct {
   /** Sets RESULTS_TABLE_NAME and grants exactly the actions `access` needs on this region's replica. */
   bind(fn: BindableFunction, options: { readonly access: ResultsAccess }): void {
     fn.addEnvironment(ENV.resultsTable, this.tableName);
-    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ACTIONS[options.access], resources: [this.tableArn] }));
+    const conditions = options.access === 'confirm' ? { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': PROBER_PARTITIONS } } : undefined;
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ACTIONS[options.access], resources: [this.tableArn], ...(conditions ? { conditions } : {}) }));
   }
 
   /**

@@ -1,5 +1,5 @@
 // Round records in memory, for the simulator and tests: the same readRounds contract as ResultsStore, no network.
-import type { RoundRecord } from '../core/results';
+import { isConfirmation, type RoundRecord } from '../core/results';
 import type { RoundsReader } from './engine';
 
 export class MemoryRounds implements RoundsReader {
@@ -7,10 +7,10 @@ export class MemoryRounds implements RoundsReader {
   /** Query-equivalent reads made, for call counts. */
   reads = 0;
 
-  /** Stores a round; writing the same (slot, probe region, part) again replaces it, as the results table does. */
+  /** Stores a round or confirmation; writing the same key (slot, probe region, confirmation batch, part) again replaces it, as the results table does. */
   write(round: RoundRecord): void {
     const slot = this.bySlot.get(round.slot) ?? new Map<string, RoundRecord>();
-    slot.set(`${round.probeRegion}#${round.part}`, structuredClone(round));
+    slot.set(`${round.probeRegion}#${isConfirmation(round) ? `confirm:${round.batch ?? ''}` : 'round'}#${round.part}`, structuredClone(round));
     this.bySlot.set(round.slot, slot);
   }
 

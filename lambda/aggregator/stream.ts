@@ -20,7 +20,8 @@ export function decodeStreamRecord(record: DynamoDBRecord): DecodedRecord {
   const image = record.dynamodb?.NewImage;
   if (!image) throw new PoisonRecordError('stream record has no new image (the stream view type must include NEW_IMAGE)');
   const kind = image[RESULTS_TABLE.kindAttribute]?.S;
-  if (kind !== RESULTS_TABLE.roundKind) return { kind: 'ignored', why: `item kind ${kind ?? 'none'}` };
+  // A confirmation is results like a round's (some targets, at a time of its own): the same decoding, the same run.
+  if (kind !== RESULTS_TABLE.roundKind && kind !== RESULTS_TABLE.confirmationKind) return { kind: 'ignored', why: `item kind ${kind ?? 'none'}` };
   const probeRegion = image.probeRegion?.S;
   const slot = Number(image.slot?.N);
   const packed = image.results?.B;

@@ -16,6 +16,11 @@ export const ENV = {
   roundsQueueUrl: 'ROUNDS_QUEUE_URL',
   /** SQS queue where the aggregator quarantines poison stream records (send only). */
   failureQueueUrl: 'FAILURE_QUEUE_URL',
+  /**
+   * The probe regions' confirmations queues: one URL with `{region}` where the probe region goes (the queues have the
+   * same name in every region). The prober sends to all, consumes its own. Absent without confirm on failure.
+   */
+  confirmationQueueUrl: 'CONFIRMATIONS_QUEUE_URL',
 } as const;
 
 /** Reads a required variable once at module load; a missing one fails the cold start loudly. */

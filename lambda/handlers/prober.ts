@@ -1,6 +1,7 @@
 // The prober Lambda: wiring only. Env, config and clients once per cold start; the probe engine does the work.
-// Two events reach it: EventBridge's once-a-minute schedule (the minute's first round, the rest queued) and the
-// rounds queue's messages through an SQS event source mapping (one round each).
+// Three events reach it: EventBridge's once-a-minute schedule (the minute's first round, the rest queued), the rounds
+// queue's messages (one round each) and, with confirm on failure, the confirmations queue's requests (one each), the
+// last two through SQS event source mappings.
 import { setTimeout as delay } from 'node:timers/promises';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -9,13 +10,17 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, ScheduledEvent, SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { ProbeLogger } from '../probe/context';
-import { dynamoMinuteClaim, dynamoSlotClaim } from '../probe/dynamo-claims';
-import { ClockOffsetEstimator, runInvocation, type InvocationSummary } from '../probe/invocation';
+import { confirmsFailures } from '../core/stagger';
+import { isConfirmationMessage, parseConfirmationRequest } from '../core/confirmation';
+import { ConfirmationRequester, runConfirmation } from '../probe/confirmations';
+import { dynamoConfirmationClaim, dynamoMinuteClaim, dynamoSlotClaim } from '../probe/dynamo-claims';
+import { ClockOffsetEstimator, runInvocation, type InvocationSummary, type RoundWatchFactory } from '../probe/invocation';
 import { LATE_ROUNDS_METRIC, PROBE_METRIC_NAMES, summarizeRound } from '../probe/metrics';
 import { runQueuedRound } from '../probe/queued-round';
 import type { RoundData, RoundDeps } from '../probe/round';
 import { parseRoundMessage } from '../probe/scheduling';
 import { sqsRoundEnqueuer } from '../probe/sqs-rounds';
+import { queueUrlsFrom, sqsConfirmationTransport } from '../probe/sqs-confirmations';
 import { ResultsStore } from '../store/results-store';
 import { ENV, requireEnv } from './env';
 import { loadRuntimeConfig } from './runtime-config';
@@ -29,6 +34,8 @@ const tableName = requireEnv(ENV.resultsTable);
 const probeRegion = requireEnv(ENV.probeRegion);
 const roundsQueueUrl = requireEnv(ENV.roundsQueueUrl);
 const config = loadRuntimeConfig();
+// Confirm on failure needs the queues the stacks made for it; a config that asks for it without them fails the cold start.
+const confirmationQueueUrls = confirmsFailures(config) ? queueUrlsFrom(requireEnv(ENV.confirmationQueueUrl), config.probeRegions) : null;
 
 const logger = new Logger({ serviceName: 'regionwatch-prober', persistentKeys: { probeRegion } });
 const metrics = new Metrics({ namespace: PROBE_METRIC_NAMES.namespace, serviceName: 'regionwatch-prober' });
@@ -50,6 +57,25 @@ const sqsClient = new SQSClient({ maxAttempts: 2, useQueueUrlAsEndpoint: false }
 const enqueue = sqsRoundEnqueuer({ client: sqsClient, queueUrl: roundsQueueUrl, logger: probeLogger });
 // Lives as long as the warm container: tells a skewed clock from a late delivery.
 const clockOffsets = new ClockOffsetEstimator();
+
+// One client per probe region a request goes to, made when first needed: SQS takes a message at its queue's own region.
+// One attempt: a confirmation that cannot go at once is worth nothing later (the rounds go on).
+const remoteSqs = new Map<string, SQSClient>();
+const sqsFor = (region: string): SQSClient => {
+  let client = remoteSqs.get(region);
+  if (!client) {
+    client = new SQSClient({ region, maxAttempts: 1, useQueueUrlAsEndpoint: false });
+    remoteSqs.set(region, client);
+  }
+  return client;
+};
+const transport = confirmationQueueUrls ? sqsConfirmationTransport({ queueUrls: confirmationQueueUrls, clientFor: sqsFor }) : null;
+const claimConfirmation = dynamoConfirmationClaim({ client: documentClient, tableName });
+const interval = config.defaults.intervalSeconds;
+/** The requester of each round: asks every probe region to confirm the failures it sees (lambda/probe/confirmations.ts). */
+const watchRound: RoundWatchFactory | undefined = transport
+  ? (slot) => new ConfirmationRequester({ config, probeRegion, slot, transport, previous: (p, s) => store.newestChecks(p, [s - interval, s]), logger: probeLogger })
+  : undefined;
 
 const deps: RoundDeps = {
   now: () => Date.now(),
@@ -109,21 +135,43 @@ export async function handler(event: Partial<ScheduledEvent> | SQSEvent | undefi
   return serveMinute(event, context);
 }
 
-/** A round message that cannot be served fails (and ends in the dead-letter queue); late and duplicate ones succeed without probing. */
+/**
+ * A round message that cannot be served fails (and ends in the dead-letter queue); late and duplicate ones succeed
+ * without probing. A confirmation request always succeeds: one that cannot be served is worthless a moment later.
+ */
 async function serveQueuedRounds(event: SQSEvent): Promise<SQSBatchResponse> {
   const batchItemFailures: SQSBatchItemFailure[] = [];
-  // The mapping's batch size is 1; a longer batch is served in order all the same.
+  // The mappings' batch size is 1; a longer batch is served in order all the same.
   for (const record of event.Records) {
-    if (!(await serveQueuedRound(record))) batchItemFailures.push({ itemIdentifier: record.messageId });
+    if (isConfirmationBody(record.body)) await serveConfirmation(record);
+    else if (!(await serveQueuedRound(record))) batchItemFailures.push({ itemIdentifier: record.messageId });
   }
   return { batchItemFailures };
+}
+
+function isConfirmationBody(body: string): boolean {
+  try {
+    return isConfirmationMessage(JSON.parse(body));
+  } catch {
+    return false;
+  }
+}
+
+async function serveConfirmation(record: SQSRecord): Promise<void> {
+  try {
+    const request = parseConfirmationRequest(record.body, config, probeRegion);
+    const summary = await runConfirmation({ config, probeRegion, request, store, claim: claimConfirmation, clockOffsetMs: clockOffsets.current() }, deps);
+    logger.info('confirmation finished', { event: 'confirmation', messageId: record.messageId, batch: request.batch, ...summary });
+  } catch (error: unknown) {
+    logger.error('confirmation failed', { event: 'confirmation-failed', messageId: record.messageId, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+  }
 }
 
 async function serveQueuedRound(record: SQSRecord): Promise<boolean> {
   const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
   try {
     const message = parseRoundMessage(record.body, probeRegion);
-    const summary = await runQueuedRound({ config, probeRegion, message, store, claimSlot, onRound }, deps);
+    const summary = await runQueuedRound({ config, probeRegion, message, store, claimSlot, onRound, ...(watchRound ? { watchRound } : {}) }, deps);
     logger.info('queued round finished', { event: 'queued-round', messageId: record.messageId, receiveCount, ...summary });
     if (summary.outcome !== 'late') return true;
     metrics.addDimensions({ [PROBE_METRIC_NAMES.probeRegionDimension]: probeRegion });
@@ -153,6 +201,7 @@ async function serveMinute(event: Partial<ScheduledEvent> | undefined, context: 
       claimMinute,
       scheduling: { mode: 'invocation-per-round', enqueue, claimSlot },
       onRound,
+      ...(watchRound ? { watchRound } : {}),
     },
     deps,
   );

@@ -1,13 +1,14 @@
 // Adapter: claims (probe region, minute) and (probe region, slot) in the results table with one conditional put each, so a
 // doubled scheduled delivery or a duplicated rounds-queue message probes once.
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { RESULTS_TABLE } from '../store/tables';
 import { silentLogger, type ProbeLogger } from './context';
+import type { ConfirmationClaim } from './confirmations';
 import type { MinuteClaim, SlotClaim } from './invocation';
 
 /** Claim items live in their own partition with their own kind: round queries and the aggregator's stream filter skip them. */
-export const CLAIM_PARTITION = 'prober-claims';
+export const CLAIM_PARTITION = RESULTS_TABLE.claimsPartition;
 export const CLAIM_KIND = 'claim';
 /** Claims only need to outlive the minute; TTL removes them. */
 const CLAIM_TTL_SECONDS = 3600;
@@ -16,6 +17,11 @@ const SLOT_CLAIM_TTL_SECONDS = 900;
 
 export function claimSortKey(minute: number, probeRegion: string): string {
   return `${String(minute).padStart(10, '0')}#${probeRegion}`;
+}
+
+/** A slot's confirmation claim: the targets a probe region confirmed in it, one set per slot. */
+export function confirmationClaimSortKey(slot: number, probeRegion: string): string {
+  return `confirm#${String(slot).padStart(10, '0')}#${probeRegion}`;
 }
 
 /** Prefixed: a slot can be a minute's first second, and its claim must not collide with that minute's claim. */
@@ -62,4 +68,29 @@ export function dynamoMinuteClaim(options: ClaimOptions): MinuteClaim {
 /** One write per queued slot (and per fallback slot): a duplicated rounds-queue delivery finds the claim and probes nothing. */
 export function dynamoSlotClaim(options: ClaimOptions): SlotClaim {
   return (probeRegion, slot) => claim(options, slotClaimSortKey(slot, probeRegion), slot + SLOT_CLAIM_TTL_SECONDS, { probeRegion, slot });
+}
+
+/**
+ * One UpdateItem per confirmation request: adds the request's targets to the slot's set (`targets`, a string set) and
+ * returns the set as it was, so each target is confirmed by exactly one request per probe region and slot, however
+ * many origins ask and however often a request is delivered (updates of one item are serialised). Unlike the round
+ * claims, a failing store rejects: a confirmation is extra load, and without the claim its bound cannot be kept.
+ */
+export function dynamoConfirmationClaim(options: Omit<ClaimOptions, 'logger'>): ConfirmationClaim {
+  return async (probeRegion, slot, keys) => {
+    if (keys.length === 0) return [];
+    const response = await options.client.send(
+      new UpdateCommand({
+        TableName: options.tableName,
+        Key: { [RESULTS_TABLE.partitionKey]: CLAIM_PARTITION, [RESULTS_TABLE.sortKey]: confirmationClaimSortKey(slot, probeRegion) },
+        UpdateExpression: 'ADD #targets :keys SET #kind = :kind, #ttl = :ttl, probeRegion = :probeRegion, slot = :slot',
+        ExpressionAttributeNames: { '#targets': 'targets', '#kind': RESULTS_TABLE.kindAttribute, '#ttl': RESULTS_TABLE.ttlAttribute },
+        ExpressionAttributeValues: { ':keys': new Set(keys), ':kind': CLAIM_KIND, ':ttl': slot + SLOT_CLAIM_TTL_SECONDS, ':probeRegion': probeRegion, ':slot': slot },
+        ReturnValues: 'UPDATED_OLD',
+      }),
+    );
+    const before = response.Attributes?.targets;
+    const had = before instanceof Set ? (before as Set<unknown>) : new Set<unknown>();
+    return [...new Set(keys)].filter((k) => !had.has(k));
+  };
 }

@@ -1,8 +1,9 @@
 // Writes and reads round records in the results table: one item per probe region and slot, gzip-packed.
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { ProbeResult, RoundRecord } from '../core/results';
-import { RESULTS_TABLE, roundSortKey, roundSortKeyRange } from './tables';
+import { isConfirmation, type ProbeResult, type ResultStatus, type RoundRecord } from '../core/results';
+import { targetKey } from '../core/confirmation';
+import { confirmationSortKey, probeRegionSortKeyRange, RESULTS_TABLE, roundSortKey, roundSortKeyRange } from './tables';
 
 /** DynamoDB's item limit is 400 KB; keep a margin for the other attributes. */
 export const MAX_PACKED_BYTES = 350 * 1024;
@@ -17,7 +18,9 @@ export interface ResultsStoreOptions {
 export interface RoundItem {
   pk: string;
   sk: string;
-  kind: 'round';
+  kind: 'round' | 'confirmation';
+  /** A confirmation's request id (lambda/core/confirmation.ts confirmationBatchId); rounds have none. */
+  batch?: string;
   probeRegion: string;
   slot: number;
   intervalSeconds: number;
@@ -51,10 +54,13 @@ export function toRoundItems(
   maxPackedBytes = MAX_PACKED_BYTES,
 ): RoundItem[] {
   const chunks = splitToFit(round.results, maxPackedBytes);
+  const confirmation = isConfirmation(round);
+  const batch = round.batch ?? '';
   return chunks.map(({ results, packed }, part) => ({
     pk: RESULTS_TABLE.roundsPartition,
-    sk: roundSortKey(round.slot, round.probeRegion, part),
-    kind: RESULTS_TABLE.roundKind,
+    sk: confirmation ? confirmationSortKey(round.slot, round.probeRegion, batch, part) : roundSortKey(round.slot, round.probeRegion, part),
+    kind: confirmation ? RESULTS_TABLE.confirmationKind : RESULTS_TABLE.roundKind,
+    ...(confirmation ? { batch } : {}),
     probeRegion: round.probeRegion,
     slot: round.slot,
     intervalSeconds: round.intervalSeconds,
@@ -78,7 +84,7 @@ function splitToFit(results: readonly ProbeResult[], maxPackedBytes: number): { 
 export function fromRoundItem(item: Record<string, unknown>): RoundRecord {
   const packed = item.results;
   if (!(packed instanceof Uint8Array)) throw new TypeError(`round item ${String(item.sk)} has no packed results`);
-  return {
+  const record: RoundRecord = {
     probeRegion: String(item.probeRegion),
     slot: Number(item.slot),
     intervalSeconds: Number(item.intervalSeconds),
@@ -88,6 +94,11 @@ export function fromRoundItem(item: Record<string, unknown>): RoundRecord {
     parts: Number(item.parts),
     results: unpackResults(packed),
   };
+  if (item.kind === RESULTS_TABLE.confirmationKind) {
+    record.kind = 'confirmation';
+    record.batch = String(item.batch ?? '');
+  }
+  return record;
 }
 
 export class ResultsStore {
@@ -107,7 +118,28 @@ export class ResultsStore {
    * When a round was rewritten with a different number of parts, only the newest run's parts count.
    */
   async readRounds(fromSlot: number, toSlot: number): Promise<RoundRecord[]> {
-    const [low, high] = roundSortKeyRange(fromSlot, toSlot);
+    return newestRunOnly(await this.query(...roundSortKeyRange(fromSlot, toSlot)));
+  }
+
+  /**
+   * One probe region's newest check of each target (`region/target` → status) over `slots`: its rounds and the
+   * confirmations it ran there, newest by `at`. One small Query per slot, made only when a round sees a failure.
+   */
+  async newestChecks(probeRegion: string, slots: readonly number[]): Promise<Map<string, ResultStatus>> {
+    const records = newestRunOnly((await Promise.all(slots.map((slot) => this.query(...probeRegionSortKeyRange(slot, probeRegion))))).flat());
+    const newest = new Map<string, { at: number; status: ResultStatus }>();
+    for (const record of records) {
+      for (const r of record.results) {
+        const key = targetKey(r.region, r.target);
+        const at = r.at ?? record.startedAt;
+        const have = newest.get(key);
+        if (!have || at >= have.at) newest.set(key, { at, status: r.status });
+      }
+    }
+    return new Map([...newest].map(([key, { status }]) => [key, status]));
+  }
+
+  private async query(low: string, high: string): Promise<RoundRecord[]> {
     const records: RoundRecord[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
@@ -123,15 +155,20 @@ export class ResultsStore {
       for (const item of page.Items ?? []) records.push(fromRoundItem(item));
       startKey = page.LastEvaluatedKey;
     } while (startKey);
-    return newestRunOnly(records);
+    return records;
   }
+}
+
+/** One run of a record: a round per slot and probe region, a confirmation per request id. */
+function runKey(r: RoundRecord): string {
+  return `${r.slot}#${r.probeRegion}#${isConfirmation(r) ? `confirm:${r.batch ?? ''}` : 'round'}`;
 }
 
 function newestRunOnly(records: RoundRecord[]): RoundRecord[] {
   const newest = new Map<string, number>();
   for (const r of records) {
-    const key = `${r.slot}#${r.probeRegion}`;
+    const key = runKey(r);
     newest.set(key, Math.max(newest.get(key) ?? 0, r.startedAt));
   }
-  return records.filter((r) => newest.get(`${r.slot}#${r.probeRegion}`) === r.startedAt && r.part < r.parts);
+  return records.filter((r) => newest.get(runKey(r)) === r.startedAt && r.part < r.parts);
 }

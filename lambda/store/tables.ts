@@ -5,16 +5,32 @@ export const RESULTS_TABLE = {
   partitionKey: 'pk',
   sortKey: 'sk',
   ttlAttribute: 'expiresAt',
-  /** Every round item carries `kind: 'round'`; the aggregator's stream filter matches on it. */
+  /** Every round item carries `kind: 'round'`, a confirmation `kind: 'confirmation'`; the aggregator's stream filter matches on both. */
   kindAttribute: 'kind',
   roundKind: 'round',
+  confirmationKind: 'confirmation',
   /** All rounds share one partition so one Query reads a time window across every probe region. */
   roundsPartition: 'rounds',
+  /** The prober's claims (minutes, slots, confirmations) live in their own partition: round queries skip them. */
+  claimsPartition: 'prober-claims',
 } as const;
 
 /** Sort key of a round item: slot first so a window is one key range, then probe region and part. */
 export function roundSortKey(slot: number, probeRegion: string, part: number): string {
   return `${String(slot).padStart(10, '0')}#${probeRegion}#${String(part).padStart(3, '0')}`;
+}
+
+/**
+ * Sort key of a confirmation item: beside the rounds of its slot (one Query reads both), then its probe region, its
+ * request's id (the same for every delivery of one request) and part.
+ */
+export function confirmationSortKey(slot: number, probeRegion: string, batch: string, part: number): string {
+  return `${String(slot).padStart(10, '0')}#${probeRegion}#confirm:${batch}#${String(part).padStart(3, '0')}`;
+}
+
+/** Lower and upper sort-key bounds for every item of one probe region in one slot (its round and confirmations). */
+export function probeRegionSortKeyRange(slot: number, probeRegion: string): [string, string] {
+  return [`${String(slot).padStart(10, '0')}#${probeRegion}#`, `${String(slot).padStart(10, '0')}#${probeRegion}#~`];
 }
 
 /** Lower and upper sort-key bounds for every round of slots in [fromSlot, toSlot]. */

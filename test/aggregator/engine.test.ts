@@ -7,9 +7,53 @@ import { NotificationPublishError } from '../../lambda/notify/sns-publisher';
 import { countWrites, useTestStore } from '../helpers/store';
 import { faults, T0, testConfig } from '../core/harness';
 import { rig, streamRecord } from './rig';
+import { toRoundItems } from '../../lambda/store/results-store';
+import type { RoundRecord } from '../../lambda/core/results';
 
 const store = useTestStore();
 const at = (second: number) => (T0 + second) * 1000 + 3000;
+
+describe('confirmations through the stream (FAULTS 20)', () => {
+  it('a batch of confirmation items alone decides at their slot, before the other rounds of it, and opens one incident on them', async () => {
+    const config = testConfig();
+    const r = await rig(store.current, config, faults({}));
+    const engine = r.engine();
+    for (let s = 0; s <= 20; s += 10) await r.writeSlot(s);
+    r.clock.ms = at(20);
+    await engine.run();
+    // At 30 s us-east-1's round sees us/api fail at 30.4 s; every probe region confirms it at 32.5 s (minFaultSeconds 2
+    // later). The other probe regions' rounds of slot 30 have not run yet: staggered, they start later in the slot.
+    const slot = T0 + 30;
+    const down = (atMs: number): RoundRecord['results'][number] => ({ region: 'us', target: 'api', role: 'read', status: 'down', errorClass: 'timeout', latencyMs: 1500, at: atMs });
+    const round: RoundRecord = { probeRegion: 'us-east-1', slot, intervalSeconds: 10, startedAt: slot * 1000 + 400, finishedAt: slot * 1000 + 1900, part: 0, parts: 1, results: [down(slot * 1000 + 400)] };
+    const confirmations: RoundRecord[] = config.probeRegions.map((p) => ({
+      probeRegion: p,
+      slot,
+      intervalSeconds: 10,
+      startedAt: slot * 1000 + 2500,
+      finishedAt: slot * 1000 + 4000,
+      part: 0,
+      parts: 1,
+      results: [down(slot * 1000 + 2500)],
+      kind: 'confirmation',
+      batch: `us-east-1/${slot}/0`,
+    }));
+    await r.results.writeRound(round);
+    for (const c of confirmations) await r.results.writeRound(c);
+    r.clock.ms = slot * 1000 + 6200;
+    const records = confirmations.flatMap((c, n) => toRoundItems(c, 48).map((item) => streamRecord(item, `confirm-${n}`)));
+    const outcome = await handleStreamBatch({ Records: records }, (regions) => engine.run({ regions }));
+    expect(outcome.batchItemFailures).toEqual([]);
+    expect(outcome.poison).toEqual([]);
+    expect(outcome.run?.evaluatedSlot).toBe(slot);
+    expect(r.publisher.sent.map((n) => [n.event, n.region, n.severity, n.dedupKey])).toEqual([['opened', 'us', 'down', `us/us-00001/opened/${slot}`]]);
+    expect(r.publisher.sent[0]?.subject).toBe('[DOWN] us is down: api failing from 3/3 probe regions');
+    // The same confirmations delivered again (a duplicated batch) change nothing.
+    await handleStreamBatch({ Records: records }, (regions) => engine.run({ regions }));
+    expect(r.publisher.sent).toHaveLength(1);
+    expect(await r.incidents.openIncidents()).toHaveLength(1);
+  });
+});
 
 describe('aggregator engine on DynamoDB Local', () => {
   it('row 3: one incident with its index attributes, one opened and one resolved page, a status item per region', async () => {

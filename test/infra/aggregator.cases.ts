@@ -25,7 +25,7 @@ export function aggregatorCases(scenario: { readonly current: Scenario }): void 
         MaximumRetryAttempts: 3,
         MaximumRecordAgeInSeconds: 600,
         DestinationConfig: { OnFailure: { Destination: '${AggregatorFailedRecords.Arn}' } },
-        FilterCriteria: { Filters: [{ Pattern: '{"eventName":["INSERT","MODIFY"],"dynamodb":{"NewImage":{"kind":{"S":["round"]}}}}' }] },
+        FilterCriteria: { Filters: [{ Pattern: '{"eventName":["INSERT","MODIFY"],"dynamodb":{"NewImage":{"kind":{"S":["round","confirmation"]}}}}' }] },
         Tags: TAGS,
       });
     });
@@ -39,12 +39,12 @@ export function aggregatorCases(scenario: { readonly current: Scenario }): void 
       });
     });
 
-    it('only sees round items inserted or modified: the filter matches INSERT/MODIFY of kind=round', () => {
+    it('only sees round and confirmation items inserted or modified: the filter matches INSERT/MODIFY of kind=round or confirmation', () => {
       const { json } = scenario.current;
       const [mapping] = Object.entries(resourcesOfType(json('eu-west-1'), 'AWS::Lambda::EventSourceMapping')).filter(([id]) => id.startsWith('Aggregator')).map(([, m]) => m);
       const filters = (mapping?.Properties?.FilterCriteria as { Filters: { Pattern: string }[] }).Filters;
       const pattern = JSON.parse(filters[0]?.Pattern ?? '{}') as Record<string, unknown>;
-      expect(pattern).toEqual({ eventName: ['INSERT', 'MODIFY'], dynamodb: { NewImage: { kind: { S: ['round'] } } } });
+      expect(pattern).toEqual({ eventName: ['INSERT', 'MODIFY'], dynamodb: { NewImage: { kind: { S: ['round', 'confirmation'] } } } });
     });
 
     it('creates the mapping only after its role can read the stream', () => {

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { Match } from 'aws-cdk-lib/assertions';
 import { COMPLIANT_LOG_RETENTION_DAYS } from '../../lambda/config/schema';
+import { confirmsFailures } from '../../lambda/core/stagger';
 import { DEFAULT_ASSUMPTIONS } from '../../lambda/cost/model';
 import { stackName } from '../../lib/names';
 import { controlTowerFindings, resourcesOfType, validationViolations, type Scenario } from './synth';
@@ -83,8 +84,9 @@ export function appCases(label: string, scenario: { readonly current: Scenario }
           .map((f) => f.Properties?.FunctionName)
           .filter((n): n is string => typeof n === 'string');
         expect(names.sort()).toEqual(functions);
-        // The aggregator's stream mapping and the prober's rounds-queue mapping.
-        expect(Object.keys(resourcesOfType(json(region), 'AWS::Lambda::EventSourceMapping'))).toHaveLength(2);
+        // The aggregator's stream mapping, the prober's rounds-queue mapping and, with confirm on failure, its
+        // confirmations-queue mapping.
+        expect(Object.keys(resourcesOfType(json(region), 'AWS::Lambda::EventSourceMapping'))).toHaveLength(confirmsFailures(config) ? 3 : 2);
         // The cost model prices the same count (DEFAULT_ASSUMPTIONS.alarmsPerRegion, plus the Slack dead-letter alarm).
         const alarms = Object.keys(resourcesOfType(json(region), 'AWS::CloudWatch::Alarm'));
         expect(alarms).toHaveLength(options.slack ? 12 : 11);

@@ -1,26 +1,65 @@
-// The prober: Node 24 on arm64, started every minute, one invocation per round through its rounds queue, PutItem on its
-// region's replica and exactly the queue actions it needs, nothing else.
+// The prober: Node 24 on arm64, started every minute, one invocation per round through its rounds queue, one per
+// confirmation request through its confirmations queue, its region's replica and exactly the queue actions it needs.
 import { describe, expect, it } from 'vitest';
-import { PROBER_RESERVED_CONCURRENCY, ROUNDS_MAX_CONCURRENCY, ROUNDS_MAX_RECEIVE_COUNT } from '../../lib/prober';
+import { CONFIRMATIONS_MAX_CONCURRENCY, CONFIRMATIONS_MAX_RECEIVE_COUNT, proberReservedConcurrency, ROUNDS_MAX_CONCURRENCY, ROUNDS_MAX_RECEIVE_COUNT } from '../../lib/prober';
 import { TAGS, rendered, resourcesOfType, roleStatements, type Scenario } from './synth';
 
 /** Cases run against the example config's synthesized app (see example-app.test.ts). */
 export function proberCases(scenario: { readonly current: Scenario }): void {
   describe('Prober', () => {
-    it('is a named Node 24 arm64 function at 256 MB, 70 s (the queue fallback runs a whole minute), reserved concurrency 3', () => {
+    it('is a named Node 24 arm64 function at 256 MB, 70 s (the queue fallback runs a whole minute), reserved concurrency 5', () => {
       const eu = scenario.current.stack('eu-west-1');
-      scenario.current.template('eu-west-1').hasResourceProperties('AWS::Lambda::Function', {
-        FunctionName: 'acme-regionwatch-prober',
+      const fn = Object.values(scenario.current.template('eu-west-1').findResources('AWS::Lambda::Function', { Properties: { FunctionName: 'acme-regionwatch-prober' } }))[0];
+      expect(rendered(eu, fn?.Properties)).toMatchObject({
         Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
         Handler: 'index.handler',
         MemorySize: 256,
         Timeout: 70,
-        ReservedConcurrentExecutions: 3,
-        Environment: { Variables: { PROBE_REGION: 'eu-west-1', RESULTS_TABLE_NAME: 'acme-regionwatch-results', ROUNDS_QUEUE_URL: eu.resolve(eu.prober.roundsQueue.queueUrl) } },
+        ReservedConcurrentExecutions: 5,
+        Environment: {
+          Variables: {
+            PROBE_REGION: 'eu-west-1',
+            RESULTS_TABLE_NAME: 'acme-regionwatch-results',
+            ROUNDS_QUEUE_URL: '${ProberRounds}',
+            // One URL for every probe region's queue, the prober puts the region in: https://sqs.eu-west-1.amazonaws.com/…
+            CONFIRMATIONS_QUEUE_URL: 'https://sqs.{region}.${AWS::URLSuffix}/${AWS::AccountId}/RegionWatch-{region}-prober-confirmations',
+          },
+        },
       });
-      // The scheduled run always has a slot next to the most queued rounds the mapping may run at once.
-      expect(PROBER_RESERVED_CONCURRENCY).toBeGreaterThan(ROUNDS_MAX_CONCURRENCY);
+      // The scheduled run always has a slot next to the most queued rounds and confirmations the mappings may run at once.
+      expect(proberReservedConcurrency(true)).toBe(ROUNDS_MAX_CONCURRENCY + CONFIRMATIONS_MAX_CONCURRENCY + 1);
+      expect(proberReservedConcurrency(false)).toBe(ROUNDS_MAX_CONCURRENCY + 1);
+    });
+
+    it('takes confirmation requests on an encrypted, TLS-only queue named after its region, kept a minute, one request per invocation, never received twice', () => {
+      const { json, stack } = scenario.current;
+      const eu = stack('eu-west-1');
+      const queues = resourcesOfType(json('eu-west-1'), 'AWS::SQS::Queue');
+      expect(rendered(eu, queues.ProberConfirmations?.Properties)).toEqual({
+        QueueName: 'RegionWatch-eu-west-1-prober-confirmations',
+        SqsManagedSseEnabled: true,
+        VisibilityTimeout: 120,
+        MessageRetentionPeriod: 60,
+        // The prober's one dead-letter queue (CT.SQS.PR.1): a message expires (60 s) before its visibility timeout
+        // (120 s) could hand it out again, so none ever gets there; an alarm would see it if one did.
+        RedrivePolicy: { deadLetterTargetArn: '${ProberRoundsDeadLetters.Arn}', maxReceiveCount: CONFIRMATIONS_MAX_RECEIVE_COUNT },
+        Tags: TAGS,
+      });
+      expect(CONFIRMATIONS_MAX_RECEIVE_COUNT).toBe(1);
+      const mapping = Object.entries(resourcesOfType(json('eu-west-1'), 'AWS::Lambda::EventSourceMapping')).find(([id]) => id.startsWith('ProberConfirmationsSource'))?.[1];
+      expect(rendered(eu, mapping?.Properties)).toEqual({
+        FunctionName: '${ProberFunction}',
+        EventSourceArn: '${ProberConfirmations.Arn}',
+        BatchSize: 1,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        ScalingConfig: { MaximumConcurrency: CONFIRMATIONS_MAX_CONCURRENCY },
+        Tags: TAGS,
+      });
+      const policy = Object.entries(resourcesOfType(json('eu-west-1'), 'AWS::SQS::QueuePolicy')).find(([id]) => id.startsWith('ProberConfirmations'))?.[1];
+      expect(rendered(eu, policy?.Properties?.PolicyDocument)).toMatchObject({
+        Statement: [{ Action: 'sqs:*', Effect: 'Deny', Principal: { AWS: '*' }, Condition: { Bool: { 'aws:SecureTransport': 'false' } } }],
+      });
     });
 
     it('queues later rounds on an encrypted, TLS-only queue whose failures are retried once, then parked in an encrypted dead-letter queue', () => {
@@ -43,7 +82,10 @@ export function proberCases(scenario: { readonly current: Scenario }): void {
       expect(rendered(eu, queues.ProberRoundsDeadLetters?.Properties)).toEqual({
         SqsManagedSseEnabled: true,
         MessageRetentionPeriod: 1_209_600,
-        RedriveAllowPolicy: { redrivePermission: 'byQueue', sourceQueueArns: ['arn:aws:sqs:eu-west-1:${AWS::AccountId}:RegionWatch-eu-west-1-prober-rounds'] },
+        RedriveAllowPolicy: {
+          redrivePermission: 'byQueue',
+          sourceQueueArns: ['arn:aws:sqs:eu-west-1:${AWS::AccountId}:RegionWatch-eu-west-1-prober-rounds', 'arn:aws:sqs:eu-west-1:${AWS::AccountId}:RegionWatch-eu-west-1-prober-confirmations'],
+        },
         Tags: TAGS,
       });
 
@@ -59,7 +101,7 @@ export function proberCases(scenario: { readonly current: Scenario }): void {
     it('serves each queued round in its own invocation: batch size 1, no batching window, partial batch failures, at most 2 at once', () => {
       const { json, stack } = scenario.current;
       const eu = stack('eu-west-1');
-      const mappings = Object.entries(resourcesOfType(json('eu-west-1'), 'AWS::Lambda::EventSourceMapping')).filter(([id]) => id.startsWith('Prober'));
+      const mappings = Object.entries(resourcesOfType(json('eu-west-1'), 'AWS::Lambda::EventSourceMapping')).filter(([id]) => id.startsWith('ProberRounds'));
       expect(mappings).toHaveLength(1);
       const mapping = mappings[0]?.[1];
       expect(rendered(eu, mapping?.Properties)).toEqual({
@@ -112,12 +154,30 @@ export function proberCases(scenario: { readonly current: Scenario }): void {
       expect(roleStatements(json(region), 'ProberRole')).toEqual([
         { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: '${ProberLogs.Arn}' },
         { Action: 'events:PutEvents', Effect: 'Allow', Resource: `arn:aws:events:${region}:\${AWS::AccountId}:event-bus/default` },
-        { Action: 'dynamodb:PutItem', Effect: 'Allow', Resource: table },
+        // Rounds, confirmations and claims (PutItem, UpdateItem for a slot's confirmation claim) and its own newest checks (Query), in those two partitions only.
+        {
+          Action: ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+          Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['rounds', 'prober-claims'] } },
+          Effect: 'Allow',
+          Resource: table,
+        },
         // Sending (the scheduled run queues the minute's later rounds) and what the event source mapping's poller needs, on the rounds queue alone.
         {
           Action: ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:SendMessage'],
           Effect: 'Allow',
           Resource: '${ProberRounds.Arn}',
+        },
+        // What the confirmations mapping's poller needs, on this region's confirmations queue alone …
+        {
+          Action: ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'],
+          Effect: 'Allow',
+          Resource: '${ProberConfirmations.Arn}',
+        },
+        // … and sending a request to every probe region's confirmations queue, by name and region.
+        {
+          Action: 'sqs:SendMessage',
+          Effect: 'Allow',
+          Resource: ['ap-southeast-1', 'eu-west-1', 'us-east-1'].map((r) => `arn:aws:sqs:${r}:\${AWS::AccountId}:RegionWatch-${r}-prober-confirmations`),
         },
       ]);
     });

@@ -27,7 +27,7 @@ describe('without a Slack secret', () => {
       'AggregatorFunction',
       'ProberFunction',
     ]);
-    expect(Object.keys(resourcesOfType(json, 'AWS::SQS::Queue')).sort()).toEqual(['AggregatorFailedRecords', 'ProberRounds', 'ProberRoundsDeadLetters']);
+    expect(Object.keys(resourcesOfType(json, 'AWS::SQS::Queue')).sort()).toEqual(['AggregatorFailedRecords', 'ProberConfirmations', 'ProberRounds', 'ProberRoundsDeadLetters']);
     expect(Object.keys(resourcesOfType(json, 'AWS::SNS::Subscription'))).toEqual([]);
     expect(JSON.stringify(json)).not.toContain('secretsmanager');
   });
@@ -44,5 +44,21 @@ describe('with one probe region', () => {
     const rules = resourcesOfType(single.current.json('eu-west-1'), 'AWS::Events::Rule');
     expect(Object.keys(rules).sort()).toEqual(['ProberEveryMinute', 'ProberHeartbeatWatchPeer']);
     expect(rules.ProberHeartbeatWatchPeer?.Properties?.EventPattern).toMatchObject({ region: ['eu-west-1'] });
+  });
+});
+
+const aligned = useScenario(() => configWith(['us-east-1', 'eu-west-1'], { probing: { detection: 'rounds' } as never }));
+appCases('the first design (aligned rounds, no confirmation)', aligned);
+
+describe('without confirm on failure (probing.detection rounds, or one probe region)', () => {
+  it('has no confirmations queue, mapping or cross-region send, and only PutItem on the results table', () => {
+    for (const [scenario, region] of [[aligned, 'eu-west-1'], [single, 'eu-west-1']] as const) {
+      const json = scenario.current.json(region);
+      expect(Object.keys(resourcesOfType(json, 'AWS::SQS::Queue')).filter((id) => id.startsWith('ProberConfirmations'))).toEqual([]);
+      const text = JSON.stringify(json);
+      expect(text).not.toContain('prober-confirmations');
+      expect(text).not.toContain('CONFIRMATIONS_QUEUE_URL');
+      expect(text).not.toContain('dynamodb:UpdateItem');
+    }
   });
 });

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { SQSClient, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { DeleteMessageCommand, SQSClient, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { startFauxqs, type FauxqsServer } from 'fauxqs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { InvocationSummary } from '../../lambda/probe/invocation';
@@ -16,6 +16,7 @@ import { USER_AGENT, VERSION } from '../../lambda/version';
 import { PROBE_METRICS } from '../../lib/observability';
 import { startFaultyServer, type FaultyServer } from '../helpers/servers';
 import { useTestStore } from '../helpers/store';
+import { awayFromSlotEdge } from './fixtures';
 
 const store = useTestStore();
 let server: FaultyServer;
@@ -42,7 +43,8 @@ beforeAll(async () => {
         us: { targets: [{ name: 'api', type: 'http', url: `${server.origin}/ok` }, { name: 'db', type: 'http', url: `${server.origin}/status/503` }] },
         eu: { targets: [{ name: 'api', type: 'http', url: `${server.origin}/json` }] },
       },
-      probing: { allowPrivateAddresses: true, jitterMs: 0 },
+      // Aligned rounds: these tests are about the schedule and the rounds queue; confirm on failure has its own below.
+      probing: { allowPrivateAddresses: true, jitterMs: 0, detection: 'rounds' },
     }),
   );
   await createResultsTable(store.current.client, 'prober-results');
@@ -250,6 +252,162 @@ describe('prober handler', () => {
     expect((await results().readRounds(minute, minute + 55)).map((r) => r.slot)).toEqual([minute, minute + INTERVAL]);
     expect(lines.some((l) => l.includes('"enqueue-failed"'))).toBe(true);
   }, 15_000);
+});
+
+describe('prober handler with confirm on failure', () => {
+  /** Each probe region's queue, named after its region as on AWS (lib/names.ts). */
+  const confirmationsQueue = (region: string) => `RegionWatch-${region}-prober-confirmations`;
+  const confirmTable = 'prober-confirm-results';
+  const confirmInterval = 10;
+  const probes = ['us-east-1', 'eu-west-1'];
+  let configPath = '';
+  let template = '';
+
+  beforeAll(async () => {
+    configPath = join(dir, 'confirm.config.json');
+    writeFileSync(
+      configPath,
+      JSON.stringify({
+        platform: 'acme',
+        probeRegions: probes,
+        homeRegion: 'us-east-1',
+        // minFaultSeconds 0.3: the confirmer's wait (until the failure is that old) stays short for the test.
+        defaults: { intervalSeconds: confirmInterval, timeoutMs: 1000, minFaultSeconds: 0.3 },
+        regions: { us: { targets: [{ name: 'api', type: 'http', url: `${server.origin}/ok?c=api` }, { name: 'db', type: 'http', url: `${server.origin}/status/503?c=db` }] } },
+        probing: { allowPrivateAddresses: true, jitterMs: 0, detection: 'confirm' },
+      }),
+    );
+    await createResultsTable(store.current.client, confirmTable);
+    // The region goes into the host and the queue's name, as on AWS.
+    const urls = probes.map((region) => sqsServer.createQueue(confirmationsQueue(region), { region }).queueUrl);
+    template = (urls[0] ?? '').replaceAll('us-east-1', '{region}');
+  });
+
+  const urlOf = (region: string) => template.replaceAll('{region}', region);
+  const clientIn = (region: string) => new SQSClient({ region, endpoint: sqsServer.address, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
+
+  const confirmHandler = (env: Record<string, string> = {}) =>
+    freshHandler({ REGIONWATCH_CONFIG_PATH: configPath, RESULTS_TABLE_NAME: confirmTable, CONFIRMATIONS_QUEUE_URL: template, ...env });
+  const confirmResults = () => new ResultsStore({ client: store.current.documentClient, tableName: confirmTable, retentionHours: 48 });
+  /** Requests waiting in a probe region's confirmations queue, taken out of it. */
+  const takeRequests = async (region: string) => {
+    const client = clientIn(region);
+    const bodies: Record<string, unknown>[] = [];
+    for (let page = 0; page < 10; page++) {
+      const { Messages } = await client.send(new ReceiveMessageCommand({ QueueUrl: urlOf(region), MaxNumberOfMessages: 10 }));
+      if (!Messages || Messages.length === 0) break;
+      for (const m of Messages) {
+        bodies.push(JSON.parse(m.Body ?? '{}') as Record<string, unknown>);
+        await client.send(new DeleteMessageCommand({ QueueUrl: urlOf(region), ReceiptHandle: m.ReceiptHandle }));
+      }
+    }
+    client.destroy();
+    return bodies;
+  };
+  /** A request as eu-west-1's confirmations mapping hands it to the handler. */
+  const asRecord = (body: unknown, id: string): SQSRecord => ({
+    messageId: id,
+    receiptHandle: id,
+    body: JSON.stringify(body),
+    attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(Date.now()), SenderId: 'local', ApproximateFirstReceiveTimestamp: '0' },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: `arn:aws:sqs:eu-west-1:000000000000:${confirmationsQueue('eu-west-1')}`,
+    awsRegion: 'eu-west-1',
+  });
+  /** A round message of the current real slot, "now" `intoSlotMs` into it on the scheduler's clock. */
+  const confirmRoundMessage = (intoSlotMs: number, slotsAhead = 0): RoundMessage => {
+    const now = Date.now();
+    const slot = (Math.floor(now / 1000 / confirmInterval) + slotsAhead) * confirmInterval;
+    return { slot, probeRegion: 'eu-west-1', minute: Math.floor(slot / 60) * 60, clockOffsetMs: now - slot * 1000 - intoSlotMs };
+  };
+
+  it('a round that sees a target fail asks every probe region (its own too) to check it, once at the start of the failure; a healthy target is never asked about', async () => {
+    const { handler, queueName } = await confirmHandler();
+    for (const region of probes) await takeRequests(region);
+    // eu-west-1 is the second of two probe regions: its rounds start 5 s into each slot.
+    const first = confirmRoundMessage(5_100);
+    const { result, lines } = await captured(async () => handler(sqsEvent(await deliver(queueName, first)), context(69_000)));
+    expect(result).toEqual({ batchItemFailures: [] });
+    const [round] = await confirmResults().readRounds(first.slot, first.slot);
+    expect(round?.startedAt).toBeGreaterThanOrEqual(first.slot * 1000 + 5_000 + first.clockOffsetMs);
+    // db answers 503; api is asked about only if a loaded machine made it miss its timeout too.
+    const failing = (round?.results ?? []).filter((r) => r.status !== 'up').map((r) => r.target);
+    expect(failing).toContain('db');
+    for (const region of probes) {
+      const requests = await takeRequests(region);
+      expect(requests.map((q) => [q.kind, q.from, q.slot]), region).toEqual(requests.map(() => ['confirm', 'eu-west-1', first.slot]));
+      const targets = requests.flatMap((q) => q.targets as { region: string; target: string; at: number }[]);
+      expect(targets.map((t) => t.target).sort(), region).toEqual([...failing].sort());
+      for (const t of targets) {
+        // Stamped on the scheduler's clock, inside the round's staggered window.
+        expect(t.at).toBeGreaterThanOrEqual(first.slot * 1000 + 5_000);
+        expect(t.at).toBeLessThan((first.slot + confirmInterval) * 1000);
+      }
+    }
+    expect(lines.filter((l) => l.includes('"confirm-sent"')).length).toBeGreaterThanOrEqual(2);
+
+    // The next slot: db still fails, but this probe region's previous check of it failed too: nothing is asked.
+    const next = { ...first, slot: first.slot + confirmInterval, clockOffsetMs: first.clockOffsetMs - confirmInterval * 1000 };
+    await captured(async () => handler(sqsEvent(await deliver(queueName, next)), context(69_000)));
+    expect(await confirmResults().readRounds(next.slot, next.slot)).toHaveLength(1);
+    for (const region of probes) expect(await takeRequests(region), region).toEqual([]);
+  });
+
+  it('serves a request from its queue: waits until the failure is minFaultSeconds old, checks at once, writes a confirmation; the same request again checks nothing', async () => {
+    const { handler } = await confirmHandler();
+    await awayFromSlotEdge(confirmInterval);
+    const at = Date.now();
+    const slot = Math.floor(at / 1000 / confirmInterval) * confirmInterval;
+    const request = { kind: 'confirm', from: 'us-east-1', slot, batch: 0, targets: [{ region: 'us', target: 'db', at }] };
+    const before = server.requests.length;
+    const record = asRecord(request, 'req-a');
+    const started = Date.now();
+    const { result, lines } = await captured(() => handler(sqsEvent(record), context(69_000)));
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    const asked = server.requests.slice(before);
+    expect(asked.map((r) => [r.path, r.headers['x-regionwatch-probe-region']])).toEqual([['/status/503?c=db', 'eu-west-1']]);
+    const checkedSlot = Math.floor((at + 300) / 1000 / confirmInterval) * confirmInterval;
+    const stored = (await confirmResults().readRounds(checkedSlot, checkedSlot)).filter((r) => r.kind === 'confirmation');
+    expect(stored.map((r) => [r.probeRegion, r.batch, r.results.map((x) => `${x.region}/${x.target}:${x.status}`)])).toEqual([['eu-west-1', `us-east-1/${slot}/0`, ['us/db:down']]]);
+    expect(stored[0]?.results[0]?.at).toBeGreaterThanOrEqual(at + 300);
+    expect(lines.filter((l) => l.includes('"confirmation finished"')).map((l) => JSON.parse(l) as Record<string, unknown>)).toEqual([
+      expect.objectContaining({ outcome: 'checked', from: 'us-east-1', checked: 1 }),
+    ]);
+
+    const again = await captured(() => handler(sqsEvent(record), context(69_000)));
+    expect(again.result).toEqual({ batchItemFailures: [] });
+    expect(server.requests.length - before).toBe(1);
+    expect(again.lines.filter((l) => l.includes('"confirmation finished"')).map((l) => JSON.parse(l) as Record<string, unknown>)).toEqual([
+      expect.objectContaining({ outcome: 'claimed', claimedAway: 1 }),
+    ]);
+  });
+
+  it('drops a request it cannot read, or one from itself, and never fails it: a confirmation is worthless a moment later', async () => {
+    const { handler } = await confirmHandler();
+    const self = asRecord({ kind: 'confirm', from: 'eu-west-1', slot: 1, batch: 0, targets: [{ region: 'us', target: 'db', at: Date.now() }] }, 'self');
+    const broken = asRecord({ kind: 'confirm', from: 'mars-1' }, 'broken');
+    const before = server.requests.length;
+    const { result, lines } = await captured(() => handler(sqsEvent(self, broken), context(69_000)));
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(server.requests.length).toBe(before);
+    expect(lines.filter((l) => l.includes('"confirmation-failed"'))).toHaveLength(2);
+  });
+
+  it('when the confirmation queues cannot be reached the round is still written, and the failure is logged: detection falls back to the rounds', async () => {
+    // A fresh table: no previous checks, so db was up as far as this probe region knows.
+    await createResultsTable(store.current.client, 'prober-confirm-unreachable');
+    const { handler, queueName } = await confirmHandler({ RESULTS_TABLE_NAME: 'prober-confirm-unreachable', CONFIRMATIONS_QUEUE_URL: template.replace(confirmationsQueue('{region}'), 'no-such-queue') });
+    const message = confirmRoundMessage(5_100);
+    const { result, lines } = await captured(async () => handler(sqsEvent(await deliver(queueName, message)), context(69_000)));
+    expect(result).toEqual({ batchItemFailures: [] });
+    const written = await new ResultsStore({ client: store.current.documentClient, tableName: 'prober-confirm-unreachable', retentionHours: 48 }).readRounds(message.slot, message.slot);
+    expect(written.map((r) => r.results.map((x) => `${x.target}:${x.status}`))).toEqual([['api:up', 'db:down']]);
+    expect(lines.filter((l) => l.includes('"confirm-sent"'))).toEqual([]);
+    expect(lines.filter((l) => l.includes('"confirm-send-failed"')).map((l) => (JSON.parse(l) as { to: string }).to).sort()).toEqual([...probes].sort());
+  });
 });
 
 describe('contracts the prober shares', () => {

@@ -42,3 +42,38 @@ describe('ResultsStore against DynamoDB Local', () => {
     expect(read.flatMap((r) => r.results).map((r) => r.target)).toEqual(big.map((r) => r.target));
   });
 });
+
+describe('confirmation items', () => {
+  it('sit beside the rounds of their slot: one Query reads both, a redelivered request rewrites its own item, each request its own', async () => {
+    await createResultsTable(store.current.client, 'results-c');
+    const results = new ResultsStore({ client: store.current.documentClient, tableName: 'results-c', retentionHours: 48 });
+    const slot = 1_764_400_030;
+    const round = { probeRegion: 'eu-west-1', slot, intervalSeconds: 10, startedAt: slot * 1000 + 3333, finishedAt: slot * 1000 + 3900, results: [result('api'), result('db', 'down')] };
+    const confirmation = { probeRegion: 'eu-west-1', slot, intervalSeconds: 10, startedAt: slot * 1000 + 7100, finishedAt: slot * 1000 + 7200, results: [{ ...result('db', 'down'), at: slot * 1000 + 7100 }], kind: 'confirmation' as const, batch: `us-east-1/${slot}/0` };
+    await results.writeRound(round);
+    await results.writeRound(confirmation);
+    await results.writeRound(confirmation);
+    await results.writeRound({ ...confirmation, batch: `ap-southeast-1/${slot}/0`, startedAt: confirmation.startedAt + 500 });
+    const read = await results.readRounds(slot, slot);
+    expect(read.map((r) => [r.kind ?? 'round', r.batch ?? '-'])).toEqual([
+      ['round', '-'],
+      ['confirmation', `ap-southeast-1/${slot}/0`],
+      ['confirmation', `us-east-1/${slot}/0`],
+    ]);
+    expect(read.find((r) => r.batch === `us-east-1/${slot}/0`)?.results).toEqual(confirmation.results);
+    const item = toRoundItems(confirmation, 48)[0];
+    expect(item).toMatchObject({ kind: 'confirmation', batch: `us-east-1/${slot}/0`, sk: `${slot}#eu-west-1#confirm:us-east-1/${slot}/0#000` });
+  });
+
+  it('newestChecks gives a probe region its own newest check of each target over the slots asked for: rounds and confirmations, newest first', async () => {
+    await createResultsTable(store.current.client, 'results-d');
+    const results = new ResultsStore({ client: store.current.documentClient, tableName: 'results-d', retentionHours: 48 });
+    const slot = 1_764_400_040;
+    await results.writeRound({ probeRegion: 'eu-west-1', slot: slot - 10, intervalSeconds: 10, startedAt: (slot - 10) * 1000, finishedAt: 0, results: [result('api'), result('db')] });
+    await results.writeRound({ probeRegion: 'eu-west-1', slot, intervalSeconds: 10, startedAt: slot * 1000 + 900, finishedAt: 0, results: [{ ...result('db', 'down'), at: slot * 1000 + 900 }], kind: 'confirmation', batch: 'us-east-1/x/0' });
+    // Another probe region's checks are not this one's.
+    await results.writeRound({ probeRegion: 'us-east-1', slot, intervalSeconds: 10, startedAt: slot * 1000, finishedAt: 0, results: [result('api', 'down')] });
+    expect(Object.fromEntries(await results.newestChecks('eu-west-1', [slot - 10, slot]))).toEqual({ 'us/api': 'up', 'us/db': 'down' });
+    expect(Object.fromEntries(await results.newestChecks('eu-west-1', [slot - 30]))).toEqual({});
+  });
+});
