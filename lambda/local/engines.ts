@@ -5,7 +5,11 @@ import { AggregatorEngine, type EngineLog } from '../aggregator/engine';
 import type { IncidentRecord } from '../core/incident-record';
 import { buildReport, type Report } from '../core/report';
 import type { NotificationPublisher } from '../core/notification';
+import type { ConfirmationRequest } from '../core/confirmation';
+import { confirmsFailures, staggerOffsetMs } from '../core/stagger';
 import type { HostLookup, ProbeLogger } from '../probe/context';
+import { ConfirmationRequester, runConfirmation, type ConfirmationSummary, type ConfirmationTransport } from '../probe/confirmations';
+import { dynamoConfirmationClaim } from '../probe/dynamo-claims';
 import { runRound } from '../probe/round';
 import type { TableClients } from '../store/local-store';
 import { DynamoIncidentStore, type IncidentStore } from '../store/incident-store';
@@ -115,8 +119,13 @@ function overlaps(incident: IncidentRecord, fromMs: number, toMs: number): boole
 }
 
 export interface LocalEngines {
-  probe(probeRegion: string, slot: number): Promise<Round>;
-  aggregate(written: Round[], now: number): Promise<void>;
+  /** One probe region's round of `slot`, ended by `deadlineAt`; with confirm on failure it asks the others as it goes. */
+  probe(probeRegion: string, slot: number, deadlineAt: number): Promise<Round>;
+  /** Serves a confirmation request as `probeRegion`'s prober would (claim, wait, check, write). */
+  confirm(probeRegion: string, request: ConfirmationRequest): Promise<ConfirmationSummary>;
+  /** Where each probe region's rounds start in their slots, ms. */
+  offsetMs(probeRegion: string): number;
+  aggregate(now: number): Promise<void>;
   reader: IncidentReader;
   close(): Promise<void>;
 }
@@ -133,6 +142,8 @@ export interface LocalEnginesOptions {
   lookup?: HostLookup;
   /** The probers' log (the SSRF guard's security lines among it); silent by default. */
   probeLogger?: ProbeLogger;
+  /** How the probers reach each other with confirmation requests (local-mode.ts: a task on the same clock). */
+  transport?: ConfirmationTransport;
 }
 
 export async function createLocalEngines(options: LocalEnginesOptions): Promise<LocalEngines> {
@@ -150,12 +161,25 @@ export async function createLocalEngines(options: LocalEnginesOptions): Promise<
     clock,
     ...(options.log ? { log: options.log } : {}),
   });
+  const deps = {
+    now: () => clock.now(),
+    sleep: (ms: number, signal?: AbortSignal) => clock.sleep(ms, signal),
+    ...(options.lookup ? { lookup: options.lookup } : {}),
+    ...(options.probeLogger ? { logger: options.probeLogger } : {}),
+  };
+  const transport = confirmsFailures(config) ? options.transport : undefined;
+  const claim = dynamoConfirmationClaim({ client: store.documentClient, tableName: tables.resultsTable });
+  const interval = config.defaults.intervalSeconds;
   return {
-    probe: (probeRegion, slot) =>
-      runRound(
-        { config, probeRegion, slot },
-        { now: () => clock.now(), sleep: (ms, signal) => clock.sleep(ms, signal), ...(options.lookup ? { lookup: options.lookup } : {}), ...(options.probeLogger ? { logger: options.probeLogger } : {}) },
-      ),
+    probe: async (probeRegion, slot, deadlineAt) => {
+      if (!transport) return runRound({ config, probeRegion, slot, deadlineAt }, deps);
+      const requester = new ConfirmationRequester({ config, probeRegion, slot, transport, previous: (p, s) => rounds.newestChecks(p, [s - interval, s]) });
+      const round = await runRound({ config, probeRegion, slot, deadlineAt, watch: requester }, deps);
+      await requester.drain();
+      return round;
+    },
+    confirm: (probeRegion, request) => runConfirmation({ config, probeRegion, request, store: rounds, claim }, deps),
+    offsetMs: (probeRegion) => staggerOffsetMs(config, probeRegion),
     aggregate: async () => {
       await aggregator.run();
     },

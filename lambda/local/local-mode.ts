@@ -14,10 +14,15 @@ import { RefusalNotices } from './refusal-notices';
 import type { HostLookup } from '../probe/context';
 import { systemHostLookup } from '../probe/resolve-host';
 import { resolveTargets } from '../config/resolve';
-import { runSlots, type SlotReport } from './slot-loop';
+import { ClockHolds, CoalescingRunner, runSlots, workAllowanceMs, type SlotReport } from './slot-loop';
+import { confirmationCheckAt, type ConfirmationRequest } from '../core/confirmation';
+import type { ConfirmationTransport } from '../probe/confirmations';
 import { buildHistory, buildMatrix } from './status-model';
 import type { StatusSnapshot } from './status-page';
 import { startStatusServer, type StatusServer } from './status-server';
+
+/** How long a confirmation request takes to reach the other probe regions' probers in local mode (the queue's delay on AWS). */
+export const LOCAL_CONFIRMATION_DELAY_MS = 300;
 
 export interface LocalModeOptions {
   config: RegionwatchConfig;
@@ -66,6 +71,8 @@ export interface LocalMode {
   /** Where the tables are (local-store.ts `OpenedStore.description`). */
   storeDescription: string;
   engines: LocalEngines;
+  /** The results table the probers write (rounds and confirmations). */
+  results: ResultsStore;
   /** Notifications published during this run, in order. */
   readonly sent: Notification[];
   run(options: LocalRunOptions): Promise<number>;
@@ -126,15 +133,47 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
     const sinks: NotificationPublisher[] = [new ConsolePublisher({ write: options.notificationLine }), new JsonlFilePublisher({ dataDir: dataDir.path })];
     if (options.slackWebhookUrl) sinks.push(new SlackWebhookPublisher({ url: options.slackWebhookUrl, allowLoopback: true }));
     const publisher = new RecordingPublisher(new FanOutPublisher(sinks));
+    // Confirm on failure without a network between regions: a request becomes a task on the same clock, after a
+    // delivery delay like the queue's, holding the clock until its checks are written and the aggregator has run.
+    const holds = new ClockHolds(clock);
+    const tasks = new Set<Promise<void>>();
+    // The transport is needed to make the engines, and serves requests with them: filled in once they exist.
+    const served: { confirm?: (to: string, request: ConfirmationRequest) => Promise<unknown>; aggregator?: CoalescingRunner } = {};
+    const allowance = workAllowanceMs(config.defaults.intervalSeconds);
+    const minFault = Math.max(0, ...Object.values(config.regions).flatMap((r) => r.targets.map((t) => t.minFaultSeconds ?? config.defaults.minFaultSeconds)));
+    const transport: ConfirmationTransport = {
+      send: async (to, request) => {
+        const key = Symbol(`confirm ${to}`);
+        const arrives = clock.now() + LOCAL_CONFIRMATION_DELAY_MS;
+        holds.set(key, confirmationCheckAt(request, arrives, minFault) + allowance);
+        const task = (async () => {
+          try {
+            await clock.sleep(LOCAL_CONFIRMATION_DELAY_MS);
+            await served.confirm?.(to, request);
+            await served.aggregator?.request();
+          } catch (error: unknown) {
+            options.notificationLine(`confirmation by ${to} failed: ${error instanceof Error ? error.message : String(error)}`);
+          } finally {
+            holds.release(key);
+          }
+        })();
+        tasks.add(task);
+        void task.finally(() => tasks.delete(task));
+      },
+    };
     const notices = options.refusalLine ? new RefusalNotices(config, options.refusalLine) : undefined;
     const engines = await createLocalEngines({
       config,
       store,
       clock,
       publisher,
+      transport,
       ...(options.lookup ? { lookup: options.lookup } : {}),
       ...(notices ? { probeLogger: notices.logger } : {}),
     });
+    const aggregator = new CoalescingRunner(() => engines.aggregate(clock.now()));
+    served.confirm = (to, request) => engines.confirm(to, request);
+    served.aggregator = aggregator;
     const intervalSeconds = config.defaults.intervalSeconds;
     const platformRegions = Object.keys(config.regions);
     // A restart keeps the first run's start: history before it is "no data", not "up". History kept in another store
@@ -207,6 +246,7 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
       dataDir,
       storeDescription: openedStore.description,
       engines,
+      results,
       sent: publisher.sent,
       snapshot,
       run: async (run) => {
@@ -216,11 +256,16 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
           clock,
           intervalSeconds,
           probeRegions: config.probeRegions,
-          probe: (probeRegion, slot) => engines.probe(probeRegion, slot),
+          offsetMs: (probeRegion) => engines.offsetMs(probeRegion),
+          probe: (probeRegion, slot, deadlineAt) => engines.probe(probeRegion, slot, deadlineAt),
           write: async (round) => {
             await results.writeRound(round);
           },
-          aggregate: (written, now) => engines.aggregate(written, now),
+          aggregate: (now) => engines.aggregate(now),
+          holds,
+          // A round sleeps its spread of request starts on the clock: the clock must get that far while it works.
+          roundHoldMs: config.probing.jitterMs + allowance,
+          aggregator,
           catchUp: run.catchUp,
           ...(run.fromMs !== undefined ? { fromMs: run.fromMs } : {}),
           ...(run.untilMs !== undefined ? { untilMs: run.untilMs } : {}),
@@ -230,7 +275,10 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
             info.observed = addObserved(info.observed ?? [], report.slotMs, report.slotMs + intervalSeconds * 1000, 2 * intervalSeconds * 1000);
             return run.onSlot?.(report);
           },
-        }).finally(() => writeRunInfo(dataDir, { ...info, live: live() }));
+        })
+          // Confirmations still in flight when the run ends are finished, not cut off.
+          .finally(() => Promise.allSettled([...tasks]))
+          .finally(() => writeRunInfo(dataDir, { ...info, live: live() }));
       },
       close: async () => {
         if (closed) return;
