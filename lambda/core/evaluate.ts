@@ -343,14 +343,15 @@ export function evaluateWindow(settings: EvaluationSettings, rounds: readonly Ro
   const moreObservations = new Map<number, Observation[]>();
   const hasRound = new Uint8Array(pCount * total);
   const refusals = new WindowRefusals((cell) => results[cell] !== undefined);
-  for (const round of distinctRecords(rounds)) {
+  const targetIndexes = targetIndexer(settings);
+  for (const round of rounds) {
     const k = (round.slot - base) / i;
     if (k < 0 || k >= total || !Number.isInteger(k)) continue;
     const p = pIndex.get(round.probeRegion);
     if (p === undefined) continue;
     // Freshness is about a probe region's rounds: a confirmation answers for some targets, not for the probe region.
     if (!isConfirmation(round)) hasRound[p * total + k] = 1;
-    const targetOf = targetIndexesOf(settings, round.results);
+    const targetOf = targetIndexes(round.results);
     for (let n = 0; n < round.results.length; n++) {
       const result = round.results[n] as ProbeResult;
       const t = targetOf[n] ?? -1;
@@ -374,6 +375,8 @@ export function evaluateWindow(settings: EvaluationSettings, rounds: readonly Ro
         list = [{ at: resultAt[cell] ?? at, status: have.status }];
         moreObservations.set(cell, list);
       }
+      // The same record held twice (a doubled invocation, a replayed batch kept in memory) is one check, not two.
+      if (list.some((o) => o.at === at && o.status === result.status)) continue;
       list.push({ at, status: result.status });
       if (at >= (resultAt[cell] ?? 0)) {
         results[cell] = result;
@@ -712,40 +715,34 @@ const targetIndexBySettings = new WeakMap<EvaluationSettings, Map<string, number
 const resultTargetsBySettings = new WeakMap<EvaluationSettings, WeakMap<readonly ProbeResult[], Int32Array>>();
 
 /**
- * The index into settings.targets of each result of a round. Round records are read whole and never changed, and
- * the simulator (and a warm aggregator re-reading the same objects) evaluates each one many times: the name lookups
- * (one string per result, the hottest line of a 1,000-target window) are made once per record.
+ * The index into settings.targets of each result of a round (-1: not a target of the config). Round records are read
+ * whole and never changed, and the simulator (and a warm aggregator re-reading the same objects) evaluates each one
+ * many times: the name lookups (one string per result, the hottest line of a 1,000-target window) are made once per
+ * record and settings.
  */
-function targetIndexesOf(settings: EvaluationSettings, results: readonly ProbeResult[]): Int32Array {
+function targetIndexer(settings: EvaluationSettings): (results: readonly ProbeResult[]) => Int32Array {
   let byResults = resultTargetsBySettings.get(settings);
   if (!byResults) {
     byResults = new WeakMap();
     resultTargetsBySettings.set(settings, byResults);
   }
-  const cached = byResults.get(results);
-  if (cached && cached.length === results.length) return cached;
+  const cache = byResults;
   let index = targetIndexBySettings.get(settings);
-  if (!index) {
-    index = new Map(settings.targets.map((t, n) => [`${t.region}\u0000${t.name}`, n]));
-    targetIndexBySettings.set(settings, index);
-  }
-  const out = new Int32Array(results.length);
-  for (let n = 0; n < results.length; n++) {
-    const r = results[n];
-    out[n] = r ? (index.get(`${r.region}\u0000${r.target}`) ?? -1) : -1;
-  }
-  byResults.set(results, out);
-  return out;
-}
-
-/**
- * Records with duplicates removed, the last copy of each kept, as the table keeps the last write of a key: the same
- * round delivered twice (a doubled invocation, a replayed batch held in memory) is one round, not two observations.
- */
-function distinctRecords(records: readonly RoundRecord[]): readonly RoundRecord[] {
-  const byKey = new Map<string, RoundRecord>();
-  for (const r of records) byKey.set(`${r.slot}#${r.probeRegion}#${isConfirmation(r) ? `c:${r.batch ?? ''}` : 'r'}#${r.part}`, r);
-  return byKey.size === records.length ? records : [...byKey.values()];
+  return (results) => {
+    const cached = cache.get(results);
+    if (cached && cached.length === results.length) return cached;
+    if (!index) {
+      index = new Map(settings.targets.map((t, n) => [`${t.region}\u0000${t.name}`, n]));
+      targetIndexBySettings.set(settings, index);
+    }
+    const out = new Int32Array(results.length);
+    for (let n = 0; n < results.length; n++) {
+      const r = results[n];
+      out[n] = r ? (index.get(`${r.region}\u0000${r.target}`) ?? -1) : -1;
+    }
+    cache.set(results, out);
+    return out;
+  };
 }
 
 /**
