@@ -18,6 +18,10 @@ export const bench: Bench = async () => {
   const goal = estimateCost(goalConfig);
   // The first design: one invocation a minute that waited for the minute's later rounds, at 512 MB.
   const waitInMinute = estimateCost(goalConfig, { proberMemoryMb: 512, proberScheduling: 'wait-in-minute' });
+  // Detection as it was: aligned rounds and no confirmation (probing.detection rounds), same targets.
+  const aligned = estimateCost({ ...goalConfig, probing: { ...goalConfig.probing, detection: 'rounds' } });
+  const confirmationLines = goal.lines.filter((l) => l.item.startsWith('confirmation'));
+  const transport = confirmationLines.reduce((n, l) => n + l.monthly, 0);
   const rows: BenchRow[] = [
     {
       area: 'cost',
@@ -67,6 +71,16 @@ export const bench: Bench = async () => {
       goal: `<= $${GOAL_USD}`,
       ok: goal.totalAfterFree <= GOAL_USD,
       note: 'only if nothing else in the account uses the free allowances',
+    },
+    {
+      area: 'cost',
+      figure: '50 targets: staggered rounds and confirm on failure against aligned rounds (probing.detection rounds)',
+      value: round2(goal.total),
+      unit: '$/month',
+      goal: 'informational',
+      ok: true,
+      baseline: { label: 'aligned rounds, no confirmation', value: round2(aligned.total) },
+      note: `the confirmation transport $${transport.toFixed(2)} (${confirmationLines.length} lines: its queues' idle polls and ${goal.assumptions.confirmationBatchesPerMonth} request batches a month); the rest is staggering's extra stream batches; $${goal.totalAfterFree.toFixed(2)} against $${aligned.totalAfterFree.toFixed(2)} after the always-free allowances`,
     },
     {
       area: 'cost',

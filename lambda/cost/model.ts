@@ -3,6 +3,8 @@ import type { ProbeResult } from '../core/results';
 import { resolveTargets, type ResolvedTarget } from '../config/resolve';
 import type { RegionwatchConfig, TargetConfig } from '../config/schema';
 import { evaluationSettings, windowBounds } from '../core/evaluate';
+import { confirmsFailures, isStaggered } from '../core/stagger';
+import { AGGREGATOR_STREAM_SETTINGS } from '../aggregator/stream-settings';
 import type { ProberScheduling } from '../probe/scheduling';
 import { DEFAULT_LEASE_MS } from '../store/lease';
 import { toRoundItems } from '../store/results-store';
@@ -36,12 +38,26 @@ export interface UsageAssumptions {
   /** Aggregator memory (lib/aggregator.ts: 512 MB, arm64). */
   aggregatorMemoryMb: number;
   /**
-   * Aggregator invocations per round in each probe region (the acting one and each standby alike): each replica's
-   * stream carries the round items of every probe region for a slot (its own at once, the others' after
-   * replication), and the 2-second batching window (lib/aggregator.ts) gathers them into one batch, or two when one
-   * arrives later than the window. Never more than the round items a slot brings.
+   * Aggregator invocations per round in each probe region (the acting one and each standby alike) with aligned rounds
+   * (`probing.detection: rounds`): each replica's stream carries the round items of every probe region for a slot
+   * (its own at once, the others' after replication), and the 2-second batching window (lib/aggregator.ts) gathers
+   * them into one batch, or two when one arrives later than the window. Never more than the round items a slot
+   * brings. Staggered rounds arrive an interval over the probe regions apart: as many batches as the window cannot
+   * join (`staggeredBatchesPerRound`).
    */
   aggregatorInvocationsPerRound: number;
+  /**
+   * Confirm on failure: request batches a month, deployment-wide. A probe region sends one each time one of its rounds
+   * sees targets start failing (an outage's first round, a blip, its own network's trouble), one message to every
+   * probe region; a target that stays down is not asked about again. 300: ten incidents a month seen from three probe
+   * regions, and ten times as many blips and partitions that the confirmations find over.
+   */
+  confirmationBatchesPerMonth: number;
+  /**
+   * Billed seconds of a confirmation invocation: the wait until the failure is minFaultSeconds old (2 s by default,
+   * shorter when the failure was a timeout) and the checks.
+   */
+  confirmationSeconds: number;
   /** Billed duration of the acting aggregator's invocation (lease, Queries, evaluation, writes), in ms. */
   aggregatorDurationMs: number;
   /** Billed duration of a standby's invocation: one lease GetItem, then it returns (lambda/aggregator/engine.ts), in ms. */
@@ -124,6 +140,8 @@ export const DEFAULT_ASSUMPTIONS: UsageAssumptions = {
   proberClaimWritesPerMinute: 1,
   aggregatorMemoryMb: 512,
   aggregatorInvocationsPerRound: 2,
+  confirmationBatchesPerMonth: 300,
+  confirmationSeconds: 3,
   aggregatorDurationMs: 120,
   aggregatorStandbyDurationMs: 15,
   consistentReads: false,
@@ -325,6 +343,16 @@ export function aggregatorWindowSlots(config: RegionwatchConfig): number {
 
 const qtyText = (n: number) => Math.round(n).toLocaleString('en-US');
 
+/**
+ * Stream batches a slot brings each replica with staggered rounds: the probe regions' round items arrive an
+ * interval over the probe regions apart, and one batch gathers those within the batching window of its first.
+ */
+export function staggeredBatchesPerRound(probeRegions: number, intervalSeconds: number, windowSeconds: number = AGGREGATOR_STREAM_SETTINGS.maxBatchingWindowSeconds): number {
+  if (probeRegions <= 1) return 1;
+  const apart = intervalSeconds / probeRegions;
+  return Math.ceil(probeRegions / (Math.floor(windowSeconds / apart) + 1));
+}
+
 /** The config's monthly bill, line by line, with the Route 53 and Synthetics alternatives. */
 export function estimateCost(config: RegionwatchConfig, overrides: Partial<UsageAssumptions> = {}): CostEstimate {
   const a: UsageAssumptions = { ...DEFAULT_ASSUMPTIONS, ...overrides, logBytes: { ...DEFAULT_ASSUMPTIONS.logBytes, ...overrides.logBytes } };
@@ -352,10 +380,14 @@ export function estimateCost(config: RegionwatchConfig, overrides: Partial<Usage
   const proberSeconds = perRound ? a.proberLastRoundSeconds : (roundsPerMinute - 1) * interval + a.proberLastRoundSeconds;
   const proberGbs = proberInvocations * proberSeconds * (a.proberMemoryMb / 1024);
   // Every region's aggregator is invoked by its own replica's stream; only the lease holder acts, the others return
-  // after reading the lease.
-  const aggPerRound = Math.min(a.aggregatorInvocationsPerRound, P * item.itemsPerRound);
-  const actingInvocations = roundsPerMonth * aggPerRound;
-  const standbyInvocations = (P - 1) * roundsPerMonth * aggPerRound;
+  // after reading the lease. Staggered rounds arrive apart: as many batches as the window cannot join. Confirmations
+  // add one record per probe region per request batch, in every replica.
+  const staggered = isStaggered(config.probing.detection);
+  const confirming = confirmsFailures(config);
+  const aggPerRound = staggered ? staggeredBatchesPerRound(P, interval) : Math.min(a.aggregatorInvocationsPerRound, P * item.itemsPerRound);
+  const confirmationRecords = confirming ? a.confirmationBatchesPerMonth * P : 0;
+  const actingInvocations = roundsPerMonth * aggPerRound + confirmationRecords;
+  const standbyInvocations = (P - 1) * (roundsPerMonth * aggPerRound + confirmationRecords);
   const aggInvocations = actingInvocations + standbyInvocations;
   const aggGbs = (actingInvocations * a.aggregatorDurationMs + standbyInvocations * a.aggregatorStandbyDurationMs) / 1000 * (a.aggregatorMemoryMb / 1024);
   bill.add('Lambda', perRound ? 'prober requests (one per round per probe region)' : 'prober requests (one a minute per probe region)', proberInvocations, 'requests', 'lambdaRequests', 'lambdaRequests');
@@ -377,7 +409,21 @@ export function estimateCost(config: RegionwatchConfig, overrides: Partial<Usage
     const sqsRequests = P * MINUTES_PER_MONTH * (Math.ceil(queuedRoundsPerMinute / 10) + 2 * queuedRoundsPerMinute + 15);
     bill.add('SQS', 'rounds queue: delayed round messages (batched sends, receives, deletes) and the mapping\'s long polls', sqsRequests, 'requests', 'sqsRequests', 'sqsRequests');
   }
-  bill.add('Lambda', 'aggregator requests (stream batches)', aggInvocations, 'requests', 'lambdaRequests', 'lambdaRequests');
+  if (confirming) {
+    // Confirm on failure: a confirmations queue per probe region. Idle, its event source mapping long-polls like the
+    // rounds queue's; each request batch is a message to every probe region (sent across regions, received, deleted),
+    // one short prober invocation each, a claim (UpdateItem) and a confirmation item, replicated.
+    const messages = a.confirmationBatchesPerMonth * P;
+    bill.add('SQS', "confirmations queues: the mappings' idle long polls, and each request sent, received and deleted", P * MINUTES_PER_MONTH * 15 + 3 * messages, 'requests', 'sqsRequests', 'sqsRequests');
+    bill.add('Lambda', `confirmation requests served (${a.confirmationBatchesPerMonth} request batches a month × ${P} probe regions)`, messages, 'requests', 'lambdaRequests', 'lambdaRequests');
+    bill.add('Lambda', `confirmation duration (${a.proberMemoryMb} MB × ${a.confirmationSeconds} s: the wait until minFaultSeconds, and the checks)`, messages * a.confirmationSeconds * (a.proberMemoryMb / 1024), 'GB-s', 'lambdaGbSecondArm', 'lambdaGbSeconds');
+    // A claim and a confirmation item per request per probe region (small: a few targets), each replicated and
+    // TTL-deleted in the other replicas; the sender's read of its own newest checks, two small Queries.
+    const writes = 2 * messages;
+    bill.add('DynamoDB', 'confirmation claims and items (one UpdateItem and one PutItem per request per probe region), replicated, and the sender\'s reads of its newest checks', writes, 'WRU', 'dynamoWriteRequestUnits');
+    if (P > 1) bill.add('DynamoDB', 'confirmation claims and items replicated, and their TTL deletes', writes * (P - 1) * 2, 'rWRU', 'dynamoReplicatedWriteUnits');
+  }
+  bill.add('Lambda', `aggregator requests (stream batches${staggered ? `: ${aggPerRound} a round per region, staggered` : ''})`, aggInvocations, 'requests', 'lambdaRequests', 'lambdaRequests');
   bill.add(
     'Lambda',
     `aggregator duration (${a.aggregatorMemoryMb} MB × ${a.aggregatorDurationMs} ms acting${P > 1 ? `, ${a.aggregatorStandbyDurationMs} ms standing by` : ''})`,

@@ -10,6 +10,7 @@ import {
   dynamoItemBytes,
   estimateCost,
   roundItemSizes,
+  staggeredBatchesPerRound,
   route53Baseline,
   syntheticsBaselines,
   withTargetCount,
@@ -195,11 +196,12 @@ describe('one invocation per round, by hand (1 probe region, 1 target, 10 s inte
 });
 
 describe('the aggregator as the engine runs it (the example: 3 probe regions, 10 s)', () => {
-  const e = estimateCost(example(), HAND);
+  const aligned = () => parseConfig({ ...example(), probing: { ...example().probing, detection: 'rounds' } });
+  const e = estimateCost(aligned(), HAND);
   const rounds = 262_800;
 
   it('invokes every region\'s aggregator, but only the acting one works and reads the results window', () => {
-    // 3 regions × 262,800 rounds × 1 invocation; one region acts (100 ms at 1 GB), two stand by (10 ms).
+    // Aligned rounds (the first design): 3 regions × 262,800 rounds × 1 invocation; one region acts (100 ms at 1 GB), two stand by (10 ms).
     expect(e.lines.find((l) => l.item.startsWith('aggregator requests'))?.quantity).toBe(3 * rounds);
     expect(e.lines.find((l) => l.item.startsWith('aggregator duration'))?.quantity).toBeCloseTo(rounds * 0.1 + 2 * rounds * 0.01, 6);
     // windowBounds at 10 s: 3 + 18 (180 s) + 1 decision slots, 2 of look-back, the slot before now = 25 slots,
@@ -209,6 +211,32 @@ describe('the aggregator as the engine runs it (the example: 3 probe regions, 10
     expect(line(e, 'DynamoDB', 'results reads')).toBeCloseTo(rounds * 5.5 * 0.125e-6, 9);
     // The lease in all 3 regions (788,400 GetItems), and per acting run 3 region Queries and the checker item (1,051,200).
     expect(e.lines.find((l) => l.item.startsWith('incident table reads'))?.quantity).toBe(3 * rounds + 4 * rounds);
+  });
+
+  it('staggered rounds arrive apart: one stream batch per probe region\'s round, and a record per confirmation request in every replica', () => {
+    const staggered = estimateCost(example(), HAND);
+    // 3.3 s apart, beyond the 2 s batching window: 3 batches a round in each of 3 regions, plus 300 request batches
+    // a month × 3 probe regions of confirmation records, each in every region's stream.
+    expect(staggeredBatchesPerRound(3, 10)).toBe(3);
+    expect(staggeredBatchesPerRound(3, 5)).toBe(2);
+    expect(staggeredBatchesPerRound(1, 10)).toBe(1);
+    expect(staggered.lines.find((l) => l.item.startsWith('aggregator requests'))?.quantity).toBe(3 * (3 * rounds + 900));
+    expect(staggered.lines.find((l) => l.item.startsWith('aggregator duration'))?.quantity).toBeCloseTo((3 * rounds + 900) * 0.1 + 2 * (3 * rounds + 900) * 0.01, 6);
+  });
+
+  it('prices the confirmation transport: idle queue polls, and per request batch a message, an invocation, a claim and an item per probe region', () => {
+    const c = estimateCost(example(), HAND);
+    // Idle: 15 long polls a minute per confirmations queue, 3 queues (1,971,000); 900 messages sent, received, deleted.
+    expect(c.lines.find((l) => l.item.startsWith('confirmations queues'))?.quantity).toBe(3 * 43_800 * 15 + 3 * 900);
+    expect(line(c, 'SQS', 'confirmations queues')).toBeCloseTo((3 * 43_800 * 15 + 2700) * 0.4e-6, 9);
+    expect(c.lines.find((l) => l.item.startsWith('confirmation requests served'))?.quantity).toBe(900);
+    // 900 invocations × 3 s × 1 GB (HAND's prober memory).
+    expect(c.lines.find((l) => l.item.startsWith('confirmation duration'))?.quantity).toBeCloseTo(2700, 9);
+    expect(c.lines.find((l) => l.item.startsWith('confirmation claims and items ('))?.quantity).toBe(1800);
+    expect(c.lines.find((l) => l.item.startsWith('confirmation claims and items replicated'))?.quantity).toBe(1800 * 2 * 2);
+    // Nothing of it without confirmation, or with one probe region.
+    expect(e.lines.some((l) => l.item.startsWith('confirmation'))).toBe(false);
+    expect(estimateCost(tiny(), HAND).lines.some((l) => l.item.startsWith('confirmation'))).toBe(false);
   });
 
   it('takes the window from the engine\'s windowBounds, so thresholds and intervals move it', () => {
