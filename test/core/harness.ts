@@ -101,6 +101,12 @@ export class PureRun {
     return this.incidents.get(region) ?? [];
   }
 
+  /** Adds records as they reached the replica (staggered rounds, confirmations): `evaluate` reads them. */
+  push(...records: RoundRecord[]): this {
+    this.rounds.push(...records);
+    return this;
+  }
+
   /** Makes rounds arrive `delay(slot, probeRegion)` seconds after their slot (0: at once). */
   lagged(delay: (slot: number, probeRegion: string) => number): this {
     this.delayOf = delay;
@@ -182,4 +188,70 @@ export function reordered(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(reordered);
   if (value === null || typeof value !== 'object') return value;
   return Object.fromEntries(Object.entries(value as Record<string, unknown>).reverse().map(([k, v]) => [k, reordered(v)]));
+}
+
+/** What a probe region's check of a target at `atMs` sees (continuous time); undefined: it does not check it. */
+export type TimedScript = (atMs: number, probeRegion: string, region: string, target: string, role: 'read' | 'write-probe') => ResultStatus | undefined;
+
+/**
+ * Staggered rounds and confirmations, in the pure pipeline: every probe region checks every target at its stagger
+ * offset in each slot; a failing check whose previous check from that probe region was up asks every probe region to
+ * check the target again `minFaultSeconds` later (as lambda/core/confirmation.ts has them do); each record is
+ * evaluated the moment it is written, as the stream would deliver it.
+ */
+export function runTimed(run: PureRun, script: TimedScript, fromSecond: number, toSecond: number): PureRun {
+  const config = run.config;
+  const i = config.defaults.intervalSeconds;
+  const offsets = config.probeRegions.map((_p, n) => Math.round((n * i * 1000) / config.probeRegions.length));
+  const previous = new Map<string, ResultStatus>();
+  const targets = Object.entries(config.regions).flatMap(([region, { targets: list }]) =>
+    list.map((t) => ({ region, name: t.name, role: ((t.type === 'http' || t.type === 'https') && t.role === 'write-probe' ? 'write-probe' : 'read') as 'read' | 'write-probe', minFault: t.minFaultSeconds ?? config.defaults.minFaultSeconds })),
+  );
+  type Pending = { atMs: number; record: RoundRecord };
+  const queue: Pending[] = [];
+  const check = (p: string, atMs: number, only?: Set<string>): ProbeResult[] => {
+    const results: ProbeResult[] = [];
+    for (const t of targets) {
+      if (only && !only.has(`${t.region}/${t.name}`)) continue;
+      const status = script(atMs, p, t.region, t.name, t.role);
+      if (status === undefined) continue;
+      results.push({ region: t.region, target: t.name, role: t.role, status, latencyMs: status === 'up' ? 80 : 90, at: atMs, ...(status === 'up' ? {} : { errorClass: 'status' as const }) });
+    }
+    return results;
+  };
+  const confirmations = (p: string, results: readonly ProbeResult[]) => {
+    const asked = results.filter((r) => {
+      const key = `${p}|${r.region}/${r.target}`;
+      const was = previous.get(key);
+      previous.set(key, r.status);
+      return r.status !== 'up' && (was === undefined || was === 'up');
+    });
+    if (asked.length === 0) return;
+    const atMs = (asked[0]?.at ?? 0) + Math.max(...asked.map((r) => targets.find((t) => t.region === r.region && t.name === r.target)?.minFault ?? 0)) * 1000;
+    const only = new Set(asked.map((r) => `${r.region}/${r.target}`));
+    for (const q of config.probeRegions) {
+      const checked = check(q, atMs, only);
+      for (const r of checked) previous.set(`${q}|${r.region}/${r.target}`, r.status);
+      const slot = Math.floor(atMs / 1000 / i) * i;
+      queue.push({ atMs: atMs + 100, record: { probeRegion: q, slot, intervalSeconds: i, startedAt: atMs, finishedAt: atMs + 100, part: 0, parts: 1, results: checked, kind: 'confirmation', batch: `${p}/${atMs}` } });
+    }
+  };
+  for (let s = fromSecond; s < toSecond; s += i) {
+    const slot = T0 + s;
+    config.probeRegions.forEach((p, n) => {
+      if (run.silent(slot, p)) return;
+      const startMs = slot * 1000 + (offsets[n] ?? 0);
+      const results = check(p, startMs);
+      queue.push({ atMs: startMs + 200, record: { probeRegion: p, slot, intervalSeconds: i, startedAt: startMs, finishedAt: startMs + 200, part: 0, parts: 1, results } });
+      confirmations(p, results);
+    });
+    queue.sort((a, b) => a.atMs - b.atMs);
+    while (queue.length > 0 && (queue[0]?.atMs ?? Infinity) < (slot + i) * 1000) {
+      const next = queue.shift();
+      if (!next) break;
+      run.push(next.record);
+      run.evaluate(next.atMs);
+    }
+  }
+  return run;
 }
