@@ -94,7 +94,7 @@ export function confirmationCheckAt(request: ConfirmationRequest, nowMs: number,
   return nowMs + Math.min(waitMs, Math.max(0, wanted - nowMs));
 }
 
-/** A request that cannot be served: not JSON, missing fields, from this probe region itself. */
+/** A request that cannot be served: not JSON, missing fields, from a probe region the config does not name. */
 export class ConfirmationRequestError extends Error {
   override readonly name = 'ConfirmationRequestError';
 }
@@ -108,7 +108,7 @@ export function isConfirmationMessage(value: unknown): boolean {
  * Parses a request body; throws ConfirmationRequestError naming what is wrong. Targets the config does not have
  * (a config change in flight) are dropped, not an error.
  */
-export function parseConfirmationRequest(body: string, config: RegionwatchConfig, probeRegion: string): ConfirmationRequest {
+export function parseConfirmationRequest(body: string, config: RegionwatchConfig): ConfirmationRequest {
   let value: unknown;
   try {
     value = JSON.parse(body);
@@ -119,7 +119,6 @@ export function parseConfirmationRequest(body: string, config: RegionwatchConfig
   const { from, slot, batch, targets } = value as Record<string, unknown>;
   const problems: string[] = [];
   if (typeof from !== 'string' || !config.probeRegions.includes(from)) problems.push('from must be a probe region of the config');
-  else if (from === probeRegion) problems.push(`from is this probe region (${probeRegion}): a probe region never confirms for itself`);
   if (typeof slot !== 'number' || !Number.isSafeInteger(slot)) problems.push('slot must be an integer (epoch seconds)');
   if (typeof batch !== 'number' || !Number.isSafeInteger(batch) || batch < 0) problems.push('batch must be a whole number');
   if (!Array.isArray(targets) || targets.length === 0) problems.push('targets must be a non-empty array');

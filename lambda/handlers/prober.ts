@@ -159,7 +159,7 @@ function isConfirmationBody(body: string): boolean {
 
 async function serveConfirmation(record: SQSRecord): Promise<void> {
   try {
-    const request = parseConfirmationRequest(record.body, config, probeRegion);
+    const request = parseConfirmationRequest(record.body, config);
     const summary = await runConfirmation({ config, probeRegion, request, store, claim: claimConfirmation, clockOffsetMs: clockOffsets.current() }, deps);
     logger.info('confirmation finished', { event: 'confirmation', messageId: record.messageId, batch: request.batch, ...summary });
   } catch (error: unknown) {

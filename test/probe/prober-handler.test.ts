@@ -385,12 +385,29 @@ describe('prober handler with confirm on failure', () => {
     ]);
   });
 
-  it('drops a request it cannot read, or one from itself, and never fails it: a confirmation is worthless a moment later', async () => {
-    const { handler } = await confirmHandler();
-    const self = asRecord({ kind: 'confirm', from: 'eu-west-1', slot: 1, batch: 0, targets: [{ region: 'us', target: 'db', at: Date.now() }] }, 'self');
-    const broken = asRecord({ kind: 'confirm', from: 'mars-1' }, 'broken');
+  it('serves a request from itself: the origin\'s own second look is a vantage point the quorum needs when another probe region cannot reach the platform', async () => {
+    // A fresh table: the test before claimed db in this slot for eu-west-1 (one confirmation per target per slot).
+    await createResultsTable(store.current.client, 'prober-confirm-self');
+    const { handler } = await confirmHandler({ RESULTS_TABLE_NAME: 'prober-confirm-self' });
+    await awayFromSlotEdge(confirmInterval);
+    const at = Date.now();
+    const slot = Math.floor(at / 1000 / confirmInterval) * confirmInterval;
     const before = server.requests.length;
-    const { result, lines } = await captured(() => handler(sqsEvent(self, broken), context(69_000)));
+    const self = asRecord({ kind: 'confirm', from: 'eu-west-1', slot, batch: 7, targets: [{ region: 'us', target: 'db', at }] }, 'self');
+    const { result, lines } = await captured(() => handler(sqsEvent(self), context(69_000)));
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(server.requests.slice(before).map((r) => r.path)).toEqual(['/status/503?c=db']);
+    expect(lines.filter((l) => l.includes('"confirmation finished"')).map((l) => JSON.parse(l) as Record<string, unknown>)).toEqual([
+      expect.objectContaining({ outcome: 'checked', from: 'eu-west-1', checked: 1 }),
+    ]);
+  });
+
+  it('drops a request it cannot read and never fails it: a confirmation is worthless a moment later', async () => {
+    const { handler } = await confirmHandler();
+    const stranger = asRecord({ kind: 'confirm', from: 'mars-1', slot: 1, batch: 0, targets: [{ region: 'us', target: 'db', at: Date.now() }] }, 'stranger');
+    const broken = asRecord({ kind: 'confirm', from: 'us-east-1' }, 'broken');
+    const before = server.requests.length;
+    const { result, lines } = await captured(() => handler(sqsEvent(stranger, broken), context(69_000)));
     expect(result).toEqual({ batchItemFailures: [] });
     expect(server.requests.length).toBe(before);
     expect(lines.filter((l) => l.includes('"confirmation-failed"'))).toHaveLength(2);
