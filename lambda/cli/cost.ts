@@ -51,7 +51,7 @@ export function formatCostReport(e: CostEstimate): string[] {
   out.push(baselineLine(e.synthetics.perTarget));
   out.push(`    ${e.synthetics.perTarget.gaps.join('; ')}`);
   out.push('');
-  out.push('assumptions (see docs/cost.md): prober ' + `${e.assumptions.proberMemoryMb} MB, ${e.assumptions.proberScheduling}; aggregator ${e.assumptions.aggregatorInvocationsPerRound} invocations per round per region (${e.assumptions.aggregatorDurationMs} ms acting, ${e.assumptions.aggregatorStandbyDurationMs} ms standing by), a ${e.inputs.aggregatorWindowSlots}-slot read window; ${e.assumptions.notificationsPerMonth} notifications a month`);
+  out.push('assumptions (see docs/cost.md): prober ' + `${e.assumptions.proberMemoryMb} MB, ${e.assumptions.proberScheduling}; detection ${e.inputs.detection}${e.inputs.confirming ? ` (${e.assumptions.confirmationBatchesPerMonth} confirmation request batches a month)` : ''}; aggregator ${e.inputs.aggregatorBatchesPerRound} invocations per round per region (${e.assumptions.aggregatorDurationMs} ms acting, ${e.assumptions.aggregatorStandbyDurationMs} ms standing by), a ${e.inputs.aggregatorWindowSlots}-slot read window; ${e.assumptions.notificationsPerMonth} notifications a month`);
   return out;
 }
 

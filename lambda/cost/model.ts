@@ -215,6 +215,11 @@ export interface CostEstimate {
     /** Slots of rounds the acting aggregator's Query reads per invocation, and the bytes of round items it returns. */
     aggregatorWindowSlots: number;
     aggregatorQueryBytes: number;
+    /** `probing.detection`, and the stream batches a round brings each region's aggregator under it. */
+    detection: RegionwatchConfig['probing']['detection'];
+    aggregatorBatchesPerRound: number;
+    /** Whether failures are confirmed across probe regions (the confirmations queues are priced). */
+    confirming: boolean;
     slack: boolean;
     emails: number;
   };
@@ -568,6 +573,9 @@ export function estimateCost(config: RegionwatchConfig, overrides: Partial<Usage
       roundItemWriteUnits: item.writeUnits,
       aggregatorWindowSlots: windowSlots,
       aggregatorQueryBytes: bytesPerQuery,
+      detection: config.probing.detection,
+      aggregatorBatchesPerRound: aggPerRound,
+      confirming,
       slack,
       emails,
     },

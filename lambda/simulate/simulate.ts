@@ -1,5 +1,6 @@
 // `simulate`: run a scenario, judge it, check its expectations; and the human summary of the outcome.
 import { formatDuration } from '../core/incident-text';
+import { confirmsFailures } from '../core/stagger';
 import { count } from '../core/words';
 import { checkExpectations, type ExpectationResult } from './expect';
 import { judge, type FaultJudgement, type SimulationReport } from './report';
@@ -41,6 +42,12 @@ export function formatSimulation(sim: Simulation, label: string): string[] {
   out.push(
     `  ${count(trace.rounds, 'round')}, ${count(trace.runs.length, 'aggregator run')} (${trace.runs.filter((r) => r.acted).length} acting), ${count(trace.storeWrites, 'store write')}, ` +
       `${count(trace.conflicts, 'lost race')}, ${count(trace.replays, 'replayed batch', 'replayed batches')}, ${count(trace.crashes, 'crash', 'crashes')}, ${count(trace.publishFailures, 'failed publish', 'failed publishes')}`,
+  );
+  const q = trace.confirmations;
+  out.push(
+    `  detection ${c.probing.detection}: ` +
+      (confirmsFailures(c) ? `${count(q.requests, 'confirmation request')} (${q.lost} lost, ${q.dropped} dropped), ${count(q.checks, 'confirmation check')}, ${q.claimedAway} held back by a claim; ` : '') +
+      `at most ${count(q.maxRequestsPerTargetSlot, 'request')} per target per probe region per slot`,
   );
   out.push('');
   out.push(`incidents (${report.incidents.length}):`);

@@ -36,6 +36,9 @@ describe('regionwatch cost', () => {
     expect(text).toMatch(/^with the always-free allowances:\s+\$\d+\.\d\d a month/m);
     // Rounds are billed, not the waits between them: the largest line is a fixed CloudWatch cost, not the prober.
     expect(text).toMatch(/^largest line: CloudWatch /m);
+    // Confirm on failure (the default) is priced: its queues, and the staggered rounds' extra stream batches.
+    expect(text).toMatch(/^SQS\s+confirmations queues: .*\$0\.79$/m);
+    expect(text).toMatch(/^assumptions \(see docs\/cost\.md\): .*detection confirm \(300 confirmation request batches a month\); aggregator 3 invocations per round per region/m);
     expect(text).toMatch(/Route 53 health checks: \$\d+\.\d\d a month/);
     expect(text).toMatch(/Synthetics, one canary per target per probe region: \$\d+\.\d\d a month/);
     expect(io.errLines).toEqual([]);
