@@ -28,7 +28,7 @@ function rows(text: string): Map<number, string> {
 }
 
 /** The rows of FAULTS.md that docs/faults.md maps, in order. */
-const MAPPED_ROWS = [...Array.from({ length: 19 }, (_, n) => n + 1), 21];
+const MAPPED_ROWS = Array.from({ length: 21 }, (_, n) => n + 1);
 
 describe('docs/faults.md', () => {
   it('has one line for each row of the fault matrix, each with its five columns and a verdict, and a test named in each row', () => {
