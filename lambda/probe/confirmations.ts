@@ -15,6 +15,7 @@ import {
   type ConfirmationRequest,
   type ConfirmationTarget,
 } from '../core/confirmation';
+import { isOwnRefusal } from '../core/refusals';
 import { slotOf, type ProbeResult, type ResultStatus } from '../core/results';
 import { hostOf } from './checks/index';
 import { silentLogger, type ProbeLogger } from './context';
@@ -54,8 +55,9 @@ export interface RequesterOptions {
  * One round's requests: as soon as a check fails (its answer, or `degradedLatencyMs` without one: it is late already),
  * the target goes into a batch that is sent CONFIRMATION_LINGER_MS later to every probe region, this one too (its
  * second look counts when another probe region cannot reach the platform). Only targets whose previous check from
- * here was up are asked about, within the round's budget (lambda/core/confirmation.ts). Sends never throw: a failed
- * one is logged and detection falls back to the rounds.
+ * here was up are asked about, within the round's budget (lambda/core/confirmation.ts). Never about our own refusal
+ * (`blocked-address`): it is a config problem, not a failure of the platform, and evaluation counts it nowhere. Sends
+ * never throw: a failed one is logged and detection falls back to the rounds.
  */
 export class ConfirmationRequester implements CheckWatch, RoundWatch {
   readonly watch: CheckWatch = this;
@@ -86,7 +88,7 @@ export class ConfirmationRequester implements CheckWatch, RoundWatch {
       (r) => {
         clearTimeout(trigger);
         this.triggers.delete(trigger);
-        if (r.status !== 'up' && !(r.detail ?? '').startsWith(NOT_STARTED)) this.suspect(target, atMs);
+        if (r.status !== 'up' && !isOwnRefusal(r) && !(r.detail ?? '').startsWith(NOT_STARTED)) this.suspect(target, atMs);
       },
       () => {
         clearTimeout(trigger);

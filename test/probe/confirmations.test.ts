@@ -112,6 +112,24 @@ describe('the requester (the probe region that sees a failure)', () => {
     expect(new Set(transport.sent.map((s) => s.request.targets.map((t) => t.target).join()))).toEqual(new Set(['new-failure']));
   });
 
+  it('never asks about our own refusal (blocked-address): a target the SSRF guard refuses, directly or on a redirect, is a config problem, not a failure to confirm', async () => {
+    const config = testConfig({
+      us: [
+        { name: 'metadata', type: 'http', url: 'http://169.254.169.254/latest/meta-data/' },
+        { name: 'to-metadata', type: 'http', url: `${server.origin}/redirect/to?url=${encodeURIComponent('http://169.254.169.254/latest/')}` },
+        { name: 'broken', type: 'http', url: `${server.origin}/status/503?t=refusal-beside` },
+      ],
+    });
+    const transport = recorder();
+    const requester = new ConfirmationRequester({ config, probeRegion: 'us-east-1', slot: SLOT, transport, previous: async () => new Map() });
+    const round = await runRound({ config, probeRegion: 'us-east-1', slot: SLOT, deadlineAt: Date.now() + 5000, watch: requester }, realClock);
+    await requester.drain();
+    expect(round.results.map((r) => r.errorClass ?? r.status)).toEqual(['blocked-address', 'blocked-address', 'status']);
+    // The real failure beside them is still asked about, alone.
+    expect(transport.sent).toHaveLength(3);
+    for (const { request } of transport.sent) expect(request.targets.map((t) => t.target)).toEqual(['broken']);
+  });
+
   it('reads nothing and asks nothing when every check is up: quiet times cost no request and no read', async () => {
     const config = testConfig({ us: [{ name: 'a', type: 'http', url: `${server.origin}/ok` }, { name: 'b', type: 'http', url: `${server.origin}/ok` }] });
     const transport = recorder();
