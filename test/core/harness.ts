@@ -4,6 +4,7 @@ import { decideChecker, type CheckerRecord } from '../../lambda/core/checker';
 import { evaluateWindow, evaluationSettings, lateWindowBounds, windowBounds, type EvaluationSettings, type LifecycleTuning } from '../../lambda/core/evaluate';
 import { decideRegion, markPublished, type IncidentRecord, type RegionStatusRecord } from '../../lambda/core/lifecycle';
 import type { Notification } from '../../lambda/core/notification';
+import { isOwnRefusal } from '../../lambda/core/refusals';
 import type { ProbeResult, ResultStatus, RoundRecord } from '../../lambda/core/results';
 
 export const T0 = Date.parse('2026-04-14T14:00:00Z') / 1000;
@@ -190,8 +191,11 @@ export function reordered(value: unknown): unknown {
   return Object.fromEntries(Object.entries(value as Record<string, unknown>).reverse().map(([k, v]) => [k, reordered(v)]));
 }
 
-/** What a probe region's check of a target at `atMs` sees (continuous time); undefined: it does not check it. */
-export type TimedScript = (atMs: number, probeRegion: string, region: string, target: string, role: 'read' | 'write-probe') => ResultStatus | undefined;
+/**
+ * What a probe region's check of a target at `atMs` sees (continuous time); undefined: it does not check it;
+ * `refused`: its SSRF guard refused the address (a `blocked-address` result, as `Script` has it).
+ */
+export type TimedScript = (atMs: number, probeRegion: string, region: string, target: string, role: 'read' | 'write-probe') => ResultStatus | 'refused' | undefined;
 
 /**
  * Staggered rounds and confirmations, in the pure pipeline: every probe region checks every target at its stagger
@@ -215,6 +219,10 @@ export function runTimed(run: PureRun, script: TimedScript, fromSecond: number, 
       if (only && !only.has(`${t.region}/${t.name}`)) continue;
       const status = script(atMs, p, t.region, t.name, t.role);
       if (status === undefined) continue;
+      if (status === 'refused') {
+        results.push({ region: t.region, target: t.name, role: t.role, status: 'down', errorClass: 'blocked-address', detail: REFUSED_DETAIL, latencyMs: 1, at: atMs });
+        continue;
+      }
       results.push({ region: t.region, target: t.name, role: t.role, status, latencyMs: status === 'up' ? 80 : 90, at: atMs, ...(status === 'up' ? {} : { errorClass: 'status' as const }) });
     }
     return results;
@@ -224,7 +232,8 @@ export function runTimed(run: PureRun, script: TimedScript, fromSecond: number, 
       const key = `${p}|${r.region}/${r.target}`;
       const was = previous.get(key);
       previous.set(key, r.status);
-      return r.status !== 'up' && (was === undefined || was === 'up');
+      // As the prober's requester: our own refusal is never asked about (lambda/probe/confirmations.ts).
+      return r.status !== 'up' && !isOwnRefusal(r) && (was === undefined || was === 'up');
     });
     if (asked.length === 0) return;
     const atMs = (asked[0]?.at ?? 0) + Math.max(...asked.map((r) => targets.find((t) => t.region === r.region && t.name === r.target)?.minFault ?? 0)) * 1000;

@@ -4,8 +4,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decideChecker, emptyChecker } from '../../lambda/core/checker';
 import { evaluateWindow, evaluationSettings } from '../../lambda/core/evaluate';
-import type { ResultStatus } from '../../lambda/core/results';
-import { PROBES, PureRun, REFUSED_DETAIL, roundFor, T0, testConfig, type Script } from './harness';
+import type { ProbeResult, ResultStatus, RoundRecord } from '../../lambda/core/results';
+import { PROBES, PureRun, REFUSED_DETAIL, roundFor, runTimed, T0, testConfig, type Script, type TimedScript } from './harness';
 
 /** us has one target the guard refuses (a name that resolves to loopback) and, optionally, one it probes. */
 function refusedConfig(withProbed: boolean) {
@@ -70,6 +70,58 @@ describe('evaluation of our own refusals', () => {
   it('has no refusals, and costs nothing, when no result is refused', () => {
     const { us, d } = evaluate(() => 'up');
     expect(us.refusalsAt(d)).toEqual([]);
+  });
+});
+
+describe('our own refusals in confirmation by time (staggered rounds and confirmations)', () => {
+  const config = refusedConfig(true);
+  /** Every probe region's staggered round and a confirmation of `internal` 2.5 s later, in each of four slots. */
+  const records = (internal: () => Pick<ProbeResult, 'status' | 'errorClass' | 'detail'>): RoundRecord[] => {
+    const out: RoundRecord[] = [];
+    for (let s = 0; s < 40; s += 10) {
+      PROBES.forEach((p, n) => {
+        const at = (T0 + s) * 1000 + n * 3333;
+        const result = (target: string, atMs: number): ProbeResult => ({ region: 'us', target, role: 'read', latencyMs: 5, at: atMs, ...(target === 'internal' ? internal() : { status: 'up' as const }) });
+        out.push({ probeRegion: p, slot: T0 + s, intervalSeconds: 10, startedAt: at, finishedAt: at + 200, part: 0, parts: 1, results: [result('internal', at), result('api', at)] });
+        out.push({ probeRegion: p, slot: T0 + s, intervalSeconds: 10, startedAt: at + 2500, finishedAt: at + 2600, part: 0, parts: 1, results: [result('internal', at + 2500)], kind: 'confirmation', batch: `${p}/${s}` });
+      });
+    }
+    return out;
+  };
+  const decide = (rounds: RoundRecord[]) => {
+    const evaluation = evaluateWindow(evaluationSettings(config), rounds, (T0 + 39) * 1000);
+    const us = evaluation.regions.us;
+    if (!us) throw new Error('no window for us');
+    return { us, d: evaluation.latest };
+  };
+
+  it('never counts a refusal as a failing check: refused by every probe region, in rounds and confirmations spanning minFaultSeconds, is no verdict and no page', () => {
+    expect(config.probing.detection).toBe('confirm');
+    const refused = decide(records(() => ({ status: 'down', errorClass: 'blocked-address', detail: REFUSED_DETAIL })));
+    expect(refused.us.confirmedBad('internal', refused.d)).toBeUndefined();
+    expect(refused.us.targetVerdict('internal', refused.d)).toBe('unknown');
+    expect(refused.us.verdicts[refused.d]).toBe('up');
+    // The same checks as the platform's own failure (a 503) are confirmed by time: the rule would page on them.
+    const failing = decide(records(() => ({ status: 'down', errorClass: 'status', statusCode: 503 }) as ProbeResult));
+    expect(failing.us.confirmedBad('internal', failing.d)).toBe('down');
+    expect(failing.us.verdicts[failing.d]).toBe('down');
+  });
+
+  it('beside a refused target (never asked about, as the prober has it), a real outage still pages within 12 s, naming only the real target (runTimed)', () => {
+    const outage = { from: (T0 + 60) * 1000, to: (T0 + 240) * 1000 };
+    const script: TimedScript = (atMs, _p, region, target) => {
+      if (region !== 'us') return 'up';
+      if (target === 'internal') return 'refused';
+      return atMs >= outage.from && atMs < outage.to ? 'down' : 'up';
+    };
+    const run = runTimed(new PureRun(config, () => 'up'), script, 0, 600);
+    const confirmations = run.rounds.filter((r) => r.kind === 'confirmation');
+    expect(confirmations.length).toBeGreaterThan(0);
+    expect(confirmations.flatMap((r) => r.results.map((x) => x.target))).not.toContain('internal');
+    const us = pages(run).filter((n) => n.region === 'us');
+    expect(us.map((n) => n.event)).toEqual(['opened', 'resolved']);
+    expect((us[0]?.t ?? Infinity) - 60).toBeLessThanOrEqual(12);
+    expect(us[0]?.evidence.targets.filter((x) => x.failingFrom.length > 0).map((x) => x.target)).toEqual(['api']);
   });
 });
 
