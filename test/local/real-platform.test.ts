@@ -1,6 +1,8 @@
 // The story on real parts: local mode's probers, aggregator and notifications against Debian's nginx as the platform
 // (its names served by dnsmasq). US goes down (503s, then its edge stops altogether), comes back read-only, then up;
-// EU and APAC, on another nginx, stay fine. nginx's access log is the record of every request that reached a region.
+// EU and APAC, on another nginx, stay fine. nginx's access log is the record of every request that reached a region:
+// with confirm on failure (the default) the slot in which US starts failing also carries each probe region's one
+// confirmation per target, and no other slot does.
 import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lambda/config/load';
@@ -27,6 +29,9 @@ function usPhaseAt(ms: number): UsPhase {
   if (ms < minute(9)) return 'read-only';
   return 'up';
 }
+
+/** The slot in which US starts failing: each probe region's round sees it, and every probe region confirms each target once. */
+const FIRST_FAILING_SLOT = minute(1);
 
 /** `GET api.us.acme.test /us/health us-east-1`: one request as the platform saw it. */
 const requestKey = (e: AccessLogEntry) => `${e.method} ${e.host} ${e.uri} ${e.probeRegion}`;
@@ -83,7 +88,7 @@ describe('local mode against nginx as the platform: US down, then read-only, the
         // Between slots the clock is held: read what reached nginx in this slot, then set up the next one.
         onSlot: async ({ slotMs }) => {
           // nginx logs a request once it has answered; the prober may have its answer a moment before that.
-          const expected = { us: phase === 'stopped' ? 0 : 6, others: 12 };
+          const expected = { us: phase === 'stopped' ? 0 : slotMs === FIRST_FAILING_SLOT ? 12 : 6, others: 12 };
           for (let wait = 0; wait < 100; wait++) {
             if (usEdge.accessLog().length - usSeen >= expected.us && otherEdge.accessLog().length - othersSeen >= expected.others) break;
             await new Promise((resolve) => setTimeout(resolve, 5));
@@ -117,9 +122,10 @@ describe('local mode against nginx as the platform: US down, then read-only, the
       ['resolved', 'us', 'up'],
     ]);
     const at = sent.map((n) => (Date.parse(n.at) - START) / 1000);
-    // Seen within the failure threshold (2 slots) of each change, resolved after the recovery threshold (3 slots).
+    // The outage is confirmed within its first slot (staggered rounds and confirmations: within 12 s of its start);
+    // the read-only change within the failure threshold (2 slots), resolved after the recovery threshold (3 slots).
     expect(at[0]).toBeGreaterThanOrEqual(60);
-    expect(at[0]).toBeLessThanOrEqual(60 + 3 * INTERVAL_SECONDS);
+    expect(at[0]).toBeLessThanOrEqual(60 + 12);
     expect(at[1]).toBeGreaterThanOrEqual(300);
     expect(at[1]).toBeLessThanOrEqual(300 + 3 * INTERVAL_SECONDS);
     expect(at[2]).toBeGreaterThanOrEqual(540);
@@ -136,7 +142,7 @@ describe('local mode against nginx as the platform: US down, then read-only, the
     expect(incident?.degradedSeconds).toBe(4 * 60);
   });
 
-  it('sent exactly one request per target per probe region per slot, as nginx logged them, and none to a stopped edge', () => {
+  it('sent exactly one request per target per probe region per slot, and one confirmation more only in the slot US started failing, as nginx logged them, and none to a stopped edge', () => {
     expect(perSlot).toHaveLength(72);
     const expectedKeys = (region: string) =>
       PROBE_REGIONS.flatMap((p) => [`GET api.${region}.acme.test /${region}/health ${p}`, `POST api.${region}.acme.test /${region}/canary ${p}`]).sort();
@@ -147,14 +153,15 @@ describe('local mode against nginx as the platform: US down, then read-only, the
       });
       expect({ slot: new Date(slot.slotMs).toISOString(), requests: [...slot.us].sort() }).toEqual({
         slot: new Date(slot.slotMs).toISOString(),
-        requests: slot.phase === 'stopped' ? [] : expectedKeys('us'),
+        requests: slot.phase === 'stopped' ? [] : slot.slotMs === FIRST_FAILING_SLOT ? [...expectedKeys('us'), ...expectedKeys('us')].sort() : expectedKeys('us'),
       });
     }
   });
 
   it('named itself on every request: its User-Agent and the probe region header', () => {
     const all = [...usEdge.accessLog(), ...otherEdge.accessLog()];
-    expect(all.length).toBe(72 * 12 + 60 * 6);
+    // 72 slots of EU and APAC, 60 of US (12 stopped), and 6 confirmations (2 targets × 3 probe regions).
+    expect(all.length).toBe(72 * 12 + 60 * 6 + 6);
     expect(new Set(all.map((e) => e.userAgent))).toEqual(new Set([USER_AGENT]));
     expect(new Set(all.map((e) => e.probeRegion))).toEqual(new Set(PROBE_REGIONS));
   });
