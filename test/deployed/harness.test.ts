@@ -12,7 +12,7 @@ import { ENV } from '../../lambda/handlers/env';
 import { toPublishInput } from '../../lambda/notify/sns-publisher';
 import { resourceNames } from '../../lib/names';
 import { sharedDeployment, type Deployment } from '../helpers/lambda/deployment';
-import { ASYNC_RETRY_DELAYS_MS } from '../helpers/lambda/event-sources';
+import { ASYNC_RETRY_DELAYS_MS, scheduledEvent } from '../helpers/lambda/event-sources';
 import { environmentProblems, type FunctionSpec } from '../helpers/lambda/function';
 import { LocalAws, type LocalAwsOptions } from '../helpers/lambda/local-aws';
 import { drainQueue } from '../helpers/sqs';
@@ -132,4 +132,35 @@ describe('the harness runs a deployed function as Lambda does', () => {
       await slack.close();
     }
   }, 60_000);
+});
+
+describe('the harness authorizes SQS as AWS does, by the template', () => {
+  it('refuses a confirmation request sent where the prober\'s role does not allow it (AccessDenied), and to a queue of another region than the client\'s (QueueDoesNotExist); the prober logs it and goes on', async () => {
+    const home = deployment.config.homeRegion;
+    const logs: string[] = [];
+    // The confirmations queue URL pointed at the aggregator's failure queue: it exists in every region, and the
+    // prober's role may not send to it.
+    const local = await homeStack(
+      (spec, id) => {
+        if (id.startsWith('ProberFunction')) spec.environment[ENV.confirmationQueueUrl] = 'https://sqs.{region}.amazonaws.com/000000000000/RegionWatch-{region}-AggregatorFailedRecords';
+      },
+      { onLog: (line) => logs.push(line.line) },
+    );
+    const prober = local.fn(home, 'ProberFunction');
+    // Nothing listens on the platform's port: every check fails at once, and the round asks for confirmations. The
+    // event names the minute's start, so a first invocation (no clock estimate yet) runs that minute's first round now.
+    const rule = `arn:aws:events:${home}:000000000000:rule/harness`;
+    const outcome = await prober.invoke(scheduledEvent(home, rule, Math.floor(Date.now() / 60_000) * 60_000));
+    expect(outcome.ok, JSON.stringify(outcome)).toBe(true);
+    const sends = local.sqsCalls.filter((c) => c.operation === 'SendMessage' && c.functionName === prober.spec.functionName);
+    expect(sends.find((c) => c.region === home)).toMatchObject({ outcome: 'access-denied', queue: `arn:aws:sqs:${home}:000000000000:RegionWatch-${home}-AggregatorFailedRecords` });
+    // Only the home stack runs here: the other regions' queues do not exist.
+    expect(new Set(sends.filter((c) => c.region !== home).map((c) => c.outcome))).toEqual(new Set(['no-such-queue']));
+    const failed = logs.filter((l) => l.includes('"event":"confirm-send-failed"'));
+    expect(failed.some((l) => l.includes('"error":"AccessDenied"')), failed.join('\n')).toBe(true);
+    // The rounds queue, which the role does allow, took the minute's later rounds.
+    const batches = local.sqsCalls.filter((c) => c.operation === 'SendMessageBatch');
+    expect(batches.length).toBeGreaterThan(0);
+    expect(new Set(batches.map((c) => c.outcome))).toEqual(new Set(['forwarded']));
+  });
 });

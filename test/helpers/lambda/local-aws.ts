@@ -15,6 +15,7 @@ import type { TestStore } from '../store';
 import { assetDirectory, resourceOf, type CfnResource, type Deployment, type StackTemplate } from './deployment';
 import { asyncInvoker, QueueMapping, Schedule, SnsToLambda, type AsyncInvoker } from './event-sources';
 import { LambdaFunction, type FunctionLogLine } from './function';
+import { startSqsEndpoint, type HarnessQueue, type PolicyStatement, type SqsCall, type SqsCaller } from './sqs-endpoint';
 import { StreamMapping, streamMappingSettings } from './stream-mapping';
 
 export const HARNESS_ACCOUNT = '000000000000';
@@ -59,6 +60,8 @@ export class LocalAws {
   readonly snsToLambda: SnsToLambda[] = [];
   /** Every DynamoDB call the functions made, in order. */
   readonly dynamoCalls: DynamoCall[] = [];
+  /** Every SQS call the functions made, in order, with what the endpoint made of it (sqs-endpoint.ts). */
+  readonly sqsCalls: SqsCall[] = [];
   /** Heartbeats: the on-success records a function's async destination on the default event bus received. */
   readonly busEvents: { region: string; event: Record<string, unknown> }[] = [];
   readonly sqs: SQSClient;
@@ -68,6 +71,10 @@ export class LocalAws {
   private readonly streams: DynamoDBStreamsClient;
   private dynamoEndpoint = '';
   private secretsEndpoint = '';
+  private sqsEndpoint = '';
+  private readonly queues: HarnessQueue[] = [];
+  /** Each function's own access key id → the function and its role's statements: SQS authorizes by them. */
+  private readonly callers = new Map<string, SqsCaller>();
   private readonly asyncInvokers = new Map<string, AsyncInvoker>();
 
   private constructor(
@@ -253,6 +260,16 @@ export class LocalAws {
     });
     this.secretsEndpoint = await listen(secretsServer);
     this.servers.push(secretsServer);
+
+    const sqsEndpoint = await startSqsEndpoint({
+      fauxqs: this.fauxqs.address,
+      account: HARNESS_ACCOUNT,
+      queues: () => this.queues,
+      callerOf: (key) => this.callers.get(key),
+      onCall: (call) => this.sqsCalls.push(call),
+    });
+    this.sqsEndpoint = sqsEndpoint.url;
+    this.servers.push(sqsEndpoint.server);
   }
 
   private recordDynamoCall(req: IncomingMessage, body: Buffer): void {
@@ -281,7 +298,9 @@ export class LocalAws {
         for (const key of ['VisibilityTimeout', 'MessageRetentionPeriod', 'DelaySeconds', 'ReceiveMessageWaitTimeSeconds', 'MaximumMessageSize']) {
           if (p[key] !== undefined) attributes[key] = String(p[key]);
         }
-        const queue = this.fauxqs.createQueue(`${stack.stackName}-${stripHash(id)}`, { region, attributes });
+        // A fixed QueueName is the queue's name, as CloudFormation creates it: other regions address it by that name.
+        const queue = this.fauxqs.createQueue(typeof p.QueueName === 'string' ? p.QueueName : `${stack.stackName}-${stripHash(id)}`, { region, attributes });
+        this.queues.push({ region, name: queue.queueName, arn: queue.queueArn, fauxqsUrl: queue.queueUrl });
         set(id, queue.queueUrl, { Arn: queue.queueArn, QueueUrl: queue.queueUrl, QueueName: queue.queueName });
       } else if (resource.Type === 'AWS::SNS::Topic') {
         const name = `${stack.stackName}-${stripHash(id)}`;
@@ -361,22 +380,24 @@ export class LocalAws {
 
   private provisionFunctions(stack: StackTemplate): void {
     const { region } = stack;
-    const platformEnvironment: Record<string, string> = {
-      // The execution role's temporary credentials (the harness's endpoints accept any).
-      AWS_ACCESS_KEY_ID: `ASIAHARNESS${region.replace(/-/g, '').toUpperCase()}`,
-      AWS_SECRET_ACCESS_KEY: 'harness',
-      AWS_SESSION_TOKEN: 'harness-session',
-      // The regional endpoints: fauxqs, the DynamoDB proxy, the Secrets Manager stand-in.
-      AWS_ENDPOINT_URL_DYNAMODB: this.dynamoEndpoint,
-      AWS_ENDPOINT_URL_SQS: this.fauxqs.address,
-      AWS_ENDPOINT_URL_SNS: this.fauxqs.address,
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: this.secretsEndpoint,
-    };
     for (const id of this.triggeredFunctions(stack)) {
       const resource = stack.resources[id] as CfnResource;
       const p = resource.Properties ?? {};
       const variables = ((p.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {}) as Record<string, unknown>;
       const name = this.lookup(region, id).ref;
+      // The execution role's temporary credentials, one key per function: SQS authorizes each call by its role.
+      const accessKeyId = `ASIAHARNESS${String(this.callers.size).padStart(4, '0')}`;
+      this.callers.set(accessKeyId, { functionName: name, statements: this.sqsStatementsOf(stack, id) });
+      const platformEnvironment: Record<string, string> = {
+        AWS_ACCESS_KEY_ID: accessKeyId,
+        AWS_SECRET_ACCESS_KEY: 'harness',
+        AWS_SESSION_TOKEN: 'harness-session',
+        // The regional endpoints: the SQS front to fauxqs, the DynamoDB proxy, fauxqs for SNS, the Secrets Manager stand-in.
+        AWS_ENDPOINT_URL_DYNAMODB: this.dynamoEndpoint,
+        AWS_ENDPOINT_URL_SQS: this.sqsEndpoint,
+        AWS_ENDPOINT_URL_SNS: this.fauxqs.address,
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: this.secretsEndpoint,
+      };
       const spec = {
         functionName: name,
         functionArn: this.lookup(region, id).attributes.Arn ?? '',
@@ -396,6 +417,33 @@ export class LocalAws {
       this.options.tamper?.(spec, stack, id);
       this.functions.set(`${region}/${id}`, new LambdaFunction(spec, { platformEnvironment, ...(this.options.onLog ? { onLog: this.options.onLog } : {}) }));
     }
+  }
+
+  /**
+   * The SQS statements of a function's execution role: its inline policies and every AWS::IAM::Policy of the stack
+   * attached to it, resources resolved. Managed policies are left out: the one the functions have (basic execution)
+   * grants no SQS action.
+   */
+  private sqsStatementsOf(stack: StackTemplate, functionId: string): PolicyStatement[] {
+    const roleId = ((stack.resources[functionId]?.Properties?.Role as { 'Fn::GetAtt'?: string[] } | undefined)?.['Fn::GetAtt'] ?? [])[0];
+    if (roleId === undefined) throw new UnresolvableError(`${stack.stackName}/${functionId}: its Role is not a role of the stack`);
+    type Statement = { Effect?: string; Action?: string | string[]; Resource?: unknown };
+    const documents: { Statement?: Statement[] }[] = [];
+    for (const inline of ((stack.resources[roleId]?.Properties?.Policies ?? []) as { PolicyDocument?: { Statement?: Statement[] } }[])) if (inline.PolicyDocument) documents.push(inline.PolicyDocument);
+    for (const resource of Object.values(stack.resources)) {
+      if (resource.Type !== 'AWS::IAM::Policy') continue;
+      const roles = (resource.Properties?.Roles ?? []) as { Ref?: string }[];
+      if (roles.some((r) => r.Ref === roleId)) documents.push(resource.Properties?.PolicyDocument as { Statement?: Statement[] });
+    }
+    const list = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+    return documents
+      .flatMap((d) => d.Statement ?? [])
+      .filter((s) => list(s.Action).some((a) => a === '*' || a.toLowerCase().startsWith('sqs:')))
+      .map((s, n) => ({
+        effect: s.Effect === 'Deny' ? 'Deny' : 'Allow',
+        actions: list(s.Action),
+        resources: list(s.Resource).map((r, i) => this.resolve(stack.region, r, `${roleId} statement ${n} Resource[${i}]`)),
+      }));
   }
 
   /** The async invocation of a function as its EventInvokeConfig says (retries, maximum age, destinations). */
