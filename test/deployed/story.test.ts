@@ -2,11 +2,15 @@
 // notifier of all three probe regions' stacks run in the Lambda-like harness (test/helpers/lambda/) on DynamoDB Local
 // and fauxqs, triggered as the templates say, against a loopback platform. US goes down, comes back read-only after a
 // failover, then recovers; EU and APAC stay fine. The pages that reach a queue subscribed to each region's topic, their
-// order, Slack's posts and the incident's minutes are what a user would see.
+// order, Slack's posts and the incident's minutes are what a user would see. With confirm on failure (the default) the
+// probers ask each other over the synthesized confirmations queues: every prober's SendMessage to every probe
+// region's queue goes through the harness's SQS endpoint, which finds a queue by its region and name and authorizes
+// the call by the prober's role in the template, and each queue's event source mapping hands the request to that
+// region's prober.
 import { createServer, type Server } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Message } from '@aws-sdk/client-sqs';
+import { SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { DynamoIncidentStore } from '../../lambda/store/incident-store';
 import { resourceNames } from '../../lib/names';
 import { startFakeSlack, type FakeSlack } from '../notify/fake-slack';
@@ -74,6 +78,7 @@ describe('the deployed bundles through the US outage story', () => {
   const inboxes = new Map<string, string>();
   const subjects: string[] = [];
   let firstSlotMs = 0;
+  let openedAtMs = 0;
 
   beforeAll(async () => {
     deployment = await sharedDeployment();
@@ -89,6 +94,21 @@ describe('the deployed bundles through the US outage story', () => {
     });
     for (const region of deployment.config.probeRegions) inboxes.set(region, await aws.subscribeQueue(region, 'NotificationsTopic', `pages-${region}`));
     await aws.startTriggers();
+    // Warm each prober first, through its confirmations queue, with a request too old to serve (it probes nothing and
+    // leaves the clock estimate alone). A cold first scheduled invocation takes its start-up for clock skew (it cannot
+    // tell lateness from skew before it has seen a second one), and its rounds then land up to that much after the
+    // slot they are labelled with: a staggered round late in slot -1 would reach the platform in slot 0, as a failure
+    // of slot -1. (A scheduled event minutes old would be worse: taken for a clock that far off, it runs that minute.)
+    for (const region of deployment.config.probeRegions) {
+      const stale = { kind: 'confirm', from: region, slot: 0, batch: 0, targets: [{ region: 'us', target: 'api', at: 0 }] };
+      await aws.sqs.send(new SendMessageCommand({ QueueUrl: aws.queueUrl(region, 'ProberConfirmations'), MessageBody: JSON.stringify(stale) }));
+    }
+    for (const region of deployment.config.probeRegions) {
+      const prober = aws.fn(region, 'ProberFunction');
+      const until = Date.now() + 30_000;
+      while (prober.invocations.length === 0 && Date.now() < until) await delay(50);
+      expect(prober.invocations, `${region}: the warm-up confirmation was served`).toHaveLength(1);
+    }
     // The story starts on the first slot at least two seconds away; each prober's schedule fires a second before it,
     // as a rule's first trigger does, and from then on every minute.
     firstSlotMs = Math.ceil((Date.now() + 2_000) / INTERVAL_MS) * INTERVAL_MS;
@@ -110,6 +130,7 @@ describe('the deployed bundles through the US outage story', () => {
     while (!pages.some((p) => p.event === 'resolved') && Date.now() < until) {
       await delay(250);
       pages.push(...pagesOf(await drainQueue(aws.sqs, inboxes.get(home) ?? '')));
+      if (openedAtMs === 0 && pages.length > 0) openedAtMs = Date.now();
     }
     const failures = [...aws.functions.values()].flatMap((f) => f.invocations.filter((i) => !i.outcome.ok).map((i) => `${f.spec.region} ${f.spec.functionName}: ${JSON.stringify(i.outcome)}`));
     expect(failures, logs.filter((l) => l.stream === 'stderr' || l.line.includes('"level":"ERROR"')).map((l) => l.line).join('\n')).toEqual([]);
@@ -144,11 +165,42 @@ describe('the deployed bundles through the US outage story', () => {
     expect(subjects[2]).toMatch(/^\[RESOLVED\] us /);
   });
 
-  it('probed every slot of the story once from every probe region: one request per target, none missed, none doubled', () => {
+  it('confirmed the outage over the confirmations queues: every prober asked every probe region, each region\'s prober served it, and the page came within two slots', () => {
+    const regions = deployment.config.probeRegions;
+    const queueArn = (r: string) => `arn:aws:sqs:${r}:000000000000:${deployment.stacks.find((s) => s.region === r)?.stackName ?? ''}-prober-confirmations`;
+    // Nothing any function asked of SQS was refused: no queue missing, no action its role does not allow.
+    expect(aws.sqsCalls.filter((c) => c.outcome !== 'forwarded')).toEqual([]);
+    for (const from of regions) {
+      const sent = aws.sqsCalls.filter((c) => c.operation === 'SendMessage' && c.functionName === aws.fn(from, 'ProberFunction').spec.functionName);
+      // To every probe region's queue, each with that region's client (the endpoint finds a queue only in its own region).
+      expect(new Set(sent.map((c) => c.queue)), from).toEqual(new Set(regions.map(queueArn)));
+      for (const c of sent) expect(c.queue, from).toBe(queueArn(c.region));
+    }
+    for (const region of regions) {
+      const served = logs.filter((l) => l.line.includes('"confirmation finished"') && l.line.includes(`"probeRegion":"${region}"`) && l.line.includes('"outcome":"checked"'));
+      expect(served.length, `${region} served a confirmation`).toBeGreaterThanOrEqual(1);
+    }
+    // The page: staggered rounds and confirmations, not two whole slots of rounds and an aggregator batch after them.
+    expect(openedAtMs - firstSlotMs).toBeLessThanOrEqual(2 * INTERVAL_MS);
+  });
+
+  it('probed every slot of the story once from every probe region, and confirmed only where US started failing: at most two requests per target, probe region and slot', () => {
     const targets = ['GET /us/health', 'POST /us/canary', 'GET /eu/health', 'POST /eu/canary', 'GET /apac/health', 'POST /apac/canary'];
-    const story = platform.requests.filter((r) => { const k = Number(r.split(' ')[0]); return k >= 0 && k < 5; }).sort();
-    const expected = [0, 1, 2, 3, 4].flatMap((k) => deployment.config.probeRegions.flatMap((p) => targets.map((t) => `${k} ${p} ${t}`))).sort();
-    expect(story).toEqual(expected);
+    const story = platform.requests.filter((r) => { const k = Number(r.split(' ')[0]); return k >= 0 && k < 5; });
+    const counts = new Map<string, number>();
+    for (const r of story) counts.set(r, (counts.get(r) ?? 0) + 1);
+    const expected = [0, 1, 2, 3, 4].flatMap((k) => deployment.config.probeRegions.flatMap((p) => targets.map((t) => `${k} ${p} ${t}`)));
+    // Every round request, none missed; nothing the story does not name.
+    expect([...counts.keys()].sort()).toEqual([...expected].sort());
+    for (const [key, n] of counts) {
+      const [k, , , url] = key.split(' ');
+      // A confirmation is a US target's, in the slots where it started failing (the fault at slot 0, and a request
+      // served across the slot's end), and the bound holds: one round request and at most one confirmation.
+      const confirmable = (url ?? '').startsWith('/us/') && (k === '0' || k === '1');
+      expect(n, key).toBeLessThanOrEqual(confirmable ? 2 : 1);
+    }
+    const confirmations = [...counts.values()].filter((n) => n === 2).length;
+    expect(confirmations).toBeGreaterThanOrEqual(deployment.config.probeRegions.length);
     for (const region of deployment.config.probeRegions) {
       // The minute's first round ran in the scheduled invocation, the others as queued rounds; the scheduled runs
       // succeeded, so their on-success records reached the default bus (the heartbeat the next region watches).
