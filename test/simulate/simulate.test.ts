@@ -352,7 +352,7 @@ describe('regionwatch simulate', () => {
     expect(text).toMatch(/^incidents \(1\):$/m);
     expect(text).toMatch(/eu\s+down\s+300 s-600 s: down page at [\d.]+ s, [\d.]+ s after it began/);
     // The traffic confirmation cost, and its bound (FAULTS 18, 20).
-    expect(text).toMatch(/^  detection confirm: [1-9]\d* confirmation requests \(0 lost, \d+ dropped\), [1-9]\d* confirmation checks, \d+ held back by a claim; at most 2 requests per target per probe region per slot$/m);
+    expect(text).toMatch(/^ {2}detection confirm: [1-9]\d* confirmation requests \(0 lost, \d+ dropped\), [1-9]\d* confirmation checks, \d+ held back by a claim; at most 2 requests per target per probe region per slot$/m);
     expect(text).toContain('expectations: 1 of 2 NOT met');
     expect(text).toContain('  incidents.eu: expected 2, got 1');
   });
