@@ -74,7 +74,7 @@ const claimConfirmation = dynamoConfirmationClaim({ client: documentClient, tabl
 const interval = config.defaults.intervalSeconds;
 /** The requester of each round: asks every probe region to confirm the failures it sees (lambda/probe/confirmations.ts). */
 const watchRound: RoundWatchFactory | undefined = transport
-  ? (slot) => new ConfirmationRequester({ config, probeRegion, slot, transport, previous: (p, s) => store.newestChecks(p, [s - interval, s]), logger: probeLogger })
+  ? (slot) => new ConfirmationRequester({ config, probeRegion, slot, transport, previous: (p, s, before) => store.newestChecks(p, [s - interval, s], before), logger: probeLogger })
   : undefined;
 
 const deps: RoundDeps = {

@@ -173,7 +173,7 @@ export async function createLocalEngines(options: LocalEnginesOptions): Promise<
   return {
     probe: async (probeRegion, slot, deadlineAt) => {
       if (!transport) return runRound({ config, probeRegion, slot, deadlineAt }, deps);
-      const requester = new ConfirmationRequester({ config, probeRegion, slot, transport, previous: (p, s) => rounds.newestChecks(p, [s - interval, s]) });
+      const requester = new ConfirmationRequester({ config, probeRegion, slot, transport, previous: (p, s, before) => rounds.newestChecks(p, [s - interval, s], before) });
       const round = await runRound({ config, probeRegion, slot, deadlineAt, watch: requester }, deps);
       await requester.drain();
       return round;

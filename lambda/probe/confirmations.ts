@@ -29,9 +29,12 @@ export interface ConfirmationTransport {
 
 /**
  * This probe region's newest checks of each target (`region/target` → status) before the round at `slot`: its previous
- * round and the confirmations it ran since. Read only when the round sees a failure, so a healthy round costs nothing.
+ * round and the confirmations it ran since, those that started before `beforeMs` (the round's first check, on the
+ * scheduler's clock). Without that bound the read raced the round's own write: when the round was written first, its
+ * failure read as the previous check and no confirmation went out. Read only when the round sees a failure, so a
+ * healthy round costs nothing.
  */
-export type PreviousChecks = (probeRegion: string, slot: number) => Promise<Map<string, ResultStatus>>;
+export type PreviousChecks = (probeRegion: string, slot: number, beforeMs: number) => Promise<Map<string, ResultStatus>>;
 
 /**
  * Claims targets for confirmation by `probeRegion` in `slot`: resolves with the keys no earlier request claimed there
@@ -69,6 +72,8 @@ export class ConfirmationRequester implements CheckWatch, RoundWatch {
   private readonly triggers = new Set<ReturnType<typeof realTimeout>>();
   private previous: Promise<Map<string, ResultStatus> | null> | undefined;
   private batches = 0;
+  /** When the round's first check started: the previous checks are those before it. */
+  private roundStartMs = Number.POSITIVE_INFINITY;
   private readonly logger: ProbeLogger;
 
   constructor(private readonly options: RequesterOptions) {
@@ -77,6 +82,7 @@ export class ConfirmationRequester implements CheckWatch, RoundWatch {
   }
 
   started(target: ResolvedTarget, atMs: number, result: Promise<ProbeResult>): void {
+    this.roundStartMs = Math.min(this.roundStartMs, atMs);
     // Real time, like the check's own latency: a check that has not answered within degradedLatencyMs is failing its bound.
     const trigger = realTimeout(() => {
       this.triggers.delete(trigger);
@@ -115,7 +121,7 @@ export class ConfirmationRequester implements CheckWatch, RoundWatch {
     this.seen.add(key);
     this.pending.push({ target, at });
     // The state read starts with the first failure, while the batch gathers.
-    this.previous ??= this.options.previous(this.options.probeRegion, this.options.slot).catch((error: unknown) => {
+    this.previous ??= this.options.previous(this.options.probeRegion, this.options.slot, this.roundStartMs).catch((error: unknown) => {
       this.logger.warn('cannot read the previous checks; asking for no confirmation this round', {
         event: 'confirm-state-unavailable',
         probeRegion: this.options.probeRegion,

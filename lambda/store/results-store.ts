@@ -123,15 +123,17 @@ export class ResultsStore {
 
   /**
    * One probe region's newest check of each target (`region/target` → status) over `slots`: its rounds and the
-   * confirmations it ran there, newest by `at`. One small Query per slot, made only when a round sees a failure.
+   * confirmations it ran there, newest by `at`, counting only checks that started before `beforeMs` (so a round never
+   * reads its own checks as the previous ones). One small Query per slot, made only when a round sees a failure.
    */
-  async newestChecks(probeRegion: string, slots: readonly number[]): Promise<Map<string, ResultStatus>> {
+  async newestChecks(probeRegion: string, slots: readonly number[], beforeMs = Number.POSITIVE_INFINITY): Promise<Map<string, ResultStatus>> {
     const records = newestRunOnly((await Promise.all(slots.map((slot) => this.query(...probeRegionSortKeyRange(slot, probeRegion))))).flat());
     const newest = new Map<string, { at: number; status: ResultStatus }>();
     for (const record of records) {
       for (const r of record.results) {
         const key = targetKey(r.region, r.target);
         const at = r.at ?? record.startedAt;
+        if (at >= beforeMs) continue;
         const have = newest.get(key);
         if (!have || at >= have.at) newest.set(key, { at, status: r.status });
       }

@@ -130,6 +130,28 @@ describe('the requester (the probe region that sees a failure)', () => {
     for (const { request } of transport.sent) expect(request.targets.map((t) => t.target)).toEqual(['broken']);
   });
 
+  it("reads the previous checks as those before the round's first check, so its own round written first is not its past", async () => {
+    const config = testConfig({ us: [{ name: 'ok', type: 'http', url: `${server.origin}/ok` }, { name: 'broken', type: 'http', url: `${server.origin}/status/503` }] });
+    const transport = recorder();
+    const asked: number[] = [];
+    const before = Date.now();
+    const requester = new ConfirmationRequester({
+      config,
+      probeRegion: 'us-east-1',
+      slot: SLOT,
+      transport,
+      previous: async (_probeRegion, _slot, beforeMs) => {
+        asked.push(beforeMs);
+        return new Map();
+      },
+    });
+    await runRound({ config, probeRegion: 'us-east-1', slot: SLOT, deadlineAt: Date.now() + 5000, watch: requester }, realClock);
+    await requester.drain();
+    expect(asked).toHaveLength(1);
+    expect(asked[0]).toBeGreaterThanOrEqual(before);
+    expect(asked[0]).toBeLessThanOrEqual(Date.now());
+  });
+
   it('reads nothing and asks nothing when every check is up: quiet times cost no request and no read', async () => {
     const config = testConfig({ us: [{ name: 'a', type: 'http', url: `${server.origin}/ok` }, { name: 'b', type: 'http', url: `${server.origin}/ok` }] });
     const transport = recorder();

@@ -75,5 +75,9 @@ describe('confirmation items', () => {
     await results.writeRound({ probeRegion: 'us-east-1', slot, intervalSeconds: 10, startedAt: slot * 1000, finishedAt: 0, results: [result('api', 'down')] });
     expect(Object.fromEntries(await results.newestChecks('eu-west-1', [slot - 10, slot]))).toEqual({ 'us/api': 'up', 'us/db': 'down' });
     expect(Object.fromEntries(await results.newestChecks('eu-west-1', [slot - 30]))).toEqual({});
+    // Only checks that started before the asking round's first check: its own round, written first, is not its past.
+    await results.writeRound({ probeRegion: 'eu-west-1', slot, intervalSeconds: 10, startedAt: slot * 1000 + 3000, finishedAt: 0, results: [{ ...result('api', 'down'), at: slot * 1000 + 3000 }] });
+    expect(Object.fromEntries(await results.newestChecks('eu-west-1', [slot - 10, slot], slot * 1000 + 3000))).toEqual({ 'us/api': 'up', 'us/db': 'down' });
+    expect(Object.fromEntries(await results.newestChecks('eu-west-1', [slot - 10, slot], slot * 1000 + 900))).toEqual({ 'us/api': 'up', 'us/db': 'up' });
   });
 });
