@@ -106,9 +106,10 @@ describe('local mode against a loopback platform whose servers are killed', () =
     const offsets = new Map<string, number[]>();
     for (const r of rounds) if (!isConfirmation(r)) offsets.set(r.probeRegion, [...(offsets.get(r.probeRegion) ?? []), r.startedAt - r.slot * 1000]);
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
-    expect(Math.round(median(offsets.get('us-east-1') ?? []) / 100)).toBe(0);
-    expect(Math.round(median(offsets.get('eu-west-1') ?? []) / 100)).toBe(33);
-    expect(Math.round(median(offsets.get('ap-southeast-1') ?? []) / 100)).toBe(67);
+    // Within 400 ms of the offset: a loaded machine's timers run late, a wrong stagger is off by whole seconds.
+    for (const [region, offsetMs] of [['us-east-1', 0], ['eu-west-1', 3333], ['ap-southeast-1', 6667]] as const) {
+      expect(Math.abs(median(offsets.get(region) ?? []) - offsetMs), region).toBeLessThan(400);
+    }
     // Confirmed: every probe region checked the killed targets again at the others' request, in records of their own.
     const confirmations = rounds.filter(isConfirmation);
     expect(new Set(confirmations.map((c) => c.probeRegion))).toEqual(new Set(config.probeRegions));
