@@ -241,6 +241,57 @@ export interface ProbeRegionsAt {
   impaired: string[];
 }
 
+/**
+ * What one probe region's latest fresh results say of one platform region, before quorum ("who sees what"): one row
+ * red while the others are green is that probe region's own network, not the platform.
+ */
+export interface ProbeView {
+  /**
+   * `stale`: no fresh round from this probe region; `none`: the platform region has no targets; `unknown`: regionwatch
+   * refused to probe every one of them (its SSRF guard, refusals.ts; `detail` says why).
+   */
+  status: 'up' | 'degraded' | 'read-only' | 'down' | 'stale' | 'none' | 'unknown';
+  /** Targets this probe region sees failing (at most MAX_VIEW_TARGETS). */
+  failing: string[];
+  /** Failing targets beyond the ones listed. */
+  moreFailing?: number;
+  /** The first failing target's evidence in one line (`write-path · 503 · status`), or what is not probed and why. */
+  detail?: string;
+  /** Left out of the quorum: it sees nearly everything fail while the others do not. */
+  impaired?: boolean;
+}
+
+/** Failing targets a ProbeView lists by name. */
+const MAX_VIEW_TARGETS = 10;
+/** Longest `detail` a ProbeView keeps (a refusal's reason and fix fit). */
+const MAX_VIEW_DETAIL = 240;
+
+/**
+ * One probe region's view of a platform region from its latest result of each target: reads decide down, a refused
+ * write probe alone is read-only. Our own refusals (refusals.ts) say nothing about the platform: the view judges what
+ * was probed and names them; with nothing probed it is `unknown`, "not probed", never down or stale.
+ */
+export function probeViewOf(latest: readonly ProbeResult[]): ProbeView {
+  if (latest.length === 0) return { status: 'none', failing: [] };
+  const results = latest.filter((r) => !isOwnRefusal(r));
+  const refused = latest.filter(isOwnRefusal);
+  const notProbed = refused[0] ? `not probed: ${refused.map((r) => r.target).join(', ')} · blocked-address · ${refused[0].detail ?? ''}`.slice(0, MAX_VIEW_DETAIL) : undefined;
+  if (results.length === 0) return { status: 'unknown', failing: [], ...(notProbed ? { detail: notProbed } : {}) };
+  const failing = results.filter((r) => r.status !== 'up');
+  const reads = results.filter((r) => r.role === 'read');
+  const writesDown = results.some((r) => r.role === 'write-probe' && r.status === 'down');
+  let status: ProbeView['status'] = 'up';
+  if (reads.some((r) => r.status === 'down') || (writesDown && reads.length === 0)) status = 'down';
+  else if (writesDown) status = 'read-only';
+  else if (failing.length > 0) status = 'degraded';
+  const view: ProbeView = { status, failing: failing.slice(0, MAX_VIEW_TARGETS).map((r) => r.target) };
+  if (failing.length > MAX_VIEW_TARGETS) view.moreFailing = failing.length - MAX_VIEW_TARGETS;
+  const first = failing[0];
+  const detail = first ? [first.target, first.statusCode !== undefined ? String(first.statusCode) : undefined, first.errorClass].filter((p) => p !== undefined).join(' · ') : notProbed;
+  if (detail) view.detail = detail;
+  return view;
+}
+
 /** Per-target verdict codes, kept as small integers for speed: index into TARGET_VERDICTS. */
 const TARGET_VERDICTS: readonly Verdict[] = ['unknown', 'up', 'degraded', 'read-only', 'down'];
 const V_UNKNOWN = 0;
@@ -272,6 +323,8 @@ export interface RegionWindow {
    * probe regions that refused. Their refusals count in no verdict; a target left without one is left out of the region's.
    */
   refusalsAt(k: number): TargetRefusal[];
+  /** What every probe region sees of this platform region at slot index k, impaired ones included (keyed by probe region). */
+  probeViewsAt(k: number): Record<string, ProbeView>;
 }
 
 /** The result of evaluating one window. */
@@ -671,6 +724,29 @@ export function evaluateWindow(settings: EvaluationSettings, rounds: readonly Ro
           });
         }
         return out;
+      },
+      probeViewsAt: (d) => {
+        const k = d + lookbackSlots;
+        const at = probeAt[d];
+        const views: Record<string, ProbeView> = {};
+        for (let p = 0; p < pCount; p++) {
+          const probeRegion = probeRegions[p] ?? '';
+          if (!at || at.stale.includes(probeRegion)) {
+            views[probeRegion] = { status: 'stale', failing: [] };
+            continue;
+          }
+          // Each target's newest observation: a platform result, or our own refusal when that is newer (probeViewOf
+          // keeps refusals out of the view's verdict and names them).
+          const latest: ProbeResult[] = [];
+          for (const t of list) {
+            const entry = entries[t];
+            const r = (entry && refusals.newestAt((p * tCount + t) * total, k, entry.lookback)) ?? latestResult(p, t, k);
+            if (r) latest.push(r);
+          }
+          const view = list.length === 0 ? { status: 'none' as const, failing: [] } : latest.length === 0 ? { status: 'stale' as const, failing: [] } : probeViewOf(latest);
+          views[probeRegion] = impaired[p * decisionSlots + d] ? { ...view, impaired: true } : view;
+        }
+        return views;
       },
     };
   }

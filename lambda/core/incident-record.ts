@@ -2,7 +2,7 @@
 // lifecycle (lifecycle.ts) decides them, the store (lambda/store) writes them, dashboards and the status page read them.
 import type { Notification, NotificationEvent, TargetEvidence, Verdict } from './notification';
 import type { ErrorClass } from './results';
-import type { BadVerdict, ProbeRegionsAt } from './evaluate';
+import type { BadVerdict, ProbeRegionsAt, ProbeView } from './evaluate';
 import type { TargetRefusal } from './refusals';
 
 /** Most targets kept per timeline segment and per notification; the rest are counted. */
@@ -122,7 +122,21 @@ export interface IncidentRecord {
   updatedAt: string;
 }
 
-/** The current-status record of a platform region (one item per region). */
+/** An open incident whose region is up again, not yet for as long as its resolve needs (flap damping). */
+export interface RecoveringState {
+  /** ISO time of the first slot of the trailing up run. */
+  since: string;
+  /** Seconds of up in a row that resolve the incident. */
+  resolvesAfterSeconds: number;
+  /** Whether the longer flap recovery applies (the incident was bad again after being up). */
+  flapping: boolean;
+}
+
+/**
+ * The current-status record of a platform region (one item per region). `verdict` is what regionwatch sees now, by
+ * the config's thresholds; whether an incident is still open is separate (`openIncidentId`, `incidentSeverity`): a
+ * region up again inside an open incident is `up` with `recovering` set until the incident resolves.
+ */
 export interface RegionStatusRecord {
   region: string;
   verdict: Verdict;
@@ -131,6 +145,10 @@ export interface RegionStatusRecord {
   /** The slot (epoch seconds) this status was derived at: the status is rewritten when it changes, not every slot. */
   evaluatedSlot: number;
   openIncidentId: string | null;
+  /** The open incident's severity now (its de-escalation and resolve are damped, so it may differ from `verdict`); null without one. Absent on items written before it existed. */
+  incidentSeverity?: BadVerdict | null;
+  /** Set while the region is up but its incident still open; null otherwise. Absent on items written before it existed. */
+  recovering?: RecoveringState | null;
   summary: string;
   /** Targets not up at the evaluated slot (at most MAX_EVIDENCE_TARGETS). */
   targets: TargetEvidence[];
@@ -140,6 +158,8 @@ export interface RegionStatusRecord {
    * present only while there are some. They count in no verdict; the checker alerts about each.
    */
   refusedTargets?: TargetRefusal[];
+  /** What each probe region's latest fresh results say of this platform region (impaired ones included): "who sees what". Absent on items written before it existed. */
+  probeViews?: Record<string, ProbeView>;
   version: number;
   updatedAt: string;
 }

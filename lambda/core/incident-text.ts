@@ -232,9 +232,9 @@ export function statusSummary(
     return `${region} has no verdict: too few fresh probe regions (fresh: ${probe?.fresh.join(', ') || 'none'})${late}${stays}`;
   }
   const also = notProbed ? `; ${notProbed}` : '';
-  if (verdict === 'up') return `${region} is up${also}${late}`;
-  // The verdict stays the incident's severity until it resolves; the words say what is happening now.
+  // Up again (or nearly) inside an open incident: the verdict says what is seen now, the words what resolves it.
   if (open && recovery) return `${region} is recovering: ${upSincePhrase(recovery)}; incident ${open.incidentId} ${resolvesPhrase(recovery)}${also}${late}`;
+  if (verdict === 'up') return `${region} is up${also}${late}`;
   return `${region} is ${verdict}: ${failingPhrase(evidence, probe)}${also}${late}`;
 }
 

@@ -107,6 +107,27 @@ function worstConfirmed(window: RegionWindow, d: number): BadVerdict | undefined
   return worst;
 }
 
+/**
+ * What regionwatch sees of a region now, by the config's own thresholds and separately from whether an incident is
+ * open: a target's failure counts once it held for its failure threshold, and the region is up again once it was up
+ * for the recovery threshold, even while flap damping keeps its incident open (it resolves later). In between (up
+ * for fewer slots than that, inside an open incident) the last confirmed verdict holds.
+ */
+export function currentVerdict(window: RegionWindow, d: number, verdictNow: Verdict, open: IncidentRecord | null): Verdict {
+  if (verdictNow === 'maintenance' || verdictNow === 'unknown') return verdictNow;
+  const confirmed = worstConfirmed(window, d);
+  if (confirmed) return confirmed;
+  if (!open) return 'up';
+  let upSlots = 0;
+  while (upSlots <= d && window.verdicts[d - upSlots] === 'up') upSlots++;
+  if (upSlots >= window.recoveryThreshold) return 'up';
+  for (let k = d - 1; k >= 0; k--) {
+    const earlier = worstConfirmed(window, k);
+    if (earlier) return earlier;
+  }
+  return open.currentSeverity;
+}
+
 /** A copy decideRegion may change: the outbox is the only part it changes in place; the rest is replaced, not edited. */
 function editable(incident: IncidentRecord): IncidentRecord {
   return { ...incident, outbox: [...incident.outbox] };
@@ -250,20 +271,25 @@ export function decideRegion(input: RegionDecisionInput): RegionDecision {
   const current = outIncident ?? latest;
   const open = current && current.status === 'open' ? current : null;
 
-  // Status: what the region is now (after thresholds), for the status page and dashboards.
-  const reported: Verdict =
-    verdictNow === 'maintenance' || verdictNow === 'unknown' ? verdictNow : open ? open.currentSeverity : 'up';
+  // Status: what the region is now, for the status page, `status` and dashboards; the open incident beside it.
+  const reported = currentVerdict(window, d, verdictNow, open);
+  const recovery = open && verdictNow === 'up' ? recoveryOf(open, settings, window) : undefined;
   const evidence = window.evidenceAt(d).slice(0, MAX_EVIDENCE_TARGETS);
   const refused = window.refusalsAt(d).slice(0, MAX_EVIDENCE_TARGETS);
+  const recovering = open && recovery && reported === 'up' ? { since: iso(recovery.since * 1000), resolvesAfterSeconds: recovery.requiredSeconds, flapping: recovery.flapping } : null;
   const nextStatus: RegionStatusRecord = {
     region,
     verdict: reported,
-    since: status && status.verdict === reported ? status.since : iso(nowMs),
+    // Up again inside an open incident: since the first up slot of the recovery, not since it passed the threshold.
+    since: status && status.verdict === reported ? status.since : (recovering?.since ?? iso(nowMs)),
     evaluatedSlot: slot,
     openIncidentId: open ? open.incidentId : null,
-    summary: statusSummary(region, reported, evidence, probe, open, evaluation, settings, open && verdictNow === 'up' ? recoveryOf(open, settings, window) : undefined, refused),
+    incidentSeverity: open ? open.currentSeverity : null,
+    recovering,
+    summary: statusSummary(region, reported, evidence, probe, open, evaluation, settings, recovery, refused),
     targets: evidence,
     probeRegions: probe ?? { fresh: [], stale: [], impaired: [] },
+    probeViews: window.probeViewsAt(d),
     ...(refused.length > 0 ? { refusedTargets: refused } : {}),
     version: status?.version ?? 0,
     updatedAt: iso(nowMs),

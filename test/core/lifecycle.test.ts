@@ -262,29 +262,37 @@ describe('evaluation rules', () => {
   });
 });
 
-describe('flap damping: an open incident whose region is up again says it is recovering, not down', () => {
+describe('flap damping: the current verdict is the truth, separately from whether the incident is still open', () => {
   // 40 s down, 50 s up, from 600 s for an hour; reminders every 5 minutes.
   const flap: Script = (slot, _p, region) => (region === 'us' && slot - T0 >= 600 && slot - T0 < 4200 && (slot - T0 - 600) % 90 < 40 ? 'down' : 'up');
   const config = testConfig({ notifications: { reminderMinutes: 5 } });
-  const summaries = new Map<number, { verdict?: string; summary?: string }>();
+  const seen = new Map<number, { verdict?: string; summary?: string; incident?: string | null; incidentSeverity?: string | null; recovering?: unknown }>();
   const run = new PureRun(config, flap);
   for (let s = 0; s < 6000; s += 10) {
     run.run(s, s + 10);
     const status = run.status.get('us');
-    summaries.set(s, { verdict: status?.verdict, summary: status?.summary });
+    seen.set(s, { verdict: status?.verdict, summary: status?.summary, incident: status?.openIncidentId, incidentSeverity: status?.incidentSeverity, recovering: status?.recovering });
   }
 
-  it('keeps the verdict down during an up-gap and says what resolves the incident', () => {
-    expect(summaries.get(620)).toEqual({ verdict: 'down', summary: 'us is down: api, write-path failing from 3/3 probe regions' });
-    // Before the first flap: the recovery threshold (3 slots).
-    expect(summaries.get(640)).toEqual({ verdict: 'down', summary: 'us is recovering: no target failing since 14:10:40 UTC; incident us-00001 resolves after 30 s up' });
-    // Reopened within the reopen window: flapping, so flapRecoverySeconds.
-    expect(summaries.get(740)).toEqual({
-      verdict: 'down',
+  it('says up once the recovery threshold holds, while the reopened incident stays open until the flap recovery time', () => {
+    expect(seen.get(620)).toMatchObject({ verdict: 'down', incident: 'us-00001', summary: 'us is down: api, write-path failing from 3/3 probe regions' });
+    // Up for 2 of the 3 slots the recovery threshold asks: not up yet, and the words say it is recovering.
+    expect(seen.get(650)).toMatchObject({ verdict: 'down', summary: 'us is recovering: no target failing since 14:10:40 UTC; incident us-00001 resolves after 30 s up' });
+    // Reopened within the reopen window (flapping): up after 3 slots, the incident open for 10 minutes of up.
+    expect(seen.get(740)).toMatchObject({ verdict: 'down', incident: 'us-00001' });
+    expect(seen.get(750)).toEqual({
+      verdict: 'up',
+      incident: 'us-00001',
+      incidentSeverity: 'down',
+      recovering: { since: '2026-04-14T14:12:10.000Z', resolvesAfterSeconds: 600, flapping: true },
       summary: 'us is recovering: no target failing since 14:12:10 UTC; incident us-00001 resolves after 10 min up (it flapped)',
     });
-    expect(summaries.get(790)?.summary).toBe('us is down: api, write-path failing from 3/3 probe regions');
-    expect(summaries.get(4800)).toEqual({ verdict: 'up', summary: 'us is up' });
+    expect(seen.get(790)).toMatchObject({ verdict: 'down', recovering: null, summary: 'us is down: api, write-path failing from 3/3 probe regions' });
+    // After the last drop (4110-4150 s): up from 4170 s (3 slots), resolved at 4740 s (600 s of up from 4150 s),
+    // never shown down in between.
+    for (let s = 4170; s < 4740; s += 10) expect(seen.get(s), `at ${s} s`).toMatchObject({ verdict: 'up', incident: 'us-00001' });
+    expect(seen.get(4740)).toMatchObject({ verdict: 'up', incident: null });
+    expect(seen.get(4800)).toMatchObject({ verdict: 'up', incident: null, incidentSeverity: null, recovering: null, summary: 'us is up' });
   });
 
   it('sends the same reminders, worded as recovering while the region is up', () => {

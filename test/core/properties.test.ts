@@ -84,6 +84,15 @@ function checkInvariants(run: PureRun, lastSlotEnd: number): void {
       expect(['degraded', 'read-only', 'down']).toContain(i.severity);
       expect(i.outbox).toEqual([]);
     }
+    // The status says what is seen now and, separately, which incident is open and at what severity.
+    const status = run.status.get(region);
+    const open = incidents.find((i) => i.status === 'open');
+    if (status) {
+      expect(status.openIncidentId).toBe(open?.incidentId ?? null);
+      expect(status.incidentSeverity).toBe(open?.currentSeverity ?? null);
+      if (status.recovering) expect(status.verdict === 'up' && open !== undefined).toBe(true);
+      if (!open) expect(['up', 'maintenance', 'unknown']).toContain(status.verdict);
+    }
   }
   // No incident without quorum: every opening was decided with at least quorum fresh probe regions.
   for (const d of run.decided) if (d.transitions.includes('opened')) expect(d.fresh).toBeGreaterThanOrEqual(quorum);
