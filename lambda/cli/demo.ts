@@ -8,7 +8,7 @@ import { DEFAULT_DEMO_SPEED, runDemo, type DemoOutcome } from '../local/demo';
 import { scriptedMinutes, demoScript } from '../local/demo-script';
 import { formatReport } from '../local/format';
 import { bar, LiveLine } from '../local/live-line';
-import { shortTime } from '../local/status-page';
+import { shortTime } from '../status-page/html';
 import { DataDirError } from '../local/data-dir';
 import { PortInUseError } from '../local/status-server';
 import { formatNotificationLine } from '../notify/local-sinks';

@@ -2,7 +2,7 @@
 import { EXIT, UsageError, type Command } from './command';
 import { formatIncident } from '../local/format';
 import { READ_OPTIONS, READ_USAGE, withReadSource } from '../local/read-source';
-import { incidentView } from '../local/views';
+import { incidentView } from '../status-page/views';
 import { readFlags } from './status';
 
 /** `--from`/`--to`: ISO 8601 time or date; undefined when the flag is absent. */

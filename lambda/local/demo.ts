@@ -6,7 +6,7 @@ import { ScaledClock } from './clock';
 import { demoConfig, startDemoPlatform } from './demo-platform';
 import { demoScript, scriptSeconds, type DemoScript } from './demo-script';
 import { startLocalMode, type LocalMode } from './local-mode';
-import type { RegionStatus } from './status-page';
+import type { RegionStatus } from '../status-page/model';
 
 /** Scenario seconds per real second by default: the whole story (about 190 scenario minutes) in about a minute and a half. */
 export const DEFAULT_DEMO_SPEED = 120;

@@ -16,8 +16,9 @@ import { DynamoIncidentStore, type IncidentStore } from '../store/incident-store
 import { ResultsStore } from '../store/results-store';
 import type { Clock } from './clock';
 import type { Round } from './slot-loop';
-import type { IncidentView, RegionStatus } from './status-page';
-import { incidentView, regionStatusView } from './views';
+import { incidentsOverlapping } from '../store/incident-history';
+import type { IncidentView, RegionStatus } from '../status-page/model';
+import { incidentView, regionStatusView } from '../status-page/views';
 
 /**
  * Table names as the infrastructure derives them from the platform name (lib/names.ts `resourceNames`;
@@ -69,25 +70,9 @@ export class IncidentReader {
     return (await this.openIncidentRecords()).map(incidentView);
   }
 
-  /**
-   * Incidents of every platform region that overlap [fromMs, toMs], oldest first. Exact, with no lookback: a region
-   * has one incident at a time (seq 1, 2, 3 …), so besides those opened inside the period only two can reach into it,
-   * the last one opened before it (open, or resolved inside it, after any length) and the next one after the last
-   * (its first failing slot can precede `toMs` by the detection delay).
-   */
+  /** Incidents of every platform region that overlap [fromMs, toMs], oldest first (exact, without a scan). */
   async incidentRecordsBetween(fromMs: number, toMs: number): Promise<IncidentRecord[]> {
-    const from = new Date(fromMs).toISOString();
-    const to = new Date(toMs).toISOString();
-    const lists = await Promise.all(
-      this.platformRegions.map(async (region) => {
-        const [before, inside] = await Promise.all([this.store.regionIncidentBefore(region, from), this.store.regionIncidents(region, from, to)]);
-        const last = inside[inside.length - 1] ?? before;
-        const next = await this.store.getIncident(region, (last?.seq ?? 0) + 1);
-        return [...(before ? [before] : []), ...inside, ...(next ? [next] : [])];
-      }),
-    );
-    const byId = new Map(lists.flat().map((r) => [r.incidentId, r]));
-    return [...byId.values()].filter((r) => overlaps(r, fromMs, toMs)).sort((a, b) => a.openedAt.localeCompare(b.openedAt));
+    return incidentsOverlapping(this.store, this.platformRegions, fromMs, toMs);
   }
 
   /** Incidents that overlap [fromMs, toMs] (including ones opened before it and still open or resolved inside it). */
@@ -104,18 +89,6 @@ export class IncidentReader {
       .slice(0, limit)
       .map(incidentView);
   }
-}
-
-/**
- * Whether an incident's time overlaps [fromMs, toMs]: from its first failing slot (or its opening, if earlier) to its
- * resolution (or the end of its timeline, if later), or on without end while it is open.
- */
-function overlaps(incident: IncidentRecord, fromMs: number, toMs: number): boolean {
-  const startMs = Math.min(incident.startedAt * 1000, Date.parse(incident.openedAt));
-  if (startMs > toMs) return false;
-  if (incident.status === 'open') return true;
-  const endMs = Math.max(incident.endedAt === null ? 0 : incident.endedAt * 1000, incident.resolvedAt === null ? 0 : Date.parse(incident.resolvedAt));
-  return endMs >= fromMs;
 }
 
 export interface LocalEngines {

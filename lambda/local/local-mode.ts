@@ -1,9 +1,9 @@
 // Local mode: the real pipeline on one machine. Probers → results table → aggregator (run after each slot's rounds,
-// the stand-in for the table's stream) → incident table and notifications → status page, on dynalite under the data dir
-// (or any DynamoDB endpoint, or the real tables on AWS: lambda/store/local-store.ts).
+// the stand-in for the table's stream) → incident table and notifications → status page (the hosted page's renderer,
+// served from memory), on dynalite under the data dir (or any DynamoDB endpoint, or the real tables on AWS:
+// lambda/store/local-store.ts).
 import type { RegionwatchConfig } from '../config/schema';
 import type { Notification, NotificationPublisher } from '../core/notification';
-import type { RoundRecord } from '../core/results';
 import { ConsolePublisher, FanOutPublisher, JsonlFilePublisher, SlackWebhookPublisher } from '../notify/local-sinks';
 import { openStore, StoreError, type OpenedStore, type StoreChoice, type StoreRecord } from '../store/local-store';
 import { ResultsStore } from '../store/results-store';
@@ -17,8 +17,9 @@ import { resolveTargets } from '../config/resolve';
 import { ClockHolds, CoalescingRunner, runSlots, workAllowanceMs, type SlotReport } from './slot-loop';
 import { confirmationCheckAt, type ConfirmationRequest } from '../core/confirmation';
 import type { ConfirmationTransport } from '../probe/confirmations';
-import { buildHistory, buildMatrix } from './status-model';
-import type { StatusSnapshot } from './status-page';
+import { renderStatusFiles } from '../status-page/files';
+import type { StatusSnapshot } from '../status-page/model';
+import { readSnapshot } from '../status-page/source';
 import { startStatusServer, type StatusServer } from './status-server';
 
 /** How long a confirmation request takes to reach the other probe regions' probers in local mode (the queue's delay on AWS). */
@@ -175,7 +176,6 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
     served.confirm = (to, request) => engines.confirm(to, request);
     served.aggregator = aggregator;
     const intervalSeconds = config.defaults.intervalSeconds;
-    const platformRegions = Object.keys(config.regions);
     // A restart keeps the first run's start: history before it is "no data", not "up". History kept in another store
     // is not this store's: a directory moved to another store starts afresh.
     const read = readRunInfo(dataDir.path);
@@ -188,53 +188,27 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
     const period = options.period ?? previous?.period;
     const info: RunInfo = { config, speed: options.speed, startedAt, observed: previous?.observed ?? [], ...(period ? { period } : {}), ...(storeRecord ? { store: storeRecord } : {}) };
 
+    // The hosted page's snapshot, from the same reads of the incident table; bars over the watched time, up to a day.
     const snapshot = async (): Promise<StatusSnapshot> => {
       const nowMs = clock.now();
-      const rounds: RoundRecord[] = await results.readRounds(Math.floor(nowMs / 1000) - 3 * intervalSeconds, Math.floor(nowMs / 1000));
-      const { probeRegions, matrix } = buildMatrix(rounds, config.probeRegions, platformRegions, nowMs, intervalSeconds);
-      const [regions, open, recent, impaired] = await Promise.all([
-        engines.reader.currentStatus(),
-        engines.reader.openIncidents(),
-        engines.reader.recentIncidents(nowMs, 5),
-        engines.reader.impairedProbeRegions(),
-      ]);
-      for (const p of probeRegions) if (impaired.has(p.probeRegion)) p.impaired = true;
       const dataFromMs = Date.parse(info.observed?.[0]?.from ?? startedAt);
       const spanMs = Math.min(24 * 3600_000, Math.max(3600_000, nowMs - dataFromMs));
       const observed = (info.observed ?? []).map((o) => ({ fromMs: Date.parse(o.from), toMs: Date.parse(o.to) }));
-      const history = buildHistory(await engines.reader.incidentsBetween(nowMs - spanMs, nowMs), platformRegions, {
-        fromMs: nowMs - spanMs,
-        toMs: nowMs,
-        bars: 60,
-        nowMs,
-        observed,
-      });
       const banner = options.banner?.();
-      return {
-        platform: config.platform,
-        now: new Date(nowMs).toISOString(),
+      return readSnapshot(engines.reader.store, {
+        config,
+        nowMs,
+        history: { fromMs: nowMs - spanMs, toMs: nowMs, bars: 60, observed },
         ...(options.speed !== 1 ? { speed: options.speed } : {}),
         ...(banner ? { banner } : {}),
-        regions,
-        probeRegions,
-        matrix,
-        openIncidents: open,
-        recentIncidents: recent,
-        history,
-      };
+      });
     };
 
+    const refreshMs = options.refreshMs ?? 5000;
     server = await startStatusServer({
       port: options.port,
-      refreshMs: options.refreshMs,
-      source: {
-        snapshot,
-        incidents: async () => {
-          const nowMs = clock.now();
-          const [open, recent] = await Promise.all([engines.reader.openIncidents(), engines.reader.recentIncidents(nowMs, 50)]);
-          return { open, recent };
-        },
-      },
+      // The feed's links are absolute once the server listens (always, by the time a request arrives).
+      source: { files: async () => renderStatusFiles(await snapshot(), { variant: 'local', refreshMs, ...(server ? { baseUrl: `${server.url}/` } : {}) }) },
     });
     const openedServer = server;
     const openedStore = store;

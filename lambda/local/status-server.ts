@@ -1,8 +1,10 @@
-// The status page's HTTP server on 127.0.0.1: the page, the fragment its script refreshes, and the JSON API.
+// The status page's HTTP server on 127.0.0.1: the same files the hosted page has (rendered on each request from the
+// incident table), plus /api/status and /api/incidents as older names of status.json and incidents.json.
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isOwnLoopbackHost } from './loopback-guard';
-import { renderStatusFragment, renderStatusPage, STATUS_SCRIPT_SOURCE, type IncidentView, type StatusSnapshot } from './status-page';
+import type { StatusFile } from '../status-page/files';
+import { STATUS_PAGE_CSP } from '../status-page/html';
 
 /** The port is taken by another process. */
 export class PortInUseError extends Error {
@@ -13,8 +15,8 @@ export class PortInUseError extends Error {
 }
 
 export interface StatusSource {
-  snapshot(): Promise<StatusSnapshot>;
-  incidents(): Promise<{ open: IncidentView[]; recent: IncidentView[] }>;
+  /** Every file of the page, rendered now. */
+  files(): Promise<StatusFile[]>;
 }
 
 export interface StatusServer {
@@ -26,17 +28,13 @@ export interface StatusServer {
 export interface StatusServerOptions {
   port: number;
   source: StatusSource;
-  /** How often the page's script refreshes, in real milliseconds. */
-  refreshMs?: number;
 }
 
 const SECURITY_HEADERS = {
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
   'x-frame-options': 'DENY',
-  // The page's one script by its hash: no 'unsafe-inline' for scripts, so markup that got in cannot run code.
-  // Styles stay inline (the timeline bars are sized by style attributes); nothing of them can run.
-  'content-security-policy': `default-src 'none'; style-src 'unsafe-inline'; script-src ${STATUS_SCRIPT_SOURCE}; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
+  'content-security-policy': STATUS_PAGE_CSP,
 };
 
 export async function startStatusServer(options: StatusServerOptions): Promise<StatusServer> {
@@ -62,16 +60,15 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
   });
   server.keepAliveTimeout = 1000;
 
+  /** Older names kept for dashboards that read them. */
+  const ALIASES: Record<string, string> = { '/': 'index.html', '/api/status': 'status.json', '/api/incidents': 'incidents.json' };
+
   async function route(url: URL): Promise<{ status: number; type: string; body: string }> {
-    if (url.pathname === '/') {
-      const snapshot = await options.source.snapshot();
-      if (url.searchParams.get('fragment') === '1') return { status: 200, type: 'text/html; charset=utf-8', body: renderStatusFragment(snapshot) };
-      return { status: 200, type: 'text/html; charset=utf-8', body: renderStatusPage(snapshot, { refreshMs: options.refreshMs }) };
-    }
-    if (url.pathname === '/api/status') return json(await options.source.snapshot());
-    if (url.pathname === '/api/incidents') return json(await options.source.incidents());
     if (url.pathname === '/favicon.ico') return { status: 204, type: 'text/plain', body: '' };
-    return { status: 404, type: 'text/plain; charset=utf-8', body: 'not found: try / , /api/status or /api/incidents\n' };
+    const path = ALIASES[url.pathname] ?? url.pathname.slice(1);
+    const file = (await options.source.files()).find((f) => f.path === path);
+    if (file) return { status: 200, type: file.contentType, body: file.body };
+    return { status: 404, type: 'text/plain; charset=utf-8', body: 'not found: try / , /status.json, /incidents.json, /feed.atom or /badge/<region>.svg\n' };
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -90,10 +87,6 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
         server.closeAllConnections();
       }),
   };
-}
-
-function json(value: unknown): { status: number; type: string; body: string } {
-  return { status: 200, type: 'application/json; charset=utf-8', body: `${JSON.stringify(value, null, 2)}\n` };
 }
 
 function send(res: ServerResponse, status: number, type: string, body: string): void {

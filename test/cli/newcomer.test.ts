@@ -127,8 +127,12 @@ describe('a newcomer points regionwatch at a server on this machine', () => {
         summary: `us has no verdict: api is not probed: regionwatch refused to connect to a loopback address (${FIX})`,
       });
       expect(await mode.engines.reader.openIncidentRecords()).toEqual([]);
-      // Who sees what: no probe region reports the target down; each cell names the refusal instead.
-      for (const row of Object.values(snapshot.matrix)) expect(row.us).toMatchObject({ status: 'unknown', failing: [] });
+      // Who sees what: no probe region reports the target down, none is stale; each view names the refusal instead.
+      const views = Object.values(snapshot.regions[0]?.probeViews ?? {});
+      expect(views).toHaveLength(parsed.probeRegions.length);
+      for (const view of views) expect(view).toMatchObject({ status: 'unknown', failing: [], detail: expect.stringMatching(/^not probed: api · blocked-address · refused to connect to a loopback address/) as unknown });
+      const page = await (await fetch(mode.statusUrl)).text();
+      expect(page.match(/data-region="us" data-status="unknown"[^>]*><span class="dot"><\/span>Not probed</g)).toHaveLength(parsed.probeRegions.length);
     } finally {
       await mode.close();
     }

@@ -3,7 +3,9 @@ import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalMode } from '../../lambda/local/local-mode';
-import { esc, renderStatusPage, type StatusSnapshot } from '../../lambda/local/status-page';
+import { esc, renderStatusPage } from '../../lambda/status-page/html';
+import type { statusDocument } from '../../lambda/status-page/files';
+import type { StatusSnapshot } from '../../lambda/status-page/model';
 import { CHROMIUM_PATH, launchChromium } from './browser';
 import { day1, harness, tempDir, type Harness } from './harness';
 
@@ -134,16 +136,24 @@ describe('the status page in headless chromium', () => {
     }
   });
 
-  it('serves the same data as JSON to dashboards', async () => {
-    const status = (await (await fetch(`${mode.statusUrl}/api/status`)).json()) as StatusSnapshot;
-    expect(status.regions.map((r) => [r.region, r.verdict])).toEqual([
-      ['us', 'read-only'],
-      ['eu', 'up'],
-      ['apac', 'up'],
+  it('serves the same data as JSON to dashboards, under the hosted names and the older /api ones', async () => {
+    const status = (await (await fetch(`${mode.statusUrl}/status.json`)).json()) as ReturnType<typeof statusDocument>;
+    expect(status.regions.map((r) => [r.region, r.verdict, r.incident?.incidentId ?? null])).toEqual([
+      ['us', 'read-only', 'us-00001'],
+      ['eu', 'up', null],
+      ['apac', 'up', null],
     ]);
-    expect(status.matrix['ap-southeast-1']?.eu?.status).toBe('down');
-    const incidents = (await (await fetch(`${mode.statusUrl}/api/incidents`)).json()) as { open: { region: string; severity: string }[] };
+    expect(status.regions.find((r) => r.region === 'eu')?.probeViews['ap-southeast-1']).toMatchObject({ status: 'down', impaired: true });
+    expect(await (await fetch(`${mode.statusUrl}/api/status`)).json()).toEqual(status);
+    const incidents = (await (await fetch(`${mode.statusUrl}/incidents.json`)).json()) as { open: { region: string; severity: string }[] };
     expect(incidents.open.map((i) => [i.region, i.severity])).toEqual([['us', 'down']]);
+    expect(await (await fetch(`${mode.statusUrl}/api/incidents`)).json()).toEqual(incidents);
+    const feed = await fetch(`${mode.statusUrl}/feed.atom`);
+    expect(feed.headers.get('content-type')).toBe('application/atom+xml; charset=utf-8');
+    expect(await feed.text()).toContain(`<link rel="alternate" type="text/html" href="${mode.statusUrl}/index.html#incident-us-00001"/>`);
+    const badge = await fetch(`${mode.statusUrl}/badge/us.svg`);
+    expect(badge.headers.get('content-type')).toBe('image/svg+xml; charset=utf-8');
+    expect(await badge.text()).toContain('us: read-only');
     const notFound = await fetch(`${mode.statusUrl}/nope`);
     expect(notFound.status).toBe(404);
     await notFound.text();
@@ -160,11 +170,21 @@ describe('the status page renderer', () => {
     const evil = '<img src=x onerror=alert(1)>';
     const snapshot: StatusSnapshot = {
       platform: evil,
+      title: evil,
       now: '2026-04-14T14:00:00Z',
+      checkedAt: null,
+      stale: true,
       banner: evil,
-      regions: [{ region: evil, verdict: 'down', summary: evil }],
-      probeRegions: [{ probeRegion: evil, lastRound: null, fresh: false }],
-      matrix: { [evil]: { [evil]: { status: 'down', failing: [evil], detail: `"${evil}` } } },
+      regions: [
+        {
+          region: evil,
+          verdict: 'down',
+          summary: evil,
+          openIncidentId: evil,
+          probeViews: { [evil]: { status: 'down', failing: [evil], detail: `"${evil}` } },
+        },
+      ],
+      probeRegions: [{ probeRegion: evil, state: 'impaired', since: evil, counted: false }],
       openIncidents: [
         {
           incidentId: evil,
@@ -177,10 +197,11 @@ describe('the status page renderer', () => {
           degradedMinutes: 0,
           readOnlyMinutes: 0,
           timeline: [{ verdict: 'down', from: '2026-04-14T14:00:00Z', to: null, summary: evil }],
-          notifications: [{ at: evil, event: evil }],
+          notifications: [{ at: evil, event: evil, subject: evil }],
         },
       ],
       recentIncidents: [],
+      maintenance: { current: [{ region: evil, start: evil, end: evil, reason: evil }], upcoming: [] },
       history: { from: '2026-04-14T13:00:00Z', to: '2026-04-14T14:00:00Z', bucketMinutes: 60, regions: [{ region: evil, bars: [], uptime: null }] },
     };
     const html = renderStatusPage(snapshot);

@@ -3,9 +3,11 @@ import type { IncidentRecord } from '../../lambda/core/lifecycle';
 import { buildReport } from '../../lambda/core/report';
 import type { ProbeResult } from '../../lambda/core/results';
 import { formatIncident } from '../../lambda/local/format';
-import { buildHistory, cellOf } from '../../lambda/local/status-model';
-import { foldedSummary, renderStatusFragment, type IncidentView } from '../../lambda/local/status-page';
-import { incidentView } from '../../lambda/local/views';
+import { probeViewOf } from '../../lambda/core/evaluate';
+import { buildHistory } from '../../lambda/status-page/history';
+import { foldedSummary, renderStatusFragment } from '../../lambda/status-page/html';
+import type { IncidentView } from '../../lambda/status-page/model';
+import { incidentView } from '../../lambda/status-page/views';
 
 const result = (target: string, role: 'read' | 'write-probe', status: ProbeResult['status'], extra: Partial<ProbeResult> = {}): ProbeResult => ({
   region: 'us',
@@ -16,26 +18,31 @@ const result = (target: string, role: 'read' | 'write-probe', status: ProbeResul
   ...extra,
 });
 
-describe('who sees what: one cell', () => {
+describe("who sees what: one probe region's view of one platform region", () => {
   it('says read-only when only the write probe is refused, down when a read fails', () => {
-    expect(cellOf([result('api', 'read', 'up'), result('write-path', 'write-probe', 'down', { statusCode: 503, errorClass: 'status' })])).toEqual({
+    expect(probeViewOf([result('api', 'read', 'up'), result('write-path', 'write-probe', 'down', { statusCode: 503, errorClass: 'status' })])).toEqual({
       status: 'read-only',
       failing: ['write-path'],
       detail: 'write-path · 503 · status',
     });
-    expect(cellOf([result('api', 'read', 'down', { errorClass: 'reset' }), result('write-path', 'write-probe', 'down')]).status).toBe('down');
-    expect(cellOf([result('api', 'read', 'degraded'), result('write-path', 'write-probe', 'up')]).status).toBe('degraded');
-    expect(cellOf([]).status).toBe('none');
+    expect(probeViewOf([result('api', 'read', 'down', { errorClass: 'reset' }), result('write-path', 'write-probe', 'down')]).status).toBe('down');
+    expect(probeViewOf([result('api', 'read', 'degraded'), result('write-path', 'write-probe', 'up')]).status).toBe('degraded');
+    expect(probeViewOf([]).status).toBe('none');
+    const many = Array.from({ length: 13 }, (_, n) => result(`t${n}`, 'read', 'down'));
+    expect(probeViewOf(many)).toMatchObject({ status: 'down', moreFailing: 3 });
+    expect(probeViewOf(many).failing).toHaveLength(10);
   });
 
-  it('does not count our own refusals as failing: the cell judges what was probed and names the refused target', () => {
+  it('does not count our own refusals as failing: the view judges what was probed and names the refused target', () => {
     const refused = result('internal', 'read', 'down', { errorClass: 'blocked-address', detail: 'refused to connect to a loopback address: set probing.allowPrivateAddresses to true to probe it' });
-    expect(cellOf([result('api', 'read', 'up'), refused])).toEqual({
+    expect(probeViewOf([result('api', 'read', 'up'), refused])).toEqual({
       status: 'up',
       failing: [],
-      detail: 'internal · blocked-address · refused to connect to a loopback address: set probing.allowPrivateAddresses to true to probe it',
+      detail: 'not probed: internal · blocked-address · refused to connect to a loopback address: set probing.allowPrivateAddresses to true to probe it',
     });
-    expect(cellOf([refused])).toEqual({
+    // A failure of what was probed comes first; the refused one is still not counted.
+    expect(probeViewOf([result('api', 'read', 'down', { statusCode: 503, errorClass: 'status' }), refused])).toEqual({ status: 'down', failing: ['api'], detail: 'api · 503 · status' });
+    expect(probeViewOf([refused])).toEqual({
       status: 'unknown',
       failing: [],
       detail: 'not probed: internal · blocked-address · refused to connect to a loopback address: set probing.allowPrivateAddresses to true to probe it',
@@ -155,12 +162,15 @@ describe('a summary segment (older segments folded) on the status page and in th
     expect(lines[2]).toBe('    Apr 14 14:00 – now    down');
     const html = renderStatusFragment({
       platform: 'p',
+      title: 'p status',
       now: new Date(nowMs).toISOString(),
+      checkedAt: new Date(nowMs).toISOString(),
+      stale: false,
       regions: [{ region: 'us', verdict: 'down' }],
       probeRegions: [],
-      matrix: {},
       openIncidents: [view],
       recentIncidents: [],
+      maintenance: { current: [], upcoming: [] },
       history: { from: '2026-04-14T10:00:00Z', to: '2026-04-14T15:00:00Z', bucketMinutes: 60, regions: [] },
     });
     expect(html).toContain('Apr 14 10:00 → 14:00 · 37 flaps folded: 1h 02m down, 2h 58m up');

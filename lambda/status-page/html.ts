@@ -1,101 +1,10 @@
-// The status page: server-rendered HTML (no framework) from one StatusSnapshot, plus the little script that refreshes it.
+// The status page's HTML (no framework): one StatusSnapshot in, the page out, for the hosted files and local mode alike.
 // Everything that came from config, results or incidents goes through esc() before it reaches the page.
 import { createHash } from 'node:crypto';
 import type { FoldedSegments } from '../core/incident-record';
 import { formatDuration } from '../core/incident-text';
 import type { Verdict } from '../core/notification';
-
-/** What one probe region saw of one platform region in its latest fresh round. */
-export interface MatrixCell {
-  /**
-   * `stale`: this probe region has no fresh round; `none`: the platform region has no targets; `unknown`: regionwatch
-   * refused to probe every one of them (its SSRF guard; `detail` says why).
-   */
-  status: 'up' | 'degraded' | 'read-only' | 'down' | 'stale' | 'none' | 'unknown';
-  /** Targets this probe region sees failing. */
-  failing: string[];
-  /** One short line of evidence (status code, error class), when something fails. */
-  detail?: string;
-}
-
-export interface ProbeRegionStatus {
-  probeRegion: string;
-  /** ISO time of the latest round this probe region wrote, null if none yet. */
-  lastRound: string | null;
-  fresh: boolean;
-  /** The aggregator left it out of the quorum: it sees nearly everything fail while the others do not. */
-  impaired?: boolean;
-}
-
-export interface RegionStatus {
-  region: string;
-  verdict: Verdict;
-  /** ISO time the region entered this verdict, when known. */
-  since?: string;
-  /** One human line (failing targets and from where). */
-  summary?: string;
-  openIncidentId?: string;
-}
-
-export interface TimelineSegment {
-  verdict: Verdict;
-  from: string;
-  /** Null while the segment is still going on. */
-  to: string | null;
-  summary?: string;
-  /**
-   * Set on a summary segment (the incident's oldest segments folded into one): `verdict` is the worst of them, and
-   * only seconds per verdict and flaps are known, not their times.
-   */
-  folded?: Pick<FoldedSegments, 'segments' | 'seconds' | 'flaps'>;
-}
-
-export interface IncidentView {
-  incidentId: string;
-  region: string;
-  status: 'open' | 'resolved';
-  severity: Verdict;
-  openedAt: string;
-  resolvedAt: string | null;
-  downMinutes: number;
-  degradedMinutes: number;
-  readOnlyMinutes: number;
-  timeline: TimelineSegment[];
-  notifications: { at: string; event: string }[];
-}
-
-/** One uptime bar: a stretch of time coloured by the worst verdict any incident had in it. */
-export interface HistoryBar {
-  from: string;
-  to: string;
-  worst: Verdict | 'no-data';
-  downMinutes: number;
-  degradedMinutes: number;
-}
-
-export interface RegionHistory {
-  region: string;
-  bars: HistoryBar[];
-  /** Share of the window not down, 0..1 (null with no data). */
-  uptime: number | null;
-}
-
-export interface StatusSnapshot {
-  platform: string;
-  /** ISO time on the clock the pipeline runs on (the scenario's clock in the demo). */
-  now: string;
-  /** Set when the clock runs faster than real time (the demo). */
-  speed?: number;
-  /** Extra line under the title, such as the demo's progress. */
-  banner?: string;
-  regions: RegionStatus[];
-  probeRegions: ProbeRegionStatus[];
-  /** cells[probeRegion][platformRegion] */
-  matrix: Record<string, Record<string, MatrixCell>>;
-  openIncidents: IncidentView[];
-  recentIncidents: IncidentView[];
-  history: { from: string; to: string; bucketMinutes: number; regions: RegionHistory[] };
-}
+import type { IncidentView, MaintenanceView, RegionStatus, StatusSnapshot } from './model';
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '`': '&#96;' };
 
@@ -116,6 +25,7 @@ function tone(verdict: string): string {
     case 'stale':
     case 'none':
     case 'no-data':
+    case 'impaired':
       return `v-${verdict}`;
     default:
       return 'v-unknown';
@@ -132,6 +42,7 @@ const LABEL: Record<string, string> = {
   stale: 'No fresh data',
   none: 'No targets',
   'no-data': 'No data',
+  impaired: 'Impaired',
 };
 
 function label(verdict: string): string {
@@ -176,35 +87,62 @@ function overall(snapshot: StatusSnapshot): { verdict: Verdict; text: string } {
   return { verdict: 'unknown', text: 'No platform regions configured' };
 }
 
+/** The card's second line: the open incident beside the verdict, and what resolves it while the region recovers. */
+function incidentLine(r: RegionStatus): string {
+  if (!r.openIncidentId) return '';
+  const severity = r.incidentSeverity ? ` (${label(r.incidentSeverity).toLowerCase()})` : '';
+  const recovering = r.recovering ? `; up again since ${shortTime(r.recovering.since)}, resolves after ${formatDuration(r.recovering.resolvesAfterSeconds)} up${r.recovering.flapping ? ' (flapping)' : ''}` : '';
+  return `<div class="incident-line" data-incident-open="${esc(r.openIncidentId)}"><a href="#incident-${esc(r.openIncidentId)}">incident ${esc(r.openIncidentId)} open${esc(severity)}</a>${esc(recovering)}</div>`;
+}
+
 function renderRegions(snapshot: StatusSnapshot): string {
   const cards = snapshot.regions.map((r) => {
     const since = r.since && r.verdict !== 'up' ? `<div class="since">since ${esc(shortTime(r.since, true))}</div>` : '';
     const summary = r.summary ? `<div class="summary">${esc(r.summary)}</div>` : '';
-    return `<div class="card region ${tone(r.verdict)}" data-region="${esc(r.region)}" data-verdict="${esc(r.verdict)}">
+    return `<div class="card region ${tone(r.verdict)}" data-region="${esc(r.region)}" data-verdict="${esc(r.verdict)}"${r.openIncidentId ? ` data-incident="${esc(r.openIncidentId)}"` : ''}>
   <div class="region-name">${esc(r.region.toUpperCase())}</div>
-  <div class="pill ${tone(r.verdict)}">${esc(label(r.verdict))}</div>${since}${summary}
+  <div class="pill ${tone(r.verdict)}">${esc(label(r.verdict))}</div>${since}${incidentLine(r)}${summary}
 </div>`;
   });
   return `<section aria-labelledby="h-regions"><h2 id="h-regions">Platform regions</h2><div class="regions">${cards.join('')}</div></section>`;
 }
 
+const PROBE_STATE: Record<string, string> = { ok: 'counted', silent: 'silent: no results', impaired: 'impaired: left out of the quorum', unknown: 'not seen yet' };
+
 function renderMatrix(snapshot: StatusSnapshot): string {
   const platformRegions = snapshot.regions.map((r) => r.region);
   const head = platformRegions.map((r) => `<th scope="col">${esc(r.toUpperCase())}</th>`).join('');
   const rows = snapshot.probeRegions.map((p) => {
-    const cells = platformRegions.map((region) => {
-      const cell = snapshot.matrix[p.probeRegion]?.[region] ?? { status: 'stale' as const, failing: [] };
-      const failing = cell.failing.length > 0 ? `<span class="failing">${esc(cell.failing.join(', '))}</span>` : '';
-      const title = cell.detail ? ` title="${esc(cell.detail)}"` : '';
-      return `<td class="cell ${tone(cell.status)}" data-probe-region="${esc(p.probeRegion)}" data-region="${esc(region)}" data-status="${esc(cell.status)}"${title}><span class="dot"></span>${esc(label(cell.status))}${failing}</td>`;
+    const cells = snapshot.regions.map((region) => {
+      const view = region.probeViews?.[p.probeRegion] ?? { status: 'stale' as const, failing: [] };
+      // A probe region's view is `unknown` only when regionwatch refused to probe every target (core/refusals.ts).
+      const more = view.moreFailing ? ` +${view.moreFailing}` : '';
+      const failing = view.failing.length > 0 ? `<span class="failing">${esc(view.failing.join(', '))}${esc(more)}</span>` : '';
+      const title = view.detail ? ` title="${esc(view.detail)}"` : '';
+      return `<td class="cell ${tone(view.status)}" data-probe-region="${esc(p.probeRegion)}" data-region="${esc(region.region)}" data-status="${esc(view.status)}"${view.impaired ? ' data-impaired="true"' : ''}${title}><span class="dot"></span>${esc(view.status === 'unknown' ? 'Not probed' : label(view.status))}${failing}</td>`;
     });
-    const age = p.lastRound ? `last round ${esc(shortTime(p.lastRound))}` : 'no rounds yet';
-    const flags = `${p.fresh ? '' : ' · <b>stale</b>'}${p.impaired ? ' · <b class="impaired">impaired: left out of the quorum</b>' : ''}`;
-    return `<tr data-probe-region="${esc(p.probeRegion)}"${p.impaired ? ' data-impaired="true"' : ''}><th scope="row">${esc(p.probeRegion)}<div class="muted">${age}${flags}</div></th>${cells.join('')}</tr>`;
+    // The aggregator leaves a probe region out as soon as it is impaired; the checker's state follows after its threshold.
+    const impaired = p.state === 'impaired' || snapshot.regions.some((r) => r.probeViews?.[p.probeRegion]?.impaired === true);
+    const state = impaired && p.state !== 'impaired' ? 'impaired' : p.state;
+    const since = p.since && state === p.state && p.state !== 'ok' ? ` since ${esc(shortTime(p.since, true))}` : '';
+    const line = `<b class="${state === 'ok' ? '' : 'impaired'}">${esc(PROBE_STATE[state] ?? state)}</b>${since}`;
+    return `<tr data-probe-region="${esc(p.probeRegion)}" data-state="${esc(state)}"${impaired ? ' data-impaired="true"' : ''}><th scope="row">${esc(p.probeRegion)}<div class="muted">${line}</div></th>${cells.join('')}</tr>`;
   });
   return `<section aria-labelledby="h-matrix"><h2 id="h-matrix">Who sees what</h2>
-<p class="muted">Each probe region's latest round against each platform region. One row red while the others are green is the prober's own network, not the platform.</p>
+<p class="muted">What each probe region's latest results say of each platform region${platformRegions.length === 0 ? '' : ', before the quorum'}. One row red while the others are green is that prober's own network, not the platform.</p>
 <table class="matrix" id="matrix"><thead><tr><th scope="col">probe region ↓ / platform region →</th>${head}</tr></thead><tbody>${rows.join('')}</tbody></table></section>`;
+}
+
+function maintenanceItem(m: MaintenanceView, now: boolean): string {
+  const span = `${shortTime(m.start, true)} – ${shortTime(m.end, true)} UTC`;
+  return `<li data-region="${esc(m.region)}" data-maintenance="${now ? 'current' : 'upcoming'}"><span class="pill small v-maintenance">${now ? 'Now' : 'Planned'}</span> <b>${esc(m.region.toUpperCase())}</b> ${esc(span)}${m.reason ? ` <span class="muted">${esc(m.reason)}</span>` : ''}</li>`;
+}
+
+function renderMaintenance(snapshot: StatusSnapshot): string {
+  const { current, upcoming } = snapshot.maintenance;
+  const items = [...current.map((m) => maintenanceItem(m, true)), ...upcoming.map((m) => maintenanceItem(m, false))];
+  const body = items.length > 0 ? `<ul class="maintenance">${items.join('')}</ul>` : '<p class="muted empty">No maintenance planned.</p>';
+  return `<section aria-labelledby="h-maintenance" id="maintenance"><h2 id="h-maintenance">Maintenance</h2>${body}</section>`;
 }
 
 function renderTimelineBar(incident: IncidentView, nowIso: string): string {
@@ -246,7 +184,7 @@ function renderIncident(incident: IncidentView, nowIso: string): string {
   const when = incident.resolvedAt
     ? `${esc(shortTime(incident.openedAt, true))} – ${esc(shortTime(incident.resolvedAt, true))}`
     : `open since ${esc(shortTime(incident.openedAt, true))}`;
-  return `<article class="card incident ${tone(incident.severity)}" data-incident-id="${esc(incident.incidentId)}" data-status="${esc(incident.status)}">
+  return `<article class="card incident ${tone(incident.severity)}" id="incident-${esc(incident.incidentId)}" data-incident-id="${esc(incident.incidentId)}" data-status="${esc(incident.status)}">
   <header><span class="region-name">${esc(incident.region.toUpperCase())}</span> <span class="muted">worst</span> <span class="pill small ${tone(incident.severity)}">${esc(label(incident.severity))}</span> <span class="muted">${when}</span></header>
   <div class="figures"><b>${esc(minutes(incident.downMinutes))}</b> down · <b>${esc(minutes(incident.degradedMinutes))}</b> degraded (${esc(minutes(incident.readOnlyMinutes))} read-only)</div>
   ${renderTimelineBar(incident, nowIso)}
@@ -284,17 +222,21 @@ ${rows.join('')}
 <div class="legend">${(['up', 'degraded', 'read-only', 'down', 'maintenance', 'no-data'] as const).map((v) => `<span><span class="dot ${tone(v)}"></span>${esc(label(v))}</span>`).join('')}</div></section>`;
 }
 
-/** The part of the page the refresh script swaps in. */
+/** The part of the page the refresh script swaps in (everything inside `#status`). */
 export function renderStatusFragment(snapshot: StatusSnapshot): string {
   const head = overall(snapshot);
   const clock = `${shortTime(snapshot.now, true)} UTC${snapshot.speed && snapshot.speed !== 1 ? ` · clock ×${snapshot.speed}` : ''}`;
   const banner = snapshot.banner ? `<div class="banner">${esc(snapshot.banner)}</div>` : '';
+  const stale = snapshot.stale
+    ? `<div class="banner stale" id="stale">${esc(snapshot.checkedAt ? `regionwatch last reported at ${shortTime(snapshot.checkedAt, true)} UTC: what follows may be out of date.` : 'regionwatch has not reported yet: what follows may be out of date.')}</div>`
+    : '';
   return `<div class="overall ${tone(head.verdict)}" id="overall" data-verdict="${esc(head.verdict)}"><span class="dot"></span>${esc(head.text)}<span class="clock">${esc(clock)}</span></div>
-${banner}
+${stale}${banner}
 ${renderRegions(snapshot)}
 ${renderIncidents(snapshot)}
-${renderMatrix(snapshot)}
-${renderHistory(snapshot)}`;
+${renderMaintenance(snapshot)}
+${renderHistory(snapshot)}
+${renderMatrix(snapshot)}`;
 }
 
 const STYLE = `
@@ -308,7 +250,8 @@ h2{font-size:17px;margin:28px 0 10px}h3{font-size:15px;margin:18px 0 8px;color:v
 .overall{margin-top:20px;padding:16px 18px;border-radius:10px;color:#fff;font-weight:600;font-size:17px;display:flex;align-items:center;gap:10px}
 .overall .clock{margin-left:auto;font-weight:400;font-size:13px;opacity:.9}.overall .dot{background:#fff}
 .overall.v-up{background:var(--up)}.overall.v-degraded{background:var(--degraded)}.overall.v-read-only{background:var(--ro)}.overall.v-down{background:var(--down)}.overall.v-maintenance{background:var(--maint)}.overall.v-unknown{background:var(--unknown)}
-.banner{margin-top:10px;padding:10px 14px;border-radius:8px;background:#eef2ff;color:#3730a3;font-size:14px}
+.banner{margin-top:10px;padding:10px 14px;border-radius:8px;background:#eef2ff;color:#3730a3;font-size:14px}.banner.stale{background:#fff4e5;color:#8a4b00}
+.incident-line{font-size:13px;margin-top:6px}.incident-line a{color:inherit}.maintenance{list-style:none;margin:0;padding:0}.maintenance li{padding:4px 0}
 .regions{display:grid;grid-template-columns:repeat(auto-fit,minmax(220px,1fr));gap:12px}
 .card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:14px 16px;box-shadow:0 1px 2px rgba(16,24,40,.04)}
 .card.region{border-top:4px solid var(--unknown)}.card.region.v-up{border-top-color:var(--up)}.card.region.v-degraded{border-top-color:var(--degraded)}.card.region.v-read-only{border-top-color:var(--ro)}.card.region.v-down{border-top-color:var(--down)}.card.region.v-maintenance{border-top-color:var(--maint)}
@@ -335,34 +278,52 @@ table.matrix{border-collapse:separate;border-spacing:0;width:100%;background:var
 footer{margin-top:30px;font-size:12px;color:var(--muted)}footer a{color:inherit}
 `;
 
-const SCRIPT = `
+/**
+ * Refreshes the page in place: fetches this same page again and swaps in its `#status`. The same script works on the
+ * hosted files and in local mode (no endpoint of its own), and its hash goes into the Content-Security-Policy.
+ */
+export const REFRESH_SCRIPT = `
 (function(){
-  var main=document.getElementById('status');var every=Number(main.getAttribute('data-refresh-ms'))||5000;var busy=false;
+  var main=document.getElementById('status');var every=Number(main.getAttribute('data-refresh-ms'))||30000;var busy=false;
+  var conn=document.getElementById('conn');
   function tick(){
     if(busy||document.hidden)return;busy=true;
-    fetch('/?fragment=1',{cache:'no-store'}).then(function(r){if(!r.ok)throw new Error(String(r.status));return r.text();})
-      .then(function(html){main.innerHTML=html;main.setAttribute('data-refreshed',String(Date.now()));document.getElementById('conn').textContent='live';})
-      .catch(function(){document.getElementById('conn').textContent='not reachable; retrying';})
+    fetch(location.pathname,{cache:'no-store'}).then(function(r){if(!r.ok)throw new Error(String(r.status));return r.text();})
+      .then(function(html){var next=new DOMParser().parseFromString(html,'text/html').getElementById('status');if(!next)throw new Error('no status');main.innerHTML=next.innerHTML;main.setAttribute('data-refreshed',String(Date.now()));conn.textContent='live';})
+      .catch(function(){conn.textContent='not reachable; retrying';})
       .then(function(){busy=false;});
   }
   setInterval(tick,every);
 })();
 `;
 
+/** The CSP source for REFRESH_SCRIPT: `'sha256-…'`. */
+export const REFRESH_SCRIPT_HASH = `'sha256-${createHash('sha256').update(REFRESH_SCRIPT).digest('base64')}'`;
+
 /**
- * The Content-Security-Policy source that allows exactly the page's own script (its SHA-256), so the policy needs
- * no 'unsafe-inline' for scripts: a script that got into the page some other way does not run.
+ * The page's Content-Security-Policy, served as a header (local mode, CloudFront) and repeated in a meta tag for the
+ * private variant, which S3 serves without one. Inline styles only (the bars' widths); the one script by its hash.
  */
-export const STATUS_SCRIPT_SOURCE = `'sha256-${createHash('sha256').update(SCRIPT, 'utf8').digest('base64')}'`;
+export const STATUS_PAGE_CSP = `default-src 'none'; style-src 'unsafe-inline'; script-src ${REFRESH_SCRIPT_HASH}; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
+
+export interface PageOptions {
+  /** Real milliseconds between refreshes. Default 30000. */
+  refreshMs?: number;
+  /** `local`: local mode's page (says so); `hosted`: the deployed page. */
+  variant?: 'local' | 'hosted';
+}
 
 /** The whole page: the fragment inside a shell with its style and refresh script. */
-export function renderStatusPage(snapshot: StatusSnapshot, options: { refreshMs?: number } = {}): string {
-  const refreshMs = Math.max(500, Math.round(options.refreshMs ?? 5000));
+export function renderStatusPage(snapshot: StatusSnapshot, options: PageOptions = {}): string {
+  const refreshMs = Math.max(500, Math.round(options.refreshMs ?? 30_000));
+  const where = options.variant === 'local' ? 'regionwatch · local mode' : 'regionwatch';
+  const badges = snapshot.regions.map((r) => `<a href="badge/${esc(r.region)}.svg">${esc(r.region)}</a>`).join(' ');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${esc(snapshot.platform)} status · regionwatch</title><style>${STYLE}</style></head>
-<body><header class="top"><div class="wrap"><h1>${esc(snapshot.platform)} status</h1><span class="muted">regionwatch · local mode</span></div></header>
+<meta http-equiv="Content-Security-Policy" content="${esc(STATUS_PAGE_CSP.replace(/; frame-ancestors 'none'$/, ''))}">
+<title>${esc(snapshot.title)} · regionwatch</title><link rel="icon" href="data:,"><link rel="alternate" type="application/atom+xml" title="${esc(snapshot.title)}: incidents" href="feed.atom"><style>${STYLE}</style></head>
+<body><header class="top"><div class="wrap"><h1>${esc(snapshot.title)}</h1><span class="muted">${esc(where)}</span></div></header>
 <main class="wrap" id="status" data-refresh-ms="${refreshMs}">${renderStatusFragment(snapshot)}</main>
-<footer class="wrap">Refreshes itself (<span id="conn">live</span>). JSON: <a href="/api/status">/api/status</a> · <a href="/api/incidents">/api/incidents</a></footer>
-<script>${SCRIPT}</script></body></html>`;
+<footer class="wrap">Refreshes itself (<span id="conn">live</span>). Data: <a href="status.json">status.json</a> · <a href="incidents.json">incidents.json</a> · <a href="feed.atom">Atom feed</a> · badges: ${badges}</footer>
+<script>${REFRESH_SCRIPT}</script></body></html>`;
 }

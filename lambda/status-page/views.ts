@@ -1,7 +1,6 @@
 // From the incident table's records to what the status page and the read commands show.
 import type { IncidentRecord, RegionStatusRecord, TimelineSegment as StoredSegment } from '../core/incident-record';
-import type { Verdict } from '../core/notification';
-import type { IncidentView, RegionStatus, TimelineSegment } from './status-page';
+import type { IncidentView, RegionStatus, TimelineSegment } from './model';
 
 const iso = (epochSeconds: number) => new Date(epochSeconds * 1000).toISOString();
 
@@ -38,19 +37,21 @@ export function incidentView(record: IncidentRecord): IncidentView {
     degradedMinutes: record.degradedSeconds / 60,
     readOnlyMinutes: record.readOnlySeconds / 60,
     timeline,
-    notifications: record.notifications.map((n) => ({ at: n.at, event: n.event })),
+    notifications: record.notifications.map((n) => ({ at: n.at, event: n.event, subject: n.subject })),
   };
 }
 
-/** A region's status now, `unknown` when local mode has not evaluated it yet. */
+/** A region's status now, `unknown` when it has not been evaluated yet. */
 export function regionStatusView(region: string, record: RegionStatusRecord | null | undefined): RegionStatus {
   if (!record) return { region, verdict: 'unknown', summary: 'no verdict yet' };
-  const verdict: Verdict = record.verdict;
   return {
     region,
-    verdict,
+    verdict: record.verdict,
     since: record.since,
     ...(record.summary ? { summary: record.summary } : {}),
     ...(record.openIncidentId ? { openIncidentId: record.openIncidentId } : {}),
+    ...(record.openIncidentId && record.incidentSeverity ? { incidentSeverity: record.incidentSeverity } : {}),
+    ...(record.recovering ? { recovering: record.recovering } : {}),
+    ...(record.probeViews ? { probeViews: record.probeViews } : {}),
   };
 }
