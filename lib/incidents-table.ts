@@ -1,10 +1,11 @@
 // The incident table: a DynamoDB global table (PITR, deletion protection, retained) with the dashboard indexes.
-import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { ENV } from '../lambda/handlers/env';
 import { INCIDENTS_TABLE } from '../lambda/store/tables';
+import type { IConstruct } from 'constructs';
 import type { BindableFunction } from './binding';
 import { tableArn } from './names';
 
@@ -20,10 +21,11 @@ export interface IncidentsTableProps {
 /** The two indexes DESIGN.md promises dashboards. */
 export type IncidentIndex = (typeof INCIDENTS_TABLE)['openIncidentsIndex']['name'] | (typeof INCIDENTS_TABLE)['regionIncidentsIndex']['name'];
 
-/** `read`: dashboards and reports. `read-write`: the aggregator's incident lifecycle. */
-export type IncidentsAccess = 'read' | 'read-write';
+/** `get`: one item by key (the PagerDuty notifier's look at an incident). `read`: dashboards, reports, the status page. `read-write`: the aggregator's incident lifecycle. */
+export type IncidentsAccess = 'get' | 'read' | 'read-write';
 
 const ACTIONS: Record<IncidentsAccess, string[]> = {
+  get: ['dynamodb:GetItem'],
   read: ['dynamodb:GetItem', 'dynamodb:Query'],
   // Every write is a conditional PutItem on a version attribute (lambda/store/incident-store.ts).
   'read-write': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
@@ -77,6 +79,22 @@ export class IncidentsTable extends Construct {
     } else {
       this.tableArn = tableArn(stack, stack.region, props.tableName);
     }
+  }
+
+  /**
+   * Lets `fn` read this replica's stream (the status page renderer, in the home region, where the global table's own
+   * stream ARN is known). Throws elsewhere: other regions would need the replica-stream lookup the aggregator uses.
+   */
+  bindStream(fn: BindableFunction & { readonly role: IConstruct }): string {
+    const streamArn = this.globalTable?.tableStreamArn;
+    if (streamArn === undefined) throw new Error('the incident table stream is bound in the home region only');
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'], resources: [streamArn] }));
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:ListStreams'], resources: ['*'] }));
+    Validations.of(fn.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'dynamodb:ListStreams has no resource type in IAM, so it can only be granted on "*"; it lists stream ARNs and reads no data. Lambda needs it to poll the incident table stream.',
+    });
+    return streamArn;
   }
 
   /**

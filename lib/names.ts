@@ -1,5 +1,6 @@
 // Deterministic names shared by every region's stack, so one stack can point at another's resources without lookups.
 import { ArnFormat, Stack } from 'aws-cdk-lib';
+import { channelFunctionName, functionNames, namePrefix } from '../lambda/config/names';
 
 /** `RegionWatch-eu-west-1`: one stack per probe region, so `cdk deploy RegionWatch-eu-west-1` reads naturally. */
 export function stackName(probeRegion: string): string {
@@ -12,13 +13,17 @@ export function stackName(probeRegion: string): string {
  * its heartbeat events by ARN.
  */
 export function resourceNames(platform: string) {
-  const prefix = `${platform}-regionwatch`;
+  const prefix = namePrefix(platform);
+  const functions = functionNames(platform);
   return {
     resultsTable: `${prefix}-results`,
     incidentsTable: `${prefix}-incidents`,
-    proberFunction: `${prefix}-prober`,
-    aggregatorFunction: `${prefix}-aggregator`,
-    slackNotifierFunction: `${prefix}-slack-notifier`,
+    proberFunction: functions.prober,
+    aggregatorFunction: functions.aggregator,
+    slackNotifierFunction: functions.slackNotifier,
+    statusRendererFunction: functions.statusRenderer,
+    pagerDutyFunction: (channel: string) => channelFunctionName(platform, 'pagerduty', channel),
+    webhookFunction: (channel: string) => channelFunctionName(platform, 'webhook', channel),
     /** The deployment's one dashboard, in the home region. */
     dashboard: prefix,
     /**

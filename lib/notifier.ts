@@ -1,5 +1,6 @@
-// Platform notifications of one region: an SNS topic (KMS, TLS only, the aggregator alone publishes),
-// the config's email subscriptions, and the Slack notifier subscribed with a dead-letter queue.
+// Platform notifications of one region: an SNS topic (KMS, TLS only, the aggregator alone publishes), the config's
+// email subscriptions, and the channel notifiers (Slack, each PagerDuty service, each signed webhook), each subscribed
+// with its route as a filter policy and a dead-letter queue.
 import { Duration, Lazy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -8,10 +9,13 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { RegionwatchConfig } from '../lambda/config/schema';
+import type { RegionwatchConfig, RouteConfig } from '../lambda/config/schema';
 import { ENV } from '../lambda/handlers/env';
+import { ALL_BUT_TESTS, filterPolicyOf, type FilterPolicy } from '../lambda/notify/route';
 import type { BindableFunction } from './binding';
 import { RegionwatchFunction, handlerEntry, type FunctionDefaults } from './function';
+import type { IncidentsTable } from './incidents-table';
+import { resourceNames } from './names';
 import { deadLetterQueue, queueDestination } from './queues';
 
 export interface NotifierProps {
@@ -25,6 +29,29 @@ export interface NotifierProps {
   readonly slackFunctionName?: string;
   /** Slack notifier entry file. @default lambda/handlers/slack-notifier.ts */
   readonly slackEntry?: string;
+  /** Read by the PagerDuty notifiers (one item by key) before a trigger, so a late trigger cannot reopen a resolved alert. */
+  readonly incidentsTable: IncidentsTable;
+  /** The status page's address, linked from PagerDuty alerts and webhook payloads. @default - no link */
+  readonly statusPageUrl?: string;
+}
+
+/** A notifier function subscribed to the topic: its function, the queue that keeps what it could not deliver, and the label its alarm has. */
+export interface ChannelNotifier {
+  readonly kind: 'slack' | 'pagerduty' | 'webhook';
+  /** The config's channel name (`slack` for Slack). */
+  readonly name: string;
+  readonly fn: RegionwatchFunction;
+  readonly deadLetters: sqs.Queue;
+  /** `SlackDeadLetters`, `PagerDutyOncallDeadLetters`, `WebhookOpsgenieDeadLetters`. */
+  readonly label: string;
+}
+
+/** `oncall-eu` → `OncallEu`: a channel name inside a construct id and an alarm name. */
+function pascal(name: string): string {
+  return name
+    .split('-')
+    .map((part) => (part.length > 0 ? `${part[0]?.toUpperCase() ?? ''}${part.slice(1)}` : ''))
+    .join('');
 }
 
 export class Notifier extends Construct {
@@ -32,7 +59,9 @@ export class Notifier extends Construct {
   /** The region's key (lib/region-key.ts), for both topics. */
   readonly key: kms.Key;
   /** Only when the config names a Slack webhook secret. */
-  readonly slack?: { readonly fn: RegionwatchFunction; readonly deadLetters: sqs.Queue; readonly secret: secretsmanager.ISecret };
+  readonly slack?: ChannelNotifier;
+  /** Every channel notifier: Slack, then each PagerDuty service and each webhook, in config order. */
+  readonly channels: ChannelNotifier[] = [];
   private readonly publisherRoleArns: string[] = [];
 
   constructor(scope: Construct, id: string, props: NotifierProps) {
@@ -47,28 +76,109 @@ export class Notifier extends Construct {
       this.topic.addSubscription(new subs.EmailSubscription(email));
     }
 
+    const names = resourceNames(props.config.platform);
     const secretName = props.config.notifications.slackWebhookSecretName;
     if (secretName !== null) {
-      // By name only: the webhook URL never enters the template, the environment or the bundle.
-      const secret = secretsmanager.Secret.fromSecretNameV2(this, 'SlackWebhook', secretName);
-      const fn = new RegionwatchFunction(this, 'SlackNotifier', {
-        config: props.config,
-        functionDefaults: props.functionDefaults,
+      this.slack = this.addChannel({
+        kind: 'slack',
+        name: 'slack',
+        label: 'SlackDeadLetters',
+        id: 'SlackNotifier',
         entry: props.slackEntry ?? handlerEntry('lambda/handlers/slack-notifier.ts'),
         functionName: props.slackFunctionName,
         description: 'regionwatch Slack notifier: posts each notification to the Slack webhook',
-        // One HTTPS POST per message: little memory, and a timeout that still beats SNS's retry pacing.
-        memorySize: 256,
-        timeout: Duration.seconds(15),
+        // Tests come from `regionwatch notify test`, which invokes the notifier itself.
+        filterPolicy: ALL_BUT_TESTS,
+        secretName,
+        secretEnv: ENV.slackSecretName,
+        config: props.config,
+        functionDefaults: props.functionDefaults,
       });
-      const deadLetters = deadLetterQueue(this, 'SlackDeadLetters', 'the Slack subscription and the Slack notifier');
-      // Messages SNS could not hand to the function, and invocations that failed after Lambda's retries,
-      // end in the same queue.
-      fn.function.configureAsyncInvoke({ retryAttempts: 2, onFailure: queueDestination(fn, deadLetters) });
-      this.bindSlackSecret(fn, secret, secretName);
-      this.topic.addSubscription(new subs.LambdaSubscription(fn.function, { deadLetterQueue: deadLetters }));
-      this.slack = { fn, deadLetters, secret };
     }
+    for (const pd of props.config.notifications.pagerDuty) {
+      const channel = this.addChannel({
+        kind: 'pagerduty',
+        name: pd.name,
+        label: `PagerDuty${pascal(pd.name)}DeadLetters`,
+        id: `PagerDuty${pascal(pd.name)}`,
+        entry: handlerEntry('lambda/handlers/pagerduty-notifier.ts'),
+        functionName: names.pagerDutyFunction(pd.name),
+        description: `regionwatch PagerDuty notifier ${pd.name}: triggers and resolves PagerDuty alerts (Events API v2)`,
+        filterPolicy: this.routePolicy(pd.route),
+        secretName: pd.routingKeySecretName,
+        secretEnv: ENV.channelSecretName,
+        config: props.config,
+        functionDefaults: props.functionDefaults,
+        statusPageUrl: props.statusPageUrl,
+      });
+      props.incidentsTable.bind(channel.fn, { access: 'get' });
+    }
+    for (const hook of props.config.notifications.webhooks) {
+      this.addChannel({
+        kind: 'webhook',
+        name: hook.name,
+        label: `Webhook${pascal(hook.name)}DeadLetters`,
+        id: `Webhook${pascal(hook.name)}`,
+        entry: handlerEntry('lambda/handlers/webhook-notifier.ts'),
+        functionName: names.webhookFunction(hook.name),
+        description: `regionwatch webhook notifier ${hook.name}: posts each notification, signed, to the webhook`,
+        filterPolicy: this.routePolicy(hook.route),
+        secretName: hook.secretName,
+        secretEnv: ENV.channelSecretName,
+        config: props.config,
+        functionDefaults: props.functionDefaults,
+        statusPageUrl: props.statusPageUrl,
+      });
+    }
+  }
+
+  private routePolicy(route: RouteConfig): FilterPolicy {
+    return filterPolicyOf(route);
+  }
+
+  /**
+   * One notifier: its function (15 s, 256 MB: a few HTTPS POSTs per message), its dead-letter queue for what SNS could
+   * not hand over and what failed Lambda's retries, its subscription with the route's filter policy, and read access
+   * to its secret by name only (the value never enters the template, the environment or the bundle).
+   */
+  private addChannel(spec: {
+    kind: ChannelNotifier['kind'];
+    name: string;
+    label: string;
+    id: string;
+    entry: string;
+    functionName: string | undefined;
+    description: string;
+    filterPolicy: FilterPolicy;
+    secretName: string;
+    secretEnv: string;
+    config: RegionwatchConfig;
+    functionDefaults: FunctionDefaults;
+    statusPageUrl?: string | undefined;
+  }): ChannelNotifier {
+    const fn = new RegionwatchFunction(this, spec.id, {
+      config: spec.config,
+      functionDefaults: spec.functionDefaults,
+      entry: spec.entry,
+      functionName: spec.functionName,
+      description: spec.description,
+      memorySize: 256,
+      timeout: Duration.seconds(15),
+    });
+    const deadLetters = deadLetterQueue(this, `${spec.id === 'SlackNotifier' ? 'Slack' : spec.id}DeadLetters`, `the ${spec.kind} subscription and its notifier`);
+    fn.function.configureAsyncInvoke({ retryAttempts: 2, onFailure: queueDestination(fn, deadLetters) });
+    const secret = secretsmanager.Secret.fromSecretNameV2(this, `${spec.id}Secret`, spec.secretName);
+    fn.addEnvironment(spec.secretEnv, spec.secretName);
+    // Secrets Manager appends six random characters to a secret's ARN; `-??????` matches exactly those.
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [`${secret.secretArn}-??????`] }));
+    if (spec.kind !== 'slack') fn.addEnvironment(ENV.channelName, spec.name);
+    if (spec.statusPageUrl) fn.addEnvironment(ENV.statusPageUrl, spec.statusPageUrl);
+    const subscription = this.topic.addSubscription(new subs.LambdaSubscription(fn.function, { deadLetterQueue: deadLetters }));
+    // The route's policy as it is (CDK's typed filters cannot say `$or`); the same JSON local mode evaluates.
+    (subscription.node.defaultChild as sns.CfnSubscription).filterPolicy = spec.filterPolicy;
+    const channel: ChannelNotifier = { kind: spec.kind, name: spec.name, fn, deadLetters, label: spec.label };
+    this.channels.push(channel);
+    return channel;
   }
 
   /**
@@ -100,11 +210,5 @@ export class Notifier extends Construct {
         resources: [this.topic.topicArn],
       }),
     );
-  }
-
-  private bindSlackSecret(fn: BindableFunction, secret: secretsmanager.ISecret, secretName: string): void {
-    fn.addEnvironment(ENV.slackSecretName, secretName);
-    // Secrets Manager appends six random characters to a secret's ARN; `-??????` matches exactly those.
-    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [`${secret.secretArn}-??????`] }));
   }
 }

@@ -88,6 +88,8 @@ export interface ObservabilityProps {
   readonly deadLetterQueues: readonly { readonly label: string; readonly queue: sqs.IQueue }[];
   /** The platform notifications topic, for delivery failures. */
   readonly notificationsTopic: sns.ITopic;
+  /** The status page renderer (home region, when there is a hosted page). @default - none */
+  readonly statusRenderer?: lambda.IFunction;
   /** The watched region's prober heartbeat, counted in this region. */
   readonly peerHeartbeats: cloudwatch.Metric;
   /** Which region's prober `peerHeartbeats` counts. */
@@ -231,6 +233,16 @@ export class Observability extends Construct {
         alarmDescription: `${label} in ${region} holds a message: something failed every retry and was parked there. Read it, fix the cause, then replay or delete it.`,
       }),
     );
+    if (props.statusRenderer) {
+      this.alarm('StatusPageRendererErrors', {
+        metric: props.statusRenderer.metricErrors({ period: fiveMinutes, statistic: cloudwatch.Stats.SUM }),
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        threshold: 1,
+        evaluationPeriods: 3,
+        treatMissingData: notBreaching,
+        alarmDescription: `The status page renderer in ${region} failed for 15 minutes: the page still serves its last files (and says it may be out of date once the checker has not reported for three minutes), but shows no change. Its logs say why (incident table reads, S3 writes).`,
+      });
+    }
     const deliveryFailed = this.alarm('NotificationDeliveryFailed', {
       metric: props.notificationsTopic.metricNumberOfNotificationsFailed({ period: fiveMinutes, statistic: cloudwatch.Stats.SUM }),
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

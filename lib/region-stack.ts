@@ -17,6 +17,7 @@ import { ProberHeartbeat } from './prober-heartbeat';
 import { RegionKey } from './region-key';
 import { RegionNetwork } from './network';
 import { ResultsTable } from './results-table';
+import { StatusPage } from './status-page';
 
 export interface RegionWatchStackProps extends StackProps {
   /** The validated config. */
@@ -39,6 +40,8 @@ export class RegionWatchStack extends Stack {
   readonly heartbeat: ProberHeartbeat;
   readonly observability: Observability;
   readonly alarmRelay: AlarmRelay;
+  /** The hosted status page: in the home region's stack, when statusPage.mode is public or private. */
+  readonly statusPage?: StatusPage;
 
   constructor(scope: Construct, id: string, props: RegionWatchStackProps) {
     super(scope, id, {
@@ -71,11 +74,19 @@ export class RegionWatchStack extends Stack {
       probeRegions: config.probeRegions,
       homeRegion: config.homeRegion,
     });
+    if (this.isHome && config.statusPage.mode !== 'off') {
+      this.statusPage = new StatusPage(this, 'StatusPage', { config, incidentsTable: this.incidentsTable, functionName: names.statusRendererFunction });
+    }
+    // Notifications link to the page: its own address at home; elsewhere only a domain of your own is known at synth
+    // (a *.cloudfront.net name or a bucket's lives in the home stack, and stacks share nothing at synth time).
+    const statusPageUrl = this.statusPage?.url ?? (config.statusPage.mode === 'public' && config.statusPage.domainName ? `https://${config.statusPage.domainName}/` : undefined);
     this.notifier = new Notifier(this, 'Notifications', {
       config,
       key: this.key.key,
       functionDefaults,
       slackFunctionName: names.slackNotifierFunction,
+      incidentsTable: this.incidentsTable,
+      ...(statusPageUrl ? { statusPageUrl } : {}),
     });
     this.prober = new Prober(this, 'Prober', {
       config,
@@ -103,7 +114,8 @@ export class RegionWatchStack extends Stack {
       { label: 'AggregatorFailedRecords', queue: this.aggregator.failureQueue },
       { label: 'ProberRoundsDeadLetters', queue: this.prober.roundsDeadLetters },
     ];
-    if (this.notifier.slack) deadLetterQueues.push({ label: 'SlackDeadLetters', queue: this.notifier.slack.deadLetters });
+    for (const channel of this.notifier.channels) deadLetterQueues.push({ label: channel.label, queue: channel.deadLetters });
+    if (this.statusPage) deadLetterQueues.push({ label: 'StatusPageRenderFailures', queue: this.statusPage.deadLetters });
     this.observability = new Observability(this, 'Observability', {
       emails: config.notifications.emails,
       topicKey: this.key.key,
@@ -123,6 +135,7 @@ export class RegionWatchStack extends Stack {
       aggregatorLogGroup: this.aggregator.fn.logGroup,
       deadLetterQueues,
       notificationsTopic: this.notifier.topic,
+      ...(this.statusPage ? { statusRenderer: this.statusPage.renderer.function } : {}),
       peerHeartbeats: this.heartbeat.watchedHeartbeats,
       watchedRegion,
       alarmNamePrefix: names.alarmPrefix,

@@ -5,10 +5,11 @@ import { demoCommand } from './demo';
 import { incidentsCommand } from './incidents';
 import { initCommand } from './init';
 import { localCommand } from './local';
+import { notifyTestCommand } from './notify';
 import { reportCommand } from './report';
 import { schemaCommand } from './schema';
 import { statusCommand } from './status';
 import { simulateCommand } from './simulate';
 import { validateCommand } from './validate';
 
-export const COMMANDS: readonly Command[] = [initCommand, validateCommand, schemaCommand, costCommand, localCommand, demoCommand, simulateCommand, statusCommand, incidentsCommand, reportCommand];
+export const COMMANDS: readonly Command[] = [initCommand, validateCommand, schemaCommand, costCommand, localCommand, demoCommand, simulateCommand, statusCommand, incidentsCommand, reportCommand, notifyTestCommand];

@@ -55,8 +55,8 @@ export function formatCostReport(e: CostEstimate): string[] {
   return out;
 }
 
-function positiveInt(value: string | boolean | undefined, flag: string): number | undefined {
-  if (value === undefined || typeof value === 'boolean') return undefined;
+function positiveInt(value: string | boolean | string[] | undefined, flag: string): number | undefined {
+  if (value === undefined || typeof value === 'boolean' || Array.isArray(value)) return undefined;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 100_000) throw new UsageError(`${flag} must be a whole number between 0 and 100000, got "${value}"`);
   return n;

@@ -8,6 +8,10 @@ import { DataDirError, DEFAULT_DATA_DIR } from '../local/data-dir';
 import { startLocalMode, type LocalMode, type LocalModeOptions } from '../local/local-mode';
 import { PortInUseError } from '../local/status-server';
 import { StoreError, type StoreChoice } from '../store/local-store';
+import { ChannelSecretError, LocalSecretsFile } from '../notify/channel-secret';
+
+/** Local mode's stand-in for Secrets Manager: secret names to values (keep it out of version control). */
+export const DEFAULT_SECRETS_FILE = 'regionwatch.secrets.json';
 
 export const DEFAULT_PORT = 8787;
 /** Local mode has no Secrets Manager: the Slack webhook URL itself comes from this variable. */
@@ -72,9 +76,10 @@ export function storeChoice(values: Record<string, string | boolean | undefined>
 export const localCommand: Command = {
   name: 'local',
   summary: 'run the whole pipeline on this machine: probers, aggregator, notifications, status page',
-  usage: `regionwatch local [--config FILE] [--data-dir D (default ${DEFAULT_DATA_DIR})] [--port P (default ${DEFAULT_PORT})] [--for SECONDS] [--endpoint URL | --aws --region R]`,
+  usage: `regionwatch local [--config FILE] [--data-dir D (default ${DEFAULT_DATA_DIR})] [--port P (default ${DEFAULT_PORT})] [--for SECONDS] [--endpoint URL | --aws --region R] [--secrets FILE (default ${DEFAULT_SECRETS_FILE})]`,
   options: {
     'data-dir': { type: 'string', default: DEFAULT_DATA_DIR },
+    secrets: { type: 'string', default: DEFAULT_SECRETS_FILE },
     port: { type: 'string', default: String(DEFAULT_PORT) },
     for: { type: 'string' },
     endpoint: { type: 'string' },
@@ -87,6 +92,13 @@ export const localCommand: Command = {
     const forSeconds = values.for === undefined ? undefined : parsePositive('for', values.for);
     const config = loadConfigFile(resolve(io.cwd, String(values.config)));
     const slackWebhookUrl = process.env[SLACK_WEBHOOK_ENV];
+    let secrets: LocalSecretsFile;
+    try {
+      secrets = new LocalSecretsFile(resolve(io.cwd, String(values.secrets)));
+    } catch (error: unknown) {
+      if (error instanceof ChannelSecretError) throw new UsageError(error.message);
+      throw error;
+    }
     const started = await startOrExplain(
       'local',
       {
@@ -100,6 +112,7 @@ export const localCommand: Command = {
         refusalLine: (line) => io.err(`regionwatch local: ${line}`),
         store,
         ...(slackWebhookUrl ? { slackWebhookUrl } : {}),
+        secrets,
       },
       io,
     );
@@ -111,7 +124,7 @@ export const localCommand: Command = {
       io.out(`  status page  ${mode.statusUrl}`);
       io.out(`  data         ${mode.dataDir.path}`);
       io.out(`  tables       ${mode.storeDescription}`);
-      io.out(`  Slack        ${slackWebhookUrl ? 'on (from $' + SLACK_WEBHOOK_ENV + ')' : config.notifications.slackWebhookSecretName ? `off: set ${SLACK_WEBHOOK_ENV} to the webhook URL (local mode has no Secrets Manager)` : 'off'}`);
+      for (const channel of mode.channels) io.out(`  ${channel.label.padEnd(12)} ${channel.deliver ? 'on' : `off: ${channel.missing ?? ''} (local mode has no Secrets Manager)`}`);
       io.out(forSeconds === undefined ? '  running until Ctrl-C' : `  running for ${forSeconds} s`);
       const untilMs = forSeconds === undefined ? undefined : systemClock.now() + forSeconds * 1000;
       await mode.run({

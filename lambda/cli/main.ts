@@ -33,7 +33,7 @@ export async function main(argv: string[], io: CommandIo): Promise<number> {
       io.out(`usage: ${command.usage}\n\n${command.summary}`);
       return EXIT.ok;
     }
-    return await command.run(args as { values: Record<string, string | boolean | undefined>; positionals: string[] }, io);
+    return await command.run(args as { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] }, io);
   } catch (error: unknown) {
     if (error instanceof UsageError) {
       io.err(`regionwatch ${command.name}: ${error.message}\nusage: ${command.usage}`);

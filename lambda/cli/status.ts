@@ -7,7 +7,7 @@ import { formatIncident, formatStatus } from '../local/format';
 import { READ_OPTIONS, READ_USAGE, withReadSource, type ReadFlags } from '../local/read-source';
 
 /** The read commands' source flags; `--aws` without `--region` (or `--region`/`--table` without `--aws`) is a usage mistake. */
-export function readFlags(values: Record<string, string | boolean | undefined>, cwd: string): ReadFlags {
+export function readFlags(values: Record<string, string | boolean | string[] | undefined>, cwd: string): ReadFlags {
   const region = typeof values.region === 'string' ? values.region : undefined;
   const table = typeof values.table === 'string' ? values.table : undefined;
   if (values.aws === true && !region) throw new UsageError('--aws needs --region R, the AWS region whose replica of the incident table to read');

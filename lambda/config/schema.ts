@@ -1,5 +1,6 @@
 // The one source of truth for regionwatch.config.json: types, defaults, JSON Schema and validation.
 import * as z from 'zod';
+import { channelFunctionName, FUNCTION_NAME_MAX } from './names';
 import { maxTimeoutMs } from './round-timing';
 import { count } from '../core/words';
 import { literalRefusal } from './literal-addresses';
@@ -279,6 +280,89 @@ const functionVpc = z
       .describe('Private subnets (ids only: synth looks nothing up) whose route to the internet goes through a NAT gateway; two or more in different Availability Zones.'),
   })
   .describe("One probe region's VPC for regionwatch's functions; the key is the probe region, such as us-east-1.");
+const secretName = (what: string) =>
+  z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, { message: `${what} must be a Secrets Manager secret name, such as regionwatch/pagerduty` });
+
+/** Notification events a channel can be routed (DESIGN's `event` values). */
+export const ROUTABLE_EVENTS = ['opened', 'escalated', 'deescalated', 'reminder', 'resolved', 'checker'] as const;
+/** Severities that page: the bad verdicts. */
+export const ROUTABLE_SEVERITIES = ['down', 'read-only', 'degraded'] as const;
+
+export const DEFAULT_ROUTE = { events: ['opened', 'escalated', 'resolved'], severities: ['down', 'read-only', 'degraded'] } as const;
+
+/**
+ * Which notifications a channel gets, by the attributes SNS filter policies see (`event`, `severity`, `region`); the
+ * CDK app turns it into the channel's subscription filter policy and local mode applies the same policy.
+ */
+const routeSchema = z
+  .strictObject({
+    $comment: comment,
+    events: z
+      .array(z.enum(ROUTABLE_EVENTS, { error: `events must be among ${ROUTABLE_EVENTS.join(', ')}` }))
+      .min(1, { message: 'events needs at least one event, such as "opened"' })
+      .default([...DEFAULT_ROUTE.events])
+      .describe('Events sent. `resolved` is sent whatever its severity (it is `up`), so what was triggered is resolved.'),
+    severities: z
+      .array(z.enum(ROUTABLE_SEVERITIES, { error: `severities must be among ${ROUTABLE_SEVERITIES.join(', ')}` }))
+      .min(1, { message: 'severities needs at least one severity, such as "down"' })
+      .default([...DEFAULT_ROUTE.severities])
+      .describe('Severities that page for opened, escalated, deescalated and reminder.'),
+    regions: z
+      .array(z.string())
+      .min(1, { message: 'regions needs at least one platform region; leave it out for all' })
+      .optional()
+      .describe('Platform regions whose notifications are sent; all when left out. Checker notifications are not about a platform region and go wherever `checker` is in events.'),
+  })
+  .default({ events: [...DEFAULT_ROUTE.events], severities: [...DEFAULT_ROUTE.severities] })
+  .describe('Which notifications this channel gets, by the SNS message attributes.');
+
+export const PAGERDUTY_EVENTS_URLS = ['https://events.pagerduty.com/v2/enqueue', 'https://events.eu.pagerduty.com/v2/enqueue'] as const;
+
+const pagerDutySchema = z
+  .strictObject({
+    $comment: comment,
+    name: name('pagerDuty name').describe('Names the channel (its notifier function and alarms); unique among pagerDuty and webhooks.'),
+    routingKeySecretName: secretName('routingKeySecretName').describe('Secrets Manager secret holding the PagerDuty Events API v2 integration (routing) key, as text or {"routingKey": "..."}.'),
+    eventsUrl: z
+      .enum(PAGERDUTY_EVENTS_URLS, { error: `eventsUrl must be ${PAGERDUTY_EVENTS_URLS.join(' or ')}` })
+      .default(PAGERDUTY_EVENTS_URLS[0])
+      .describe('PagerDuty Events API v2 endpoint: the US or the EU service region of your PagerDuty account.'),
+    route: routeSchema,
+  })
+  .describe('A PagerDuty service: trigger on opened and escalated, resolve on resolved, one PagerDuty alert per incident.');
+
+const webhookSchema = z
+  .strictObject({
+    $comment: comment,
+    name: name('webhook name').describe('Names the channel (its notifier function and alarms); unique among pagerDuty and webhooks.'),
+    secretName: secretName('secretName').describe('Secrets Manager secret holding {"url": "https://...", "signingSecret": "..."} (and "previousSigningSecret" while rotating).'),
+    route: routeSchema,
+  })
+  .describe('A signed generic webhook: the notification as JSON, HMAC-SHA256 over timestamp and body in a header.');
+
+const statusPageSchema = z
+  .strictObject({
+    $comment: comment,
+    mode: z
+      .enum(['off', 'public', 'private'], { error: 'statusPage.mode must be off, public or private' })
+      .default('off')
+      .describe('public: S3 behind CloudFront (origin access control); private: S3 only, readable through the named VPC endpoints or with IAM credentials; off: none.'),
+    title: z.string().max(80).nullable().default(null).describe('The page title; default "<platform> status".'),
+    domainName: hostname.nullable().default(null).describe('public: your own domain for the page (CNAME it to the distribution); with certificateArn, TLS 1.2 or newer only.'),
+    certificateArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate\/[0-9a-f-]+$/, { message: 'certificateArn must be an ACM certificate ARN in us-east-1 (CloudFront reads certificates there)' })
+      .nullable()
+      .default(null)
+      .describe('public: ACM certificate (in us-east-1) for domainName.'),
+    vpcEndpointIds: z
+      .array(z.string().regex(/^vpce-[0-9a-f]{8,17}$/, { message: 'vpcEndpointIds entries must be VPC endpoint ids such as vpce-0123456789abcdef0' }))
+      .default([])
+      .describe('private: S3 VPC endpoints through which anyone inside the VPC may read the page.'),
+    historyDays: z.number().int().min(1).max(90, { message: 'historyDays must be at most 90' }).default(90).describe('Days of uptime bars on the hosted page (one bar a day).'),
+  })
+  .default({ mode: 'off', title: null, domainName: null, certificateArn: null, vpcEndpointIds: [], historyDays: 90 })
+  .describe('The hosted status page, rendered from the incident table whenever it changes.');
 
 const isoInstant = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 time such as 2026-12-01T02:00:00Z' });
 
@@ -341,9 +425,12 @@ export const configSchema = z
           .default(null)
           .describe('Secrets Manager secret holding the Slack webhook URL; null for no Slack.'),
         reminderMinutes: z.number().int().min(1, { message: 'reminderMinutes must be at least 1' }).default(30).describe('A reminder goes out this often while an incident is open.'),
+        pagerDuty: z.array(pagerDutySchema).max(5, { message: 'at most 5 pagerDuty services' }).default([]).describe('PagerDuty services, each with its routing.'),
+        webhooks: z.array(webhookSchema).max(5, { message: 'at most 5 webhooks' }).default([]).describe('Signed generic webhooks, each with its routing.'),
       })
-      .default({ emails: [], slackWebhookSecretName: null, reminderMinutes: 30 })
-      .describe('Where pages go: SNS email subscriptions and Slack.'),
+      .default({ emails: [], slackWebhookSecretName: null, reminderMinutes: 30, pagerDuty: [], webhooks: [] })
+      .describe('Where pages go: SNS email subscriptions, Slack, PagerDuty and signed webhooks.'),
+    statusPage: statusPageSchema,
     logs: z
       .strictObject({
         retentionDays: z
@@ -486,6 +573,49 @@ export function crossFieldProblems(input: unknown): CrossFieldProblem[] {
       });
     }
   }
+  const notifications = asObject(config.notifications) ?? {};
+  const channelNames = new Map<string, string>();
+  for (const kind of ['pagerDuty', 'webhooks'] as const) {
+    asArray(notifications[kind]).forEach((value, i) => {
+      const channel = asObject(value);
+      if (!channel) return;
+      const path = ['notifications', kind, i];
+      const channelName = asString(channel.name);
+      const platform = asString(config.platform);
+      if (channelName !== undefined && platform !== undefined) {
+        const fn = channelFunctionName(platform, kind === 'pagerDuty' ? 'pagerduty' : 'webhook', channelName);
+        if (fn.length > FUNCTION_NAME_MAX) {
+          add([...path, 'name'], `name "${channelName}" makes the notifier's function name ${fn} ${fn.length} characters long, over Lambda's ${FUNCTION_NAME_MAX}; use at most ${channelName.length - (fn.length - FUNCTION_NAME_MAX)} characters`);
+        }
+      }
+      if (channelName !== undefined) {
+        const first = channelNames.get(channelName);
+        if (first !== undefined) add([...path, 'name'], `channel name "${channelName}" is already used by notifications.${first}; pagerDuty and webhook names must be unique`);
+        else channelNames.set(channelName, `${kind}[${i}]`);
+      }
+      const route = asObject(channel.route);
+      asArray(route?.regions).forEach((region, r) => {
+        if (typeof region === 'string' && Object.keys(regions).length > 0 && !(region in regions)) {
+          add([...path, 'route', 'regions', r], `route region "${region}" is not a platform region; use one of ${Object.keys(regions).join(', ')}`);
+        }
+      });
+      const events = asArray(route?.events).filter((e): e is string => typeof e === 'string');
+      if (kind === 'pagerDuty' && events.length > 0 && events.some((e) => e === 'opened' || e === 'escalated') && !events.includes('resolved')) {
+        add([...path, 'route', 'events'], 'events include opened or escalated but not resolved: PagerDuty would never resolve the alerts regionwatch triggers; add "resolved"');
+      }
+    });
+  }
+  const page = asObject(config.statusPage);
+  if (page) {
+    const mode = asString(page.mode) ?? 'off';
+    const domain = page.domainName ?? null;
+    const certificate = page.certificateArn ?? null;
+    if ((domain === null) !== (certificate === null)) {
+      add(['statusPage', domain === null ? 'domainName' : 'certificateArn'], 'domainName and certificateArn go together: CloudFront serves a domain of your own only with its certificate; set both or neither');
+    }
+    if (mode !== 'public' && (domain !== null || certificate !== null)) add(['statusPage', 'mode'], `domainName and certificateArn apply to mode "public" only, not "${mode}"`);
+    if (mode !== 'private' && asArray(page.vpcEndpointIds).length > 0) add(['statusPage', 'vpcEndpointIds'], `vpcEndpointIds apply to mode "private" only, not "${mode}"`);
+  }
   asArray(config.maintenance).forEach((windowValue, i) => {
     const window = asObject(windowValue);
     if (!window) return;
@@ -514,6 +644,10 @@ export type TlsTargetConfig = Extract<TargetConfig, { type: 'tls' }>;
 export type Tuning = z.output<typeof defaultsSchema>;
 export type MaintenanceWindow = RegionwatchConfig['maintenance'][number];
 export type FunctionVpcConfig = z.output<typeof functionVpc>;
+export type RouteConfig = z.output<typeof routeSchema>;
+export type PagerDutyConfig = z.output<typeof pagerDutySchema>;
+export type WebhookConfig = z.output<typeof webhookSchema>;
+export type StatusPageConfig = z.output<typeof statusPageSchema>;
 
 /** The config's JSON Schema, derived from the zod schema (what `regionwatch schema` prints). */
 export function configJsonSchema(): Record<string, unknown> {

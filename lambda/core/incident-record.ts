@@ -173,3 +173,10 @@ export function incidentIdOf(region: string, seq: number): string {
 export function dedupKeyOf(region: string, incidentId: string, event: NotificationEvent, marker: number | string): string {
   return `${region}/${incidentId}/${event}/${marker}`;
 }
+
+/** The sequence number in an incident id (`us-00042` → 42), or null when the id is not one of the region's. */
+export function seqOfIncidentId(region: string, incidentId: string): number | null {
+  if (!incidentId.startsWith(`${region}-`)) return null;
+  const digits = incidentId.slice(region.length + 1);
+  return /^\d{1,9}$/.test(digits) ? Number(digits) : null;
+}

@@ -5,7 +5,8 @@ import type { ErrorClass } from './results';
 /** The state of a target or platform region after quorum across probe regions. */
 export type Verdict = 'up' | 'degraded' | 'read-only' | 'down' | 'maintenance' | 'unknown';
 
-export type NotificationEvent = 'opened' | 'escalated' | 'deescalated' | 'resolved' | 'reminder' | 'checker';
+/** DESIGN's events, and `test`: a clearly marked test notification that `regionwatch notify test` sends. */
+export type NotificationEvent = 'opened' | 'escalated' | 'deescalated' | 'resolved' | 'reminder' | 'checker' | 'test';
 
 /** What one probe region saw of one target. */
 export interface ProbeRegionEvidence {

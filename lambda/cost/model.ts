@@ -79,9 +79,10 @@ export interface UsageAssumptions {
    * notification its transition, claim and mark (incident items of a few KB).
    */
   incidentChangeWriteUnitsPerMonth: number;
-  /** Slack notifier (lib/notifier.ts: 256 MB, arm64). */
-  slackMemoryMb: number;
-  slackDurationMs: number;
+  /** Each channel notifier: Slack, PagerDuty, webhooks (lib/notifier.ts: 256 MB, arm64). */
+  notifierMemoryMb: number;
+  /** A delivery's billed time (a PagerDuty test is two events, the rest one POST). */
+  notifierDurationMs: number;
   /** Notifications on the platform topic in a month (transitions, reminders, checker notices). */
   notificationsPerMonth: number;
   /**
@@ -92,10 +93,31 @@ export interface UsageAssumptions {
   /** The prober's EMF metric names (lib/observability.ts PROBE_METRICS), each per platform region and probe region. */
   metricNames: readonly string[];
   /**
-   * Alarms per probe region without Slack (lib/observability.ts: 11, with the prober's rounds dead-letter and late
-   * rounds alarms); Slack adds its dead-letter alarm. test/infra pins this to the synthesized templates.
+   * Alarms per probe region without channel notifiers (lib/observability.ts: 11, with the prober's rounds dead-letter
+   * and late rounds alarms); each channel notifier (Slack, a PagerDuty service, a webhook) adds its dead-letter alarm,
+   * and the hosted status page two in the home region. test/infra pins this to the synthesized templates.
    */
   alarmsPerRegion: number;
+  /**
+   * The hosted status page (lib/status-page.ts). Renders: one every 5 minutes (the schedule) plus one per change of
+   * what the page shows, coalesced by the stream's 10-second batching window (an open incident's item is rewritten
+   * every slot: 10 hours of incidents a month are 3,600 renders).
+   */
+  statusPage: {
+    rendersOnChangePerMonth: number;
+    rendererMemoryMb: number;
+    rendererDurationMs: number;
+    /** Files that change on a render (the page and the two JSON files carry the render's time); the feed and badges only on a change. */
+    filesWrittenPerRender: number;
+    /** Their bytes together, for the day of old versions kept. */
+    bytesWrittenPerRender: number;
+    /** Incident-table read units per render: the statuses, the checker and the lease, the open incidents, the history window. */
+    readUnitsPerRender: number;
+    /** Readers' requests a month (page views and their refreshes, JSON, feed and badges). */
+    requestsPerMonth: number;
+    /** Average bytes a request transfers (compressed). */
+    bytesPerRequest: number;
+  };
   /** Dashboards of the whole deployment (lib/observability.ts: one, in the home region, reading every region). */
   dashboards: number;
   /** Customer managed keys per probe region (lib/region-key.ts: one, shared by both topics and every log group). */
@@ -121,7 +143,10 @@ export interface UsageAssumptions {
     aggregatorPerInvocation: number;
     /** A forwarded heartbeat event written to the watcher's log group. */
     heartbeatEvent: number;
-    slackPerNotification: number;
+    /** A channel notifier's log lines for one notification. */
+    notifierPerNotification: number;
+    /** The renderer's line per render. */
+    rendererPerRender: number;
   };
   /** Stored (compressed) bytes per ingested byte. */
   logStoredRatio: number;
@@ -147,12 +172,22 @@ export const DEFAULT_ASSUMPTIONS: UsageAssumptions = {
   consistentReads: false,
   incidentReadUnitsPerRead: 1,
   incidentChangeWriteUnitsPerMonth: 3000,
-  slackMemoryMb: 256,
-  slackDurationMs: 400,
+  notifierMemoryMb: 256,
+  notifierDurationMs: 400,
   notificationsPerMonth: 60,
   checkerAlertsPerMonth: 20,
   metricNames: ['Availability', 'LatencyMs'],
   alarmsPerRegion: 11,
+  statusPage: {
+    rendersOnChangePerMonth: 5_000,
+    rendererMemoryMb: 512,
+    rendererDurationMs: 800,
+    filesWrittenPerRender: 3,
+    bytesWrittenPerRender: 60_000,
+    readUnitsPerRender: 20,
+    requestsPerMonth: 100_000,
+    bytesPerRequest: 12_000,
+  },
   dashboards: 1,
   kmsKeysPerRegion: 1,
   busyLogGroupsPerRegion: 3,
@@ -163,7 +198,8 @@ export const DEFAULT_ASSUMPTIONS: UsageAssumptions = {
     emfPerPlatformRegionPerRound: 450,
     aggregatorPerInvocation: 400,
     heartbeatEvent: 900,
-    slackPerNotification: 1500,
+    notifierPerNotification: 1500,
+    rendererPerRender: 400,
   },
   logStoredRatio: 0.15,
   bytesOutPerCheck: { https: 1500, http: 500, tcp: 250, dns: 120, tls: 900 },
@@ -221,6 +257,9 @@ export interface CostEstimate {
     /** Whether failures are confirmed across probe regions (the confirmations queues are priced). */
     confirming: boolean;
     slack: boolean;
+    /** Channel notifiers per probe region: Slack, each PagerDuty service, each webhook. */
+    channels: number;
+    statusPage: 'off' | 'public' | 'private';
     emails: number;
   };
   assumptions: UsageAssumptions;
@@ -360,13 +399,21 @@ export function staggeredBatchesPerRound(probeRegions: number, intervalSeconds: 
 
 /** The config's monthly bill, line by line, with the Route 53 and Synthetics alternatives. */
 export function estimateCost(config: RegionwatchConfig, overrides: Partial<UsageAssumptions> = {}): CostEstimate {
-  const a: UsageAssumptions = { ...DEFAULT_ASSUMPTIONS, ...overrides, logBytes: { ...DEFAULT_ASSUMPTIONS.logBytes, ...overrides.logBytes } };
+  const a: UsageAssumptions = {
+    ...DEFAULT_ASSUMPTIONS,
+    ...overrides,
+    logBytes: { ...DEFAULT_ASSUMPTIONS.logBytes, ...overrides.logBytes },
+    statusPage: { ...DEFAULT_ASSUMPTIONS.statusPage, ...overrides.statusPage },
+  };
   const targets = resolveTargets(config);
   const P = config.probeRegions.length;
   const G = Object.keys(config.regions).length;
   const interval = config.defaults.intervalSeconds;
   const retentionHours = config.probing.resultRetentionHours;
   const slack = config.notifications.slackWebhookSecretName !== null;
+  const channelNames = [...(slack ? ['Slack'] : []), ...config.notifications.pagerDuty.map((p) => `PagerDuty ${p.name}`), ...config.notifications.webhooks.map((w) => `webhook ${w.name}`)];
+  const channels = channelNames.length;
+  const page = config.statusPage.mode;
   const emails = config.notifications.emails.length;
 
   const roundsPerMonth = SECONDS_PER_MONTH / interval;
@@ -437,9 +484,19 @@ export function estimateCost(config: RegionwatchConfig, overrides: Partial<Usage
     'lambdaGbSecondArm',
     'lambdaGbSeconds',
   );
-  if (slack) {
-    bill.add('Lambda', 'Slack notifier requests', a.notificationsPerMonth, 'requests', 'lambdaRequests', 'lambdaRequests');
-    bill.add('Lambda', 'Slack notifier duration', a.notificationsPerMonth * (a.slackDurationMs / 1000) * (a.slackMemoryMb / 1024), 'GB-s', 'lambdaGbSecondArm', 'lambdaGbSeconds');
+  // Every notification to every channel, at most (a route sends fewer): one invocation of that channel's notifier in
+  // the publishing region.
+  const deliveries = a.notificationsPerMonth * channels;
+  if (channels > 0) {
+    const which = channelNames.join(', ');
+    bill.add('Lambda', `channel notifier requests (${which})`, deliveries, 'requests', 'lambdaRequests', 'lambdaRequests');
+    bill.add('Lambda', 'channel notifier duration', deliveries * (a.notifierDurationMs / 1000) * (a.notifierMemoryMb / 1024), 'GB-s', 'lambdaGbSecondArm', 'lambdaGbSeconds');
+  }
+  const sp = a.statusPage;
+  const renders = page === 'off' ? 0 : MINUTES_PER_MONTH / 5 + sp.rendersOnChangePerMonth;
+  if (page !== 'off') {
+    bill.add('Lambda', 'status page renderer requests (every 5 minutes and on each change)', renders, 'requests', 'lambdaRequests', 'lambdaRequests');
+    bill.add('Lambda', `status page renderer duration (${sp.rendererMemoryMb} MB × ${sp.rendererDurationMs} ms)`, renders * (sp.rendererDurationMs / 1000) * (sp.rendererMemoryMb / 1024), 'GB-s', 'lambdaGbSecondArm', 'lambdaGbSeconds');
   }
 
   // DynamoDB: one gzip-packed item per probe region and round, replicated to every other replica; TTL deletes replicate too.
@@ -479,13 +536,17 @@ export function estimateCost(config: RegionwatchConfig, overrides: Partial<Usage
   if (P > 1) bill.add('DynamoDB', 'incident table replicated writes', incidentWrus * (P - 1), 'rWRU', 'dynamoReplicatedWriteUnits');
   const storedItems = (3600 / interval) * retentionHours * item.itemsPerRound * P;
   bill.add('DynamoDB', `results storage (${retentionHours} h retained, in ${P} replicas)`, (storedItems * item.bytes * P) / GB, 'GB-month', 'dynamoStorage', 'dynamoStorageGb');
-  bill.add('DynamoDB', 'streams read by the aggregators (Lambda trigger)', 0, 'read requests', 'dynamoStreamReads', undefined, 'free when read by a Lambda event source mapping');
+  bill.add('DynamoDB', `streams read by the aggregators${page !== 'off' ? ' and the status page renderer' : ''} (Lambda trigger)`, 0, 'read requests', 'dynamoStreamReads', undefined, 'free when read by a Lambda event source mapping');
+  if (page !== 'off') {
+    // Readers of the page never touch the table: only the renderer reads it, a handful of items per render.
+    bill.add('DynamoDB', `incident table reads by the status page renderer (${sp.readUnitsPerRender} RRU a render)`, renders * sp.readUnitsPerRender, 'RRU', 'dynamoReadRequestUnits');
+  }
 
   // CloudWatch: metrics per platform region and probe region only, never per target.
   const metrics = G * P * a.metricNames.length;
   bill.add('CloudWatch', `custom metrics (${G} platform × ${P} probe regions × ${a.metricNames.length} names)`, metrics, 'metrics', 'cloudwatchMetrics', 'cloudwatchMetrics');
-  const alarms = P * (a.alarmsPerRegion + (slack ? 1 : 0));
-  bill.add('CloudWatch', 'alarms (checker health, per probe region)', alarms, 'alarms', 'cloudwatchAlarms', 'cloudwatchAlarms');
+  const alarms = P * (a.alarmsPerRegion + channels) + (page !== 'off' ? 2 : 0);
+  bill.add('CloudWatch', `alarms (checker health, per probe region${channels > 0 ? '; a dead-letter alarm per channel notifier' : ''}${page !== 'off' ? '; the status page renderer' : ''})`, alarms, 'alarms', 'cloudwatchAlarms', 'cloudwatchAlarms');
   bill.add('CloudWatch', 'dashboards (one in the home region, reading every probe region)', a.dashboards, 'dashboards', 'cloudwatchDashboards', 'cloudwatchDashboards');
   const lb = a.logBytes;
   const logBytes =
@@ -495,7 +556,8 @@ export function estimateCost(config: RegionwatchConfig, overrides: Partial<Usage
     // A queued round logs its outcome line besides the round's summary.
     P * MINUTES_PER_MONTH * queuedRoundsPerMinute * lb.proberPerRound +
     aggInvocations * (lb.lambdaPlatformPerInvocation + lb.aggregatorPerInvocation) +
-    (slack ? a.notificationsPerMonth * (lb.lambdaPlatformPerInvocation + lb.slackPerNotification) : 0);
+    deliveries * (lb.lambdaPlatformPerInvocation + lb.notifierPerNotification) +
+    renders * (lb.lambdaPlatformPerInvocation + lb.rendererPerRender);
   const logGb = logBytes / GB;
   bill.add('CloudWatch', 'logs ingested (Lambda JSON logs, EMF metrics, heartbeats)', logGb, 'GB', 'cloudwatchLogsIngestion', 'cloudwatchLogsGb');
   // Every log group keeps `logs.retentionDays`: once that long has passed, each month's logs stay stored that many months.
@@ -517,14 +579,27 @@ export function estimateCost(config: RegionwatchConfig, overrides: Partial<Usage
   const checkerPublishes = a.checkerAlertsPerMonth + relayedAlerts;
   bill.add('SNS', 'publishes (notifications and checker alerts)', a.notificationsPerMonth + checkerPublishes, 'requests', 'snsPublishes', 'snsPublishes');
   bill.add('SNS', `email deliveries (${emails} address(es), both topics)`, (a.notificationsPerMonth + checkerPublishes) * emails, 'emails', 'snsEmail', 'snsEmail');
-  if (slack) bill.add('SNS', 'deliveries to the Slack notifier', a.notificationsPerMonth, 'deliveries', 'snsLambda');
-  bill.add('SQS', `failure and dead-letter queues (${P * (slack ? 3 : 2)}, idle unless something fails)`, 0, 'requests', 'sqsRequests', 'sqsRequests');
-  if (slack) {
-    bill.add('Secrets Manager', 'Slack webhook secret (one per probe region: secret or replica)', P, 'secrets', 'secret');
-    bill.add('Secrets Manager', 'GetSecretValue calls (cold starts, 5-minute cache)', a.notificationsPerMonth, 'calls', 'secretApiCalls');
+  if (channels > 0) bill.add('SNS', 'deliveries to the channel notifiers', deliveries, 'deliveries', 'snsLambda');
+  bill.add('SQS', `failure and dead-letter queues (${P * (2 + channels) + (page !== 'off' ? 1 : 0)}, idle unless something fails)`, 0, 'requests', 'sqsRequests', 'sqsRequests');
+  if (channels > 0) {
+    bill.add('Secrets Manager', `channel secrets (${channels} per probe region: each notifier reads its own region's secret or replica)`, P * channels, 'secrets', 'secret');
+    bill.add('Secrets Manager', 'GetSecretValue calls (cold starts, 5-minute cache)', deliveries, 'calls', 'secretApiCalls');
+  }
+  if (page !== 'off') {
+    bill.add('S3', `status page files written (${sp.filesWrittenPerRender} changed files a render)`, renders * sp.filesWrittenPerRender, 'PUT requests', 's3Put');
+    bill.add('S3', 'status page renderer reads (the previous status.json, once a render)', renders, 'GET requests', 's3Get');
+    // Versioned with a day of old versions: a day of renders' files, plus the current ones.
+    bill.add('S3', 'status page storage (the files and a day of old versions)', ((renders / 30) * sp.bytesWrittenPerRender + sp.bytesWrittenPerRender) / GB, 'GB-month', 's3Storage');
+    if (page === 'public') {
+      bill.add('CloudFront', `status page requests (${qtyText(sp.requestsPerMonth)} reads a month, assumed)`, sp.requestsPerMonth, 'requests', 'cloudfrontHttpsRequests', 'cloudfrontRequests');
+      bill.add('CloudFront', 'status page data out', (sp.requestsPerMonth * sp.bytesPerRequest) / GB, 'GB', 'cloudfrontDataOut', 'cloudfrontDataOutGb');
+    } else {
+      bill.add('S3', `status page reads through VPC endpoints (${qtyText(sp.requestsPerMonth)} a month, assumed)`, sp.requestsPerMonth, 'GET requests', 's3Get');
+    }
+    bill.add('EventBridge', 'status page schedule (every 5 minutes)', MINUTES_PER_MONTH / 5, 'invocations', 'eventbridgeScheduledRule', undefined, 'scheduled rules are free');
   }
   bill.add('KMS', `customer managed keys (${a.kmsKeysPerRegion} per probe region, shared by both topics and every log group)`, P * a.kmsKeysPerRegion, 'keys', 'kmsKey');
-  bill.add('KMS', 'requests (encrypted topic publishes and deliveries)', (a.notificationsPerMonth + checkerPublishes) * (2 + emails + (slack ? 1 : 0)), 'requests', 'kmsRequests', 'kmsRequests');
+  bill.add('KMS', 'requests (encrypted topic publishes and deliveries)', (a.notificationsPerMonth + checkerPublishes) * (2 + emails) + deliveries, 'requests', 'kmsRequests', 'kmsRequests');
   bill.add(
     'KMS',
     `requests (CloudWatch Logs data keys: ${a.busyLogGroupsPerRegion} busy log groups per probe region, ${a.kmsRequestsPerLogGroupHour} an hour each)`,
@@ -577,6 +652,8 @@ export function estimateCost(config: RegionwatchConfig, overrides: Partial<Usage
       aggregatorBatchesPerRound: aggPerRound,
       confirming,
       slack,
+      channels,
+      statusPage: page,
       emails,
     },
     assumptions: a,

@@ -29,6 +29,8 @@ const SM = 'AWS Secrets Manager pricing (aws.amazon.com/secrets-manager/pricing)
 const KMS = 'AWS Key Management Service pricing (aws.amazon.com/kms/pricing)';
 const EB = 'Amazon EventBridge pricing (aws.amazon.com/eventbridge/pricing)';
 const R53 = 'Amazon Route 53 pricing, health checks (aws.amazon.com/route53/pricing)';
+const S3 = 'Amazon S3 pricing, S3 Standard (aws.amazon.com/s3/pricing)';
+const CF = 'Amazon CloudFront pricing, United States and Europe (aws.amazon.com/cloudfront/pricing)';
 const EC2_DT = 'Amazon EC2 on-demand pricing, data transfer (aws.amazon.com/ec2/pricing/on-demand)';
 
 export const PRICES = {
@@ -69,6 +71,13 @@ export const PRICES = {
   eventbridgeScheduledRule: { usd: 0, per: 1, unit: 'scheduled invocation', source: EB, note: 'scheduled rules on the default bus are free' },
   eventbridgeEvents: { usd: 1, per: 1e6, unit: 'event', source: EB, note: 'custom and cross-Region events; Lambda destination events assumed charged the same' },
 
+  s3Put: { usd: 0.005, per: 1000, unit: 'PUT request', source: S3 },
+  s3Get: { usd: 0.0004, per: 1000, unit: 'GET request', source: S3 },
+  s3Storage: { usd: 0.023, per: 1, unit: 'GB-month', source: S3, note: 'first 50 TB' },
+
+  cloudfrontHttpsRequests: { usd: 0.01, per: 10_000, unit: 'HTTPS request', source: CF },
+  cloudfrontDataOut: { usd: 0.085, per: 1, unit: 'GB out to the internet', source: CF, note: 'first 10 TB a month' },
+
   dataTransferInternetOut: { usd: 0.09, per: 1, unit: 'GB out to the internet', source: EC2_DT, note: 'first 10 TB a month; inbound is free' },
   dataTransferInterRegion: { usd: 0.02, per: 1, unit: 'GB between regions', source: EC2_DT },
 
@@ -98,6 +107,8 @@ export const ALWAYS_FREE = {
   sqsRequests: 1_000_000,
   kmsRequests: 20_000,
   dataTransferOutGb: 100,
+  cloudfrontRequests: 10_000_000,
+  cloudfrontDataOutGb: 1024,
   syntheticsRuns: 100,
   /** Health checks of AWS endpoints only. */
   route53AwsHealthChecks: 50,

@@ -10,6 +10,7 @@ import { AggregatorEngine } from '../aggregator/engine';
 import { AGGREGATOR_METRIC_NAMES, streamBatchMetrics } from '../aggregator/metrics';
 import { sqsQuarantine } from '../aggregator/quarantine';
 import { handleStreamBatch } from '../aggregator/stream';
+import { isNotifyTestRequest, testNotification, type NotifyTestPublished, type NotifyTestRequest } from '../core/test-notification';
 import { SnsPublisher } from '../notify/sns-publisher';
 import { DynamoIncidentStore } from '../store/incident-store';
 import { ResultsStore } from '../store/results-store';
@@ -32,12 +33,13 @@ const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}), { mar
 
 const quarantine = sqsQuarantine({ client: new SQSClient({}), queueUrl: failureQueueUrl });
 
+const publisher = new SnsPublisher({ client: new SNSClient({}), topicArn });
 const engine = new AggregatorEngine({
   config,
   probeRegion,
   rounds: new ResultsStore({ client: documentClient, tableName: resultsTable, retentionHours: config.probing.resultRetentionHours }),
   incidents: new DynamoIncidentStore({ client: documentClient, tableName: incidentsTable }),
-  publisher: new SnsPublisher({ client: new SNSClient({}), topicArn }),
+  publisher,
   clock: { now: () => Date.now() },
   log: (level, message, fields) => logger[level](message, fields ?? {}),
 });
@@ -46,8 +48,17 @@ const engine = new AggregatorEngine({
  * Stream handler. Its metrics (lambda/aggregator/metrics.ts, namespace `RegionWatch`, dimension `ProbeRegion`)
  * feed the dashboard and the `NotificationsStuck` alarm.
  */
-export async function handler(event: DynamoDBStreamEvent, context?: Context): Promise<DynamoDBBatchResponse> {
+export async function handler(event: DynamoDBStreamEvent, context?: Context): Promise<DynamoDBBatchResponse>;
+export async function handler(event: NotifyTestRequest, context?: Context): Promise<NotifyTestPublished>;
+export async function handler(event: DynamoDBStreamEvent | NotifyTestRequest, context?: Context): Promise<DynamoDBBatchResponse | NotifyTestPublished> {
   if (context !== undefined) logger.addContext(context);
+  // `regionwatch notify test --aws`: this role alone may publish to the topic, so the test goes out through it.
+  if (isNotifyTestRequest(event)) {
+    const notification = testNotification({ platform: config.platform, testId: event.testId, from: probeRegion, nowMs: Date.now() });
+    const messageId = await publisher.publishWithId(notification);
+    logger.info('published a test notification', { dedupKey: notification.dedupKey, messageId });
+    return { messageId, topicArn, dedupKey: notification.dedupKey };
+  }
   const outcome = await handleStreamBatch(
     event,
     (regions) => engine.run({ regions }),

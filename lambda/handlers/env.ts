@@ -21,7 +21,21 @@ export const ENV = {
    * same name in every region). The prober sends to all, consumes its own. Absent without confirm on failure.
    */
   confirmationQueueUrl: 'CONFIRMATIONS_QUEUE_URL',
+  /** A PagerDuty or webhook notifier's channel: its name in the bundled config. */
+  channelName: 'CHANNEL_NAME',
+  /** Secrets Manager secret of that channel (the name, never the value). */
+  channelSecretName: 'CHANNEL_SECRET_NAME',
+  /** The status page's address (ending in `/`), linked from notifications; unset without a hosted page. */
+  statusPageUrl: 'STATUS_PAGE_URL',
+  /** S3 bucket the status page renderer writes the page's files to. */
+  statusBucket: 'STATUS_BUCKET_NAME',
 } as const;
+
+/**
+ * Tests only: lets a PagerDuty or webhook secret name an http://127.0.0.1 stand-in. The CDK app never sets it (and
+ * `test/infra` asserts so).
+ */
+export const ALLOW_LOOPBACK_ENV = 'REGIONWATCH_ALLOW_LOOPBACK';
 
 /** Reads a required variable once at module load; a missing one fails the cold start loudly. */
 export function requireEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {

@@ -4,7 +4,9 @@ import { loadConfigFile } from '../config/load';
 import type { RegionwatchConfig } from '../config/schema';
 import { ENV } from './env';
 
-export const BUNDLED_CONFIG_FILE = 'regionwatch.config.json';
+import { BUNDLED_CONFIG_FILE } from './bundled-config';
+
+export { BUNDLED_CONFIG_FILE };
 
 /** Reads and validates the bundled config once; a cold start with a bad config fails loudly. */
 export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): RegionwatchConfig {

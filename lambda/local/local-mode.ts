@@ -4,7 +4,9 @@
 // lambda/store/local-store.ts).
 import type { RegionwatchConfig } from '../config/schema';
 import type { Notification, NotificationPublisher } from '../core/notification';
-import { ConsolePublisher, FanOutPublisher, JsonlFilePublisher, SlackWebhookPublisher } from '../notify/local-sinks';
+import { LocalSecretsFile } from '../notify/channel-secret';
+import { ChannelPublisher, localChannels, type LocalChannel } from '../notify/local-channels';
+import { ConsolePublisher, FanOutPublisher, JsonlFilePublisher } from '../notify/local-sinks';
 import { openStore, StoreError, type OpenedStore, type StoreChoice, type StoreRecord } from '../store/local-store';
 import { ResultsStore } from '../store/results-store';
 import type { Clock } from './clock';
@@ -39,6 +41,8 @@ export interface LocalModeOptions {
   notificationLine(line: string): void;
   /** Posts every notification to this Slack webhook too (local mode has no Secrets Manager). */
   slackWebhookUrl?: string;
+  /** Where the channels' secrets come from (local mode has no Secrets Manager). @default none: only Slack by URL */
+  secrets?: LocalSecretsFile;
   /** Real milliseconds between the status page's refreshes. */
   refreshMs?: number;
   /** An extra line on the status page (the demo's progress). */
@@ -68,6 +72,8 @@ export interface LocalRunOptions {
 
 export interface LocalMode {
   statusUrl: string;
+  /** The config's channels and whether each could be set up here (a missing secret says how to add it). */
+  channels: LocalChannel[];
   dataDir: DataDir;
   /** Where the tables are (local-store.ts `OpenedStore.description`). */
   storeDescription: string;
@@ -132,7 +138,14 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
       retentionHours: config.probing.resultRetentionHours,
     });
     const sinks: NotificationPublisher[] = [new ConsolePublisher({ write: options.notificationLine }), new JsonlFilePublisher({ dataDir: dataDir.path })];
-    if (options.slackWebhookUrl) sinks.push(new SlackWebhookPublisher({ url: options.slackWebhookUrl, allowLoopback: true }));
+    // The channels read an incident before a PagerDuty trigger, as their Lambdas do; the store exists once engines do.
+    const lookup: { engines?: LocalEngines } = {};
+    const channels = localChannels(config, {
+      secrets: options.secrets ?? new LocalSecretsFile(null),
+      ...(options.slackWebhookUrl ? { slackWebhookUrl: options.slackWebhookUrl } : {}),
+      incidents: (region, seq) => lookup.engines?.reader.store.getIncident(region, seq) ?? Promise.resolve(null),
+    });
+    for (const channel of channels) if (channel.deliver) sinks.push(new ChannelPublisher({ ...channel, deliver: channel.deliver }));
     const publisher = new RecordingPublisher(new FanOutPublisher(sinks));
     // Confirm on failure without a network between regions: a request becomes a task on the same clock, after a
     // delivery delay like the queue's, holding the clock until its checks are written and the aggregator has run.
@@ -175,6 +188,7 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
     const aggregator = new CoalescingRunner(() => engines.aggregate(clock.now()));
     served.confirm = (to, request) => engines.confirm(to, request);
     served.aggregator = aggregator;
+    lookup.engines = engines;
     const intervalSeconds = config.defaults.intervalSeconds;
     // A restart keeps the first run's start: history before it is "no data", not "up". History kept in another store
     // is not this store's: a directory moved to another store starts afresh.
@@ -217,6 +231,7 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
     let closed = false;
     return {
       statusUrl: server.url,
+      channels,
       dataDir,
       storeDescription: openedStore.description,
       engines,

@@ -25,7 +25,7 @@ const target = z.object({
 });
 
 const body = z.object({
-  event: z.enum(['opened', 'escalated', 'deescalated', 'resolved', 'reminder', 'checker']),
+  event: z.enum(['opened', 'escalated', 'deescalated', 'resolved', 'reminder', 'checker', 'test']),
   incidentId: z.string().nullable(),
   region: z.string().nullable(),
   severity: verdict,

@@ -19,6 +19,7 @@ const EVENT_WORD: Record<NotificationBody['event'], string> = {
   resolved: 'resolved',
   reminder: 'still open',
   checker: 'checker',
+  test: 'test (no action needed)',
 };
 
 /** Slack's limits, kept well inside: 50 blocks per message, 3000 characters per section text, 10 fields. */

@@ -63,6 +63,11 @@ export function fitBody(body: NotificationBody, maxBytes = SNS_MESSAGE_MAX_BYTES
   return text;
 }
 
+/** The message attributes SNS filter policies match (`event`, `region`, `severity`), as strings. */
+export function notificationAttributes(body: Pick<NotificationBody, 'event' | 'region' | 'severity'>): Record<'event' | 'region' | 'severity', string> {
+  return { event: body.event, region: body.region ?? NO_REGION_ATTRIBUTE, severity: body.severity };
+}
+
 /** The SNS PublishCommand input for a notification (pure). FIFO topics get a group per region and a deduplication id from `dedupKey`. */
 export function toPublishInput(notification: Notification, topicArn: string): PublishCommandInput {
   const body = notificationBody(notification);
@@ -70,11 +75,7 @@ export function toPublishInput(notification: Notification, topicArn: string): Pu
     TopicArn: topicArn,
     Subject: sanitizeSubject(notification.subject, fallbackSubject(body)),
     Message: fitBody(body),
-    MessageAttributes: {
-      event: { DataType: 'String', StringValue: body.event },
-      region: { DataType: 'String', StringValue: body.region ?? NO_REGION_ATTRIBUTE },
-      severity: { DataType: 'String', StringValue: body.severity },
-    },
+    MessageAttributes: Object.fromEntries(Object.entries(notificationAttributes(body)).map(([k, v]) => [k, { DataType: 'String', StringValue: v }])),
   };
   if (topicArn.endsWith('.fifo')) {
     input.MessageGroupId = body.region ?? NO_REGION_ATTRIBUTE;

@@ -1,20 +1,13 @@
 // Reads the Slack webhook URL from Secrets Manager by secret name, validated, cached for the container's life with a short TTL.
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CachedSecret, ChannelSecretError, DEFAULT_SECRET_TTL_MS } from './channel-secret';
 
 /** How long a read URL is trusted before the secret is read again (so a rotated webhook is picked up). */
-export const DEFAULT_WEBHOOK_TTL_MS = 5 * 60_000;
+export const DEFAULT_WEBHOOK_TTL_MS = DEFAULT_SECRET_TTL_MS;
 
-/** The secret could not be read or does not hold a usable webhook URL. The URL itself never appears in the message. */
-export class WebhookSecretError extends Error {
+/** The secret could not be read or does not hold a usable Slack webhook URL. The URL itself never appears in the message. */
+export class WebhookSecretError extends ChannelSecretError {
   override readonly name = 'WebhookSecretError';
-  constructor(
-    message: string,
-    /** False when someone must fix the secret (missing, malformed, not a Slack URL); true for throttling and outages. */
-    readonly retryable: boolean,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 export interface WebhookUrlOptions {
@@ -63,45 +56,9 @@ export interface WebhookUrlReaderProps extends WebhookUrlOptions {
   readonly now?: () => number;
 }
 
-/** Reads and caches the webhook URL; concurrent callers share one read. Failures are not cached. */
-export class WebhookUrlReader {
-  private cached: { url: string; until: number } | undefined;
-  private inFlight: Promise<string> | undefined;
-  private readonly ttlMs: number;
-  private readonly now: () => number;
-
-  constructor(private readonly props: WebhookUrlReaderProps) {
-    this.ttlMs = props.ttlMs ?? DEFAULT_WEBHOOK_TTL_MS;
-    this.now = props.now ?? Date.now;
-  }
-
-  async get(): Promise<string> {
-    if (this.cached !== undefined && this.now() < this.cached.until) return this.cached.url;
-    this.inFlight ??= this.read().finally(() => {
-      this.inFlight = undefined;
-    });
-    return this.inFlight;
-  }
-
-  /** Forget the cached URL, e.g. after Slack said the webhook is gone, so the next call reads a rotated secret. */
-  invalidate(): void {
-    this.cached = undefined;
-  }
-
-  private async read(): Promise<string> {
-    const { client, secretName } = this.props;
-    let text: string | undefined;
-    try {
-      const out = await client.send(new GetSecretValueCommand({ SecretId: secretName }));
-      text = out.SecretString ?? (out.SecretBinary !== undefined ? Buffer.from(out.SecretBinary).toString('utf8') : undefined);
-    } catch (error: unknown) {
-      const name = error instanceof Error ? error.name : 'Error';
-      const fixable = ['ResourceNotFoundException', 'AccessDeniedException', 'DecryptionFailure', 'InvalidRequestException', 'InvalidParameterException'].includes(name);
-      throw new WebhookSecretError(`could not read secret ${secretName} (${name})`, !fixable, { cause: error });
-    }
-    if (text === undefined || text.trim() === '') throw new WebhookSecretError(`secret ${secretName} is empty; store the Slack webhook URL in it`, false);
-    const url = parseWebhookUrl(text, secretName, this.props);
-    this.cached = { url, until: this.now() + this.ttlMs };
-    return url;
+/** Reads and caches the Slack webhook URL; concurrent callers share one read. Failures are not cached. */
+export class WebhookUrlReader extends CachedSecret<string> {
+  constructor(props: WebhookUrlReaderProps) {
+    super({ ...props, parse: (text, name) => parseWebhookUrl(text, name, props), error: WebhookSecretError });
   }
 }

@@ -33,6 +33,7 @@ export function statusDocument(snapshot: StatusSnapshot) {
     generatedAt: snapshot.now,
     checkedAt: snapshot.checkedAt,
     stale: snapshot.stale,
+    watchedSince: snapshot.watchedSince,
     regions: snapshot.regions.map((r) => ({
       region: r.region,
       verdict: r.verdict,
@@ -61,6 +62,11 @@ export function incidentsDocument(snapshot: StatusSnapshot) {
 const CACHE = 'public, max-age=15, stale-while-revalidate=15, stale-if-error=86400';
 
 const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
+
+/** The paths of the page's files for these platform regions: what the renderer may write, and nothing else. */
+export function statusFilePaths(platformRegions: readonly string[]): string[] {
+  return ['index.html', 'status.json', 'incidents.json', 'feed.atom', ...platformRegions.map((r) => `badge/${r}.svg`)];
+}
 
 /** Every file of the status page, rendered from one snapshot. */
 export function renderStatusFiles(snapshot: StatusSnapshot, options: RenderOptions = {}): StatusFile[] {

@@ -145,10 +145,41 @@ function renderMaintenance(snapshot: StatusSnapshot): string {
   return `<section aria-labelledby="h-maintenance" id="maintenance"><h2 id="h-maintenance">Maintenance</h2>${body}</section>`;
 }
 
+/** A timeline bar draws its segments one by one up to this many; a longer one, as this many stretches of time. */
+const MAX_BAR_PARTS = 60;
+
+const BAR_RANK: Record<string, number> = { 'no-data': -1, up: 0, unknown: 1, maintenance: 2, degraded: 3, 'read-only': 4, down: 5 };
+
+/** A long (flapping) incident's bar: equal stretches of its span, each coloured by the worst verdict in it. */
+function bucketedBar(incident: IncidentView, start: number, end: number, nowIso: string): string {
+  const size = (end - start) / MAX_BAR_PARTS;
+  const worst: string[] = Array.from({ length: MAX_BAR_PARTS }, () => 'no-data');
+  for (const s of incident.timeline) {
+    const from = Date.parse(s.from);
+    const to = Date.parse(s.to ?? nowIso);
+    const verdicts = s.folded ? FOLDED_ORDER.filter((v) => (s.folded?.seconds[v] ?? 0) > 0) : [s.verdict];
+    const first = Math.max(0, Math.floor((from - start) / size));
+    const last = Math.min(MAX_BAR_PARTS - 1, Math.floor((Math.max(from, to - 1) - start) / size));
+    for (let b = first; b <= last; b++) for (const v of verdicts) if ((BAR_RANK[v] ?? -1) > (BAR_RANK[worst[b] ?? 'no-data'] ?? -1)) worst[b] = v;
+  }
+  // Neighbouring stretches of the same verdict are drawn as one.
+  const parts: string[] = [];
+  for (let b = 0; b < MAX_BAR_PARTS; ) {
+    const v = worst[b] ?? 'no-data';
+    let e = b;
+    while (e + 1 < MAX_BAR_PARTS && worst[e + 1] === v) e++;
+    const title = `${shortTime(new Date(start + b * size).toISOString())}–${shortTime(new Date(start + (e + 1) * size).toISOString())}: worst ${label(v).toLowerCase()}`;
+    parts.push(`<span class="seg ${tone(v)}" style="width:${(((e - b + 1) * 100) / MAX_BAR_PARTS).toFixed(3)}%" title="${esc(title)}"></span>`);
+    b = e + 1;
+  }
+  return `<div class="timeline-bar" data-bucketed="true">${parts.join('')}</div>`;
+}
+
 function renderTimelineBar(incident: IncidentView, nowIso: string): string {
   const start = Date.parse(incident.openedAt);
   const end = Date.parse(incident.resolvedAt ?? nowIso);
   const span = Math.max(1, end - start);
+  if (incident.timeline.length > MAX_BAR_PARTS) return bucketedBar(incident, Math.min(start, Date.parse(incident.timeline[0]?.from ?? incident.openedAt)), end, nowIso);
   const parts = incident.timeline.map((s) => {
     const from = Date.parse(s.from);
     const to = Date.parse(s.to ?? nowIso);

@@ -98,6 +98,8 @@ export interface StatusSnapshot {
   checkedAt: string | null;
   /** True when the checker has not shown it was checking for STALE_AFTER_MS: the page may be out of date. */
   stale: boolean;
+  /** ISO time the page's data begins (its first watched span): before it the bars say "no data". */
+  watchedSince: string | null;
   /** Set when the clock runs faster than real time (the demo). */
   speed?: number;
   /** Extra line under the title, such as the demo's progress. */
@@ -175,6 +177,7 @@ export function buildSnapshot(input: SnapshotInput): StatusSnapshot {
     now: new Date(nowMs).toISOString(),
     checkedAt: input.checkedAtMs === null ? null : new Date(input.checkedAtMs).toISOString(),
     stale: input.checkedAtMs === null || nowMs - input.checkedAtMs > STALE_AFTER_MS,
+    watchedSince: input.history.observed.length > 0 ? new Date(Math.min(...input.history.observed.map((o) => o.fromMs))).toISOString() : null,
     ...(input.speed !== undefined && input.speed !== 1 ? { speed: input.speed } : {}),
     ...(input.banner ? { banner: input.banner } : {}),
     regions,

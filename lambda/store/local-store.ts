@@ -48,24 +48,33 @@ export function credentialHelp(region: string): string {
 }
 
 /**
- * A client for the real tables in `region`. Credentials come from the default chain, resolved up front with a time
- * limit, so a machine without any fails at once with one clear line instead of a stack trace or a hang.
+ * Resolves a client's credentials from the default chain up front, with a time limit, so a machine without any fails
+ * at once with one clear line (StoreError) instead of a stack trace or a hang.
  */
-export async function awsClient(region: string, timeoutMs = 10_000): Promise<DynamoDBClient> {
-  const client = new DynamoDBClient({ region, maxAttempts: 2 });
+export async function requireCredentials(credentials: () => Promise<unknown>, region: string, timeoutMs = 10_000): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
-      client.config.credentials(),
+      credentials(),
       new Promise((_, reject) => {
         timer = setTimeout(() => reject(new Error('timed out')), timeoutMs);
       }),
     ]);
   } catch {
-    client.destroy();
     throw new StoreError(credentialHelp(region));
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** A client for the real tables in `region`, its credentials checked up front (requireCredentials). */
+export async function awsClient(region: string, timeoutMs = 10_000): Promise<DynamoDBClient> {
+  const client = new DynamoDBClient({ region, maxAttempts: 2 });
+  try {
+    await requireCredentials(() => client.config.credentials(), region, timeoutMs);
+  } catch (error: unknown) {
+    client.destroy();
+    throw error;
   }
   return client;
 }

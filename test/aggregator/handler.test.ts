@@ -6,11 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { interceptLocalhostDns, startFauxqs, type FauxqsServer } from 'fauxqs';
-import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { AGGREGATOR_METRIC_NAMES } from '../../lambda/aggregator/metrics';
 import { ENV } from '../../lambda/handlers/env';
 import { faults, T0, testConfig } from '../core/harness';
+import { drainQueue } from '../helpers/sqs';
 import { useTestStore } from '../helpers/store';
 import { rig, streamRecord } from './rig';
 
@@ -97,6 +98,27 @@ describe('aggregator handler', () => {
         record: poisonBatch.Records[0],
       },
     ]);
+  });
+
+  it('publishes a test notification on its topic when `notify test --aws` invokes it, and answers with the message id', async () => {
+    const snsEndpoint = `http://127.0.0.1:${server.port}`;
+    const sns = new SNSClient({ region: 'us-east-1', endpoint: snsEndpoint, credentials, maxAttempts: 1 });
+    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: 'notify-test-topic' }));
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'notify-test-subscriber' }));
+    if (TopicArn === undefined || QueueUrl === undefined) throw new Error('no topic or queue');
+    await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: `arn:aws:sqs:us-east-1:000000000000:notify-test-subscriber` }));
+    sns.destroy();
+    const configPath = join(dir, 'notify-test.config.json');
+    writeFileSync(configPath, JSON.stringify(testConfig()));
+    setEnvironment(QueueUrl, { [ENV.topicArn]: TopicArn, [ENV.configPath]: configPath, AWS_ENDPOINT_URL_SNS: snsEndpoint });
+    const { handler } = await import('../../lambda/handlers/aggregator');
+    const answer = await handler({ regionwatch: 'notify-test', testId: 'abc-123' });
+    expect(answer).toEqual({ messageId: expect.stringMatching(/\S/), topicArn: TopicArn, dedupKey: 'test/abc-123' });
+    const [message] = await drainQueue(sqs, QueueUrl);
+    const envelope = JSON.parse(message?.Body ?? '{}') as { Subject: string; Message: string; MessageAttributes: Record<string, { Value: string }> };
+    expect(envelope.Subject).toBe('[TEST] regionwatch acme: test notification from us-east-1, no action needed');
+    expect(JSON.parse(envelope.Message)).toMatchObject({ event: 'test', incidentId: null, region: null, dedupKey: 'test/abc-123', summary: expect.stringMatching(/^TEST ONLY: /) });
+    expect(envelope.MessageAttributes.event?.Value).toBe('test');
   });
 
   it('reports the poison record failed when the queue refuses it', async () => {

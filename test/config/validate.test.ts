@@ -38,7 +38,8 @@ describe('config validation', () => {
     const minimal = validateConfig(base());
     if (!minimal.ok) throw new Error(JSON.stringify(minimal.problems));
     expect(minimal.config.defaults).toEqual(DEFAULTS);
-    expect(minimal.config.notifications).toEqual({ emails: [], slackWebhookSecretName: null, reminderMinutes: 30 });
+    expect(minimal.config.notifications).toEqual({ emails: [], slackWebhookSecretName: null, reminderMinutes: 30, pagerDuty: [], webhooks: [] });
+    expect(minimal.config.statusPage).toEqual({ mode: 'off', title: null, domainName: null, certificateArn: null, vpcEndpointIds: [], historyDays: 90 });
     expect(minimal.config.probing.maxBodyBytes).toBe(65536);
     expect(minimal.config.probing.maxRedirects).toBe(5);
     expect(minimal.config.probing.allowPrivateAddresses).toBe(false);
@@ -69,10 +70,62 @@ describe('config validation', () => {
   });
 
   it('lists the known keys when an unknown key is nothing like them', () => {
-    const config = { ...base(), notifications: { pagerduty: 'x' } };
+    const config = { ...base(), notifications: { opsgenie: 'x' } };
     expect(problemsOf(config)).toEqual([
-      { path: 'notifications.pagerduty', message: 'unknown key "pagerduty"; known keys here: emails, slackWebhookSecretName, reminderMinutes' },
+      { path: 'notifications.opsgenie', message: 'unknown key "opsgenie"; known keys here: emails, slackWebhookSecretName, reminderMinutes, pagerDuty, webhooks' },
     ]);
+    expect(problemsOf({ ...base(), notifications: { pagerduty: [] } })).toEqual([
+      { path: 'notifications.pagerduty', message: 'unknown key "pagerduty"; did you mean "pagerDuty"?' },
+    ]);
+  });
+
+  it('fills a PagerDuty service and a webhook with the default routing', () => {
+    const outcome = validateConfig({
+      ...base(),
+      notifications: { pagerDuty: [{ name: 'oncall', routingKeySecretName: 'regionwatch/pagerduty' }], webhooks: [{ name: 'opsgenie', secretName: 'regionwatch/webhook' }] },
+    });
+    if (!outcome.ok) throw new Error(JSON.stringify(outcome.problems));
+    expect(outcome.config.notifications.pagerDuty).toEqual([
+      {
+        name: 'oncall',
+        routingKeySecretName: 'regionwatch/pagerduty',
+        eventsUrl: 'https://events.pagerduty.com/v2/enqueue',
+        route: { events: ['opened', 'escalated', 'resolved'], severities: ['down', 'read-only', 'degraded'] },
+      },
+    ]);
+    expect(outcome.config.notifications.webhooks[0]?.route.events).toEqual(['opened', 'escalated', 'resolved']);
+  });
+
+  it('rejects channel routing that cannot work, naming each problem', () => {
+    const config = {
+      ...base(),
+      notifications: {
+        pagerDuty: [{ name: 'oncall', routingKeySecretName: 'regionwatch/pagerduty', route: { events: ['opened'], severities: ['down'], regions: ['us', 'mars'] } }],
+        webhooks: [{ name: 'oncall', secretName: 'regionwatch/webhook', route: { events: ['paged'] } }],
+      },
+    };
+    expect(problemsOf(config)).toEqual([
+      { path: 'notifications.webhooks[0].route.events[0]', message: 'events must be among opened, escalated, deescalated, reminder, resolved, checker' },
+      { path: 'notifications.pagerDuty[0].route.regions[1]', message: 'route region "mars" is not a platform region; use one of us, eu' },
+      {
+        path: 'notifications.pagerDuty[0].route.events',
+        message: 'events include opened or escalated but not resolved: PagerDuty would never resolve the alerts regionwatch triggers; add "resolved"',
+      },
+      { path: 'notifications.webhooks[0].name', message: 'channel name "oncall" is already used by notifications.pagerDuty[0]; pagerDuty and webhook names must be unique' },
+    ]);
+  });
+
+  it('rejects a status page whose domain, certificate or endpoints do not fit its mode', () => {
+    expect(problemsOf({ ...base(), statusPage: { mode: 'public', domainName: 'status.acme.example' } })).toEqual([
+      { path: 'statusPage.certificateArn', message: 'domainName and certificateArn go together: CloudFront serves a domain of your own only with its certificate; set both or neither' },
+    ]);
+    expect(problemsOf({ ...base(), statusPage: { mode: 'public', domainName: 'status.acme.example', certificateArn: 'arn:aws:acm:eu-west-1:111111111111:certificate/abc' } })).toEqual([
+      { path: 'statusPage.certificateArn', message: 'certificateArn must be an ACM certificate ARN in us-east-1 (CloudFront reads certificates there)' },
+    ]);
+    expect(problemsOf({ ...base(), statusPage: { mode: 'public', vpcEndpointIds: ['vpce-0123456789abcdef0'] } })).toEqual([
+      { path: 'statusPage.vpcEndpointIds', message: 'vpcEndpointIds apply to mode "private" only, not "public"' },
+    ]);
+    expect(problemsOf({ ...base(), statusPage: { mode: 'hidden' } })).toEqual([{ path: 'statusPage.mode', message: 'statusPage.mode must be off, public or private' }]);
   });
 
   it('rejects a URL that is not http(s)', () => {

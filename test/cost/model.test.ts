@@ -56,7 +56,7 @@ const HAND: Partial<UsageAssumptions> = {
   kmsKeysPerRegion: 1,
   busyLogGroupsPerRegion: 3,
   kmsRequestsPerLogGroupHour: 12,
-  logBytes: { lambdaPlatformPerInvocation: 1024, proberPerRound: 0, emfPerPlatformRegionPerRound: 0, aggregatorPerInvocation: 0, heartbeatEvent: 0, slackPerNotification: 0 },
+  logBytes: { lambdaPlatformPerInvocation: 1024, proberPerRound: 0, emfPerPlatformRegionPerRound: 0, aggregatorPerInvocation: 0, heartbeatEvent: 0, notifierPerNotification: 0, rendererPerRender: 0 },
   logStoredRatio: 0.1,
   bytesOutPerCheck: { https: 1500, http: 500, tcp: 250, dns: 120, tls: 900 },
 };
@@ -268,9 +268,67 @@ describe('global tables and Slack', () => {
     const ttl = e.lines.find((l) => l.item.startsWith('results TTL deletes'));
     expect(replicated?.quantity).toBeCloseTo((writes?.quantity ?? 0) * 2, 6);
     expect(ttl?.quantity).toBeCloseTo((writes?.quantity ?? 0) * 2, 6);
+    // Slack, PagerDuty oncall and webhook opsgenie: a secret (or replica) each in each of the 3 regions.
+    expect(e.inputs).toMatchObject({ channels: 3, statusPage: 'public' });
+    expect(e.lines.find((l) => l.service === 'Secrets Manager' && l.unit === 'secrets')?.quantity).toBe(9);
+    // 11 alarms + a dead-letter alarm per channel notifier in each of 3 regions, and the status page's two at home
+    // (test/infra pins the count to the templates).
+    expect(e.lines.find((l) => l.item.startsWith('alarms'))?.quantity).toBe(3 * (11 + 3) + 2);
+  });
+});
+
+describe('the hosted status page and the channel notifiers', () => {
+  const page = { rendersOnChangePerMonth: 1_240, rendererMemoryMb: 1024, rendererDurationMs: 1000, filesWrittenPerRender: 4, bytesWrittenPerRender: 0, readUnitsPerRender: 10, requestsPerMonth: 20_000_000, bytesPerRequest: 1024 ** 3 / 1_000_000 };
+  const withPage = (mode: 'public' | 'private') => parseConfig({ ...tiny(), statusPage: { mode } });
+
+  it('prices a public page by hand: 10,000 renders, their PUTs and reads, CloudFront past its free tier', () => {
+    // 43,800 minutes / 5 = 8,760 scheduled renders + 1,240 on changes = 10,000 renders.
+    const e = estimateCost(withPage('public'), { ...HAND, statusPage: page });
+    expect(line(e, 'Lambda', 'status page renderer requests')).toBeCloseTo(10_000 * 0.2e-6, 12);
+    // 10,000 × 1 s × 1 GB = 10,000 GB-s.
+    expect(line(e, 'Lambda', 'status page renderer duration')).toBeCloseTo(10_000 * 0.0000133334, 9);
+    // 40,000 PUTs at $0.005 per 1,000; 10,000 GETs at $0.0004 per 1,000.
+    expect(line(e, 'S3', 'status page files written')).toBeCloseTo(0.2, 9);
+    expect(line(e, 'S3', 'status page renderer reads')).toBeCloseTo(0.004, 9);
+    // 100,000 RRU at $0.125 per million; the readers read none.
+    expect(line(e, 'DynamoDB', 'incident table reads by the status page renderer')).toBeCloseTo(0.0125, 9);
+    // 20 M requests at $0.01 per 10,000 = $20 list, 10 M of them always free; 20 M × 1,073.74 B = 20 GiB × $0.085.
+    const requests = e.lines.find((l) => l.item.startsWith('status page requests'));
+    expect(requests?.monthly).toBeCloseTo(20, 9);
+    expect(requests?.afterFree).toBeCloseTo(10, 9);
+    expect(line(e, 'CloudFront', 'status page data out')).toBeCloseTo(20 * 0.085, 6);
+    // Two alarms (dead letters, renderer errors) besides the region's.
+    expect(e.lines.find((l) => l.item.startsWith('alarms'))?.quantity).toBe(8 + 2);
+  });
+
+  it('prices a private page by its S3 reads instead of CloudFront, and no page at all', () => {
+    const e = estimateCost(withPage('private'), { ...HAND, statusPage: page });
+    expect(e.lines.some((l) => l.service === 'CloudFront')).toBe(false);
+    expect(line(e, 'S3', 'status page reads through VPC endpoints')).toBeCloseTo(20_000_000 * 0.0004e-3, 9);
+    const off = estimateCost(tiny(), HAND);
+    expect(off.lines.some((l) => l.service === 'S3' || l.item.includes('status page'))).toBe(false);
+  });
+
+  it('counts every channel notifier: a delivery, a secret per region and a dead-letter alarm each', () => {
+    const channels = parseConfig({
+      ...tiny(),
+      notifications: {
+        pagerDuty: [{ name: 'oncall', routingKeySecretName: 'regionwatch/pd' }],
+        webhooks: [
+          { name: 'a', secretName: 'regionwatch/a' },
+          { name: 'b', secretName: 'regionwatch/b' },
+        ],
+      },
+    });
+    const e = estimateCost(channels, HAND);
+    expect(e.inputs.channels).toBe(3);
+    // 100 notifications to each of 3 channels: 300 invocations of 0.4 s at 256 MB.
+    expect(e.lines.find((l) => l.item.startsWith('channel notifier requests'))?.quantity).toBe(300);
+    expect(e.lines.find((l) => l.item.startsWith('channel notifier requests'))?.item).toBe('channel notifier requests (PagerDuty oncall, webhook a, webhook b)');
+    expect(e.lines.find((l) => l.item.startsWith('channel notifier duration'))?.quantity).toBeCloseTo(300 * 0.4 * 0.25, 9);
     expect(e.lines.find((l) => l.service === 'Secrets Manager' && l.unit === 'secrets')?.quantity).toBe(3);
-    // 11 alarms + the Slack dead-letter alarm, in each of 3 regions (test/infra pins the count to the templates).
-    expect(e.lines.find((l) => l.item.startsWith('alarms'))?.quantity).toBe(36);
+    expect(line(e, 'Secrets Manager', 'channel secrets')).toBeCloseTo(1.2, 9);
+    expect(e.lines.find((l) => l.item.startsWith('alarms'))?.quantity).toBe(8 + 3);
   });
 });
 

@@ -18,7 +18,7 @@ import { LocalAws, type LocalAwsOptions } from '../helpers/lambda/local-aws';
 import { drainQueue } from '../helpers/sqs';
 import { useTestStore } from '../helpers/store';
 import { downNotification } from '../notify/fixtures';
-import { startFakeSlack } from '../notify/fake-slack';
+import { startFakeSlack } from '../notify/fake-receiver';
 
 const store = useTestStore();
 let deployment: Deployment;

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { DynamoIncidentStore } from '../../lambda/store/incident-store';
 import { resourceNames } from '../../lib/names';
-import { startFakeSlack, type FakeSlack } from '../notify/fake-slack';
+import { startFakeSlack, type FakeSlack } from '../notify/fake-receiver';
 import { type Deployment, sharedDeployment } from '../helpers/lambda/deployment';
 import type { FunctionLogLine } from '../helpers/lambda/function';
 import { LocalAws } from '../helpers/lambda/local-aws';

@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { Match } from 'aws-cdk-lib/assertions';
 import { COMPLIANT_LOG_RETENTION_DAYS } from '../../lambda/config/schema';
 import { confirmsFailures } from '../../lambda/core/stagger';
-import { DEFAULT_ASSUMPTIONS } from '../../lambda/cost/model';
-import { stackName } from '../../lib/names';
+import { DEFAULT_ASSUMPTIONS, estimateCost } from '../../lambda/cost/model';
+import { resourceNames, stackName } from '../../lib/names';
 import { controlTowerFindings, resourcesOfType, validationViolations, type Scenario } from './synth';
 
 /** Cases for any synthesized scenario; `label` names the config in test titles. */
@@ -75,23 +75,33 @@ export function appCases(label: string, scenario: { readonly current: Scenario }
       }
     });
 
-    it('gives every region the same functions, stream mapping and alarms', () => {
+    it('gives every region the same functions, stream mapping and alarms (and the home region the status page)', () => {
       const { config, json } = scenario.current;
-      const functions = [`${config.platform}-regionwatch-aggregator`, `${config.platform}-regionwatch-prober`];
-      if (options.slack) functions.push(`${config.platform}-regionwatch-slack-notifier`);
+      const names = resourceNames(config.platform);
+      const channels = [
+        ...(options.slack ? [names.slackNotifierFunction] : []),
+        ...config.notifications.pagerDuty.map((p) => names.pagerDutyFunction(p.name)),
+        ...config.notifications.webhooks.map((w) => names.webhookFunction(w.name)),
+      ];
+      const page = config.statusPage.mode !== 'off';
       for (const region of config.probeRegions) {
-        const names = Object.values(resourcesOfType(json(region), 'AWS::Lambda::Function'))
+        const home = region === config.homeRegion;
+        const functions = [names.aggregatorFunction, names.proberFunction, ...channels, ...(home && page ? [names.statusRendererFunction] : [])].sort();
+        const found = Object.values(resourcesOfType(json(region), 'AWS::Lambda::Function'))
           .map((f) => f.Properties?.FunctionName)
           .filter((n): n is string => typeof n === 'string');
-        expect(names.sort()).toEqual(functions);
-        // The aggregator's stream mapping, the prober's rounds-queue mapping and, with confirm on failure, its
-        // confirmations-queue mapping.
-        expect(Object.keys(resourcesOfType(json(region), 'AWS::Lambda::EventSourceMapping'))).toHaveLength(confirmsFailures(config) ? 3 : 2);
-        // The cost model prices the same count (DEFAULT_ASSUMPTIONS.alarmsPerRegion, plus the Slack dead-letter alarm).
+        expect(found.sort()).toEqual(functions);
+        // The aggregator's stream mapping, the prober's rounds-queue mapping, with confirm on failure its
+        // confirmations-queue mapping, and at home the renderer's stream mapping.
+        expect(Object.keys(resourcesOfType(json(region), 'AWS::Lambda::EventSourceMapping'))).toHaveLength(2 + (confirmsFailures(config) ? 1 : 0) + (home && page ? 1 : 0));
+        // The cost model prices the same count: DEFAULT_ASSUMPTIONS.alarmsPerRegion, a dead-letter alarm per channel
+        // notifier, and the status page's two at home.
         const alarms = Object.keys(resourcesOfType(json(region), 'AWS::CloudWatch::Alarm'));
-        expect(alarms).toHaveLength(options.slack ? 12 : 11);
-        expect(alarms).toHaveLength(DEFAULT_ASSUMPTIONS.alarmsPerRegion + (options.slack ? 1 : 0));
+        expect(alarms).toHaveLength(DEFAULT_ASSUMPTIONS.alarmsPerRegion + channels.length + (home && page ? 2 : 0));
       }
+      const estimate = estimateCost(config);
+      const total = config.probeRegions.reduce((n, r) => n + Object.keys(resourcesOfType(json(r), 'AWS::CloudWatch::Alarm')).length, 0);
+      expect(estimate.lines.find((l) => l.item.startsWith('alarms'))?.quantity).toBe(total);
     });
   });
 }

@@ -34,7 +34,14 @@ describe('handler bundles', () => {
     expect(bundlingOptions(exampleConfig()).externalModules).toEqual(UNREACHED_CREDENTIAL_PROVIDERS.flatMap((name) => [name, `${name}/*`]));
   });
 
-  it.each(['lambda/handlers/aggregator.ts', 'lambda/handlers/slack-notifier.ts', 'lambda/handlers/prober.ts'])(
+  it.each([
+    'lambda/handlers/aggregator.ts',
+    'lambda/handlers/slack-notifier.ts',
+    'lambda/handlers/prober.ts',
+    'lambda/handlers/pagerduty-notifier.ts',
+    'lambda/handlers/webhook-notifier.ts',
+    'lambda/handlers/status-renderer.ts',
+  ])(
     '%s stays within 500 KB and imports a left-out provider only lazily',
     async (entry) => {
       const code = await bundle(entry);

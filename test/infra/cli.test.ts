@@ -59,7 +59,14 @@ describe('cdk synth of the example config, offline', () => {
   it('bundles every Lambda with the local esbuild (no Docker) into one minified ESM file plus the validated config', () => {
     expect(synth.stderr).not.toMatch(/docker/i);
     const bundles = functionBundles(outdir, 'eu-west-1');
-    expect(bundles.map((b) => b.functionName)).toEqual(['acme-regionwatch-aggregator', 'acme-regionwatch-prober', 'acme-regionwatch-slack-notifier']);
+    expect(bundles.map((b) => b.functionName)).toEqual([
+      'acme-regionwatch-aggregator',
+      'acme-regionwatch-pagerduty-oncall',
+      'acme-regionwatch-prober',
+      'acme-regionwatch-slack-notifier',
+      'acme-regionwatch-webhook-opsgenie',
+    ]);
+    expect(functionBundles(outdir, 'us-east-1').map((b) => b.functionName)).toContain('acme-regionwatch-status-renderer');
     for (const bundle of bundles) {
       expect(readdirSync(bundle.dir).sort()).toEqual(['index.mjs', BUNDLED_CONFIG_FILE]);
       expect(statSync(join(bundle.dir, 'index.mjs')).size).toBeGreaterThan(10_000);
@@ -75,10 +82,17 @@ describe('cdk synth of the example config, offline', () => {
     }
   });
 
-  it.each(['acme-regionwatch-prober', 'acme-regionwatch-aggregator', 'acme-regionwatch-slack-notifier'])(
-    'loads %s in a plain node process, reading the config from its task root',
-    (functionName) => {
-      const bundle = functionBundles(outdir, 'eu-west-1').find((b) => b.functionName === functionName);
+  it.each([
+    ['eu-west-1', 'acme-regionwatch-prober'],
+    ['eu-west-1', 'acme-regionwatch-aggregator'],
+    ['eu-west-1', 'acme-regionwatch-slack-notifier'],
+    ['eu-west-1', 'acme-regionwatch-pagerduty-oncall'],
+    ['eu-west-1', 'acme-regionwatch-webhook-opsgenie'],
+    ['us-east-1', 'acme-regionwatch-status-renderer'],
+  ])(
+    'loads %s %s in a plain node process, reading the config from its task root',
+    (region, functionName) => {
+      const bundle = functionBundles(outdir, region).find((b) => b.functionName === functionName);
       if (!bundle) throw new Error(`no bundle for ${functionName}`);
       const loader = `const m = await import(${JSON.stringify(join(bundle.dir, 'index.mjs'))}); console.log(typeof m.handler);`;
       const result = spawnSync(process.execPath, ['--no-warnings', '--input-type=module', '-e', loader], {

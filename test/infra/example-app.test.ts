@@ -9,6 +9,7 @@ import { proberHeartbeatCases } from './prober-heartbeat.cases';
 import { proberCases } from './prober.cases';
 import { regionKeyCases } from './region-key.cases';
 import { resultsTableCases } from './results-table.cases';
+import { statusPageCases } from './status-page.cases';
 import { exampleConfig, useScenario } from './synth';
 
 const scenario = useScenario(exampleConfig);
@@ -22,4 +23,5 @@ aggregatorCases(scenario);
 notifierCases(scenario);
 proberHeartbeatCases(scenario);
 observabilityCases(scenario);
+statusPageCases(scenario);
 alarmRelayCases('the example config (3 probe regions)', scenario);

@@ -44,24 +44,69 @@ export function notifierCases(scenario: { readonly current: Scenario }): void {
       });
     });
 
-    it('subscribes every configured email and the Slack notifier, whose subscription has a dead-letter queue', () => {
+    it('subscribes every configured email and each channel notifier with its route as a filter policy and a dead-letter queue', () => {
       const { json, stack } = scenario.current;
       const eu = stack('eu-west-1');
       const subscriptions = Object.values(resourcesOfType(json('eu-west-1'), 'AWS::SNS::Subscription'))
         .map((s) => rendered(eu, s.Properties) as Record<string, unknown>)
         .filter((s) => s.TopicArn === '${NotificationsTopic}');
+      const lambda = (fn: string, dlq: string, filter: unknown) => ({
+        Protocol: 'lambda',
+        Endpoint: `\${Notifications${fn}Function.Arn}`,
+        TopicArn: '${NotificationsTopic}',
+        RedrivePolicy: { deadLetterTargetArn: `\${Notifications${dlq}.Arn}` },
+        FilterPolicy: filter,
+      });
       expect(subscriptions).toEqual([
         { Protocol: 'email', Endpoint: 'oncall@acme.example', TopicArn: '${NotificationsTopic}' },
-        {
-          Protocol: 'lambda',
-          Endpoint: '${NotificationsSlackNotifierFunction.Arn}',
-          TopicArn: '${NotificationsTopic}',
-          RedrivePolicy: { deadLetterTargetArn: '${NotificationsSlackDeadLetters.Arn}' },
-        },
+        // Slack gets everything but tests (notify test invokes it directly).
+        lambda('SlackNotifier', 'SlackDeadLetters', { event: [{ 'anything-but': ['test'] }] }),
+        // PagerDuty pages on down and read-only only, and always gets the resolve that pairs with a trigger.
+        lambda('PagerDutyOncall', 'PagerDutyOncallDeadLetters', {
+          $or: [{ event: ['opened', 'escalated'], severity: ['down', 'read-only'] }, { event: ['resolved'] }],
+        }),
+        lambda('WebhookOpsgenie', 'WebhookOpsgenieDeadLetters', {
+          $or: [{ event: ['opened', 'escalated'], severity: ['down', 'read-only', 'degraded'] }, { event: ['resolved'] }],
+        }),
       ]);
       const queues = resourcesOfType(json('eu-west-1'), 'AWS::SQS::Queue');
       // A dead-letter queue with no SQS source queue: allowAll (SQS's default) marks it as one for CT.SQS.PR.1 (lib/queues.ts).
-      expect(queues.NotificationsSlackDeadLetters?.Properties).toEqual({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600, RedriveAllowPolicy: { redrivePermission: 'allowAll' }, Tags: TAGS });
+      for (const q of ['NotificationsSlackDeadLetters', 'NotificationsPagerDutyOncallDeadLetters', 'NotificationsWebhookOpsgenieDeadLetters']) {
+        expect(queues[q]?.Properties, q).toEqual({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600, RedriveAllowPolicy: { redrivePermission: 'allowAll' }, Tags: TAGS });
+      }
+    });
+
+    it('gives the PagerDuty notifier its secret by name, one GetItem on the incident table, and the status page link', () => {
+      const { json, template } = scenario.current;
+      template('eu-west-1').hasResourceProperties('AWS::Lambda::Function', {
+        FunctionName: 'acme-regionwatch-pagerduty-oncall',
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        MemorySize: 256,
+        Timeout: 15,
+        Environment: {
+          Variables: {
+            PROBE_REGION: 'eu-west-1',
+            CHANNEL_SECRET_NAME: 'regionwatch/pagerduty',
+            CHANNEL_NAME: 'oncall',
+            STATUS_PAGE_URL: 'https://status.acme.example/',
+            INCIDENTS_TABLE_NAME: 'acme-regionwatch-incidents',
+          },
+        },
+      });
+      expect(roleStatements(json('eu-west-1'), 'NotificationsPagerDutyOncallRole')).toEqual([
+        { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: '${NotificationsPagerDutyOncallLogs.Arn}' },
+        { Action: 'sqs:SendMessage', Effect: 'Allow', Resource: '${NotificationsPagerDutyOncallDeadLetters.Arn}' },
+        { Action: 'secretsmanager:GetSecretValue', Effect: 'Allow', Resource: 'arn:aws:secretsmanager:eu-west-1:${AWS::AccountId}:secret:regionwatch/pagerduty-??????' },
+        { Action: 'dynamodb:GetItem', Effect: 'Allow', Resource: 'arn:aws:dynamodb:eu-west-1:${AWS::AccountId}:table/acme-regionwatch-incidents' },
+      ]);
+      expect(roleStatements(json('eu-west-1'), 'NotificationsWebhookOpsgenieRole')).toEqual([
+        { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: '${NotificationsWebhookOpsgenieLogs.Arn}' },
+        { Action: 'sqs:SendMessage', Effect: 'Allow', Resource: '${NotificationsWebhookOpsgenieDeadLetters.Arn}' },
+        { Action: 'secretsmanager:GetSecretValue', Effect: 'Allow', Resource: 'arn:aws:secretsmanager:eu-west-1:${AWS::AccountId}:secret:regionwatch/webhook-opsgenie-??????' },
+      ]);
+      // Never the loopback switch the tests use.
+      expect(JSON.stringify(json('eu-west-1'))).not.toContain('REGIONWATCH_ALLOW_LOOPBACK');
     });
 
     it('names the Slack secret in the environment, never its value, and reads only that secret', () => {

@@ -45,12 +45,14 @@ export function observabilityCases(scenario: { readonly current: Scenario }): vo
         'AggregatorNotRunning',
         'NotificationDeliveryFailed',
         'NotificationsStuck',
+        'PagerDutyOncallDeadLettersNotEmpty',
         'PeerProberSilent',
         'ProberErrors',
         'ProberLateRounds',
         'ProberNotRunning',
         'ProberRoundsDeadLettersNotEmpty',
         'SlackDeadLettersNotEmpty',
+        'WebhookOpsgenieDeadLettersNotEmpty',
       ]);
       for (const alarm of Object.values(alarms('eu-west-1'))) expect(alarm).toMatchObject(toChecker);
     });

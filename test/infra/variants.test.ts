@@ -2,8 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { alarmRelayCases } from './alarm-relay.cases';
 import { appCases } from './app.cases';
+import { Match } from 'aws-cdk-lib/assertions';
 import { regionKeyCases } from './region-key.cases';
-import { configWith, resourcesOfType, useScenario } from './synth';
+import { configWith, rendered, resourcesOfType, useScenario } from './synth';
 
 const two = useScenario(() => configWith(['eu-west-1', 'us-west-2']));
 appCases('2 probe regions', two);
@@ -42,7 +43,8 @@ alarmRelayCases('1 probe region', single);
 describe('with one probe region', () => {
   it('watches its own prober and forwards nothing', () => {
     const rules = resourcesOfType(single.current.json('eu-west-1'), 'AWS::Events::Rule');
-    expect(Object.keys(rules).sort()).toEqual(['ProberEveryMinute', 'ProberHeartbeatWatchPeer']);
+    // (The status page's schedule, too: the one region is home.)
+    expect(Object.keys(rules).sort()).toEqual(['ProberEveryMinute', 'ProberHeartbeatWatchPeer', 'StatusPageEvery5Minutes']);
     expect(rules.ProberHeartbeatWatchPeer?.Properties?.EventPattern).toMatchObject({ region: ['eu-west-1'] });
   });
 });
@@ -60,5 +62,49 @@ describe('without confirm on failure (probing.detection rounds, or one probe reg
       expect(text).not.toContain('CONFIRMATIONS_QUEUE_URL');
       expect(text).not.toContain('dynamodb:UpdateItem');
     }
+  });
+});
+
+// The status page on the *.cloudfront.net name (no domain of its own), and the private variant.
+const cloudfrontName = useScenario(() => configWith(['us-east-1', 'eu-west-1'], { statusPage: { mode: 'public' } }));
+appCases('a public status page on its CloudFront name', cloudfrontName);
+
+describe('a public status page without a domain of its own', () => {
+  it('is served on the distribution name, and only the home region can link to it', () => {
+    const { json, stack, template } = cloudfrontName.current;
+    const config = (resourcesOfType(json('us-east-1'), 'AWS::CloudFront::Distribution').StatusPageDistribution?.Properties as { DistributionConfig: Record<string, unknown> }).DistributionConfig;
+    expect(config.Aliases).toBeUndefined();
+    // The default *.cloudfront.net certificate (CloudFront fixes its policy; cdk-nag's CFR4 is acknowledged with why).
+    expect(config.ViewerCertificate).toBeUndefined();
+    expect(rendered(stack('us-east-1'), (json('us-east-1') as unknown as { Outputs: { StatusPageUrl: { Value: unknown } } }).Outputs.StatusPageUrl.Value)).toBe('https://${StatusPageDistribution.DomainName}/');
+    template('us-east-1').hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'acme-regionwatch-pagerduty-oncall', Environment: { Variables: Match.objectLike({ STATUS_PAGE_URL: Match.anyValue() }) } });
+    const eu = Object.values(resourcesOfType(json('eu-west-1'), 'AWS::Lambda::Function')).find((f) => f.Properties?.FunctionName === 'acme-regionwatch-pagerduty-oncall');
+    expect((eu?.Properties?.Environment as { Variables: Record<string, unknown> }).Variables.STATUS_PAGE_URL).toBeUndefined();
+  });
+});
+
+const privatePage = useScenario(() => configWith(['us-east-1', 'eu-west-1'], { statusPage: { mode: 'private', vpcEndpointIds: ['vpce-0123456789abcdef0'] } }));
+appCases('a private status page', privatePage);
+
+describe('a private status page', () => {
+  it('has no distribution; anyone may read the files through the named S3 endpoint only, the bucket stays non-public', () => {
+    const { json, stack } = privatePage.current;
+    expect(resourcesOfType(json('us-east-1'), 'AWS::CloudFront::Distribution')).toEqual({});
+    const policy = rendered(stack('us-east-1'), resourcesOfType(json('us-east-1'), 'AWS::S3::BucketPolicy').StatusPageFilesPolicy?.Properties) as { PolicyDocument: { Statement: { Sid?: string }[] } };
+    expect(policy.PolicyDocument.Statement.find((s) => s.Sid === 'ReadThroughVpcEndpoints')).toEqual({
+      Sid: 'ReadThroughVpcEndpoints',
+      Action: 's3:GetObject',
+      Condition: { StringEquals: { 'aws:SourceVpce': ['vpce-0123456789abcdef0'] } },
+      Effect: 'Allow',
+      Principal: { AWS: '*' },
+      Resource: '${StatusPageFiles.Arn}/*',
+    });
+    expect(resourcesOfType(json('us-east-1'), 'AWS::S3::Bucket').StatusPageFiles?.Properties?.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    expect(rendered(stack('us-east-1'), (json('us-east-1') as unknown as { Outputs: { StatusPageUrl: { Value: unknown } } }).Outputs.StatusPageUrl.Value)).toBe('https://${StatusPageFiles.RegionalDomainName}/index.html');
   });
 });

@@ -1,13 +1,17 @@
 // The current verdict is the truth, against a real nginx platform: a region down again minutes after recovering
 // reopens its incident (flap damping), and is shown up as soon as it is healthy again while the incident stays open.
+import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lambda/config/load';
 import { ScaledClock } from '../../lambda/local/clock';
 import { formatStatus } from '../../lambda/local/format';
 import { startLocalMode, type LocalMode } from '../../lambda/local/local-mode';
 import type { statusDocument } from '../../lambda/status-page/files';
+import { LocalSecretsFile } from '../../lambda/notify/channel-secret';
 import { startNginx, type Nginx } from '../helpers/nginx';
+import { startFakeReceiver, type FakeReceiver } from '../notify/fake-receiver';
 import { tempDir } from './harness';
 
 const START = Date.parse('2026-04-14T09:00:00Z');
@@ -16,7 +20,11 @@ const minute = (m: number) => START + m * 60_000;
 describe('the current verdict is the truth against a real nginx platform', () => {
   let nginx: Nginx;
   let mode: LocalMode;
+  let pd: FakeReceiver;
+  let hook: FakeReceiver;
+  let secrets: LocalSecretsFile;
   const data = tempDir('regionwatch-flap-');
+  const secretsDir = tempDir('regionwatch-flap-secrets-');
   const lines: string[] = [];
 
   beforeAll(async () => {
@@ -36,12 +44,21 @@ describe('the current verdict is the truth against a real nginx platform', () =>
           },
         },
         probing: { allowPrivateAddresses: true, jitterMs: 0 },
+        notifications: {
+          pagerDuty: [{ name: 'oncall', routingKeySecretName: 'flappy/pagerduty' }],
+          webhooks: [{ name: 'bridge', secretName: 'flappy/webhook', route: { events: ['opened', 'resolved'] } }],
+        },
       },
       'flap test config',
     );
+    pd = await startFakeReceiver('/v2/enqueue', { status: 202, body: '{"status":"success"}' });
+    hook = await startFakeReceiver('/hook', { status: 204 });
+    const secretsFile = join(secretsDir.path, 'regionwatch.secrets.json');
+    writeFileSync(secretsFile, JSON.stringify({ 'flappy/pagerduty': { routingKey: 'R0UT1NGKEY0123456789abcdefABCDEF', eventsUrl: pd.url }, 'flappy/webhook': { url: hook.url, signingSecret: 'x'.repeat(40) } }));
+    secrets = new LocalSecretsFile(secretsFile);
     const clock = new ScaledClock(START, 1000);
     clock.holdAt(START);
-    mode = await startLocalMode({ config, dataDir: data.path, cwd: tmpdir(), port: 0, clock, speed: 1000, notificationLine: (l) => lines.push(l) });
+    mode = await startLocalMode({ config, dataDir: data.path, cwd: tmpdir(), port: 0, clock, speed: 1000, notificationLine: (l) => lines.push(l), secrets });
     // Up, down for a minute, up for two (resolved), down again for a minute (reopened: 2 minutes after recovering).
     const phases: [number, number, 'up' | 'down'][] = [
       [0, 1, 'up'],
@@ -59,7 +76,10 @@ describe('the current verdict is the truth against a real nginx platform', () =>
   afterAll(async () => {
     await mode?.close();
     await nginx?.close();
+    await pd?.close();
+    await hook?.close();
     data.remove();
+    secretsDir.remove();
   });
 
   const status = async () => (await (await fetch(`${mode.statusUrl}/status.json`)).json()) as ReturnType<typeof statusDocument>;
@@ -70,6 +90,21 @@ describe('the current verdict is the truth against a real nginx platform', () =>
       '[UP] us resolved (us-00001)',
       '[DOWN] us opened (us-00001)',
     ]);
+  });
+
+  it('paged PagerDuty and the webhook through their routes with the same code as the Lambdas: one alert, re-triggered on the reopen', () => {
+    expect(mode.channels.map((c) => [c.label, c.deliver !== null])).toEqual([
+      ['PagerDuty oncall', true],
+      ['webhook bridge', true],
+    ]);
+    const events = pd.requests.map((r) => JSON.parse(r.body) as { event_action: string; dedup_key: string });
+    expect(events.map((e) => `${e.event_action} ${e.dedup_key}`)).toEqual([
+      'trigger regionwatch/flappy/incident/us-00001',
+      'resolve regionwatch/flappy/incident/us-00001',
+      'trigger regionwatch/flappy/incident/us-00001',
+    ]);
+    expect(hook.requests.map((r) => (JSON.parse(r.body) as { notification: { event: string } }).notification.event)).toEqual(['opened', 'resolved', 'opened']);
+    expect(hook.requests.every((r) => typeof r.headers['x-regionwatch-signature'] === 'string')).toBe(true);
   });
 
   it('shows the region down until the recovery threshold, then up while the incident stays open', async () => {

@@ -174,6 +174,7 @@ describe('the status page renderer', () => {
       now: '2026-04-14T14:00:00Z',
       checkedAt: null,
       stale: true,
+      watchedSince: null,
       banner: evil,
       regions: [
         {

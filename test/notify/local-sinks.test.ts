@@ -16,7 +16,7 @@ import {
 import { parseNotificationBody } from '../../lambda/notify/parse-body';
 import { WebhookSecretError } from '../../lambda/notify/webhook-secret';
 import { checkerNotification, degradedNotification, downNotification } from './fixtures';
-import { startFakeSlack, type FakeSlack } from './fake-slack';
+import { startFakeSlack, type FakeSlack } from './fake-receiver';
 
 let dir: string;
 let slack: FakeSlack;

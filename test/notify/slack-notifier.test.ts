@@ -2,42 +2,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { SNSEvent, SNSEventRecord } from 'aws-lambda';
-import { toPublishInput } from '../../lambda/notify/sns-publisher';
+import type { SNSEvent } from 'aws-lambda';
 import { createSlackNotifier, SlackNotifierError, type NotifierLogger } from '../../lambda/notify/slack-notifier';
 import { SEVERITY_COLOR } from '../../lambda/notify/slack-blocks';
-import type { Notification } from '../../lambda/core/notification';
 import { checkerNotification, downNotification } from './fixtures';
-import { startFakeSlack, type FakeSlack } from './fake-slack';
-
-const TOPIC = 'arn:aws:sns:us-east-1:123456789012:regionwatch-notifications';
-
-/** The SNS record Lambda receives for what SnsPublisher published. */
-function recordFor(n: Notification, messageId: string): SNSEventRecord {
-  const input = toPublishInput(n, TOPIC);
-  return snsRecord(input.Message ?? '', messageId, input.Subject);
-}
-
-function snsRecord(message: string, messageId: string, subject?: string): SNSEventRecord {
-  return {
-    EventVersion: '1.0',
-    EventSubscriptionArn: `${TOPIC}:sub`,
-    EventSource: 'aws:sns',
-    Sns: {
-      SignatureVersion: '1',
-      Timestamp: '2026-04-11T12:04:11.000Z',
-      Signature: 'x',
-      SigningCertUrl: 'https://example',
-      MessageId: messageId,
-      Message: message,
-      MessageAttributes: {},
-      Type: 'Notification',
-      UnsubscribeUrl: 'https://example',
-      TopicArn: TOPIC,
-      Subject: subject ?? '',
-    },
-  };
-}
+import { startFakeSlack, type FakeSlack } from './fake-receiver';
+import { recordFor, snsRecord } from './sns-event';
 
 function captureLogger(): NotifierLogger & { lines: Array<{ level: string; message: string; extra: unknown[] }> } {
   const lines: Array<{ level: string; message: string; extra: unknown[] }> = [];
@@ -74,7 +44,8 @@ describe('handler (module wiring: env, Secrets Manager, Powertools Logger)', () 
     const n = downNotification();
     const event: SNSEvent = { Records: [snsRecord('{"totally": "unrelated"}', 'm-garbage'), snsRecord('<<<not json', 'm-garbage-2'), recordFor(n, 'm-1')] };
     const outcome = await handler(event);
-    expect(outcome).toEqual({ delivered: 1, skipped: 2, duplicates: 0 });
+    expect(outcome).toMatchObject({ delivered: 1, skipped: 2, duplicates: 0 });
+    expect(outcome.deliveries.map((d) => d.detail)).toEqual(['posted to Slack (1 attempt)']);
     expect(sm.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input)).toEqual([{ SecretId: 'regionwatch/slack-webhook' }]);
     expect(slack.requests).toHaveLength(1);
     const payload = JSON.parse(slack.requests[0]?.body ?? '{}') as { text: string; attachments: Array<{ color: string }> };
@@ -94,18 +65,18 @@ describe('createSlackNotifier', () => {
     const logger = captureLogger();
     const notify = createSlackNotifier({ webhookUrl: urlSource(slack.url), logger });
     const outcome = await notify({ Records: [snsRecord('', 'a'), snsRecord('[]', 'b'), snsRecord('{"event":"opened"}', 'c')] });
-    expect(outcome).toEqual({ delivered: 0, skipped: 3, duplicates: 0 });
+    expect(outcome).toEqual({ delivered: 0, skipped: 3, duplicates: 0, deliveries: [] });
     expect(logger.lines.filter((l) => l.level === 'warn')).toHaveLength(3);
     expect(slack.requests).toHaveLength(0);
     // An event without Records at all is no crash either.
-    await expect(notify({} as SNSEvent)).resolves.toEqual({ delivered: 0, skipped: 0, duplicates: 0 });
+    await expect(notify({} as SNSEvent)).resolves.toEqual({ delivered: 0, skipped: 0, duplicates: 0, deliveries: [] });
   });
 
   it('posts a double of the same transition once per container', async () => {
     const notify = createSlackNotifier({ webhookUrl: urlSource(slack.url), logger: captureLogger() });
     const n = downNotification();
     const outcome = await notify({ Records: [recordFor(n, 'x1'), recordFor({ ...n, at: '2026-04-11T12:04:12.000Z' }, 'x2')] });
-    expect(outcome).toEqual({ delivered: 1, skipped: 0, duplicates: 1 });
+    expect(outcome).toMatchObject({ delivered: 1, skipped: 0, duplicates: 1 });
     expect(slack.requests).toHaveLength(1);
   });
 

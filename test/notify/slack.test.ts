@@ -7,7 +7,7 @@ import { SlackDeliveryError, parseRetryAfter, postToSlack } from '../../lambda/n
 import { WebhookSecretError, WebhookUrlReader, parseWebhookUrl } from '../../lambda/notify/webhook-secret';
 import { parseNotificationBody } from '../../lambda/notify/parse-body';
 import { checkerNotification, degradedNotification, downNotification } from './fixtures';
-import { startFakeSlack, type FakeSlack } from './fake-slack';
+import { startFakeSlack, type FakeSlack } from './fake-receiver';
 
 let slack: FakeSlack;
 beforeAll(async () => {

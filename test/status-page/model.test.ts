@@ -166,6 +166,7 @@ describe('a summary segment (older segments folded) on the status page and in th
       now: new Date(nowMs).toISOString(),
       checkedAt: new Date(nowMs).toISOString(),
       stale: false,
+      watchedSince: null,
       regions: [{ region: 'us', verdict: 'down' }],
       probeRegions: [],
       openIncidents: [view],
@@ -178,5 +179,43 @@ describe('a summary segment (older segments folded) on the status page and in th
     // The incident's own bar draws the summary as its verdicts' shares (62 of 270 minutes down), not 4 h of down.
     expect(html).toMatch(/class="seg v-down folded" style="width:22\.96%"/);
     expect(html).toMatch(/class="seg v-up folded" style="width:65\.93%"/);
+  });
+});
+
+describe('a long incident on the page', () => {
+  it('draws its bar as at most 60 stretches, each the worst verdict in it, instead of one part per segment', () => {
+    const t = Date.parse('2026-04-14T10:00:00Z');
+    const view: IncidentView = {
+      incidentId: 'us-00009',
+      region: 'us',
+      status: 'resolved',
+      severity: 'down',
+      openedAt: new Date(t).toISOString(),
+      resolvedAt: new Date(t + 200 * 60_000).toISOString(),
+      downMinutes: 100,
+      degradedMinutes: 0,
+      readOnlyMinutes: 0,
+      // 200 one-minute segments: down, up, down, up …
+      timeline: Array.from({ length: 200 }, (_, k) => ({ verdict: k % 2 === 0 ? ('down' as const) : ('up' as const), from: new Date(t + k * 60_000).toISOString(), to: new Date(t + (k + 1) * 60_000).toISOString() })),
+      notifications: [],
+    };
+    const html = renderStatusFragment({
+      platform: 'p',
+      title: 'p status',
+      now: new Date(t + 300 * 60_000).toISOString(),
+      checkedAt: null,
+      stale: false,
+      watchedSince: null,
+      regions: [{ region: 'us', verdict: 'up' }],
+      probeRegions: [],
+      openIncidents: [],
+      recentIncidents: [view],
+      maintenance: { current: [], upcoming: [] },
+      history: { from: view.openedAt, to: view.openedAt, bucketMinutes: 60, regions: [] },
+    });
+    const bar = /<div class="timeline-bar" data-bucketed="true">(.*?)<\/div>/.exec(html)?.[1] ?? '';
+    // Every stretch of 200/60 minutes holds a down minute: one red stretch across the bar, merged.
+    expect(bar.match(/<span /g)).toHaveLength(1);
+    expect(bar).toContain('class="seg v-down" style="width:100.000%"');
   });
 });
