@@ -113,6 +113,7 @@ export const demoCommand: Command = {
     );
     io.out('');
     io.out(`look again: regionwatch report --data-dir ${dataDir}   (also status, incidents)`);
+    io.out(`the post-incident update, drafted: regionwatch retro --data-dir ${dataDir}`);
     return outcome.completed && verdict.ok ? EXIT.ok : EXIT.finding;
   },
 };

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../lambda/cli/main';
 import type { Report } from '../../lambda/core/report';
+import type { RetroFacts } from '../../lambda/core/retro';
 import { demoScript } from '../../lambda/local/demo-script';
 import { readNotifications, tempDir } from './harness';
 
@@ -54,5 +55,25 @@ describe('regionwatch demo, end to end at high speed', () => {
     const { fluctuations } = demoScript();
     const pages = sent.filter((n) => ['opened', 'escalated', 'reminder'].includes(n.event) && Date.parse(n.at) >= fluctuations.from && Date.parse(n.at) < fluctuations.to);
     expect(pages.length).toBeLessThanOrEqual(3);
+
+    // The retro of the same data: the story's figures, per day and in all, the same minutes the report has.
+    const md: string[] = [];
+    expect(await main(['retro', '--data-dir', data.path], { out: (l) => md.push(l), err: (l) => md.push(l), cwd: data.path })).toBe(0);
+    const draft = md.join('\n');
+    const totals = draft.slice(draft.indexOf('## In all'));
+    expect(totals).toContain(`Total downtime on the US server: ${Math.round(us?.downMinutes ?? 0)} minutes`);
+    expect(totals).toContain(`Total time of degraded performance: ${Math.round(us?.degradedMinutes ?? 0)} minutes`);
+    expect(totals).toContain('No service interruption to EU and APAC');
+    expect(draft).toContain('## Tuesday, April 14, 2026');
+    expect(draft).toContain('## Wednesday, April 15, 2026');
+    const json: string[] = [];
+    expect(await main(['retro', '--json', '--data-dir', data.path], { out: (l) => json.push(l), err: (l) => json.push(l), cwd: data.path })).toBe(0);
+    const facts = JSON.parse(json.join('\n')) as RetroFacts;
+    expect(facts.totals.us).toMatchObject({ downMinutes: us?.downMinutes, degradedMinutes: us?.degradedMinutes });
+    expect(facts.days.map((d) => [d.date, Math.round(d.regions.us?.downMinutes ?? 0)])).toEqual([
+      ['2026-04-14', Math.round(us?.incidents[0]?.downMinutes ?? 0)],
+      ['2026-04-15', Math.round(us?.incidents[1]?.downMinutes ?? 0)],
+    ]);
+    expect(facts.unaffected).toEqual(['eu', 'apac']);
   });
 });
