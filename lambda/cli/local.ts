@@ -53,7 +53,7 @@ export async function startOrExplain(command: string, options: LocalModeOptions,
 }
 
 /** `--endpoint URL` or `--aws --region R` (DESIGN); neither: the embedded store. */
-export function storeChoice(values: Record<string, string | boolean | undefined>): StoreChoice {
+export function storeChoice(values: Record<string, string | boolean | string[] | undefined>): StoreChoice {
   const endpoint = typeof values.endpoint === 'string' ? values.endpoint : undefined;
   const region = typeof values.region === 'string' ? values.region : undefined;
   if (endpoint !== undefined && values.aws === true) throw new UsageError('--endpoint and --aws name two stores; pass one');

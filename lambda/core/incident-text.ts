@@ -40,6 +40,7 @@ const EVENT_SENTENCE: Record<NotificationEvent, string> = {
   resolved: 'incident resolved',
   reminder: 'incident still open',
   checker: 'the checker needs attention',
+  test: 'a test notification, no action needed',
 };
 
 /** The subject SNS and Slack use when a notification has none (a hand-made or very old one): `[DOWN] us: incident opened`. */

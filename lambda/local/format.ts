@@ -1,8 +1,7 @@
 // Human-readable text for `status`, `incidents`, `report` and the demo's ending: aligned lines, figures in minutes.
-import { formatDuration } from '../core/incident-text';
 import { foldedSummary, shortTime } from '../status-page/html';
 import type { IncidentView, RegionStatus } from '../status-page/model';
-import { count } from '../core/words';
+import { count, spokenDuration } from '../core/words';
 
 /** DESIGN.md's report object (`report --json`, `demo --json`): the fields this text reads. */
 export interface ReportLike {
@@ -69,7 +68,7 @@ export function formatStatus(regions: readonly RegionStatus[], now: string): str
     const since = r.since && r.verdict !== 'up' ? ` since ${shortTime(r.since, true)}` : '';
     const summary = r.summary ? `  ${r.summary}` : '';
     // The verdict is what is seen now; an open incident is named beside it (with its own severity while recovering).
-    const recovering = r.recovering ? `, recovering: resolves after ${formatDuration(r.recovering.resolvesAfterSeconds)} up` : '';
+    const recovering = r.recovering ? `, recovering: resolves after ${spokenDuration(r.recovering.resolvesAfterSeconds)} up` : '';
     const incident = r.openIncidentId ? `  [${r.openIncidentId} open${r.incidentSeverity && r.incidentSeverity !== r.verdict ? `, ${r.incidentSeverity}` : ''}${recovering}]` : '';
     lines.push(`  ${r.region.toUpperCase().padEnd(width)}  ${r.verdict.padEnd(9)}${since}${summary}${incident}`);
   }

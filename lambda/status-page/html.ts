@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { FoldedSegments } from '../core/incident-record';
 import { formatDuration } from '../core/incident-text';
+import { spokenDuration } from '../core/words';
 import type { Verdict } from '../core/notification';
 import type { IncidentView, MaintenanceView, RegionStatus, StatusSnapshot } from './model';
 
@@ -91,7 +92,7 @@ function overall(snapshot: StatusSnapshot): { verdict: Verdict; text: string } {
 function incidentLine(r: RegionStatus): string {
   if (!r.openIncidentId) return '';
   const severity = r.incidentSeverity ? ` (${label(r.incidentSeverity).toLowerCase()})` : '';
-  const recovering = r.recovering ? `; up again since ${shortTime(r.recovering.since)}, resolves after ${formatDuration(r.recovering.resolvesAfterSeconds)} up${r.recovering.flapping ? ' (flapping)' : ''}` : '';
+  const recovering = r.recovering ? `; up again since ${shortTime(r.recovering.since)}, resolves after ${spokenDuration(r.recovering.resolvesAfterSeconds)} up${r.recovering.flapping ? ' (it flapped)' : ''}` : '';
   return `<div class="incident-line" data-incident-open="${esc(r.openIncidentId)}"><a href="#incident-${esc(r.openIncidentId)}">incident ${esc(r.openIncidentId)} open${esc(severity)}</a>${esc(recovering)}</div>`;
 }
 

@@ -72,7 +72,7 @@ describe('regionwatch notify test, from this machine', () => {
     const c = capture();
     const code = await main(['notify', 'test', '--config', configFile, '--secrets', secretsFile], c.io);
     expect(code, c.err.join('\n')).toBe(0);
-    expect(c.out[0]).toMatch(/^ {2}\d\d:\d\d:\d\d \[TEST\] notify test: regionwatch acme: test notification from this machine, no action needed$/);
+    expect(c.out[0]).toMatch(/^ {2}\d\d:\d\d:\d\d \[TEST\] regionwatch acme: test notification from this machine, no action needed$/);
     const testId = /regionwatch notify test (\S+) for acme/.exec(c.out.join('\n'))?.[1] ?? '';
     expect(c.out.slice(1)).toEqual([
       `regionwatch notify test ${testId} for acme, from this machine:`,
@@ -146,7 +146,7 @@ describe('regionwatch notify test --aws', () => {
     lambda.on(InvokeCommand, { FunctionName: 'acme-regionwatch-pagerduty-oncall' }).resolves(answer('triggered and resolved PagerDuty alert regionwatch/acme/test/t'));
     lambda
       .on(InvokeCommand, { FunctionName: 'acme-regionwatch-webhook-bridge' })
-      .resolves({ StatusCode: 200, FunctionError: 'Unhandled', Payload: payload({ errorType: 'ChannelNotifierError', errorMessage: '1 notification(s) not delivered to webhook bridge: could not read secret regionwatch/webhook-bridge (ResourceNotFoundException)' }) });
+      .resolves({ StatusCode: 200, FunctionError: 'Unhandled', Payload: payload({ errorType: 'ChannelNotifierError', errorMessage: '1 notification not delivered to webhook bridge: could not read secret regionwatch/webhook-bridge (ResourceNotFoundException)' }) });
 
     const command = notifyCommand((region) => ({
       lambda: new LambdaClient({ region, credentials }),
@@ -159,7 +159,7 @@ describe('regionwatch notify test --aws', () => {
       '  ok      us-east-1  SNS topic         published (message m-1); oncall@acme.example (confirmed)',
       '  ok      us-east-1  Slack             posted to Slack (1 attempt)',
       '  ok      us-east-1  PagerDuty oncall  triggered and resolved PagerDuty alert regionwatch/acme/test/t',
-      '  FAILED  us-east-1  webhook bridge    1 notification(s) not delivered to webhook bridge: could not read secret regionwatch/webhook-bridge (ResourceNotFoundException)',
+      '  FAILED  us-east-1  webhook bridge    1 notification not delivered to webhook bridge: could not read secret regionwatch/webhook-bridge (ResourceNotFoundException)',
       '1 failed, 0 not tried: see above',
     ]);
     // What was sent: the aggregator the request; each notifier, synchronously, an SNS event holding the marked test.

@@ -85,10 +85,10 @@ describe('the current verdict is the truth against a real nginx platform', () =>
   const status = async () => (await (await fetch(`${mode.statusUrl}/status.json`)).json()) as ReturnType<typeof statusDocument>;
 
   it('reopened the incident: one incident, paged opened, resolved, opened again', () => {
-    expect(lines.map((l) => l.replace(/^\S+ /, '').replace(/:.*\(/, ' (')).filter((l) => /opened|resolved/.test(l))).toEqual([
-      '[DOWN] us opened (us-00001)',
-      '[UP] us resolved (us-00001)',
-      '[DOWN] us opened (us-00001)',
+    expect(lines.map((l) => l.replace(/^\S+ /, ''))).toEqual([
+      '[DOWN] us is down: api, write-path failing from 3/3 probe regions · incident us-00001 opened',
+      '[RESOLVED] us is up again after 1 min (1 min of it down) · incident us-00001 resolved',
+      '[DOWN] us is down again, 2 min after recovering: incident us-00001 reopened',
     ]);
   });
 
@@ -120,12 +120,12 @@ describe('the current verdict is the truth against a real nginx platform', () =>
       since: '2026-04-14T09:05:00.000Z',
       incident: { incidentId: 'us-00001', status: 'open', severity: 'down', recovering: { since: '2026-04-14T09:05:00.000Z', resolvesAfterSeconds: 600, flapping: true } },
     });
-    expect(now.regions[0]?.summary).toBe('us recovering: no target failing since 09:05:00 UTC; incident us-00001 resolves after 10m up (flapping)');
+    expect(now.regions[0]?.summary).toBe('us is recovering: no target failing since 09:05:00 UTC; incident us-00001 resolves after 10 min up (it flapped)');
     const page = await (await fetch(mode.statusUrl)).text();
     expect(page).toContain('data-region="us" data-verdict="up" data-incident="us-00001"');
 
     // `regionwatch status` prints the same from the same reader (in another process it reads through this one).
     const lines = formatStatus(await mode.engines.reader.currentStatus(), now.generatedAt);
-    expect(lines[1]).toBe('  US    up         us recovering: no target failing since 09:05:00 UTC; incident us-00001 resolves after 10m up (flapping)  [us-00001 open, down, recovering: resolves after 10m up]');
+    expect(lines[1]).toBe('  US    up         us is recovering: no target failing since 09:05:00 UTC; incident us-00001 resolves after 10 min up (it flapped)  [us-00001 open, down, recovering: resolves after 10 min up]');
   });
 });

@@ -176,7 +176,7 @@ describe('the status page renderer', () => {
     const files = renderStatusFiles(snapshot);
     const html = files.find((f) => f.path === 'index.html')?.body ?? '';
     expect(html).toContain('data-region="us" data-verdict="up" data-incident="us-00002"');
-    expect(html).toContain('incident us-00002 open (read-only)</a>; up again since 14:49, resolves after 10m up (flapping)');
+    expect(html).toContain('incident us-00002 open (read-only)</a>; up again since 14:49, resolves after 10 min up (it flapped)');
     expect(files.find((f) => f.path === 'badge/us.svg')?.body).toContain('<title>us: recovering</title>');
   });
 });
