@@ -22,6 +22,22 @@ export const CONTROL_TOWER_RULES = {
   keyGrants: 'kms_create_grant_aws_service_check',
   /** CT.SQS.PR.1: a queue has a dead-letter queue, or is one (RedriveAllowPolicy allowAll or byQueue). */
   queueDeadLetters: 'sqs_dlq_check',
+  /** CT.S3.PR.2: an S3 bucket has server access logging. */
+  bucketAccessLogs: 's3_bucket_logging_enabled_check',
+  /** CT.S3.PR.9: an S3 bucket has S3 Object Lock. */
+  bucketObjectLock: 's3_bucket_object_lock_enabled_check',
+  /** CT.S3.PR.10: an S3 bucket's default encryption is SSE-KMS. */
+  bucketKmsEncryption: 's3_bucket_default_encryption_kms_check',
+  /** CT.CLOUDFRONT.PR.4: a distribution has an origin group of two origins (failover). */
+  distributionOriginFailover: 'cloudfront_origin_failover_enabled_check',
+  /** CT.CLOUDFRONT.PR.5: a distribution has access logging. */
+  distributionAccessLogs: 'cloudfront_access_logs_enabled_check',
+  /** CT.CLOUDFRONT.PR.6: a distribution uses a custom SSL/TLS certificate. */
+  distributionCustomCertificate: 'cloudfront_custom_ssl_certificate_check',
+  /** CT.CLOUDFRONT.PR.7: a distribution serves HTTPS with SNI (an ACM certificate, `sni-only`). */
+  distributionSni: 'cloudfront_sni_enabled_check',
+  /** CT.CLOUDFRONT.PR.9: a distribution's viewer policy is TLSv1.2 or newer. */
+  distributionViewerTls: 'cloudfront_security_policy_check',
 } as const;
 
 export type ControlTowerRule = (typeof CONTROL_TOWER_RULES)[keyof typeof CONTROL_TOWER_RULES];

@@ -67,7 +67,7 @@ export class RegionNetwork extends Construct {
       description: 'regionwatch aggregator, Slack notifier and custom resource: out to HTTPS only, nothing in',
       allowAllOutbound: false,
     });
-    this.awsApiSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(AWS_API_PORT), 'HTTPS: AWS APIs and the Slack webhook');
+    this.awsApiSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(AWS_API_PORT), 'HTTPS: AWS APIs and the notification channels');
   }
 
   /** The Lambda props that place a function in this VPC with the security group for its egress. */

@@ -1,4 +1,5 @@
-// The probe region's one customer managed KMS key: its SNS topics and every one of its CloudWatch log groups.
+// The probe region's one customer managed KMS key: its SNS topics, every one of its CloudWatch log groups, and (home
+// region) the status page's files.
 import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -18,6 +19,9 @@ export const REGION_KEY_LOGICAL_ID = 'NotificationsKeyADCFA950';
  * only for this account and region (CloudWatch Logs by the log group ARN in the encryption context, CloudWatch alarms
  * by source account; EventBridge is limited by the checker topic's policy, see lib/alarm-relay.ts). A broken key breaks
  * this region's topics and logs together; the alarm relay reports from the next region when its SNS stops.
+ *
+ * The status page's bucket (home region) uses it too, with an S3 Bucket Key; CloudFront may decrypt with it through
+ * origin access control (lib/status-page.ts says why that statement names no single distribution).
  *
  * What does not use it, and why: the DynamoDB global tables keep AWS-managed encryption (a customer managed key would
  * be charged a KMS request for table reads and writes on every replica, and no control asks for it), and the queues

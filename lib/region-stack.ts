@@ -75,7 +75,7 @@ export class RegionWatchStack extends Stack {
       homeRegion: config.homeRegion,
     });
     if (this.isHome && config.statusPage.mode !== 'off') {
-      this.statusPage = new StatusPage(this, 'StatusPage', { config, incidentsTable: this.incidentsTable, functionName: names.statusRendererFunction });
+      this.statusPage = new StatusPage(this, 'StatusPage', { config, functionDefaults, key: this.key.key, incidentsTable: this.incidentsTable, functionName: names.statusRendererFunction });
     }
     // Notifications link to the page: its own address at home; elsewhere only a domain of your own is known at synth
     // (a *.cloudfront.net name or a bucket's lives in the home stack, and stacks share nothing at synth time).

@@ -358,7 +358,7 @@ const statusPageSchema = z
     vpcEndpointIds: z
       .array(z.string().regex(/^vpce-[0-9a-f]{8,17}$/, { message: 'vpcEndpointIds entries must be VPC endpoint ids such as vpce-0123456789abcdef0' }))
       .default([])
-      .describe('private: S3 VPC endpoints through which anyone inside the VPC may read the page.'),
+      .describe('private: S3 VPC endpoints through which anyone inside the VPC may read the page (its files are then SSE-S3, not the region key: anonymous reads cannot decrypt KMS). Without them, readers need IAM credentials and kms:Decrypt on the region key.'),
     historyDays: z.number().int().min(1).max(90, { message: 'historyDays must be at most 90' }).default(90).describe('Days of uptime bars on the hosted page (one bar a day).'),
   })
   .default({ mode: 'off', title: null, domainName: null, certificateArn: null, vpcEndpointIds: [], historyDays: 90 })

@@ -6,6 +6,7 @@ import { evaluationSettings, windowBounds } from '../core/evaluate';
 import { confirmsFailures, isStaggered } from '../core/stagger';
 import { AGGREGATOR_STREAM_SETTINGS } from '../aggregator/stream-settings';
 import type { ProberScheduling } from '../probe/scheduling';
+import { filesEncryptedWithKey } from '../status-page/files';
 import { DEFAULT_LEASE_MS } from '../store/lease';
 import { toRoundItems } from '../store/results-store';
 import { ALWAYS_FREE, GB, HOURS_PER_MONTH, MINUTES_PER_MONTH, PRICES, PRICES_AS_OF, SECONDS_PER_MONTH, costOf, type PriceName } from './prices';
@@ -120,7 +121,7 @@ export interface UsageAssumptions {
   };
   /** Dashboards of the whole deployment (lib/observability.ts: one, in the home region, reading every region). */
   dashboards: number;
-  /** Customer managed keys per probe region (lib/region-key.ts: one, shared by both topics and every log group). */
+  /** Customer managed keys per probe region (lib/region-key.ts: one, shared by both topics, every log group and the status page's files). */
   kmsKeysPerRegion: number;
   /**
    * Log groups per probe region written all the time, which keep asking KMS for data keys: the prober's, the
@@ -598,7 +599,8 @@ export function estimateCost(config: RegionwatchConfig, overrides: Partial<Usage
     }
     bill.add('EventBridge', 'status page schedule (every 5 minutes)', MINUTES_PER_MONTH / 5, 'invocations', 'eventbridgeScheduledRule', undefined, 'scheduled rules are free');
   }
-  bill.add('KMS', `customer managed keys (${a.kmsKeysPerRegion} per probe region, shared by both topics and every log group)`, P * a.kmsKeysPerRegion, 'keys', 'kmsKey');
+  const keyUsers = page !== 'off' && filesEncryptedWithKey(config.statusPage) ? "both topics, every log group and the status page's files" : 'both topics and every log group';
+  bill.add('KMS', `customer managed keys (${a.kmsKeysPerRegion} per probe region, shared by ${keyUsers})`, P * a.kmsKeysPerRegion, 'keys', 'kmsKey');
   bill.add('KMS', 'requests (encrypted topic publishes and deliveries)', (a.notificationsPerMonth + checkerPublishes) * (2 + emails) + deliveries, 'requests', 'kmsRequests', 'kmsRequests');
   bill.add(
     'KMS',

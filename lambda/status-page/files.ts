@@ -4,6 +4,7 @@ import { renderBadge } from './badge';
 import { renderAtomFeed } from './feed';
 import { renderStatusPage, type PageOptions } from './html';
 import type { StatusSnapshot } from './model';
+import type { RegionwatchConfig } from '../config/schema';
 
 export interface StatusFile {
   /** Path relative to the page's root, such as `index.html` or `badge/us.svg`. */
@@ -16,6 +17,15 @@ export interface StatusFile {
 export interface RenderOptions extends PageOptions {
   /** The page's public address ending in `/`, for absolute links in the feed; relative links without it. */
   baseUrl?: string;
+}
+
+/**
+ * Whether the files are encrypted with the region's key (CT.S3.PR.10). Not for a private page read through VPC
+ * endpoints: those readers are anonymous (the endpoint policy and the bucket policy let them in), and S3 refuses every
+ * unsigned request for an SSE-KMS object, so their files keep SSE-S3 and the control is acknowledged.
+ */
+export function filesEncryptedWithKey(page: Pick<RegionwatchConfig['statusPage'], 'mode' | 'vpcEndpointIds'>): boolean {
+  return !(page.mode === 'private' && page.vpcEndpointIds.length > 0);
 }
 
 /** Version of the JSON documents' shape; a change that removes or renames a key bumps it. */

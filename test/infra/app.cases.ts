@@ -21,7 +21,7 @@ export function appCases(label: string, scenario: { readonly current: Scenario }
       }
     });
 
-    it('passes every AWS Control Tower control; acknowledges CT.LAMBDA.PR.3 on every function only without vpc, CT.CLOUDWATCH.PR.2 on every log group only under a year', () => {
+    it('passes every AWS Control Tower control; acknowledges CT.LAMBDA.PR.3 on every function only without vpc, CT.CLOUDWATCH.PR.2 on every log group only under a year, and the status page\'s by its mode', () => {
       const { assembly, config, json } = scenario.current;
       const { violations, acknowledged } = controlTowerFindings(assembly);
       expect(violations).toEqual([]);
@@ -31,9 +31,29 @@ export function appCases(label: string, scenario: { readonly current: Scenario }
         const ids = (type: string) => resources.filter(([, r]) => r.Type === type).map(([id]) => id);
         if (config.vpc === undefined) expected.push(...ids('AWS::Lambda::Function').map((id) => `CT.LAMBDA.PR.3 ${stackName(region)} ${id}`));
         if (config.logs.retentionDays < COMPLIANT_LOG_RETENTION_DAYS) expected.push(...ids('AWS::Logs::LogGroup').map((id) => `CT.CLOUDWATCH.PR.2 ${stackName(region)} ${id}`));
+        // The status page (home region): no access logs or Object Lock on its bucket; one origin and no access logs on
+        // its distribution; the *.cloudfront.net certificate without a domain; SSE-S3 for anonymous VPC-endpoint readers.
+        const page = config.statusPage;
+        if (page.mode === 'off') continue;
+        for (const id of ids('AWS::S3::Bucket')) {
+          expected.push(`CT.S3.PR.2 ${stackName(region)} ${id}`, `CT.S3.PR.9 ${stackName(region)} ${id}`);
+          if (page.mode === 'private' && page.vpcEndpointIds.length > 0) expected.push(`CT.S3.PR.10 ${stackName(region)} ${id}`);
+        }
+        for (const id of ids('AWS::CloudFront::Distribution')) {
+          const controls = ['CT.CLOUDFRONT.PR.4', 'CT.CLOUDFRONT.PR.5', ...(page.mode === 'public' && !page.domainName ? ['CT.CLOUDFRONT.PR.6', 'CT.CLOUDFRONT.PR.7', 'CT.CLOUDFRONT.PR.9'] : [])];
+          expected.push(...controls.map((control) => `${control} ${stackName(region)} ${id}`));
+        }
       }
       expect(acknowledged.map((f) => `${f.control} ${f.stack} ${f.logicalId}`).sort()).toEqual(expected.sort());
-      for (const finding of acknowledged) expect(finding.reason).toMatch(finding.control === 'CT.LAMBDA.PR.3' ? /sets no `vpc`/ : /logs\.retentionDays is \d+/);
+      const reasons: Record<string, RegExp> = {
+        'CT.LAMBDA.PR.3': /sets no `vpc`/,
+        'CT.CLOUDWATCH.PR.2': /logs\.retentionDays is \d+/,
+        'CT.S3.PR.10': /statusPage\.vpcEndpointIds/,
+        'CT.CLOUDFRONT.PR.6': /statusPage\.domainName/,
+        'CT.CLOUDFRONT.PR.7': /statusPage\.domainName/,
+        'CT.CLOUDFRONT.PR.9': /statusPage\.domainName/,
+      };
+      for (const finding of acknowledged) expect(finding.reason).toMatch(reasons[finding.control] ?? /\w+ \w+ \w+/);
     });
 
     it('keeps CloudFormation rule findings as errors (validateAgainstDefaultRules) in the synthesized app', () => {

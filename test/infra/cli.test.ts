@@ -49,11 +49,12 @@ describe('cdk synth of the example config, offline', () => {
     expect(synth.status, synth.stderr).toBe(0);
     for (const region of exampleConfig().probeRegions) expect(existsSync(join(outdir, `${stackName(region)}.template.json`))).toBe(true);
     const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as { pluginReports: { pluginName: string; violations: unknown[] }[] };
-    // Only the Control Tower plugin reports, and only what is acknowledged: without `vpc`, CT.LAMBDA.PR.3 on each function.
+    // Only the Control Tower plugin reports, and only what is acknowledged: without `vpc`, CT.LAMBDA.PR.3 on each function;
+    // the status page's bucket without access logs or Object Lock, its distribution with one origin and no access logs.
     expect(report.pluginReports.map((r) => [r.pluginName, r.violations])).toEqual([[CONTROL_TOWER_PLUGIN_NAME, []]]);
     const { violations, acknowledged } = controlTowerFindings({ directory: outdir });
     expect(violations).toEqual([]);
-    expect(new Set(acknowledged.map((f) => f.control))).toEqual(new Set(['CT.LAMBDA.PR.3']));
+    expect(new Set(acknowledged.map((f) => f.control))).toEqual(new Set(['CT.LAMBDA.PR.3', 'CT.S3.PR.2', 'CT.S3.PR.9', 'CT.CLOUDFRONT.PR.4', 'CT.CLOUDFRONT.PR.5']));
   });
 
   it('bundles every Lambda with the local esbuild (no Docker) into one minified ESM file plus the validated config', () => {

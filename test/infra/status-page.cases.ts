@@ -1,4 +1,4 @@
-// The hosted status page: an encrypted, versioned, TLS-only, private bucket written by a renderer on the incident
+// The hosted status page: a KMS-encrypted, versioned, TLS-only, private bucket written by a renderer on the incident
 // table's stream (and a schedule), served by CloudFront through origin access control, or read through VPC endpoints.
 import { describe, expect, it } from 'vitest';
 import { STATUS_PAGE_CSP } from '../../lambda/status-page/html';
@@ -17,13 +17,16 @@ export function statusPageCases(scenario: { readonly current: Scenario }): void 
       }
     });
 
-    it('keeps its files in a private, encrypted, versioned, TLS-only bucket, retained', () => {
+    it('keeps its files in a private, versioned, TLS-only bucket encrypted with the region key, retained; writes reach EventBridge', () => {
       const { json, stack } = scenario.current;
       const home = stack('us-east-1');
       const bucket = resourcesOfType(json('us-east-1'), 'AWS::S3::Bucket').StatusPageFiles;
       expect(bucket?.DeletionPolicy).toBe('Retain');
-      expect(bucket?.Properties).toMatchObject({
-        BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      expect(rendered(home, bucket?.Properties)).toMatchObject({
+        // CT.S3.PR.10, with an S3 Bucket Key (S3 asks KMS for a data key now and then, not per request).
+        BucketEncryption: { ServerSideEncryptionConfiguration: [{ BucketKeyEnabled: true, ServerSideEncryptionByDefault: { KMSMasterKeyID: '${NotificationsKey.Arn}', SSEAlgorithm: 'aws:kms' } }] },
+        // CT.S3.PR.4, natively (no custom-resource Lambda).
+        NotificationConfiguration: { EventBridgeConfiguration: { EventBridgeEnabled: true } },
         PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
         VersioningConfiguration: { Status: 'Enabled' },
         LifecycleConfiguration: { Rules: [{ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, NoncurrentVersionExpiration: { NoncurrentDays: 1 }, Status: 'Enabled' }] },
@@ -61,6 +64,19 @@ export function statusPageCases(scenario: { readonly current: Scenario }): void 
           SslSupportMethod: 'sni-only',
         },
       });
+      // Origin access control decrypts with the region key: the key policy cannot name the distribution (a cycle), the
+      // bucket policy above does.
+      const key = resourcesOfType(json('us-east-1'), 'AWS::KMS::Key').NotificationsKey;
+      const keyStatements = (rendered(home, key?.Properties?.KeyPolicy) as { Statement: Record<string, unknown>[] }).Statement;
+      expect(keyStatements.filter((s) => JSON.stringify(s.Principal).includes('cloudfront'))).toEqual([
+        {
+          Action: 'kms:Decrypt',
+          Condition: { ArnLike: { 'AWS:SourceArn': 'arn:aws:cloudfront::${AWS::AccountId}:distribution/*' } },
+          Effect: 'Allow',
+          Principal: { Service: 'cloudfront.amazonaws.com' },
+          Resource: '*',
+        },
+      ]);
       const oac = Object.values(resourcesOfType(json('us-east-1'), 'AWS::CloudFront::OriginAccessControl'))[0]?.Properties;
       expect(oac).toMatchObject({ OriginAccessControlConfig: { OriginAccessControlOriginType: 's3', SigningBehavior: 'always', SigningProtocol: 'sigv4' } });
       const headers = resourcesOfType(json('us-east-1'), 'AWS::CloudFront::ResponseHeadersPolicy').StatusPageHeaders?.Properties as { ResponseHeadersPolicyConfig: { SecurityHeadersConfig: Record<string, unknown> } };
@@ -97,7 +113,7 @@ export function statusPageCases(scenario: { readonly current: Scenario }): void 
       });
     });
 
-    it('lets the renderer read the table and its stream, write exactly the page files, and read status.json', () => {
+    it('lets the renderer read the table and its stream, write exactly the page files (with the key), and read status.json', () => {
       const statements = roleStatements(scenario.current.json('us-east-1'), 'StatusPageRendererRole');
       const files = ['index.html', 'status.json', 'incidents.json', 'feed.atom', 'badge/us.svg', 'badge/eu.svg', 'badge/apac.svg'];
       expect(statements).toEqual([
@@ -106,6 +122,8 @@ export function statusPageCases(scenario: { readonly current: Scenario }): void 
         { Action: 'dynamodb:Query', Effect: 'Allow', Resource: ['${IncidentsTable.Arn}/index/open-incidents', '${IncidentsTable.Arn}/index/region-incidents'] },
         { Action: 's3:PutObject', Effect: 'Allow', Resource: files.map((f) => `\${StatusPageFiles.Arn}/${f}`).sort() },
         { Action: 's3:GetObject', Effect: 'Allow', Resource: '${StatusPageFiles.Arn}/status.json' },
+        // The region key for those, through S3 in this region only.
+        { Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Condition: { StringEquals: { 'kms:ViaService': 's3.us-east-1.amazonaws.com' } }, Effect: 'Allow', Resource: '${NotificationsKey.Arn}' },
         { Action: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'], Effect: 'Allow', Resource: '${IncidentsTable.StreamArn}' },
         { Action: 'dynamodb:ListStreams', Effect: 'Allow', Resource: '*' },
         { Action: 'sqs:SendMessage', Effect: 'Allow', Resource: '${StatusPageRenderFailures.Arn}' },

@@ -4,7 +4,7 @@ import { alarmRelayCases } from './alarm-relay.cases';
 import { appCases } from './app.cases';
 import { Match } from 'aws-cdk-lib/assertions';
 import { regionKeyCases } from './region-key.cases';
-import { configWith, rendered, resourcesOfType, useScenario } from './synth';
+import { configWith, rendered, resourcesOfType, roleStatements, useScenario } from './synth';
 
 const two = useScenario(() => configWith(['eu-west-1', 'us-west-2']));
 appCases('2 probe regions', two);
@@ -99,6 +99,11 @@ describe('a private status page', () => {
       Principal: { AWS: '*' },
       Resource: '${StatusPageFiles.Arn}/*',
     });
+    // Anonymous readers cannot read SSE-KMS objects: SSE-S3 (CT.S3.PR.10 acknowledged), and no key for the renderer.
+    expect(resourcesOfType(json('us-east-1'), 'AWS::S3::Bucket').StatusPageFiles?.Properties?.BucketEncryption).toEqual({
+      ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+    });
+    expect(JSON.stringify(roleStatements(json('us-east-1'), 'StatusPageRendererRole'))).not.toContain('kms:');
     expect(resourcesOfType(json('us-east-1'), 'AWS::S3::Bucket').StatusPageFiles?.Properties?.PublicAccessBlockConfiguration).toEqual({
       BlockPublicAcls: true,
       BlockPublicPolicy: true,

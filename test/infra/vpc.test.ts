@@ -1,4 +1,5 @@
-// The example config with the `vpc` option: every function in the user's VPC, and then every Control Tower control passes.
+// The example config with the `vpc` option: every function in the user's VPC, and then every Control Tower control about
+// functions passes (the status page's bucket and distribution keep their acknowledgements).
 import { readFileSync } from 'node:fs';
 import { appCases } from './app.cases';
 import { networkCases } from './network.cases';
