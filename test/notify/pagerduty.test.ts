@@ -271,10 +271,8 @@ describe('the PagerDuty notifier Lambda behind its SNS subscription (fauxqs)', (
       [ENV.statusPageUrl]: 'https://status.acme.example/',
       [ENV.configPath]: 'test/notify/channels.config.json',
       [ALLOW_LOOPBACK_ENV]: 'true',
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-      AWS_ENDPOINT_URL_DYNAMODB: store.current.endpoint,
+      // The test store's database: the handler reads the incident where the test wrote it.
+      ...store.current.env,
     });
     vi.resetModules();
     const { handler } = await import('../../lambda/handlers/pagerduty-notifier');
@@ -288,5 +286,16 @@ describe('the PagerDuty notifier Lambda behind its SNS subscription (fauxqs)', (
     expect(sm.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input)).toEqual([{ SecretId: 'regionwatch/pagerduty' }]);
     expect(sent().map((e) => e.event_action)).toEqual(['trigger', 'resolve']);
     expect((sent()[0] as PagerDutyTrigger).links).toEqual([{ href: 'https://status.acme.example/#incident-us-00001', text: 'Status page' }]);
+    // The opened page delivered again after the table says the incident resolved (SNS or Lambda retrying, in another
+    // execution environment, which has not seen it): the Lambda reads the incident there and resolves instead of
+    // reopening an alert nothing would resolve.
+    await incidents.putIncident({ ...decided, status: 'resolved', resolvedAt: resolved.at, endedAt: Date.parse(resolved.at) / 1000 }, 1);
+    vi.resetModules();
+    const { handler: another } = await import('../../lambda/handlers/pagerduty-notifier');
+    await expect(another({ Records: event.Records.slice(0, 1) })).resolves.toMatchObject({
+      delivered: 1,
+      deliveries: [{ detail: `resolved PagerDuty alert regionwatch/acme/incident/us-00001 instead of triggering it: the incident resolved at ${resolved.at}, after this opened` }],
+    });
+    expect(sent().map((e) => e.event_action)).toEqual(['trigger', 'resolve', 'resolve']);
   });
 });

@@ -1,4 +1,4 @@
-// The renderer Lambda end to end: the incident table on dynalite (records the real lifecycle decided), the page's
+// The renderer Lambda end to end: the incident table on DynamoDB Local (records the real lifecycle decided), the page's
 // bucket on fauxqs's S3; what lands there, how it is served, and what a second render writes.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
@@ -52,10 +52,8 @@ describe('the status page renderer Lambda', () => {
       [ENV.incidentsTable]: table,
       [ENV.statusPageUrl]: 'https://status.acme.example/',
       [ENV.configPath]: 'test/status-page/renderer.config.json',
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-      AWS_ENDPOINT_URL_DYNAMODB: store.current.endpoint,
+      // The test store's database (its own access key id), and fauxqs's S3.
+      ...store.current.env,
       AWS_ENDPOINT_URL_S3: `http://s3.localhost:${server.port}`,
     });
     vi.resetModules();
