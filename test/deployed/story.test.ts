@@ -1,19 +1,24 @@
-// The story behind regionwatch, end to end through what `cdk synth` deploys: the bundled prober, aggregator and Slack
-// notifier of all three probe regions' stacks run in the Lambda-like harness (test/helpers/lambda/) on DynamoDB Local
-// and fauxqs, triggered as the templates say, against a loopback platform. US goes down, comes back read-only after a
-// failover, then recovers; EU and APAC stay fine. The pages that reach a queue subscribed to each region's topic, their
-// order, Slack's posts and the incident's minutes are what a user would see. With confirm on failure (the default) the
-// probers ask each other over the synthesized confirmations queues: every prober's SendMessage to every probe
-// region's queue goes through the harness's SQS endpoint, which finds a queue by its region and name and authorizes
-// the call by the prober's role in the template, and each queue's event source mapping hands the request to that
-// region's prober.
+// The story behind regionwatch, end to end through what `cdk synth` deploys: the bundled prober, aggregator, channel
+// notifiers (Slack, PagerDuty, the signed webhook) and status page renderer of all three probe regions' stacks run in
+// the Lambda-like harness (test/helpers/lambda/) on DynamoDB Local and fauxqs, triggered as the templates say (the
+// notifiers behind their subscriptions' filter policies), against a loopback platform. US goes down, comes back
+// read-only after a failover, then recovers; EU and APAC stay fine. The pages that reach a queue subscribed to each
+// region's topic, their order, what Slack, PagerDuty and the webhook receive, the incident's minutes and the page's
+// files in the bucket are what a user would see. With confirm on failure (the default) the probers ask each other over
+// the synthesized confirmations queues: every prober's SendMessage to every probe region's queue goes through the
+// harness's SQS endpoint, which finds a queue by its region and name and authorizes the call by the prober's role in
+// the template, and each queue's event source mapping hands the request to that region's prober.
 import { createServer, type Server } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
+import { ALLOW_LOOPBACK_ENV } from '../../lambda/handlers/env';
+import type { PagerDutyEvent, PagerDutyTrigger } from '../../lambda/notify/pagerduty';
+import { EVENT_HEADER, SIGNATURE_HEADER, verifyWebhookSignature, type WebhookPayload } from '../../lambda/notify/signed-webhook';
+import { statusFilePaths } from '../../lambda/status-page/files';
 import { DynamoIncidentStore } from '../../lambda/store/incident-store';
 import { resourceNames } from '../../lib/names';
-import { startFakeSlack, type FakeSlack } from '../notify/fake-receiver';
+import { startFakeReceiver, startFakeSlack, type FakeReceiver, type FakeSlack } from '../notify/fake-receiver';
 import { type Deployment, sharedDeployment } from '../helpers/lambda/deployment';
 import type { FunctionLogLine } from '../helpers/lambda/function';
 import { LocalAws } from '../helpers/lambda/local-aws';
@@ -58,6 +63,7 @@ interface Page {
   region: string;
   severity: string;
   subject: string;
+  summary: string;
   dedupKey: string;
 }
 
@@ -65,31 +71,57 @@ function pagesOf(messages: Message[]): Page[] {
   return messages.map((m) => {
     const envelope = JSON.parse(m.Body ?? '{}') as { Subject: string; Message: string };
     const body = JSON.parse(envelope.Message) as Omit<Page, 'subject'>;
-    return { event: body.event, region: body.region, severity: body.severity, dedupKey: body.dedupKey, subject: envelope.Subject };
+    return { event: body.event, region: body.region, severity: body.severity, summary: body.summary, dedupKey: body.dedupKey, subject: envelope.Subject };
   });
 }
+
+/** Waits (bounded) until `done()` holds, polling every 200 ms. */
+async function until(done: () => boolean | Promise<boolean>, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await done()) && Date.now() < deadline) await delay(200);
+}
+
+const ROUTING_KEY = 'R0UT1NGKEY0123456789abcdefABCDEF';
+const SIGNING_SECRET = 'story-signing-secret-0123456789abcdef';
 
 describe('the deployed bundles through the US outage story', () => {
   let deployment: Deployment;
   let aws: LocalAws;
   let slack: FakeSlack;
+  let pagerDuty: FakeReceiver;
+  let webhook: FakeReceiver;
   let platform: { server: Server; requests: string[] };
   const logs: FunctionLogLine[] = [];
   const inboxes = new Map<string, string>();
   const subjects: string[] = [];
+  const pages: Page[] = [];
   let firstSlotMs = 0;
   let openedAtMs = 0;
 
   beforeAll(async () => {
     deployment = await sharedDeployment();
     slack = await startFakeSlack();
-    const secretName = deployment.config.notifications.slackWebhookSecretName ?? '';
+    pagerDuty = await startFakeReceiver('/v2/enqueue', { status: 202, body: '{"status":"success","message":"Event processed"}', headers: { 'content-type': 'application/json' } });
+    webhook = await startFakeReceiver('/hooks/regionwatch', { status: 204 });
+    const { notifications, platform: name } = deployment.config;
+    const [oncall] = notifications.pagerDuty;
+    const [hook] = notifications.webhooks;
+    if (!oncall || !hook) throw new Error('the harness config has no PagerDuty service or webhook');
+    const names = resourceNames(name);
     aws = await LocalAws.start({
       deployment,
       store: store.current,
-      secrets: { [secretName]: slack.url },
-      // The one variable the harness adds: the webhook secret may hold a loopback URL (lambda/handlers/slack-notifier.ts).
-      extraEnvironment: { [resourceNames(deployment.config.platform).slackNotifierFunction]: { SLACK_WEBHOOK_ALLOW_LOOPBACK: 'true' } },
+      secrets: {
+        [notifications.slackWebhookSecretName ?? '']: slack.url,
+        [oncall.routingKeySecretName]: JSON.stringify({ routingKey: ROUTING_KEY, eventsUrl: pagerDuty.url }),
+        [hook.secretName]: JSON.stringify({ url: webhook.url, signingSecret: SIGNING_SECRET }),
+      },
+      // The one variable the harness adds per notifier: its secret may name a loopback stand-in (the handlers say why).
+      extraEnvironment: {
+        [names.slackNotifierFunction]: { SLACK_WEBHOOK_ALLOW_LOOPBACK: 'true' },
+        [names.pagerDutyFunction(oncall.name)]: { [ALLOW_LOOPBACK_ENV]: 'true' },
+        [names.webhookFunction(hook.name)]: { [ALLOW_LOOPBACK_ENV]: 'true' },
+      },
       onLog: (line) => logs.push(line),
     });
     for (const region of deployment.config.probeRegions) inboxes.set(region, await aws.subscribeQueue(region, 'NotificationsTopic', `pages-${region}`));
@@ -120,18 +152,21 @@ describe('the deployed bundles through the US outage story', () => {
   afterAll(async () => {
     await aws?.stop();
     await slack?.close();
+    await pagerDuty?.close();
+    await webhook?.close();
     platform?.server.close();
   });
 
   it('pages opened (down), de-escalated (read-only) and resolved for US, once each, in order, and nothing for EU or APAC', async () => {
     const home = deployment.config.homeRegion;
-    const pages: Page[] = [];
-    const until = firstSlotMs + 5 * INTERVAL_MS + 8_000;
-    while (!pages.some((p) => p.event === 'resolved') && Date.now() < until) {
+    const storyEnds = firstSlotMs + 5 * INTERVAL_MS + 8_000;
+    while (!pages.some((p) => p.event === 'resolved') && Date.now() < storyEnds) {
       await delay(250);
       pages.push(...pagesOf(await drainQueue(aws.sqs, inboxes.get(home) ?? '')));
       if (openedAtMs === 0 && pages.length > 0) openedAtMs = Date.now();
     }
+    // The notifiers are invoked asynchronously: let the last page's deliveries finish before counting failures.
+    await until(() => pagerDuty.requests.length >= 2 && webhook.requests.length >= 2 && slack.requests.length >= 3, 5_000);
     const failures = [...aws.functions.values()].flatMap((f) => f.invocations.filter((i) => !i.outcome.ok).map((i) => `${f.spec.region} ${f.spec.functionName}: ${JSON.stringify(i.outcome)}`));
     expect(failures, logs.filter((l) => l.stream === 'stderr' || l.line.includes('"level":"ERROR"')).map((l) => l.line).join('\n')).toEqual([]);
     expect(pages.map((p) => [p.event, p.region, p.severity])).toEqual([
@@ -156,9 +191,7 @@ describe('the deployed bundles through the US outage story', () => {
     for (const region of ['eu', 'apac']) expect(await incidents.regionIncidents(region, '2000-01-01T00:00:00Z', '2100-01-01T00:00:00Z')).toEqual([]);
   });
 
-  it('posts the same three pages to Slack through the notifier bundle, with the webhook URL read from Secrets Manager', async () => {
-    const until = Date.now() + 5_000;
-    while (slack.requests.length < 3 && Date.now() < until) await delay(100);
+  it('posts the same three pages to Slack through the notifier bundle, with the webhook URL read from Secrets Manager', () => {
     expect(slack.requests).toHaveLength(3);
     // Slack's fallback text is the page's subject line.
     expect(slack.requests.map((r) => (JSON.parse(r.body) as { text: string }).text)).toEqual(subjects);
@@ -183,6 +216,55 @@ describe('the deployed bundles through the US outage story', () => {
     // The page: staggered rounds and confirmations, not two whole slots of rounds and an aggregator batch after them.
     expect(openedAtMs - firstSlotMs).toBeLessThanOrEqual(2 * INTERVAL_MS);
   });
+
+  it('triggers the incident\'s PagerDuty alert with the opened page\'s words, then resolves the same alert; the de-escalation is routed out', () => {
+    const [opened, , resolved] = pages;
+    const events = pagerDuty.requests.map((r) => JSON.parse(r.body) as PagerDutyEvent);
+    // The example config routes opened, escalated and resolved of down and read-only to PagerDuty (its subscription's
+    // filter policy), so the read-only de-escalation in between pages nobody there.
+    expect(events.map((e) => `${e.event_action} ${e.dedup_key}`)).toEqual(['trigger regionwatch/acme/incident/us-00001', 'resolve regionwatch/acme/incident/us-00001']);
+    const trigger = events[0] as PagerDutyTrigger;
+    expect(trigger.routing_key).toBe(ROUTING_KEY);
+    expect(trigger.payload).toMatchObject({ summary: opened?.summary, severity: 'critical', source: 'regionwatch/acme/us', component: 'us', class: 'down' });
+    expect(trigger.payload.custom_details).toMatchObject({ subject: opened?.subject, incidentId: 'us-00001', regionwatchDedupKey: opened?.dedupKey, statusPage: 'https://status.acme.example/#incident-us-00001' });
+    expect(resolved?.event).toBe('resolved');
+  });
+
+  it('posts the opened and resolved pages to the webhook, each signed over its timestamp and body with the secret', () => {
+    expect(webhook.requests.map((r) => r.headers[EVENT_HEADER])).toEqual(['opened', 'resolved']);
+    const nowSeconds = Math.floor(Date.now() / 1000);
+    for (const r of webhook.requests) {
+      const header = r.headers[SIGNATURE_HEADER];
+      expect(verifyWebhookSignature({ header: typeof header === 'string' ? header : undefined, rawBody: r.body, secret: SIGNING_SECRET, nowSeconds })).toMatchObject({ ok: true });
+    }
+    const payloads = webhook.requests.map((r) => JSON.parse(r.body) as WebhookPayload);
+    expect(payloads.map((p) => p.notification.dedupKey)).toEqual([pages[0]?.dedupKey, pages[2]?.dedupKey]);
+    expect(payloads.every((p) => p.test === false && p.platform === 'acme')).toBe(true);
+  });
+
+  it('renders the status page from the incident table\'s stream into the bucket: US up again, its incident resolved', async () => {
+    const home = deployment.config.homeRegion;
+    const renderer = aws.fn(home, 'StatusPageRendererFunction');
+    type Doc = { regions?: { region: string; verdict: string; incident: unknown }[]; recent?: { incidentId: string; status: string }[] };
+    const read = async (key: string): Promise<Doc> => JSON.parse((await aws.bucketObjects(home, 'StatusPageFiles')).get(key)?.body ?? '{}') as Doc;
+    // The mapping batches the stream for 10 s (the template's window): the render after the resolution follows it.
+    await until(async () => (await read('incidents.json')).recent?.some((i) => i.incidentId === 'us-00001' && i.status === 'resolved') === true, 15_000);
+    const files = await aws.bucketObjects(home, 'StatusPageFiles');
+    expect([...files.keys()].sort()).toEqual(statusFilePaths(['us', 'eu', 'apac']).sort());
+    expect(files.get('index.html')?.contentType).toMatch(/^text\/html/);
+    expect(files.get('badge/us.svg')?.contentType).toMatch(/^image\/svg\+xml/);
+    const status = await read('status.json');
+    expect(status.regions?.map((r) => [r.region, r.verdict, r.incident])).toEqual([
+      ['us', 'up', null],
+      ['eu', 'up', null],
+      ['apac', 'up', null],
+    ]);
+    expect(files.get('feed.atom')?.body).toContain('us-00001');
+    expect(renderer.invocations.length).toBeGreaterThanOrEqual(1);
+    expect(renderer.invocations.filter((i) => !i.outcome.ok)).toEqual([]);
+    // Only the home region renders: the other stacks have no renderer.
+    for (const region of deployment.config.probeRegions.filter((r) => r !== home)) expect(() => aws.fn(region, 'StatusPageRendererFunction')).toThrow(/found 0/);
+  }, 30_000);
 
   it('probed every slot of the story once from every probe region, and confirmed only where US started failing: at most two requests per target, probe region and slot', () => {
     const targets = ['GET /us/health', 'POST /us/canary', 'GET /eu/health', 'POST /eu/canary', 'GET /apac/health', 'POST /apac/canary'];

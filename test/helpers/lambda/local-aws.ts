@@ -1,7 +1,7 @@
 // The AWS a synthesized deployment runs on in the harness: its tables in DynamoDB Local (the test file's database),
-// its queues and topics in fauxqs, a Secrets Manager that answers GetSecretValue, every function of the templates
-// that something triggers in a LambdaFunction, and the triggers themselves (stream and queue mappings, schedules,
-// SNS subscriptions), all read from the templates. Intrinsics the harness cannot resolve fail loudly: a template
+// its queues, topics and buckets in fauxqs (SQS, SNS and S3), a Secrets Manager that answers GetSecretValue, every
+// function of the templates that something triggers in a LambdaFunction, and the triggers themselves (stream and queue
+// mappings, schedules, SNS subscriptions with their filter policies), all read from the templates. Intrinsics the harness cannot resolve fail loudly: a template
 // that names a resource the harness has never heard of is a finding, not something to paper over.
 import { randomUUID } from 'node:crypto';
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
@@ -10,6 +10,7 @@ import { CreateTableCommand, DescribeTableCommand, type CreateTableCommandInput,
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { SQSClient, SendMessageCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { startFauxqs, type FauxqsServer } from 'fauxqs';
 import type { TestStore } from '../store';
 import { assetDirectory, resourceOf, type CfnResource, type Deployment, type StackTemplate } from './deployment';
@@ -66,6 +67,7 @@ export class LocalAws {
   readonly busEvents: { region: string; event: Record<string, unknown> }[] = [];
   readonly sqs: SQSClient;
   readonly sns: SNSClient;
+  readonly s3: S3Client;
   private readonly physical = new Map<string, Physical>();
   private readonly servers: Server[] = [];
   private readonly streams: DynamoDBStreamsClient;
@@ -85,6 +87,8 @@ export class LocalAws {
     const credentials = { accessKeyId: 'harness', secretAccessKey: 'harness' };
     this.sqs = new SQSClient({ region: 'us-east-1', endpoint: fauxqs.address, credentials, useQueueUrlAsEndpoint: false });
     this.sns = new SNSClient({ region: 'us-east-1', endpoint: fauxqs.address, credentials });
+    // An IP endpoint makes the SDK address buckets path-style, which fauxqs serves beside SQS and SNS.
+    this.s3 = new S3Client({ region: 'us-east-1', endpoint: fauxqs.address, credentials });
     this.streams = new DynamoDBStreamsClient({ region: store.region, endpoint: store.endpoint, credentials: store.credentials });
   }
 
@@ -134,6 +138,25 @@ export class LocalAws {
     return queue.queueUrl;
   }
 
+  /** The physical name of a stack's bucket (logical id prefix). */
+  bucketName(region: string, prefix: string): string {
+    const [id] = resourceOf(this.stack(region), 'AWS::S3::Bucket', prefix);
+    return this.lookup(region, id).ref;
+  }
+
+  /** Every object in a stack's bucket (logical id prefix) with its body as text and its content type: what readers get. */
+  async bucketObjects(region: string, prefix: string): Promise<Map<string, { body: string; contentType: string | undefined }>> {
+    const bucket = this.bucketName(region, prefix);
+    const out = new Map<string, { body: string; contentType: string | undefined }>();
+    const { Contents = [] } = await this.s3.send(new ListObjectsV2Command({ Bucket: bucket }));
+    for (const { Key } of Contents) {
+      if (Key === undefined) continue;
+      const object = await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key }));
+      out.set(Key, { body: (await object.Body?.transformToString()) ?? '', contentType: object.ContentType });
+    }
+    return out;
+  }
+
   /** The queue URL of a stack's queue (logical id prefix). */
   queueUrl(region: string, prefix: string): string {
     const [id] = resourceOf(this.stack(region), 'AWS::SQS::Queue', prefix);
@@ -157,6 +180,7 @@ export class LocalAws {
     await Promise.all([...this.functions.values()].map((f) => f.close()));
     this.sqs.destroy();
     this.sns.destroy();
+    this.s3.destroy();
     this.streams.destroy();
     for (const server of this.servers) {
       server.closeAllConnections();
@@ -284,7 +308,7 @@ export class LocalAws {
     this.dynamoCalls.push({ region, operation, ...(tableName !== undefined ? { tableName } : {}) });
   }
 
-  /** Tables (from the home stack's global tables), queues and topics. */
+  /** Tables (from the home stack's global tables), queues, topics and buckets. */
   private async provisionData(stack: StackTemplate): Promise<void> {
     const { region } = stack;
     const set = (id: string, ref: string, attributes: Record<string, string> = {}) => this.physical.set(`${region}/${id}`, { ref, attributes });
@@ -306,6 +330,16 @@ export class LocalAws {
         const name = `${stack.stackName}-${stripHash(id)}`;
         const { topicArn } = this.fauxqs.createTopic(name, { region });
         set(id, topicArn, { TopicArn: topicArn, TopicName: name });
+      } else if (resource.Type === 'AWS::S3::Bucket') {
+        if (p.BucketName !== undefined && typeof p.BucketName !== 'string') throw new UnresolvableError(`${stack.stackName}/${id}: BucketName must be a literal`);
+        // CloudFormation's generated names are lowercase and start with the stack name; so are these.
+        const name = typeof p.BucketName === 'string' ? p.BucketName : `${stack.stackName}-${stripHash(id)}`.toLowerCase();
+        const { bucketName } = this.fauxqs.createBucket(name);
+        set(id, bucketName, {
+          Arn: `arn:aws:s3:::${bucketName}`,
+          DomainName: `${bucketName}.s3.amazonaws.com`,
+          RegionalDomainName: `${bucketName}.s3.${region}.amazonaws.com`,
+        });
       } else if (resource.Type === 'AWS::Lambda::Function') {
         const name = typeof p.FunctionName === 'string' ? p.FunctionName : `${stack.stackName}-${stripHash(id)}`;
         const arn = `arn:aws:lambda:${region}:${HARNESS_ACCOUNT}:function:${name}`;
@@ -392,10 +426,12 @@ export class LocalAws {
         AWS_ACCESS_KEY_ID: accessKeyId,
         AWS_SECRET_ACCESS_KEY: 'harness',
         AWS_SESSION_TOKEN: 'harness-session',
-        // The regional endpoints: the SQS front to fauxqs, the DynamoDB proxy, fauxqs for SNS, the Secrets Manager stand-in.
+        // The regional endpoints: the SQS front to fauxqs, the DynamoDB proxy, fauxqs for SNS and S3, the Secrets Manager
+        // stand-in.
         AWS_ENDPOINT_URL_DYNAMODB: this.dynamoEndpoint,
         AWS_ENDPOINT_URL_SQS: this.sqsEndpoint,
         AWS_ENDPOINT_URL_SNS: this.fauxqs.address,
+        AWS_ENDPOINT_URL_S3: this.fauxqs.address,
         AWS_ENDPOINT_URL_SECRETS_MANAGER: this.secretsEndpoint,
       };
       const spec = {
@@ -523,12 +559,27 @@ export class LocalAws {
           this.schedules.set(`${region}/${id}`, new Schedule({ expression: p.ScheduleExpression, region, ruleArn, invoker: this.asyncInvokerOf(stack, functionId) }));
         }
       } else if (resource.Type === 'AWS::SNS::Subscription' && p.Protocol === 'lambda') {
-        if (p.FilterPolicy !== undefined) throw new UnresolvableError(`${stack.stackName}/${id}: subscription filter policies are not modelled`);
+        const understood = new Set(['Protocol', 'Endpoint', 'TopicArn', 'Region', 'FilterPolicy', 'FilterPolicyScope', 'RedrivePolicy']);
+        const unknown = Object.keys(p).filter((k) => !understood.has(k));
+        if (unknown.length > 0) throw new UnresolvableError(`${stack.stackName}/${id}: the subscription stand-in does not model ${unknown.join(', ')}`);
+        // SNS moves a message to the subscription's dead-letter queue only when Lambda refuses the async invocation
+        // itself (the function is gone, or SNS's own retries to reach Lambda run out); the harness's Invoke accepts every
+        // event of a function it runs, as Lambda does, so that queue stays empty. It must still be a queue of the stack.
+        const redrive = p.RedrivePolicy as { deadLetterTargetArn?: unknown } | undefined;
+        if (redrive !== undefined) {
+          const arn = this.resolve(region, redrive.deadLetterTargetArn, `${id}.RedrivePolicy.deadLetterTargetArn`);
+          if (![...this.physical.values()].some((x) => x.attributes.Arn === arn)) throw new UnresolvableError(`${stack.stackName}/${id}: dead-letter queue ${arn} is not a queue of the deployment`);
+        }
+        if (p.Region !== undefined && this.resolve(region, p.Region, `${id}.Region`) !== region) throw new UnresolvableError(`${stack.stackName}/${id}: cross-region subscriptions are not modelled`);
         const functionId = String((p.Endpoint as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]);
         const topicArn = this.resolve(region, p.TopicArn, `${id}.TopicArn`);
-        // SNS delivers to Lambda asynchronously; the harness carries each message through a queue of its own.
+        // SNS delivers to Lambda asynchronously; the harness carries each message through a queue of its own, subscribed
+        // with the template's filter policy, which fauxqs evaluates as SNS does (attributes or body, $or, anything-but …).
         const inbox = this.fauxqs.createQueue(`${stack.stackName}-${stripHash(id)}-harness`, { region });
-        const { SubscriptionArn } = await this.sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: inbox.queueArn }));
+        const filter: Record<string, string> = {};
+        if (p.FilterPolicy !== undefined) filter.FilterPolicy = JSON.stringify(p.FilterPolicy);
+        if (p.FilterPolicyScope !== undefined) filter.FilterPolicyScope = String(p.FilterPolicyScope);
+        const { SubscriptionArn } = await this.sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: inbox.queueArn, ...(p.FilterPolicy !== undefined ? { Attributes: filter } : {}) }));
         this.snsToLambda.push(new SnsToLambda({ sqs: this.sqs, queueUrl: inbox.queueUrl, subscriptionArn: SubscriptionArn ?? `${topicArn}:${randomUUID()}`, invoker: this.asyncInvokerOf(stack, functionId) }));
       }
     }
