@@ -1,7 +1,7 @@
 // `regionwatch retro`: a Markdown draft of the post-incident update from the incident table, per day, with the totals
 // per platform region and the regions not affected; `--json` gives the same facts.
 import { EXIT, UsageError, type Command } from './command';
-import { buildRetro, renderRetroMarkdown } from '../core/retro';
+import { buildRetro, refusalsOf, renderRetroMarkdown } from '../core/retro';
 import { READ_OPTIONS, READ_USAGE, withReadSource } from '../local/read-source';
 import { parseTime } from './incidents';
 import { readFlags } from './status';
@@ -38,7 +38,7 @@ export const retroCommand: Command = {
         to = toFlag ?? (period && fromFlag === undefined ? Date.parse(period.to) : source.nowMs);
         from = fromFlag ?? (period && toFlag === undefined ? Date.parse(period.from) : to - 7 * 24 * 3600_000);
       }
-      const incidents = await source.reader.incidentRecordsBetween(from, to);
+      const [incidents, checker, statuses] = await Promise.all([source.reader.incidentRecordsBetween(from, to), source.reader.store.readChecker(), source.reader.store.statuses(regions)]);
       return {
         missing: [] as string[],
         facts: buildRetro({
@@ -50,6 +50,8 @@ export const retroCommand: Command = {
           maintenance,
           nowMs: source.nowMs,
           ...(ids.length > 0 ? { only: ids } : {}),
+          // Targets the guard refuses are "not probed" in the draft, not down and not "no service interruption".
+          refused: refusalsOf(checker, statuses),
         }),
       };
     });

@@ -2,8 +2,10 @@
 // incident's timeline segments and evidence; the totals per platform region in the words platform teams publish
 // ("Total downtime on the US server: 20 minutes"); the regions not affected; detection and notification times.
 // The facts come first (`--json`), the Markdown is written from them, so both say the same.
+import type { CheckerRecord } from './checker';
 import type { MaintenanceSpan } from './evaluate';
-import type { IncidentRecord, SegmentTarget, TimelineSegment } from './incident-record';
+import type { IncidentRecord, RegionStatusRecord, SegmentTarget, TimelineSegment } from './incident-record';
+import { splitDetail } from './incident-text';
 import type { Verdict } from './notification';
 import { buildReport, type IncidentReport, type RegionReport } from './report';
 
@@ -59,6 +61,20 @@ export interface RetroDay {
   unaffected: string[];
 }
 
+/**
+ * A target regionwatch's own guard refuses to probe (core/refusals.ts): it has no verdict, so the figures say nothing
+ * of it, and its region is "not probed", never down and never "not affected". Only refusals still in force are known
+ * (the checker forgets one once the target is probed again), with the time they began.
+ */
+export interface RetroRefusal {
+  region: string;
+  target: string;
+  /** ISO time the refusal began. */
+  since: string;
+  /** The guard's words: the address kind and the fix. */
+  detail: string;
+}
+
 export interface RetroFacts {
   platform: string;
   from: string;
@@ -68,8 +84,10 @@ export interface RetroFacts {
   incidentIds: string[] | null;
   days: RetroDay[];
   totals: Record<string, RegionMinutes & { incidents: string[] }>;
-  /** Platform regions with no incident time in the whole period. */
+  /** Platform regions with no incident time in the whole period, and no target regionwatch refused to probe in it. */
   unaffected: string[];
+  /** Targets regionwatch refused to probe during the period (since before its end): not probed, not down. */
+  notProbed: RetroRefusal[];
 }
 
 export interface RetroInput {
@@ -85,6 +103,24 @@ export interface RetroInput {
   nowMs: number;
   /** Only these incidents (`retro --incident ID`); every one when absent. */
   only?: readonly string[];
+  /** Targets regionwatch refuses to probe now, with since when (`refusalsOf`). */
+  refused?: readonly RetroRefusal[];
+}
+
+/**
+ * The refusals in force, from the checker item (which target of which region, since when) and the status items (the
+ * guard's words): what `retro` says is not probed.
+ */
+export function refusalsOf(checker: Pick<CheckerRecord, 'refusedTargets'> | null, statuses: readonly Pick<RegionStatusRecord, 'region' | 'refusedTargets'>[]): RetroRefusal[] {
+  const out: RetroRefusal[] = [];
+  for (const [key, { since }] of Object.entries(checker?.refusedTargets ?? {})) {
+    const slash = key.indexOf('/');
+    const region = key.slice(0, slash);
+    const target = key.slice(slash + 1);
+    const detail = statuses.find((s) => s.region === region)?.refusedTargets?.find((r) => r.target === target)?.detail ?? '';
+    out.push({ region, target, since: new Date(since * 1000).toISOString(), detail });
+  }
+  return out.sort((a, b) => a.region.localeCompare(b.region) || a.target.localeCompare(b.target));
 }
 
 const iso = (epochSeconds: number) => new Date(epochSeconds * 1000).toISOString();
@@ -248,6 +284,9 @@ export function buildRetro(input: RetroInput): RetroFacts {
   const period = buildReport({ from: input.from, to: input.to, regions: input.regions, incidents: chosen, maintenance: input.maintenance });
   // Unaffected means no incident at all in the period, whichever incidents the draft is about.
   const everything = only === null ? period : buildReport({ from: input.from, to: input.to, regions: input.regions, incidents: input.incidents, maintenance: input.maintenance });
+  // A refusal that began before a span's end left its target unprobed in it (refusals are known while in force).
+  const refusedBefore = (endMs: number) => (input.refused ?? []).filter((r) => Date.parse(r.since) < endMs && input.regions.includes(r.region));
+  const notProbed = refusedBefore(toMs);
   const days: RetroDay[] = [];
   // Bounded: the period's days (a retro of years is a different document).
   for (let day = Math.floor(fromMs / DAY_MS) * DAY_MS; day < toMs && days.length < 400; day += DAY_MS) {
@@ -279,7 +318,7 @@ export function buildRetro(input: RetroInput): RetroFacts {
     }
     if (incidents.length === 0) continue;
     const regions = Object.fromEntries(input.regions.map((r) => [r, minutesOf(report.regions[r])]));
-    const touched = new Set(incidents.map((i) => i.region));
+    const touched = new Set([...incidents.map((i) => i.region), ...refusedBefore(dayTo).map((r) => r.region)]);
     days.push({ date: new Date(day).toISOString().slice(0, 10), regions, incidents, unaffected: input.regions.filter((r) => !touched.has(r)) });
   }
   const totals = Object.fromEntries(
@@ -293,15 +332,30 @@ export function buildRetro(input: RetroInput): RetroFacts {
     incidentIds: only ? [...only] : null,
     days,
     totals,
-    unaffected: input.regions.filter((r) => (everything.regions[r]?.incidents.length ?? 0) === 0),
+    unaffected: input.regions.filter((r) => (everything.regions[r]?.incidents.length ?? 0) === 0 && !notProbed.some((n) => n.region === r)),
+    notProbed,
   };
 }
 
 const DATE = new Intl.DateTimeFormat('en-US', { weekday: 'long', year: 'numeric', month: 'long', day: 'numeric', timeZone: 'UTC' });
 const SHORT = new Intl.DateTimeFormat('en-US', { month: 'short', day: 'numeric', timeZone: 'UTC' });
 
+/** `Not probed on the US server since Apr 14 14:03 UTC: internal (regionwatch refused to connect to …); …`. */
+function notProbedLines(refused: readonly RetroRefusal[], untilMs: number): string[] {
+  const lines: string[] = [];
+  for (const region of [...new Set(refused.map((r) => r.region))]) {
+    const mine = refused.filter((r) => r.region === region && Date.parse(r.since) < untilMs);
+    if (mine.length === 0) continue;
+    const since = mine.map((r) => r.since).sort()[0] ?? '';
+    const [reason] = splitDetail(mine[0]?.detail ?? '');
+    const why = reason ? ` (regionwatch ${reason})` : '';
+    lines.push(`Not probed on the ${REGION(region)} server since ${SHORT.format(new Date(since))} ${hm(since)} UTC: ${list(mine.map((r) => r.target))}${why}; regionwatch has no figures for ${mine.length === 1 ? 'it' : 'them'}`);
+  }
+  return lines;
+}
+
 /** The totals in the words the story's post used: one region affected reads like it, several name each. */
-function totalLines(regions: Record<string, RegionMinutes>, affected: readonly string[], unaffected: readonly string[]): string[] {
+function totalLines(regions: Record<string, RegionMinutes>, affected: readonly string[], unaffected: readonly string[], notProbed: readonly string[] = []): string[] {
   const lines: string[] = [];
   for (const region of affected) {
     const m = regions[region];
@@ -312,6 +366,7 @@ function totalLines(regions: Record<string, RegionMinutes>, affected: readonly s
     lines.push(`Total time of degraded performance${on}: ${plural(whole(m.degradedMinutes), 'minute')}${ro}`);
   }
   if (unaffected.length > 0) lines.push(`No service interruption to ${list(unaffected.map(REGION))}`);
+  lines.push(...notProbed);
   // Two spaces end each line but the last: Markdown keeps them as separate lines of one paragraph.
   return lines.map((l, n) => (n < lines.length - 1 ? `${l}  ` : l));
 }
@@ -324,7 +379,7 @@ export function renderRetroMarkdown(facts: RetroFacts): string {
     `*A draft written by regionwatch from its incident table on ${facts.generatedAt.slice(0, 16).replace('T', ' ')} UTC; every time is UTC. Add what caused it and what you will change, then publish it.*`,
   ];
   if (facts.days.length === 0) {
-    out.push('', `No incidents between ${facts.from} and ${facts.to}.`, '', ...totalLines(facts.totals, [], facts.unaffected));
+    out.push('', `No incidents between ${facts.from} and ${facts.to}.`, '', ...totalLines(facts.totals, [], facts.unaffected, notProbedLines(facts.notProbed, Date.parse(facts.to))));
     return `${out.join('\n')}\n`;
   }
   for (const day of facts.days) {
@@ -334,12 +389,14 @@ export function renderRetroMarkdown(facts: RetroFacts): string {
       out.push('', `### ${REGION(incident.region)}: incident ${incident.incidentId} (${hm(incident.startedAt)} – ${until} UTC)`, '');
       for (const e of incident.events) out.push(`- ${e.text}`);
     }
-    const affected = Object.keys(day.regions).filter((r) => !day.unaffected.includes(r));
-    out.push('', ...totalLines(day.regions, affected, day.unaffected));
+    // A region only refused that day is named as not probed, not with zero minutes.
+    const dayEnd = Date.parse(`${day.date}T00:00:00Z`) + DAY_MS;
+    const affected = Object.keys(day.regions).filter((r) => day.incidents.some((i) => i.region === r));
+    out.push('', ...totalLines(day.regions, affected, day.unaffected, notProbedLines(facts.notProbed, dayEnd)));
   }
   if (facts.days.length > 1) {
-    const affected = Object.keys(facts.totals).filter((r) => !facts.unaffected.includes(r));
-    out.push('', `## In all, ${span}`, '', ...totalLines(facts.totals, affected, facts.unaffected));
+    const affected = Object.keys(facts.totals).filter((r) => (facts.totals[r]?.incidents.length ?? 0) > 0);
+    out.push('', `## In all, ${span}`, '', ...totalLines(facts.totals, affected, facts.unaffected, notProbedLines(facts.notProbed, Date.parse(facts.to))));
     for (const region of affected) {
       const ids = facts.totals[region]?.incidents ?? [];
       out.push('', `${REGION(region)}: ${plural(ids.length, 'incident')} (${ids.join(', ')}).`);

@@ -1,6 +1,6 @@
 // A status badge per platform region (`badge/us.svg`), in the familiar two-part shape: the region, then its verdict now.
 import type { Verdict } from '../core/notification';
-import type { RegionStatus } from './model';
+import { notProbedOnly, type RegionStatus } from './model';
 import { xmlEscape } from './feed';
 
 const COLOUR: Record<Verdict, string> = {
@@ -28,9 +28,12 @@ function textWidth(text: string): number {
   return Math.ceil(width);
 }
 
-/** The badge's words: `us` and `operational`, or `recovering` while up inside an open incident. */
+/**
+ * The badge's words: `us` and `operational`, `recovering` while up inside an open incident, `not probed` while
+ * regionwatch refuses every target of the region.
+ */
 export function badgeWords(status: RegionStatus): { left: string; right: string } {
-  const right = status.verdict === 'up' && status.recovering ? 'recovering' : WORD[status.verdict];
+  const right = status.verdict === 'up' && status.recovering ? 'recovering' : notProbedOnly(status) ? 'not probed' : WORD[status.verdict];
   return { left: status.region, right };
 }
 

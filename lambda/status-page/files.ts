@@ -53,6 +53,8 @@ export function statusDocument(snapshot: StatusSnapshot) {
         ? { incidentId: r.openIncidentId, status: 'open' as const, severity: r.incidentSeverity ?? null, recovering: r.recovering ?? null }
         : null,
       probeViews: r.probeViews ?? {},
+      // Targets regionwatch refuses to probe (its own guard): not probed, so neither down nor up.
+      refusedTargets: r.refusedTargets ?? [],
     })),
     probeRegions: snapshot.probeRegions,
     maintenance: snapshot.maintenance,

@@ -5,7 +5,7 @@ import type { FoldedSegments } from '../core/incident-record';
 import { formatDuration } from '../core/incident-text';
 import { spokenDuration } from '../core/words';
 import type { Verdict } from '../core/notification';
-import type { IncidentView, MaintenanceView, RegionStatus, StatusSnapshot } from './model';
+import { notProbedOnly, type IncidentView, type MaintenanceView, type RegionStatus, type StatusSnapshot } from './model';
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '`': '&#96;' };
 
@@ -83,7 +83,12 @@ function overall(snapshot: StatusSnapshot): { verdict: Verdict; text: string } {
     const hit = snapshot.regions.filter((r) => r.verdict === verdict);
     if (hit.length === 0) continue;
     if (verdict === 'up') return { verdict, text: 'All regions operational' };
-    return { verdict, text: `${hit.map((r) => r.region.toUpperCase()).join(', ')} ${label(verdict).toLowerCase()}` };
+    // Regions regionwatch refuses to probe are said so, apart from those it cannot judge for want of fresh results.
+    const names = (rs: RegionStatus[]) => rs.map((r) => r.region.toUpperCase()).join(', ');
+    const notProbed = verdict === 'unknown' ? hit.filter(notProbedOnly) : [];
+    const rest = hit.filter((r) => !notProbed.includes(r));
+    const parts = [...(rest.length > 0 ? [`${names(rest)} ${label(verdict).toLowerCase()}`] : []), ...(notProbed.length > 0 ? [`${names(notProbed)} not probed`] : [])];
+    return { verdict, text: parts.join('; ') };
   }
   return { verdict: 'unknown', text: 'No platform regions configured' };
 }
@@ -96,13 +101,22 @@ function incidentLine(r: RegionStatus): string {
   return `<div class="incident-line" data-incident-open="${esc(r.openIncidentId)}"><a href="#incident-${esc(r.openIncidentId)}">incident ${esc(r.openIncidentId)} open${esc(severity)}</a>${esc(recovering)}</div>`;
 }
 
+/** The targets regionwatch refuses to probe, named on the card: they count as neither down nor up (the summary says why). */
+function notProbedLine(r: RegionStatus): string {
+  const refused = r.refusedTargets ?? [];
+  if (refused.length === 0) return '';
+  const names = refused.map((t) => t.target);
+  return `<div class="not-probed" data-not-probed="${esc(names.join(','))}">Not probed: ${esc(names.join(', '))}, refused by regionwatch itself, not down</div>`;
+}
+
 function renderRegions(snapshot: StatusSnapshot): string {
   const cards = snapshot.regions.map((r) => {
     const since = r.since && r.verdict !== 'up' ? `<div class="since">since ${esc(shortTime(r.since, true))}</div>` : '';
     const summary = r.summary ? `<div class="summary">${esc(r.summary)}</div>` : '';
+    const pill = notProbedOnly(r) ? 'Not probed' : label(r.verdict);
     return `<div class="card region ${tone(r.verdict)}" data-region="${esc(r.region)}" data-verdict="${esc(r.verdict)}"${r.openIncidentId ? ` data-incident="${esc(r.openIncidentId)}"` : ''}>
   <div class="region-name">${esc(r.region.toUpperCase())}</div>
-  <div class="pill ${tone(r.verdict)}">${esc(label(r.verdict))}</div>${since}${incidentLine(r)}${summary}
+  <div class="pill ${tone(r.verdict)}">${esc(pill)}</div>${since}${incidentLine(r)}${notProbedLine(r)}${summary}
 </div>`;
   });
   return `<section aria-labelledby="h-regions"><h2 id="h-regions">Platform regions</h2><div class="regions">${cards.join('')}</div></section>`;
@@ -283,7 +297,7 @@ h2{font-size:17px;margin:28px 0 10px}h3{font-size:15px;margin:18px 0 8px;color:v
 .overall .clock{margin-left:auto;font-weight:400;font-size:13px;opacity:.9}.overall .dot{background:#fff}
 .overall.v-up{background:var(--up)}.overall.v-degraded{background:var(--degraded)}.overall.v-read-only{background:var(--ro)}.overall.v-down{background:var(--down)}.overall.v-maintenance{background:var(--maint)}.overall.v-unknown{background:var(--unknown)}
 .banner{margin-top:10px;padding:10px 14px;border-radius:8px;background:#eef2ff;color:#3730a3;font-size:14px}.banner.stale{background:#fff4e5;color:#8a4b00}
-.incident-line{font-size:13px;margin-top:6px}.incident-line a{color:inherit}.maintenance{list-style:none;margin:0;padding:0}.maintenance li{padding:4px 0}
+.incident-line,.not-probed{font-size:13px;margin-top:6px}.incident-line a{color:inherit}.maintenance{list-style:none;margin:0;padding:0}.maintenance li{padding:4px 0}
 .regions{display:grid;grid-template-columns:repeat(auto-fit,minmax(220px,1fr));gap:12px}
 .card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:14px 16px;box-shadow:0 1px 2px rgba(16,24,40,.04)}
 .card.region{border-top:4px solid var(--unknown)}.card.region.v-up{border-top-color:var(--up)}.card.region.v-degraded{border-top-color:var(--degraded)}.card.region.v-read-only{border-top-color:var(--ro)}.card.region.v-down{border-top-color:var(--down)}.card.region.v-maintenance{border-top-color:var(--maint)}

@@ -5,6 +5,7 @@ import type { CheckerRecord, ProbeRegionHealth } from '../core/checker';
 import type { BadVerdict, ProbeView } from '../core/evaluate';
 import type { FoldedSegments, IncidentRecord, RecoveringState, RegionStatusRecord } from '../core/incident-record';
 import type { Verdict } from '../core/notification';
+import type { TargetRefusal } from '../core/refusals';
 import { buildHistory } from './history';
 import { incidentView, regionStatusView } from './views';
 
@@ -26,6 +27,11 @@ export interface RegionStatus {
   recovering?: RecoveringState;
   /** What each probe region sees of this platform region, by probe region. */
   probeViews?: Record<string, ProbeView>;
+  /**
+   * Targets regionwatch's own guard refuses to probe, with why: not probed, so neither down nor up (a region whose
+   * every target is refused has verdict `unknown`). Present only while some are.
+   */
+  refusedTargets?: TargetRefusal[];
 }
 
 export interface ProbeRegionStatus {
@@ -136,6 +142,14 @@ export const STALE_AFTER_MS = 3 * 60_000;
 /** Upcoming maintenance windows listed at most, and how far ahead. */
 const UPCOMING_MAX = 10;
 const UPCOMING_DAYS = 30;
+
+/**
+ * A region with no verdict only because regionwatch refuses to probe its targets (the lifecycle says so first when
+ * both hold): the page and the badge say "not probed", never down and not a bare "unknown".
+ */
+export function notProbedOnly(status: Pick<RegionStatus, 'verdict' | 'refusedTargets'>): boolean {
+  return status.verdict === 'unknown' && (status.refusedTargets?.length ?? 0) > 0;
+}
 
 /** The page's title: the config's, or `<platform> status`. */
 export function pageTitle(config: SnapshotInput['config']): string {

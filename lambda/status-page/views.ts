@@ -53,5 +53,6 @@ export function regionStatusView(region: string, record: RegionStatusRecord | nu
     ...(record.openIncidentId && record.incidentSeverity ? { incidentSeverity: record.incidentSeverity } : {}),
     ...(record.recovering ? { recovering: record.recovering } : {}),
     ...(record.probeViews ? { probeViews: record.probeViews } : {}),
+    ...(record.refusedTargets && record.refusedTargets.length > 0 ? { refusedTargets: record.refusedTargets } : {}),
   };
 }

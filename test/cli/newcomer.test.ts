@@ -133,8 +133,24 @@ describe('a newcomer points regionwatch at a server on this machine', () => {
       for (const view of views) expect(view).toMatchObject({ status: 'unknown', failing: [], detail: expect.stringMatching(/^not probed: api · blocked-address · refused to connect to a loopback address/) as unknown });
       const page = await (await fetch(mode.statusUrl)).text();
       expect(page.match(/data-region="us" data-status="unknown"[^>]*><span class="dot"><\/span>Not probed</g)).toHaveLength(parsed.probeRegions.length);
+      expect(page).toContain('<div class="pill v-unknown">Not probed</div>');
     } finally {
       await mode.close();
     }
+    // The read commands afterwards say the same: status lists the refused target, the retro says it was not probed
+    // (not down, and not "no service interruption").
+    const data = join(dir.path, 'by-name');
+    const status = capture(tmpdir());
+    expect(await main(['status', '--json', '--data-dir', data], status.io), status.err.join('\n')).toBe(0);
+    const [us] = (JSON.parse(status.out.join('\n')) as { regions: { verdict: string; refusedTargets?: { target: string; detail: string }[] }[] }).regions;
+    expect(us).toMatchObject({ verdict: 'unknown', refusedTargets: [{ target: 'api', probeRegions: parsed.probeRegions, detail: `refused to connect to a loopback address: ${FIX}` }] });
+    const retro = capture(tmpdir());
+    expect(await main(['retro', '--data-dir', data], retro.io), retro.err.join('\n')).toBe(0);
+    const draft = retro.out.join('\n');
+    expect(draft).toContain('Not probed on the US server since Apr 14 10:00 UTC: api (regionwatch refused to connect to a loopback address); regionwatch has no figures for it');
+    expect(draft).not.toMatch(/No service interruption|downtime/);
+    const facts = capture(tmpdir());
+    expect(await main(['retro', '--json', '--data-dir', data], facts.io)).toBe(0);
+    expect(JSON.parse(facts.out.join('\n'))).toMatchObject({ unaffected: [], notProbed: [{ region: 'us', target: 'api' }] });
   });
 });

@@ -2,10 +2,10 @@
 // two seconds): the story's figures, the regions not affected, detection and notification; a day split at midnight.
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildRetro, renderRetroMarkdown, type RetroFacts } from '../../lambda/core/retro';
+import { buildRetro, refusalsOf, renderRetroMarkdown, type RetroFacts } from '../../lambda/core/retro';
 import { loadScenarioFile, type Scenario } from '../../lambda/simulate/scenario';
 import { simulate } from '../../lambda/simulate/simulate';
-import { faults, PureRun, T0, testConfig } from './harness';
+import { faults, PureRun, REFUSED_DETAIL, T0, testConfig } from './harness';
 
 const STORY = join(import.meta.dirname, '..', '..', 'scenarios', 'story.json');
 
@@ -79,5 +79,48 @@ describe('a retro across midnight', () => {
     const md = renderRetroMarkdown(facts);
     expect(md).toContain('## In all, Apr 14 – Apr 15, 2026');
     expect(md).toContain('Total downtime on the US server: 30 minutes');
+  });
+});
+
+describe('a retro with targets regionwatch refuses to probe', () => {
+  // us: api down 14:05–14:25 beside internal, which resolves to loopback (refused from the start); apac's only target is
+  // refused; eu is probed and fine.
+  const config = testConfig({
+    regions: {
+      us: { targets: [{ name: 'api', type: 'http', url: 'https://api.us.example/health' }, { name: 'internal', type: 'http', url: 'http://internal.us.example/health' }] },
+      eu: { targets: [{ name: 'api', type: 'http', url: 'https://api.eu.example/health' }] },
+      apac: { targets: [{ name: 'internal', type: 'http', url: 'http://internal.apac.example/health' }] },
+    },
+  });
+  const run = new PureRun(config, (slot, _p, region, target) => (target === 'internal' ? 'refused' : region === 'us' && slot - T0 >= 300 && slot - T0 < 1500 ? 'down' : 'up')).run(0, 3000);
+  const facts = buildRetro({
+    platform: 'acme',
+    from: new Date(T0 * 1000).toISOString(),
+    to: new Date((T0 + 3000) * 1000).toISOString(),
+    regions: ['us', 'eu', 'apac'],
+    incidents: run.all('us'),
+    maintenance: [],
+    nowMs: (T0 + 3000) * 1000,
+    refused: refusalsOf(run.checker, [...run.status.values()]),
+  });
+
+  it('counts the probed target\'s outage, says the refused ones were not probed, and calls only the probed region unaffected', () => {
+    expect(run.all('apac')).toEqual([]);
+    expect(facts.totals.us).toMatchObject({ downMinutes: 20, incidents: ['us-00001'] });
+    expect(facts.unaffected).toEqual(['eu']);
+    expect(facts.notProbed.map((r) => [r.region, r.target, r.detail])).toEqual([
+      ['apac', 'internal', REFUSED_DETAIL],
+      ['us', 'internal', REFUSED_DETAIL],
+    ]);
+    expect(facts.days[0]?.unaffected).toEqual(['eu']);
+    const md = renderRetroMarkdown(facts);
+    expect(md).toMatch(/Total downtime on the US server: 20 minutes {2}\nTotal time of degraded performance: 0 minutes {2}\nNo service interruption to EU {2}\nNot probed on the APAC server since Apr 14 14:00 UTC: internal \(regionwatch refused to connect to a loopback address\); regionwatch has no figures for it {2}\nNot probed on the US server since Apr 14 14:00 UTC: internal/);
+    expect(md).not.toContain('APAC server: 0 minutes');
+  });
+
+  it('leaves out a refusal that began after the period', () => {
+    const later = buildRetro({ platform: 'acme', from: facts.from, to: facts.to, regions: ['us', 'eu', 'apac'], incidents: [], maintenance: [], nowMs: Date.parse(facts.to), refused: [{ region: 'apac', target: 'internal', since: '2030-01-01T00:00:00Z', detail: REFUSED_DETAIL }] });
+    expect(later.notProbed).toEqual([]);
+    expect(later.unaffected).toEqual(['us', 'eu', 'apac']);
   });
 });

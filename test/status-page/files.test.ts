@@ -130,6 +130,66 @@ describe('the rendered status page files in headless chromium', () => {
     }
   });
 
+  it('says "not probed" for targets regionwatch refuses, never down: a region with only refused targets, and one with a refused target beside a probed one', async () => {
+    // us's one target and eu's second resolve to loopback (the guard refuses them); eu's api and apac are probed and up.
+    const refusing = testConfig({
+      regions: {
+        us: { targets: [{ name: 'internal', type: 'http', url: 'http://internal.us.example/health' }] },
+        eu: { targets: [{ name: 'api', type: 'http', url: 'https://api.eu.example/health' }, { name: 'internal', type: 'http', url: 'http://internal.eu.example/health' }] },
+        apac: { targets: [{ name: 'api', type: 'http', url: 'https://api.apac.example/health' }] },
+      },
+    });
+    const run = new PureRun(refusing, (_s, _p, _region, target) => (target === 'internal' ? 'refused' : 'up')).run(0, 600);
+    expect(run.published.filter((n) => n.event !== 'checker')).toEqual([]);
+    const nowMs = (T0 + 603) * 1000;
+    const refused = buildSnapshot({
+      config: refusing,
+      nowMs,
+      statuses: [...run.status.values()],
+      checker: run.checker,
+      checkedAtMs: nowMs - 20_000,
+      openIncidents: [],
+      historyIncidents: [],
+      history: { fromMs: nowMs - 3600_000, toMs: nowMs, bars: 60, observed: [{ fromMs: T0 * 1000, toMs: nowMs }] },
+    });
+    const rendered = renderStatusFiles(refused, { variant: 'hosted' });
+    mkdirSync(join(nginx.root, 'refused'), { recursive: true });
+    write(join(nginx.root, 'refused'), rendered);
+
+    const browser = await launchChromium();
+    try {
+      const page = await browser.context.newPage();
+      await page.goto(`${nginx.origin}/refused/`);
+      const card = (region: string) => page.locator(`.region[data-region="${region}"]`);
+      await expect(page.locator('#overall').innerText()).resolves.toMatch(/^US not probed/);
+      await expect(card('us').getAttribute('data-verdict')).resolves.toBe('unknown');
+      await expect(card('us').locator('.pill').innerText()).resolves.toBe('Not probed');
+      await expect(card('us').locator('.not-probed').innerText()).resolves.toBe('Not probed: internal, refused by regionwatch itself, not down');
+      await expect(card('us').locator('.summary').innerText()).resolves.toBe('us has no verdict: internal is not probed: regionwatch refused to connect to a loopback address (set probing.allowPrivateAddresses to true to probe it)');
+      // eu is up on what was probed, and still names the target it does not probe.
+      await expect(card('eu').getAttribute('data-verdict')).resolves.toBe('up');
+      await expect(card('eu').locator('.not-probed').getAttribute('data-not-probed')).resolves.toBe('internal');
+      await expect(card('apac').locator('.not-probed').count()).resolves.toBe(0);
+      // Who sees what: every probe region says "Not probed" for us, none says down.
+      const usCells = page.locator('td.cell[data-region="us"]');
+      await expect(usCells.count()).resolves.toBe(3);
+      for (const text of await usCells.allInnerTexts()) expect(text).toBe('Not probed');
+      await expect(page.locator('td.cell[data-status="down"]').count()).resolves.toBe(0);
+      // Nothing on the page is coloured down but the legend's swatch.
+      await expect(page.locator('.v-down').count()).resolves.toBe(await page.locator('.legend .v-down').count());
+    } finally {
+      await browser.close();
+    }
+    const status = (await (await fetch(`${nginx.origin}/refused/status.json`)).json()) as { regions: { region: string; verdict: string; refusedTargets: { target: string; detail: string }[] }[] };
+    expect(status.regions.map((r) => [r.region, r.verdict, r.refusedTargets.map((t) => t.target)])).toEqual([
+      ['us', 'unknown', ['internal']],
+      ['eu', 'up', ['internal']],
+      ['apac', 'up', []],
+    ]);
+    expect(status.regions[0]?.refusedTargets[0]?.detail).toBe('refused to connect to a loopback address: set probing.allowPrivateAddresses to true to probe it');
+    expect(rendered.find((f) => f.path === 'badge/us.svg')?.body).toContain('<title>us: not probed</title>');
+  });
+
   it('serves status.json with the verdict now and the open incident beside it', async () => {
     const status = (await (await fetch(`${nginx.origin}/status.json`)).json()) as { regions: { region: string; verdict: string; incident: unknown }[]; stale: boolean };
     expect(status.stale).toBe(false);
