@@ -69,6 +69,11 @@ export interface NginxPlatform {
   port: number;
   /** The TLS listeners' ports, for those given a certificate. */
   tlsPorts: Partial<Record<TlsListener, number>>;
+  /**
+   * Files under here are served as they are under `/site/` (index.html for a directory), typed by extension: html,
+   * json, atom, svg (the status page's rendered files, as S3 behind CloudFront would serve them).
+   */
+  siteRoot: string;
   /** Size of `/big.bin` (sparse: it takes no disk) and the inflated size of `/bomb.txt`. */
   hugeBodyBytes: number;
   /**
@@ -147,6 +152,10 @@ location /throttled/ { internal; limit_rate ${LIMIT_RATE}; }
 # (nginx's static module answers POST with 405).
 location /mirror/ { limit_except GET { deny all; } }
 location /static/ { }
+location /site/ {
+  index index.html;
+  types { text/html html; application/json json; application/atom+xml atom; image/svg+xml svg; }
+}
 
 location = /status/503 { return 503; }
 location = /status/500 { return 500; }
@@ -294,6 +303,7 @@ export async function startNginxPlatform(options: NginxPlatformOptions): Promise
   mkdirSync(join(dir, 'state'));
   mkdirSync(join(dir, 'tls'));
   writeContent(dir);
+  mkdirSync(join(dir, 'www', 'site'));
   for (const [name, pair] of Object.entries(options.tls ?? {})) {
     writeFileSync(join(dir, 'tls', `${name}.crt`), pair.cert);
     writeFileSync(join(dir, 'tls', `${name}.key`), pair.key, { mode: 0o600 });
@@ -335,6 +345,7 @@ export async function startNginxPlatform(options: NginxPlatformOptions): Promise
     origin: `http://127.0.0.1:${port}`,
     port,
     tlsPorts,
+    siteRoot: join(dir, 'www', 'site'),
     hugeBodyBytes: GIB,
     setState(region, state) {
       if (!options.regions.includes(region)) throw new Error(`nginx serves no platform region ${region} (it serves ${options.regions.join(', ')})`);

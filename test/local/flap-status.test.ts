@@ -10,7 +10,7 @@ import { formatStatus } from '../../lambda/local/format';
 import { startLocalMode, type LocalMode } from '../../lambda/local/local-mode';
 import type { statusDocument } from '../../lambda/status-page/files';
 import { LocalSecretsFile } from '../../lambda/notify/channel-secret';
-import { startNginx, type Nginx } from '../helpers/nginx';
+import { startNginxPlatform, type NginxPlatform } from '../helpers/nginx-platform';
 import { startFakeReceiver, type FakeReceiver } from '../notify/fake-receiver';
 import { tempDir } from './harness';
 
@@ -18,7 +18,7 @@ const START = Date.parse('2026-04-14T09:00:00Z');
 const minute = (m: number) => START + m * 60_000;
 
 describe('the current verdict is the truth against a real nginx platform', () => {
-  let nginx: Nginx;
+  let nginx: NginxPlatform;
   let mode: LocalMode;
   let pd: FakeReceiver;
   let hook: FakeReceiver;
@@ -28,7 +28,7 @@ describe('the current verdict is the truth against a real nginx platform', () =>
   const lines: string[] = [];
 
   beforeAll(async () => {
-    nginx = await startNginx();
+    nginx = await startNginxPlatform({ regions: ['us'] });
     const config = parseConfig(
       {
         platform: 'flappy',
@@ -38,8 +38,8 @@ describe('the current verdict is the truth against a real nginx platform', () =>
         regions: {
           us: {
             targets: [
-              { name: 'api', type: 'http', url: `${nginx.origin}/health`, expect: { status: [200], bodyContains: 'ok' } },
-              { name: 'write-path', type: 'http', method: 'POST', role: 'write-probe', url: `${nginx.origin}/canary`, body: '{}' },
+              { name: 'api', type: 'http', url: `${nginx.origin}/us/health`, expect: { status: [200], bodyContains: 'ok' } },
+              { name: 'write-path', type: 'http', method: 'POST', role: 'write-probe', url: `${nginx.origin}/us/canary`, body: '{}' },
             ],
           },
         },
@@ -67,10 +67,10 @@ describe('the current verdict is the truth against a real nginx platform', () =>
       [4, 5, 'down'],
     ];
     for (const [from, to, state] of phases) {
-      nginx.set(state);
+      nginx.setState('us', state);
       await mode.run({ fromMs: minute(from), untilMs: minute(to), catchUp: 'replay' });
     }
-    nginx.set('up');
+    nginx.setState('us', 'up');
   }, 60_000);
 
   afterAll(async () => {

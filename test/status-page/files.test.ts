@@ -8,7 +8,7 @@ import { renderStatusFiles, type StatusFile } from '../../lambda/status-page/fil
 import { REFRESH_SCRIPT, REFRESH_SCRIPT_HASH, STATUS_PAGE_CSP } from '../../lambda/status-page/html';
 import { buildSnapshot, type SnapshotInput, type StatusSnapshot } from '../../lambda/status-page/model';
 import { faults, PureRun, T0, testConfig } from '../core/harness';
-import { startNginx, type Nginx } from '../helpers/nginx';
+import { startNginxPlatform, type NginxPlatform } from '../helpers/nginx-platform';
 import { CHROMIUM_PATH, launchChromium } from '../local/browser';
 import { createHash } from 'node:crypto';
 
@@ -51,15 +51,17 @@ function write(root: string, files: readonly StatusFile[]): void {
 }
 
 describe('the rendered status page files in headless chromium', () => {
-  let nginx: Nginx;
+  let nginx: NginxPlatform;
+  let site = '';
   let snapshot: StatusSnapshot;
   let files: StatusFile[];
 
   beforeAll(async () => {
-    nginx = await startNginx();
+    nginx = await startNginxPlatform({ regions: [] });
+    site = `${nginx.origin}/site`;
     snapshot = buildSnapshot(decided().input);
-    files = renderStatusFiles(snapshot, { variant: 'hosted', refreshMs: 500, baseUrl: `${nginx.origin}/` });
-    write(nginx.root, files);
+    files = renderStatusFiles(snapshot, { variant: 'hosted', refreshMs: 500, baseUrl: `${site}/` });
+    write(nginx.siteRoot, files);
   }, 30_000);
 
   afterAll(async () => {
@@ -80,7 +82,7 @@ describe('the rendered status page files in headless chromium', () => {
       page.on('console', (m) => {
         if (m.type() === 'error') errors.push(m.text());
       });
-      await page.goto(`${nginx.origin}/`);
+      await page.goto(`${site}/`);
       const verdict = (region: string) => page.locator(`.region[data-region="${region}"]`).getAttribute('data-verdict');
       await expect(verdict('us')).resolves.toBe('read-only');
       await expect(verdict('eu')).resolves.toBe('up');
@@ -121,7 +123,7 @@ describe('the rendered status page files in headless chromium', () => {
       expect(badges.every((w) => w > 40)).toBe(true);
 
       // It refreshes itself from the same file: its script runs under the page's CSP (by hash, no 'unsafe-inline').
-      write(nginx.root, renderStatusFiles({ ...snapshot, banner: 'refreshed from the file' }, { variant: 'hosted', refreshMs: 500 }));
+      write(nginx.siteRoot, renderStatusFiles({ ...snapshot, banner: 'refreshed from the file' }, { variant: 'hosted', refreshMs: 500 }));
       await page.waitForSelector('#status[data-refreshed] .banner', { timeout: 5000 });
       await expect(page.locator('.banner').innerText()).resolves.toBe('refreshed from the file');
       expect(errors).toEqual([]);
@@ -153,13 +155,13 @@ describe('the rendered status page files in headless chromium', () => {
       history: { fromMs: nowMs - 3600_000, toMs: nowMs, bars: 60, observed: [{ fromMs: T0 * 1000, toMs: nowMs }] },
     });
     const rendered = renderStatusFiles(refused, { variant: 'hosted' });
-    mkdirSync(join(nginx.root, 'refused'), { recursive: true });
-    write(join(nginx.root, 'refused'), rendered);
+    mkdirSync(join(nginx.siteRoot, 'refused'), { recursive: true });
+    write(join(nginx.siteRoot, 'refused'), rendered);
 
     const browser = await launchChromium();
     try {
       const page = await browser.context.newPage();
-      await page.goto(`${nginx.origin}/refused/`);
+      await page.goto(`${site}/refused/`);
       const card = (region: string) => page.locator(`.region[data-region="${region}"]`);
       await expect(page.locator('#overall').innerText()).resolves.toMatch(/^US not probed/);
       await expect(card('us').getAttribute('data-verdict')).resolves.toBe('unknown');
@@ -180,7 +182,7 @@ describe('the rendered status page files in headless chromium', () => {
     } finally {
       await browser.close();
     }
-    const status = (await (await fetch(`${nginx.origin}/refused/status.json`)).json()) as { regions: { region: string; verdict: string; refusedTargets: { target: string; detail: string }[] }[] };
+    const status = (await (await fetch(`${site}/refused/status.json`)).json()) as { regions: { region: string; verdict: string; refusedTargets: { target: string; detail: string }[] }[] };
     expect(status.regions.map((r) => [r.region, r.verdict, r.refusedTargets.map((t) => t.target)])).toEqual([
       ['us', 'unknown', ['internal']],
       ['eu', 'up', ['internal']],
@@ -191,7 +193,7 @@ describe('the rendered status page files in headless chromium', () => {
   });
 
   it('serves status.json with the verdict now and the open incident beside it', async () => {
-    const status = (await (await fetch(`${nginx.origin}/status.json`)).json()) as { regions: { region: string; verdict: string; incident: unknown }[]; stale: boolean };
+    const status = (await (await fetch(`${site}/status.json`)).json()) as { regions: { region: string; verdict: string; incident: unknown }[]; stale: boolean };
     expect(status.stale).toBe(false);
     expect(status.regions.map((r) => [r.region, r.verdict, r.incident])).toEqual([
       ['us', 'read-only', { incidentId: 'us-00002', status: 'open', severity: 'read-only', recovering: null }],
