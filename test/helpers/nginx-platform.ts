@@ -172,7 +172,7 @@ location = /redirect/loop-a { return 302 /redirect/loop-b; }
 location = /redirect/loop-b { return 302 /redirect/loop-a; }
 location = /redirect/health { return 301 /${options.regions[0] ?? 'us'}/health; }
 location = /redirect/metadata { return 302 http://169.254.169.254/latest/meta-data/iam/security-credentials/; }
-location = /redirect/private { return 302 http://10.20.30.40/health; }
+location = /redirect/private { return 302 http://private.acme.test/health; }
 location = /redirect/unnamed { return 302 http://internal.acme.test:$server_port/${options.regions[0] ?? 'us'}/health; }
 ${silent ? 'location = /hang { proxy_pass http://silent; proxy_read_timeout 60s; }\nlocation = /gateway-timeout { proxy_pass http://silent; proxy_read_timeout 300ms; }' : ''}
 ${raw ? 'location = /upgrade { proxy_pass http://raw/switch; proxy_http_version 1.1; }\nlocation = /early-hints { proxy_pass http://raw/hints-then-ok; proxy_http_version 1.1; }' : ''}

@@ -8,7 +8,8 @@ import { USER_AGENT } from '../../lambda/version';
 import { startDnsmasq, type Dnsmasq } from '../helpers/dnsmasq';
 import { startNginxPlatform, type AccessLogEntry, type NginxPlatform } from '../helpers/nginx-platform';
 import { makeTestCertificates, startRawHttpServer, startTcpServer, type RawHttpServer, type TestCertificates } from '../helpers/servers';
-import { memoryLogger, realClock, testConfig } from './fixtures';
+import type { HostLookup } from '../../lambda/probe/context';
+import { memoryLogger, realClock, tableLookup, testConfig } from './fixtures';
 
 let certs: TestCertificates;
 let nginx: NginxPlatform;
@@ -122,7 +123,11 @@ describe('HTTP against nginx', () => {
     );
     const rssBefore = process.memoryUsage().rss;
     const started = Date.now();
-    const round = await runRound({ config, probeRegion, slot: 1_764_400_000, deadlineAt: started + 5000 }, { ...realClock, lookup: dns.lookup, logger });
+    // dnsmasq answers every name; the one a redirect takes to a private address is answered here, by name, so the
+    // prober is only ever pointed at loopback (the guard refuses the address before any connection).
+    const privateAnswer = tableLookup({ 'private.acme.test': ['10.20.30.40'] });
+    const lookup: HostLookup = (host, signal) => (host === 'private.acme.test' ? privateAnswer(host, signal) : dns.lookup(host, signal));
+    const round = await runRound({ config, probeRegion, slot: 1_764_400_000, deadlineAt: started + 5000 }, { ...realClock, lookup, logger });
     wallMs = Date.now() - started;
     rssGrowthMb = (process.memoryUsage().rss - rssBefore) / 1024 / 1024;
     results = round.results;

@@ -110,7 +110,7 @@ describe('SSRF guard in a round (FAULTS 15)', () => {
       us: [
         { name: 'to-runtime-api', type: 'http', url: via('http://127.0.0.1:9001/2018-06-01/runtime/invocation/next') },
         { name: 'to-loopback-name', type: 'http', url: via(`http://sidecar.acme.test:${server.port}/ok`) },
-        { name: 'to-private', type: 'http', url: via('http://10.1.2.3/admin') },
+        { name: 'to-private', type: 'http', url: via('http://admin.internal.acme.test/admin') },
         { name: 'to-mapped-loopback', type: 'http', url: via(`http://[::ffff:127.0.0.1]:${server.port}/ok`) },
         { name: 'to-configured', type: 'http', url: via(`http://back.acme.test:${server.port}/ok`) },
         { name: 'configured-direct', type: 'tcp', host: 'back.acme.test', port: server.port },
@@ -118,7 +118,7 @@ describe('SSRF guard in a round (FAULTS 15)', () => {
     });
     const round = await runRound(
       { config, probeRegion: 'us-east-1', slot: 1_764_400_000, deadlineAt: Date.now() + 3000 },
-      { ...realClock, logger, lookup: tableLookup({ 'front.acme.test': ['127.0.0.1'], 'back.acme.test': ['127.0.0.1'], 'sidecar.acme.test': ['127.0.0.1'] }) },
+      { ...realClock, logger, lookup: tableLookup({ 'front.acme.test': ['127.0.0.1'], 'back.acme.test': ['127.0.0.1'], 'sidecar.acme.test': ['127.0.0.1'], 'admin.internal.acme.test': ['10.1.2.3'] }) },
     );
     // The fix is naming the host, not the key (which is on).
     const why = ': probing.allowPrivateAddresses opens private addresses only for the hosts the config names';
