@@ -44,6 +44,8 @@ export class ScaledClock implements Clock {
   private baseMs: number;
   private realBase = performance.now();
   private limitMs = Number.POSITIVE_INFINITY;
+  /** Sleepers to wake when the hold moves or the clock jumps. */
+  private readonly sleepers = new Set<() => void>();
 
   constructor(
     startMs: number,
@@ -65,14 +67,19 @@ export class ScaledClock implements Clock {
     return this.sleepUntil(this.now() + ms, signal);
   }
 
-  /** Waits until the clock reads `epochMs`; a held clock is looked at again every 10 ms until it is let go. */
+  /**
+   * Waits until the clock reads `epochMs`. A held clock wakes its sleepers the moment the hold moves
+   * (holdAt, jumpTo): the demo holds the clock at every slot, and looking again on a timer lost up to
+   * that timer's period per sleep, most of the demo's wall time at ×2000.
+   */
   async sleepUntil(epochMs: number, signal?: AbortSignal): Promise<void> {
-    // Bounded: each pass waits at least a millisecond of real time.
+    // Bounded: each pass waits for real time to pass or for the hold to move.
     for (let pass = 0; pass < 10_000_000 && !signal?.aborted; pass++) {
       const now = this.now();
       if (now >= epochMs) return;
       const held = now >= this.limitMs;
-      await realSleep(held ? 10 : Math.max(1, (Math.min(epochMs, this.limitMs) - now) / this.speed), signal);
+      // Held: the next holdAt or jumpTo wakes the sleeper; the second is only a safety net.
+      await this.untilMovedOr(held ? 1000 : Math.max(1, (Math.min(epochMs, this.limitMs) - now) / this.speed), signal);
     }
   }
 
@@ -81,6 +88,7 @@ export class ScaledClock implements Clock {
     if (epochMs <= this.now()) return;
     this.rebase(epochMs);
     if (this.limitMs < epochMs) this.limitMs = epochMs;
+    this.wakeSleepers();
   }
 
   /** Lets the clock run up to `epochMs` and no further; a clock that was stalled at the old limit resumes from there. */
@@ -88,6 +96,26 @@ export class ScaledClock implements Clock {
     const current = this.now();
     if (this.raw() > current) this.rebase(current);
     this.limitMs = Math.max(epochMs, current);
+    this.wakeSleepers();
+  }
+
+  /** Resolves after `ms` real milliseconds, when the hold moves or the clock jumps, or on abort. */
+  private untilMovedOr(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.sleepers.delete(done);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.sleepers.add(done);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  private wakeSleepers(): void {
+    for (const wake of [...this.sleepers]) wake();
   }
 
   private raw(): number {
