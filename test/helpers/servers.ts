@@ -262,6 +262,7 @@ const INTERIM_FLOOD_LIMIT = 1_000_000;
  * - `/hints-forever`: `103 Early Hints` again and again as fast as the client reads, never a final response
  *   (bounded at a million, and it stops the moment the client goes)
  * - `/hints-then-ok`: `100 Continue` and two `103 Early Hints`, then `200` "ok": what a real server may send
+ * - `/ok-held-open`: `200` "ok" with Connection: keep-alive, and the socket held open until the client goes
  * - anything else: 404
  */
 export async function startRawHttpServer(): Promise<RawHttpServer> {
@@ -311,6 +312,10 @@ function answerRaw(socket: Socket, path: string): void {
       pump();
       return;
     }
+    case '/ok-held-open':
+      // Ignores the client's Connection: close and never closes: the prober must close what it opened.
+      socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok');
+      return;
     case '/hints-then-ok':
       socket.end(`HTTP/1.1 100 Continue\r\n\r\n${hint}${hint}HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok`);
       return;

@@ -59,6 +59,9 @@ describe('1xx and upgrade answers, and peers that never finish (FAULTS 19)', () 
         { name: 'endless-early-hints', type: 'http', url: `${raw.origin}/hints-forever` },
         { name: 'hints-then-ok', type: 'http', url: `${raw.origin}/hints-then-ok`, expect: { bodyContains: 'ok' } },
         { name: 'neighbour', type: 'http', url: `${http.origin}/ok` },
+        // A server that keeps the connection whatever the request asked: read to its end, and not read at all (HEAD).
+        { name: 'held-open', type: 'http', url: `${raw.origin}/ok-held-open`, expect: { bodyContains: 'ok' } },
+        { name: 'held-open-head', type: 'http', method: 'HEAD', url: `${raw.origin}/ok-held-open` },
       ],
       eu: [
         { name: 'tls-never-handshakes', type: 'tls', host: '127.0.0.1', port: silentTcp.port, timeoutMs: 800 },
@@ -100,9 +103,10 @@ describe('1xx and upgrade answers, and peers that never finish (FAULTS 19)', () 
     }
   });
 
-  it('settles the round inside its deadline with every other result kept, and leaves no connection open', async () => {
-    expect(round.results).toHaveLength(10);
+  it('settles the round inside its deadline with every other result kept, and leaves no connection open, even to a server that holds them', async () => {
+    expect(round.results).toHaveLength(12);
     expect(byName(round.results, 'neighbour')).toMatchObject({ status: 'up', statusCode: 200 });
+    for (const name of ['held-open', 'held-open-head']) expect(byName(round.results, name), name).toMatchObject({ status: 'up', statusCode: 200 });
     expect(wallMs).toBeLessThan(DEADLINE_MS);
     await eventually(() => raw.openSockets() === 0 && silentTcp.openSockets() === 0);
     expect({ raw: raw.openSockets(), silentTcp: silentTcp.openSockets() }).toEqual({ raw: 0, silentTcp: 0 });

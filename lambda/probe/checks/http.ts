@@ -108,7 +108,11 @@ export async function httpCheck(target: ResolvedHttpTarget, ctx: CheckContext, h
     const failure = deadline.expired ? deadline.failure(phase) : classifyHttpError(error, phase);
     return failed(target, seen(), failure);
   } finally {
-    exchange?.request.destroy();
+    // A response read to its end has had its socket ended by node:http already (we ask for Connection: close): it
+    // closes once our FIN is out. Destroying it as well closed it at once, with the server's FIN often not yet read,
+    // which cost the kernel more than the rest of a loopback check (the 1,000-target bench: 1.6x the bare loop, 1.4x
+    // without). Anything else (a body cut at the cap, an error, a HEAD whose body is never read) is destroyed here.
+    if (exchange && !exchange.response.readableEnded) exchange.request.destroy();
     deadline.dispose();
   }
 }
@@ -207,6 +211,7 @@ function sendRequest(
     };
     request.on('error', reject);
     request.once('response', (response) => {
+      request.removeListener('close', closedEarly);
       timings.firstByteMs = performance.now() - connectedAt;
       setPhase('body');
       response.on('error', () => undefined);
@@ -226,7 +231,10 @@ function sendRequest(
         refuse(new ProbeFailure('protocol', `more than ${MAX_INFORMATIONAL_RESPONSES} informational (1xx) responses without a final one`));
       }
     });
-    request.once('close', () => reject(Object.assign(new Error('request closed before a response'), { code: 'ECONNRESET' })));
+    // Every request closes in the end: the error is built only for one that closed with nothing settled (an Error
+    // captures a stack, about 10 µs, a tenth of a loopback check's CPU when built for every request).
+    const closedEarly = () => reject(Object.assign(new Error('request closed before a response'), { code: 'ECONNRESET' }));
+    request.once('close', closedEarly);
     request.end(hop.body);
   });
 }
