@@ -1,7 +1,8 @@
 // The whole deployment from one validated config: a stack per probe region, the home one first, and the checks every
 // synth runs on it.
-import { Validations, type App } from 'aws-cdk-lib';
+import { Annotations, Validations, type App } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { capacityWarnings } from '../lambda/config/capacity';
 import type { RegionwatchConfig } from '../lambda/config/schema';
 import { ControlTowerChecks } from './control-tower';
 import { stackName } from './names';
@@ -25,6 +26,9 @@ export function addRegionWatchStacks(app: App, config: RegionwatchConfig): Map<s
     });
     const home = stacks.get(config.homeRegion);
     if (home) stack.addStackDependency(home, 'the home stack creates the global tables whose local replicas this stack uses');
+    // A config that cannot fit its interval still deploys (the prober reports what it could not start as timeout):
+    // a warning on every stack, which cdk synth and cdk deploy print, with the numbers and the fix.
+    for (const warning of capacityWarnings(config)) Annotations.of(stack).addWarningV2(`regionwatch:capacity:${warning.path}`, `${warning.path}: ${warning.message}`);
     stacks.set(probeRegion, stack);
   }
   return stacks;

@@ -401,6 +401,24 @@ export const configSchema = z
           .describe(
             'confirm: rounds staggered across the interval, and a failing check asks the other probe regions to check that target at once (one extra request per target per probe region per interval at most); staggered: staggered rounds only, no cross-region requests; rounds: every probe region at the slot\'s start, failureThreshold failing slots (the first design).',
           ),
+        expectedLatencyMs: z
+          .number()
+          .int()
+          .min(1, { message: 'expectedLatencyMs must be at least 1' })
+          .max(60_000, { message: 'expectedLatencyMs must be at most 60000' })
+          .default(500)
+          .describe(
+            'How long a healthy check usually takes (a fresh connection, TLS and the answer), in ms: sizes the shards a round fans out over. 500 fits a fresh HTTPS connection across an ocean; measure yours (the LatencyMs metric) and set it to a high percentile.',
+          ),
+        maxShards: z
+          .number()
+          .int()
+          .min(1, { message: 'maxShards must be at least 1' })
+          .max(500, { message: 'maxShards must be at most 500' })
+          .default(20)
+          .describe(
+            'Most invocations one probe region\'s round fans out over. The prober\'s reserved concurrency is the shards its targets need plus 2, so this caps what regionwatch takes of the account\'s Lambda concurrency.',
+          ),
         resultRetentionHours: z.number().int().min(1).max(24 * 35).default(48).describe('Results expire (TTL) after this many hours.'),
       })
       .default({
@@ -411,6 +429,8 @@ export const configSchema = z
         perHostConcurrency: 8,
         jitterMs: 2000,
         detection: 'confirm',
+        expectedLatencyMs: 500,
+        maxShards: 20,
         resultRetentionHours: 48,
       })
       .describe('How probers behave towards targets.'),

@@ -1,6 +1,8 @@
 // The monthly AWS bill of a config, line by line (pure), and the same coverage bought as Route 53 health checks and Synthetics canaries.
 import type { ProbeResult } from '../core/results';
+import { shardPlan } from '../config/capacity';
 import { resolveTargets, type ResolvedTarget } from '../config/resolve';
+import { ROUND_WRITE_MARGIN_MS } from '../config/round-timing';
 import type { RegionwatchConfig, TargetConfig } from '../config/schema';
 import { evaluationSettings, windowBounds } from '../core/evaluate';
 import { confirmsFailures, isStaggered } from '../core/stagger';
@@ -19,11 +21,13 @@ export interface UsageAssumptions {
   /** Prober memory (lib/prober.ts: 256 MB, arm64). */
   proberMemoryMb: number;
   /**
-   * Seconds a round keeps the prober busy: the spread of request starts (half of `probing.jitterMs` on average),
-   * the slowest answer, and one PutItem. With `invocation-per-round` that is each invocation's billed time; with
-   * `wait-in-minute` it is the last round's, and the rounds before it are paid for in full.
+   * Seconds a round keeps one shard busy. Default (undefined): from the config's shard plan (lambda/config/capacity.ts),
+   * half of `probing.jitterMs` (the average start) plus the shard's checks in waves of `probing.concurrency`, each
+   * `probing.expectedLatencyMs` long, at most the slot less the write margin: 1.5 s for a small round at the defaults.
+   * With `invocation-per-round` that is each invocation's billed time; with `wait-in-minute` it is the last round's,
+   * and the rounds before it are paid for in full.
    */
-  proberLastRoundSeconds: number;
+  proberLastRoundSeconds?: number;
   /**
    * How sub-minute rounds are paid for. `invocation-per-round` (what lib/prober.ts deploys): the minute's invocation
    * runs its first round and queues the others on SQS with DelaySeconds, so each round is its own short invocation.
@@ -161,7 +165,6 @@ export interface UsageAssumptions {
 
 export const DEFAULT_ASSUMPTIONS: UsageAssumptions = {
   proberMemoryMb: 256,
-  proberLastRoundSeconds: 1.5,
   proberScheduling: 'invocation-per-round',
   proberClaimWritesPerMinute: 1,
   aggregatorMemoryMb: 512,
@@ -243,6 +246,11 @@ export interface CostEstimate {
     intervalSeconds: number;
     roundsPerMonth: number;
     checksPerMonth: number;
+    /** Shards each probe region's round fans out over (invocations per round per probe region), and checks per shard. */
+    shards: number;
+    checksPerShard: number;
+    /** Seconds a round keeps one shard busy (billed per shard with invocation-per-round). */
+    shardRoundSeconds: number;
     resultRetentionHours: number;
     /** `logs.retentionDays`: every log group keeps its logs this long. */
     logRetentionDays: number;
@@ -327,8 +335,25 @@ export function syntheticResult(target: ResolvedTarget, seed: number): ProbeResu
   }
 }
 
-/** Round items of one probe region over one cycle of target intervals: average bytes and write units per item, items per round. */
-export function roundItemSizes(targets: readonly ResolvedTarget[], intervalSeconds: number, retentionHours: number): { bytes: number; writeUnits: number; itemsPerRound: number } {
+/**
+ * Round items of one probe region over one cycle of target intervals: average bytes and write units per item, items
+ * per round. With `shards` > 1 each shard writes its own items (targets dealt out in turn, close to the plan's spread).
+ */
+export function roundItemSizes(
+  targets: readonly ResolvedTarget[],
+  intervalSeconds: number,
+  retentionHours: number,
+  shards = 1,
+): { bytes: number; writeUnits: number; itemsPerRound: number } {
+  if (shards > 1) {
+    const parts = Array.from({ length: shards }, (_, s) => roundItemSizes(targets.filter((_t, n) => n % shards === s), intervalSeconds, retentionHours));
+    const items = parts.reduce((n, p) => n + p.itemsPerRound, 0);
+    return {
+      bytes: parts.reduce((n, p) => n + p.bytes * p.itemsPerRound, 0) / items,
+      writeUnits: parts.reduce((n, p) => n + p.writeUnits * p.itemsPerRound, 0) / items,
+      itemsPerRound: items,
+    };
+  }
   const multiples = targets.map((t) => Math.max(1, Math.round(t.intervalSeconds / intervalSeconds)));
   const cycle = Math.max(1, ...multiples);
   let bytes = 0;
@@ -398,6 +423,17 @@ export function staggeredBatchesPerRound(probeRegions: number, intervalSeconds: 
   return Math.ceil(probeRegions / (Math.floor(windowSeconds / apart) + 1));
 }
 
+/**
+ * Seconds a round of `checks` keeps one shard busy: half the jitter window on average before the last waves start,
+ * then the checks in waves of `probing.concurrency`, each `probing.expectedLatencyMs`; never past the round deadline.
+ */
+export function shardRoundSeconds(config: RegionwatchConfig, checks: number): number {
+  const p = config.probing;
+  const waves = Math.max(1, Math.ceil(checks / p.concurrency));
+  const busyMs = p.jitterMs / 2 + waves * p.expectedLatencyMs;
+  return Math.min(busyMs, config.defaults.intervalSeconds * 1000 - ROUND_WRITE_MARGIN_MS) / 1000;
+}
+
 /** The config's monthly bill, line by line, with the Route 53 and Synthetics alternatives. */
 export function estimateCost(config: RegionwatchConfig, overrides: Partial<UsageAssumptions> = {}): CostEstimate {
   const a: UsageAssumptions = {
@@ -422,15 +458,20 @@ export function estimateCost(config: RegionwatchConfig, overrides: Partial<Usage
   const invocationsPerMonth = MINUTES_PER_MONTH;
   const checksPerProbeRegion = targets.reduce((n, t) => n + SECONDS_PER_MONTH / t.intervalSeconds, 0);
   const checksPerMonth = checksPerProbeRegion * P;
-  const item = roundItemSizes(targets, interval, retentionHours);
+  const plan = shardPlan(config);
+  const shards = plan.shards;
+  const item = roundItemSizes(targets, interval, retentionHours, shards);
   const itemsPerMonth = roundsPerMonth * item.itemsPerRound * P;
 
   const bill = new Bill();
 
-  // Lambda: per round, each round is its own short invocation; waiting in the minute, every round but the last is paid in full.
+  // Lambda: per round, each round's shard is its own short invocation; waiting in the minute, every round but the last
+  // is paid in full, once per shard.
   const perRound = a.proberScheduling === 'invocation-per-round';
-  const proberInvocations = perRound ? P * roundsPerMonth : P * invocationsPerMonth;
-  const proberSeconds = perRound ? a.proberLastRoundSeconds : (roundsPerMinute - 1) * interval + a.proberLastRoundSeconds;
+  const checksPerShard = targets.length / shards;
+  const shardSeconds = a.proberLastRoundSeconds ?? shardRoundSeconds(config, checksPerShard);
+  const proberInvocations = (perRound ? P * roundsPerMonth : P * invocationsPerMonth) * shards;
+  const proberSeconds = perRound ? shardSeconds : (roundsPerMinute - 1) * interval + shardSeconds;
   const proberGbs = proberInvocations * proberSeconds * (a.proberMemoryMb / 1024);
   // Every region's aggregator is invoked by its own replica's stream; only the lease holder acts, the others return
   // after reading the lease. Staggered rounds arrive apart: as many batches as the window cannot join. Confirmations
@@ -443,19 +484,28 @@ export function estimateCost(config: RegionwatchConfig, overrides: Partial<Usage
   const standbyInvocations = (P - 1) * (roundsPerMonth * aggPerRound + confirmationRecords);
   const aggInvocations = actingInvocations + standbyInvocations;
   const aggGbs = (actingInvocations * a.aggregatorDurationMs + standbyInvocations * a.aggregatorStandbyDurationMs) / 1000 * (a.aggregatorMemoryMb / 1024);
-  bill.add('Lambda', perRound ? 'prober requests (one per round per probe region)' : 'prober requests (one a minute per probe region)', proberInvocations, 'requests', 'lambdaRequests', 'lambdaRequests');
+  const perShard = shards > 1 ? ` × ${shards} shards` : '';
+  bill.add(
+    'Lambda',
+    perRound ? `prober requests (one per round per probe region${perShard})` : `prober requests (one a minute per probe region${perShard})`,
+    proberInvocations,
+    'requests',
+    'lambdaRequests',
+    'lambdaRequests',
+  );
   bill.add(
     'Lambda',
     perRound
-      ? `prober duration (${a.proberMemoryMb} MB × ${round(proberSeconds, 1)} s per round per probe region)`
-      : `prober duration (${a.proberMemoryMb} MB × ${round(proberSeconds, 1)} s a minute per probe region)`,
+      ? `prober duration (${a.proberMemoryMb} MB × ${round(proberSeconds, 1)} s per round per probe region${perShard})`
+      : `prober duration (${a.proberMemoryMb} MB × ${round(proberSeconds, 1)} s a minute per probe region${perShard})`,
     proberGbs,
     'GB-s',
     'lambdaGbSecondArm',
     'lambdaGbSeconds',
     !perRound && roundsPerMinute > 1 ? `${roundsPerMinute} rounds inside each once-a-minute run; the waits between them are billed` : undefined,
   );
-  const queuedRoundsPerMinute = perRound ? roundsPerMinute - 1 : 0;
+  // Every shard of every round but the one the scheduled run serves itself arrives on the rounds queue.
+  const queuedRoundsPerMinute = perRound ? roundsPerMinute * shards - 1 : 0;
   if (queuedRoundsPerMinute > 0) {
     // A SendMessageBatch per 10 queued rounds, a receive and a delete per round, and the event source mapping's idle
     // long polls (about 5 pollers, 20 s each) per region.
@@ -644,6 +694,9 @@ export function estimateCost(config: RegionwatchConfig, overrides: Partial<Usage
       intervalSeconds: interval,
       roundsPerMonth,
       checksPerMonth,
+      shards,
+      checksPerShard,
+      shardRoundSeconds: shardSeconds,
       resultRetentionHours: retentionHours,
       logRetentionDays: retentionDays,
       roundItemBytes: item.bytes,

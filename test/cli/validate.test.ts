@@ -64,6 +64,24 @@ describe('regionwatch validate', () => {
     expect(out).toContain('probed from 3 probe regions (us-east-1, eu-west-1, ap-southeast-1), home us-east-1');
   });
 
+  it('warns, with the numbers and the fix, about a host whose targets do not fit the slot, and still exits 0', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rw-validate-'));
+    const file = join(dir, 'crowded.json');
+    const targets = Array.from({ length: 200 }, (_, n) => ({ name: `t${n}`, type: 'https', url: `https://api.crowded.example/t${n}` }));
+    writeFileSync(file, JSON.stringify({ platform: 'crowded', probeRegions: ['us-east-1'], homeRegion: 'us-east-1', defaults: { quorum: 1 }, regions: { us: { targets } } }));
+    const { code, out, err } = await inProcess(['validate', '--config', file]);
+    expect(code).toBe(0);
+    expect(out).toContain('valid, with 1 warning');
+    expect(out).toContain('rounds: 200 checks per probe region per slot over 1 shard of up to 768 (64 at a time, 500 ms expected), prober reserved concurrency 3');
+    // 8 lanes × (6000 ms / 500 ms) = 96 per host; 200 need 17 lanes.
+    expect(err).toContain(
+      'warning: probing.perHostConcurrency: host api.crowded.example (200 targets, from regions.us.targets[0]) has more targets than 8 checks at a time of 500 ms (probing.expectedLatencyMs) fit in the 6000 ms of each 10 s slot',
+    );
+    expect(err).toContain('104 checks a round would be reported as timeout; raise probing.perHostConcurrency to 17, or move targets to other hosts');
+    const json = await inProcess(['validate', '--config', file, '--json']);
+    expect((JSON.parse(json.out) as { warnings: { path: string }[] }).warnings.map((w) => w.path)).toEqual(['probing.perHostConcurrency']);
+  });
+
   it('answers --json with the problems as data', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rw-validate-'));
     const file = join(dir, 'bad.json');

@@ -470,3 +470,35 @@ describe('the assumptions match the infrastructure', () => {
     expect([...DEFAULT_ASSUMPTIONS.metricNames].sort()).toEqual([PROBE_METRICS.availability, PROBE_METRICS.latency].sort());
   });
 });
+
+describe('estimateCost at scale: shards and a bill linear in targets', () => {
+  /** `n` https targets, ten to a host, answering in 300 ms. */
+  const spread = (n: number) =>
+    parseConfig({
+      platform: 'big',
+      probeRegions: ['us-east-1', 'eu-west-1', 'ap-southeast-1'],
+      homeRegion: 'us-east-1',
+      probing: { expectedLatencyMs: 300 },
+      regions: { us: { targets: Array.from({ length: n }, (_, i) => ({ name: `t${i}`, type: 'https', url: `https://h${Math.floor(i / 10)}.big.example/t${i}` })) } },
+    });
+
+  it('bills a prober invocation per shard per round, each for its shard\'s checks', () => {
+    const e = estimateCost(spread(10_000));
+    expect(e.inputs).toMatchObject({ shards: 8, checksPerShard: 1250 });
+    // 1 s of jitter on average, then ceil(1250 / 64) = 20 waves of 300 ms.
+    expect(e.inputs.shardRoundSeconds).toBeCloseTo(7, 6);
+    const requests = e.lines.find((l) => l.service === 'Lambda' && l.item.startsWith('prober requests'));
+    expect(requests?.item).toBe('prober requests (one per round per probe region × 8 shards)');
+    expect(requests?.quantity).toBe(3 * (43_800 * 6) * 8);
+    // Each shard writes its own round items: at least one per shard.
+    expect(roundItemSizes(resolveTargets(spread(10_000)), 10, 48, 8).itemsPerRound).toBeGreaterThanOrEqual(8);
+  });
+
+  it('grows linearly: the cost per added target is the same from 2,000 to 6,000 as from 6,000 to 10,000', () => {
+    const total = (n: number) => estimateCost(spread(n)).total;
+    const [a, b, c] = [total(2000), total(6000), total(10_000)];
+    const slopeLow = (b - a) / 4000;
+    const slopeHigh = (c - b) / 4000;
+    expect(Math.abs(slopeHigh - slopeLow) / slopeLow).toBeLessThan(0.1);
+  });
+});
