@@ -7,10 +7,10 @@ export class MemoryRounds implements RoundsReader {
   /** Query-equivalent reads made, for call counts. */
   reads = 0;
 
-  /** Stores a round or confirmation; writing the same key (slot, probe region, confirmation batch, part) again replaces it, as the results table does. */
+  /** Stores a round or confirmation; writing the same key (slot, probe region, shard or confirmation batch, part) again replaces it, as the results table does. */
   write(round: RoundRecord): void {
     const slot = this.bySlot.get(round.slot) ?? new Map<string, RoundRecord>();
-    slot.set(`${round.probeRegion}#${isConfirmation(round) ? `confirm:${round.batch ?? ''}` : 'round'}#${round.part}`, structuredClone(round));
+    slot.set(`${round.probeRegion}#${isConfirmation(round) ? `confirm:${round.batch ?? ''}` : `round:${round.shard ?? 0}`}#${round.part}`, structuredClone(round));
     this.bySlot.set(round.slot, slot);
   }
 
@@ -23,6 +23,6 @@ export class MemoryRounds implements RoundsReader {
     this.reads++;
     const out: RoundRecord[] = [];
     for (const [slot, rounds] of this.bySlot) if (slot >= fromSlot && slot <= toSlot) out.push(...rounds.values());
-    return out.sort((a, b) => a.slot - b.slot || a.probeRegion.localeCompare(b.probeRegion) || a.part - b.part);
+    return out.sort((a, b) => a.slot - b.slot || a.probeRegion.localeCompare(b.probeRegion) || (a.shard ?? 0) - (b.shard ?? 0) || a.part - b.part);
   }
 }

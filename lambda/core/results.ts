@@ -70,9 +70,15 @@ export interface RoundRecord {
   /** Epoch milliseconds. */
   startedAt: number;
   finishedAt: number;
-  /** 0-based part index and the number of parts the round was split into. */
+  /** 0-based part index and the number of parts this shard's results were split into (to fit DynamoDB's item limit). */
   part: number;
   parts: number;
+  /**
+   * The shard of the probe region's round these results are, and how many shards the round fanned out over
+   * (lambda/config/capacity.ts). Absent on a round run in one invocation: shard 0 of 1.
+   */
+  shard?: number;
+  shards?: number;
   results: ProbeResult[];
   /** Absent: a round (records written before confirmations existed have none). */
   kind?: RecordKind;
@@ -86,6 +92,49 @@ export interface RoundRecord {
 /** True for a confirmation record, false for a round. */
 export function isConfirmation(record: Pick<RoundRecord, 'kind'>): boolean {
   return record.kind === 'confirmation';
+}
+
+/** `slot#probeRegion`: one probe region's round of one slot, across its shards and parts. */
+export function roundKey(round: Pick<RoundRecord, 'slot' | 'probeRegion'>): string {
+  return `${round.slot}#${round.probeRegion}`;
+}
+
+/**
+ * The rounds (by roundKey) whose every shard has every part in (confirmations are not rounds): only those make a probe region current at their
+ * slot. A round whose shards disagree on how many there are (a deploy between two of them) is complete when every
+ * shard that the largest count names has all its parts.
+ */
+export function completeRoundKeys(records: readonly RoundRecord[]): Set<string> {
+  const byRound = new Map<string, { shards: number; parts: Map<number, { parts: number; seen: Set<number> }> }>();
+  for (const r of records) {
+    // A confirmation answers for some targets, never for a probe region's round.
+    if (isConfirmation(r)) continue;
+    const key = roundKey(r);
+    let round = byRound.get(key);
+    if (!round) {
+      round = { shards: 1, parts: new Map() };
+      byRound.set(key, round);
+    }
+    round.shards = Math.max(round.shards, r.shards ?? 1);
+    const shard = r.shard ?? 0;
+    let parts = round.parts.get(shard);
+    if (!parts) {
+      parts = { parts: r.parts, seen: new Set() };
+      round.parts.set(shard, parts);
+    }
+    parts.parts = Math.max(parts.parts, r.parts);
+    parts.seen.add(r.part);
+  }
+  const complete = new Set<string>();
+  for (const [key, round] of byRound) {
+    let all = true;
+    for (let s = 0; s < round.shards && all; s++) {
+      const parts = round.parts.get(s);
+      all = parts !== undefined && parts.seen.size >= parts.parts;
+    }
+    if (all) complete.add(key);
+  }
+  return complete;
 }
 
 /** The start of the slot that contains `epochMs`. */

@@ -189,10 +189,12 @@ export class ReplicaRounds implements RoundsReader {
 
   constructor(private readonly intervalSeconds: number) {}
 
-  /** Stores a round or confirmation; the same key (slot, probe region, confirmation batch, part) again replaces it, as the results table does. */
+  /** Stores a round or confirmation; the same key (slot, probe region, shard or confirmation batch, part) again replaces it, as the results table does. */
   write(round: RoundRecord): void {
     const list = this.bySlot.get(round.slot) ?? [];
-    const same = list.findIndex((r) => r.probeRegion === round.probeRegion && r.part === round.part && r.batch === round.batch && isConfirmation(r) === isConfirmation(round));
+    const same = list.findIndex(
+      (r) => r.probeRegion === round.probeRegion && r.part === round.part && r.batch === round.batch && isConfirmation(r) === isConfirmation(round) && (r.shard ?? 0) === (round.shard ?? 0),
+    );
     if (same >= 0) list[same] = round;
     else list.push(round);
     this.bySlot.set(round.slot, list);
@@ -209,7 +211,7 @@ export class ReplicaRounds implements RoundsReader {
       const rounds = this.bySlot.get(slot);
       if (rounds) out.push(...rounds);
     }
-    return out.sort((a, b) => a.slot - b.slot || a.probeRegion.localeCompare(b.probeRegion) || a.part - b.part);
+    return out.sort((a, b) => a.slot - b.slot || a.probeRegion.localeCompare(b.probeRegion) || (a.shard ?? 0) - (b.shard ?? 0) || a.part - b.part);
   }
 }
 

@@ -1,4 +1,4 @@
-// Writes and reads round records in the results table: one item per probe region and slot, gzip-packed.
+// Writes and reads round records in the results table: one item per probe region, slot and shard, gzip-packed.
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { isConfirmation, type ProbeResult, type ResultStatus, type RoundRecord } from '../core/results';
@@ -28,6 +28,9 @@ export interface RoundItem {
   finishedAt: number;
   part: number;
   parts: number;
+  /** Only on a round that fanned out over more than one shard (lambda/core/results.ts). */
+  shard?: number;
+  shards?: number;
   resultCount: number;
   /** gzip of the JSON array of results: a tenth of the write units of plain attributes. */
   results: Uint8Array;
@@ -56,9 +59,10 @@ export function toRoundItems(
   const chunks = splitToFit(round.results, maxPackedBytes);
   const confirmation = isConfirmation(round);
   const batch = round.batch ?? '';
+  const sharded = !confirmation && round.shards !== undefined && round.shards > 1 ? { shard: round.shard ?? 0, shards: round.shards } : undefined;
   return chunks.map(({ results, packed }, part) => ({
     pk: RESULTS_TABLE.roundsPartition,
-    sk: confirmation ? confirmationSortKey(round.slot, round.probeRegion, batch, part) : roundSortKey(round.slot, round.probeRegion, part),
+    sk: confirmation ? confirmationSortKey(round.slot, round.probeRegion, batch, part) : roundSortKey(round.slot, round.probeRegion, part, sharded),
     kind: confirmation ? RESULTS_TABLE.confirmationKind : RESULTS_TABLE.roundKind,
     ...(confirmation ? { batch } : {}),
     probeRegion: round.probeRegion,
@@ -68,6 +72,7 @@ export function toRoundItems(
     finishedAt: round.finishedAt,
     part,
     parts: chunks.length,
+    ...sharded,
     resultCount: results.length,
     results: packed,
     expiresAt: round.slot + retentionHours * 3600,
@@ -92,6 +97,7 @@ export function fromRoundItem(item: Record<string, unknown>): RoundRecord {
     finishedAt: Number(item.finishedAt),
     part: Number(item.part),
     parts: Number(item.parts),
+    ...(typeof item.shards === 'number' && item.shards > 1 ? { shard: Number(item.shard), shards: item.shards } : {}),
     results: unpackResults(packed),
   };
   if (item.kind === RESULTS_TABLE.confirmationKind) {
@@ -104,7 +110,7 @@ export function fromRoundItem(item: Record<string, unknown>): RoundRecord {
 export class ResultsStore {
   constructor(private readonly options: ResultsStoreOptions) {}
 
-  /** Writes a round; the key is (slot, probe region, part), so writing the same round twice leaves one copy. */
+  /** Writes a round; the key is (slot, probe region, shard, part), so writing the same round twice leaves one copy. */
   async writeRound(round: Omit<RoundRecord, 'part' | 'parts'>): Promise<number> {
     const items = toRoundItems(round, this.options.retentionHours);
     for (const item of items) {
@@ -161,9 +167,9 @@ export class ResultsStore {
   }
 }
 
-/** One run of a record: a round per slot and probe region, a confirmation per request id. */
+/** One run of a record: a round's shard per slot and probe region (each shard is its own invocation, with its own start), a confirmation per request id. */
 function runKey(r: RoundRecord): string {
-  return `${r.slot}#${r.probeRegion}#${isConfirmation(r) ? `confirm:${r.batch ?? ''}` : 'round'}`;
+  return `${r.slot}#${r.probeRegion}#${isConfirmation(r) ? `confirm:${r.batch ?? ''}` : `round:${r.shard ?? 0}`}`;
 }
 
 function newestRunOnly(records: RoundRecord[]): RoundRecord[] {

@@ -15,9 +15,13 @@ export const RESULTS_TABLE = {
   claimsPartition: 'prober-claims',
 } as const;
 
-/** Sort key of a round item: slot first so a window is one key range, then probe region and part. */
-export function roundSortKey(slot: number, probeRegion: string, part: number): string {
-  return `${String(slot).padStart(10, '0')}#${probeRegion}#${String(part).padStart(3, '0')}`;
+/**
+ * Sort key of a round item: slot first so a window is one key range, then probe region, the shard (only when the
+ * round fans out over more than one: an unsharded round keeps the key it always had) and part.
+ */
+export function roundSortKey(slot: number, probeRegion: string, part: number, shard?: { shard: number; shards: number }): string {
+  const shardKey = shard && shard.shards > 1 ? `s${String(shard.shard).padStart(3, '0')}#` : '';
+  return `${String(slot).padStart(10, '0')}#${probeRegion}#${shardKey}${String(part).padStart(3, '0')}`;
 }
 
 /**

@@ -119,3 +119,28 @@ describe('late, doubled and skewed invocations (FAULTS 16)', () => {
     expect(incident?.timeline[0]?.targets.map((t) => t.failingFrom.length)).toEqual([3, 3]);
   });
 });
+
+describe('a round that fans out over shards (lambda/core/results.ts completeRoundKeys)', () => {
+  /** A probe region's round as `shards` invocations write it: targets dealt round-robin, each shard its own record. */
+  const sharded = (round: RoundRecord, shards: number): RoundRecord[] =>
+    Array.from({ length: shards }, (_, shard) => ({ ...round, shard, shards, results: round.results.filter((_, n) => n % shards === shard) }));
+
+  it('counts a probe region current at a slot only once every shard of its round is in', () => {
+    const config = testConfig();
+    const run = new PureRun(config, faults({}));
+    // eu-west-1's shard 1 of 2 goes missing from 100 s to 300 s: its shard 0 alone does not make it fresh.
+    const missing = (slot: number, p: string, shard: number | undefined) => p === 'eu-west-1' && shard === 1 && slot - T0 >= 100 && slot - T0 < 300;
+    const freshAt: string[][] = [];
+    for (let s = 0; s < 400; s += 10) {
+      const slot = T0 + s;
+      for (const p of config.probeRegions) run.rounds.push(...sharded(roundFor(config, slot, p, run.script), 2).filter((r) => !missing(slot, p, r.shard)));
+      run.evaluate(slot * 1000 + 3000);
+      freshAt.push(run.status.get('us')?.probeRegions.fresh ?? []);
+    }
+    const all = ['us-east-1', 'eu-west-1', 'ap-southeast-1'];
+    expect(freshAt[5]).toEqual(all);
+    expect(freshAt[25]).toEqual(['us-east-1', 'ap-southeast-1']);
+    expect(run.status.get('us')?.probeRegions.fresh).toEqual(all);
+    expect(checker(run)).toEqual(['[CHECKER] probe region eu-west-1 is silent: no results for 40 s', '[CHECKER] probe region eu-west-1 is healthy again']);
+  });
+});

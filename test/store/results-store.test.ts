@@ -81,3 +81,26 @@ describe('confirmation items', () => {
     expect(Object.fromEntries(await results.newestChecks('eu-west-1', [slot - 10, slot], slot * 1000 + 900))).toEqual({ 'us/api': 'up', 'us/db': 'up' });
   });
 });
+
+describe('a round that fans out over shards', () => {
+  it('keeps one item per shard, each read back with its shard, and a retried shard replaces only itself', async () => {
+    await createResultsTable(store.current.client, 'results-shards');
+    const results = new ResultsStore({ client: store.current.documentClient, tableName: 'results-shards', retentionHours: 1 });
+    const slot = 1_764_400_040;
+    const shard = (n: number, startedAt: number) => ({ probeRegion: 'eu-west-1', slot, intervalSeconds: 10, startedAt, finishedAt: startedAt + 5, shard: n, shards: 3, results: [result(`t${n}`)] });
+    for (let n = 0; n < 3; n++) await results.writeRound(shard(n, slot * 1000 + n));
+    // Shard 1 again, started later (a retried invocation): its own item is replaced, the others' runs still count.
+    await results.writeRound(shard(1, slot * 1000 + 900));
+    expect(toRoundItems(shard(2, 0), 1).map((i) => i.sk)).toEqual([`${slot}#eu-west-1#s002#000`]);
+    const read = await results.readRounds(slot, slot);
+    expect(read.map((r) => [r.shard, r.shards, r.startedAt - slot * 1000, r.results[0]?.target])).toEqual([
+      [0, 3, 0, 't0'],
+      [1, 3, 900, 't1'],
+      [2, 3, 2, 't2'],
+    ]);
+    // An unsharded round keeps the key it always had, and no shard attributes.
+    const single = toRoundItems({ ...shard(0, 1), shards: 1 }, 1)[0];
+    expect(single?.sk).toBe(`${slot}#eu-west-1#000`);
+    expect(single).not.toHaveProperty('shards');
+  });
+});
