@@ -446,18 +446,29 @@ export function evaluateWindow(settings: EvaluationSettings, rounds: readonly Ro
     }
   }
 
-  /** Newest result of target t from probe region p within its freshness at slot index k (absolute index). */
-  const latestResult = (p: number, t: number, k: number): ProbeResult | undefined => {
-    const entry = entries[t];
-    if (!entry) return undefined;
-    const row = (p * tCount + t) * total;
-    const stop = Math.max(0, k - entry.lookback);
-    for (let j = k; j >= stop; j--) {
-      const r = results[row + j];
-      if (r) return r;
+  // The newest result of target t from probe region p within its freshness, at each slot of the decision range:
+  // found once here, then read by the verdicts, the impairment test and the evidence (each asked it again before).
+  const newest: (ProbeResult | undefined)[] = new Array<ProbeResult | undefined>(pCount * tCount * decisionSlots);
+  for (let p = 0; p < pCount; p++) {
+    for (let t = 0; t < tCount; t++) {
+      const lookback = entries[t]?.lookback ?? 0;
+      const row = (p * tCount + t) * total;
+      const out = (p * tCount + t) * decisionSlots;
+      for (let d = 0; d < decisionSlots; d++) {
+        const k = d + lookbackSlots;
+        const stop = Math.max(0, k - lookback);
+        for (let j = k; j >= stop; j--) {
+          const r = results[row + j];
+          if (r) {
+            newest[out + d] = r;
+            break;
+          }
+        }
+      }
     }
-    return undefined;
-  };
+  }
+  /** Newest result of target t from probe region p within its freshness at slot index k (absolute, in the decision range). */
+  const latestResult = (p: number, t: number, k: number): ProbeResult | undefined => newest[(p * tCount + t) * decisionSlots + k - lookbackSlots];
 
   /** Probe regions (indexes) whose newest observation of target t at absolute slot index k is our own refusal. */
   const refusedFrom = (t: number, k: number): { p: number; refusal: ProbeResult }[] => {
@@ -505,8 +516,6 @@ export function evaluateWindow(settings: EvaluationSettings, rounds: readonly Ro
       for (const p of freshIdx) {
         let seen = 0;
         let failed = 0;
-        let othersUp = 0;
-        let othersSeen = 0;
         const failingRegions = new Set<string>();
         const seenRegions = new Set<string>();
         for (let t = 0; t < tCount; t++) {
@@ -518,6 +527,15 @@ export function evaluateWindow(settings: EvaluationSettings, rounds: readonly Ro
           if (r.status === 'up') continue;
           failed++;
           failingRegions.add(region);
+        }
+        const everywhere = [...seenRegions].every((r) => failingRegions.has(r)) && regionsWithTargets.size > 0;
+        if (seen === 0 || failed / seen < settings.tuning.impairedFailShare || !everywhere) continue;
+        // Only a probe region that sees nearly everything fail is compared with the others, target by target.
+        let othersUp = 0;
+        let othersSeen = 0;
+        for (let t = 0; t < tCount; t++) {
+          const r = latestResult(p, t, k);
+          if (!r || r.status === 'up') continue;
           for (const q of freshIdx) {
             if (q === p) continue;
             const other = latestResult(q, t, k);
@@ -526,8 +544,7 @@ export function evaluateWindow(settings: EvaluationSettings, rounds: readonly Ro
             if (other.status === 'up') othersUp++;
           }
         }
-        const everywhere = [...seenRegions].every((r) => failingRegions.has(r)) && regionsWithTargets.size > 0;
-        if (seen > 0 && failed / seen >= settings.tuning.impairedFailShare && everywhere && othersSeen > 0 && othersUp * 2 > othersSeen) {
+        if (othersSeen > 0 && othersUp * 2 > othersSeen) {
           impaired[p * decisionSlots + d] = 1;
           impairedNames.push(probeRegions[p] ?? '');
         }
@@ -716,7 +733,9 @@ export function evaluateWindow(settings: EvaluationSettings, rounds: readonly Ro
           if (code === V_UP && failingFrom.length === 0) continue;
           out.push({ target: entry.target.name, verdict: TARGET_VERDICTS[code] ?? 'unknown', failingFrom, seenBy });
         }
-        return out;
+        // Worst first (verdict, then how many probe regions see it fail; config order among equals): a page and
+        // the status name the first few and count the rest, so with thousands failing they name the worst.
+        return out.sort((a, b) => SEVERITY_RANK[b.verdict] - SEVERITY_RANK[a.verdict] || b.failingFrom.length - a.failingFrom.length);
       },
       refusalsAt: (d) => {
         if (refusals.empty) return [];

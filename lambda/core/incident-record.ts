@@ -150,8 +150,10 @@ export interface RegionStatusRecord {
   /** Set while the region is up but its incident still open; null otherwise. Absent on items written before it existed. */
   recovering?: RecoveringState | null;
   summary: string;
-  /** Targets not up at the evaluated slot (at most MAX_EVIDENCE_TARGETS). */
+  /** Targets not up at the evaluated slot, worst first (at most MAX_EVIDENCE_TARGETS). */
   targets: TargetEvidence[];
+  /** Targets not up beyond those listed; absent when all are listed. */
+  moreTargets?: number;
   probeRegions: ProbeRegionsAt;
   /**
    * Targets regionwatch refuses to probe (its SSRF guard), with the guard's reason and fix (at most MAX_EVIDENCE_TARGETS);

@@ -188,6 +188,7 @@ export function incidentNotification(draft: NotificationDraft): Notification {
   }
   const notificationEvidence: NotificationEvidence = {
     targets: evidence.slice(0, MAX_EVIDENCE_TARGETS * 2),
+    ...(evidence.length > MAX_EVIDENCE_TARGETS * 2 ? { moreTargets: evidence.length - MAX_EVIDENCE_TARGETS * 2 } : {}),
     probeRegions: probe ?? { fresh: [], stale: [], impaired: [] },
     downSeconds: incident.downSeconds,
     degradedSeconds: incident.degradedSeconds,

@@ -274,7 +274,10 @@ export function decideRegion(input: RegionDecisionInput): RegionDecision {
   // Status: what the region is now, for the status page, `status` and dashboards; the open incident beside it.
   const reported = currentVerdict(window, d, verdictNow, open);
   const recovery = open && verdictNow === 'up' ? recoveryOf(open, settings, window) : undefined;
-  const evidence = window.evidenceAt(d).slice(0, MAX_EVIDENCE_TARGETS);
+  // The summary counts every failing target; the item keeps the worst few (evidenceAt sorts them) and the count of
+  // the rest, so it stays a few KB with 10,000 targets down.
+  const allEvidence = window.evidenceAt(d);
+  const evidence = allEvidence.slice(0, MAX_EVIDENCE_TARGETS);
   const refused = window.refusalsAt(d).slice(0, MAX_EVIDENCE_TARGETS);
   const recovering = open && recovery && reported === 'up' ? { since: iso(recovery.since * 1000), resolvesAfterSeconds: recovery.requiredSeconds, flapping: recovery.flapping } : null;
   const nextStatus: RegionStatusRecord = {
@@ -286,8 +289,9 @@ export function decideRegion(input: RegionDecisionInput): RegionDecision {
     openIncidentId: open ? open.incidentId : null,
     incidentSeverity: open ? open.currentSeverity : null,
     recovering,
-    summary: statusSummary(region, reported, evidence, probe, open, evaluation, settings, recovery, refused),
+    summary: statusSummary(region, reported, allEvidence, probe, open, evaluation, settings, recovery, refused),
     targets: evidence,
+    ...(allEvidence.length > evidence.length ? { moreTargets: allEvidence.length - evidence.length } : {}),
     probeRegions: probe ?? { fresh: [], stale: [], impaired: [] },
     probeViews: window.probeViewsAt(d),
     ...(refused.length > 0 ? { refusedTargets: refused } : {}),

@@ -27,7 +27,10 @@ export interface TargetEvidence {
 }
 
 export interface NotificationEvidence {
+  /** The worst targets (at most 20), worst first. */
   targets: TargetEvidence[];
+  /** Targets not up beyond those listed; absent when all are listed. */
+  moreTargets?: number;
   /** Probe regions counted (fresh), left out as stale, or left out as impaired. */
   probeRegions: { fresh: string[]; stale: string[]; impaired: string[] };
   /** Incident figures so far, for resolved and reminder notifications. */

@@ -144,3 +144,22 @@ describe('a round that fans out over shards (lambda/core/results.ts completeRoun
     expect(checker(run)).toEqual(['[CHECKER] probe region eu-west-1 is silent: no results for 40 s', '[CHECKER] probe region eu-west-1 is healthy again']);
   });
 });
+
+describe('evidence with many targets failing', () => {
+  it('names the worst first: down before degraded, then by how many probe regions see it fail', () => {
+    const names = Array.from({ length: 8 }, (_, n) => `t${n}`);
+    const config = testConfig({ regions: { us: { targets: names.map((name) => ({ name, type: 'http', url: `https://api.us.example/${name}` })) } } });
+    // t0-t3 degraded everywhere, t4-t5 down from two probe regions, t6-t7 down from all three.
+    const script: Script = (_slot, p, _region, target) => {
+      const n = Number(target.slice(1));
+      if (n < 4) return 'degraded';
+      if (n < 6) return p === 'ap-southeast-1' ? 'up' : 'down';
+      return 'down';
+    };
+    const run = new PureRun(config, script).run(0, 60);
+    const status = run.status.get('us');
+    expect(status?.targets.map((t) => t.target)).toEqual(['t6', 't7', 't4', 't5', 't0', 't1', 't2', 't3']);
+    const opened = run.published.find((n) => n.event === 'opened');
+    expect(opened?.subject).toBe('[DOWN] us is down: t6, t7, t4, t5 and 4 more failing from 3/3 probe regions');
+  });
+});
