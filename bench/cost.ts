@@ -1,6 +1,8 @@
-// Cost rows of `npm run bench`: the example config's monthly bill and the issue's 50-target goal case, beside Route 53 and Synthetics.
+// Cost rows of `npm run bench`: the example config's monthly bill and the issue's 50-target goal case, beside Route 53 and
+// Synthetics; the bill at 50, 1,000 and 10,000 targets and its slope.
 import { readFileSync } from 'node:fs';
 import { parseConfig } from '../lambda/config/load';
+import type { RegionwatchConfig } from '../lambda/config/schema';
 import { estimateCost, withTargetCount, type CostEstimate } from '../lambda/cost/model';
 import type { Bench, BenchRow } from './types';
 
@@ -93,8 +95,47 @@ export const bench: Bench = async () => {
       note: dominant(waitInMinute).replace('largest line', 'first design\'s largest line'),
     },
   ];
-  return rows;
+  return [...rows, ...growth()];
 };
+
+/** `n` https targets, ten to a host, in the three platform regions of the example's probe regions, 300 ms answers. */
+function spread(n: number): RegionwatchConfig {
+  const regions: Record<string, { targets: unknown[] }> = { us: { targets: [] }, eu: { targets: [] }, apac: { targets: [] } };
+  for (let i = 0; i < n; i++) {
+    const region = ['us', 'eu', 'apac'][i % 3] ?? 'us';
+    regions[region]?.targets.push({ name: `t${i}`, type: 'https', url: `https://h${Math.floor(i / 10)}.${region}.example/t${i}` });
+  }
+  return parseConfig({ platform: 'grow', probeRegions: ['us-east-1', 'eu-west-1', 'ap-southeast-1'], homeRegion: 'us-east-1', regions, probing: { expectedLatencyMs: 300 } });
+}
+
+/** The bill at 50, 1,000 and 10,000 targets (rounds sharded as the plan says) and its growth per target. */
+function growth(): BenchRow[] {
+  const sizes = [50, 1000, 10_000];
+  const estimates = sizes.map((n) => estimateCost(spread(n)));
+  const rows: BenchRow[] = estimates.map((e, n) => ({
+    area: 'cost',
+    figure: `${(sizes[n] ?? 0).toLocaleString('en-US')} targets, 3 probe regions, 10 s, ${e.inputs.shards} shard(s) per round: monthly bill, list prices`,
+    value: round2(e.total),
+    unit: '$/month',
+    goal: 'below Route 53 (a health check per target)',
+    ok: e.total < e.route53.total,
+    baseline: { label: `Route 53 (${e.route53.lines[0]?.quantity ?? 0} checks)`, value: round2(e.route53.total) },
+    note: dominant(e),
+  }));
+  const [small, middle, large] = estimates.map((e) => e.total);
+  const slopeLow = ((middle ?? 0) - (small ?? 0)) / (1000 - 50);
+  const slopeHigh = ((large ?? 0) - (middle ?? 0)) / (10_000 - 1000);
+  rows.push({
+    area: 'cost',
+    figure: 'growth of the monthly bill per added target, from 1,000 to 10,000 targets',
+    value: Math.round(slopeHigh * 10_000) / 10_000,
+    unit: '$/month per target',
+    goal: 'within 10 % of the slope from 50 to 1,000 (linear)',
+    ok: Math.abs(slopeHigh - slopeLow) / slopeLow < 0.1,
+    baseline: { label: 'slope from 50 to 1,000 targets', value: Math.round(slopeLow * 10_000) / 10_000 },
+  });
+  return rows;
+}
 
 function round2(n: number): number {
   return Math.round(n * 100) / 100;
