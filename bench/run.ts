@@ -7,7 +7,7 @@ import type { Bench, BenchRow } from './types';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 /** Each module measures one part; they run one after another so they do not share the two cores. */
-const MODULES = ['./probe', './aggregator', './simulate', './status-page', './infra', './cost'] as const;
+const MODULES = ['./probe', './shards', './aggregator', './simulate', './status-page', './infra', './cost'] as const;
 
 function format(value: number): string {
   if (Number.isInteger(value)) return value.toLocaleString('en-US');
