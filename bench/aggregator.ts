@@ -12,6 +12,7 @@ import { createIncidentsTable, createResultsTable } from '../lambda/store/create
 import { startEmbeddedStore } from '../lambda/store/embedded';
 import { DynamoIncidentStore } from '../lambda/store/incident-store';
 import { ResultsStore, toRoundItems } from '../lambda/store/results-store';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { shardPlan } from '../lambda/config/capacity';
 import type { Bench, BenchRow } from './types';
 
@@ -123,6 +124,19 @@ async function throughput(): Promise<BenchRow[]> {
   ];
 }
 
+/** Counts the calls a DynamoDB client sends: read `calls`, set it to 0 to start a count. */
+function countCalls(client: DynamoDBDocumentClient): { calls: number } {
+  const counter = { calls: 0 };
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      counter.calls++;
+      return next(args);
+    },
+    { step: 'initialize', name: 'countCalls' },
+  );
+  return counter;
+}
+
 class CountingPublisher implements NotificationPublisher {
   sent = 0;
   async publish(_n: Notification): Promise<void> {
@@ -133,14 +147,7 @@ class CountingPublisher implements NotificationPublisher {
 async function callsPerBatch(): Promise<BenchRow[]> {
   const store = await startEmbeddedStore();
   try {
-    let calls = 0;
-    store.documentClient.middlewareStack.add(
-      (next) => async (args) => {
-        calls++;
-        return next(args);
-      },
-      { step: 'initialize', name: 'countCalls' },
-    );
+    const counter = countCalls(store.documentClient);
     const cfg = config(4);
     const measure = async (recordsPerBatch: number, perRecord: boolean): Promise<{ max: number; mean: number }> => {
       const suffix = `${recordsPerBatch}-${perRecord ? 'naive' : 'batch'}`;
@@ -174,11 +181,11 @@ async function callsPerBatch(): Promise<BenchRow[]> {
             },
           })),
         };
-        calls = 0;
+        counter.calls = 0;
         if (perRecord) {
           for (const record of event.Records) await handleStreamBatch({ Records: [record] }, (regions) => engine.run({ regions }));
         } else await handleStreamBatch(event, (regions) => engine.run({ regions }));
-        perBatch.push(calls);
+        perBatch.push(counter.calls);
       }
       return { max: Math.max(...perBatch), mean: perBatch.reduce((a, b) => a + b, 0) / perBatch.length };
     };
@@ -220,14 +227,7 @@ async function callsPerBatch(): Promise<BenchRow[]> {
 async function batchAtScale(): Promise<BenchRow[]> {
   const store = await startEmbeddedStore();
   try {
-    let calls = 0;
-    store.documentClient.middlewareStack.add(
-      (next) => async (args) => {
-        calls++;
-        return next(args);
-      },
-      { step: 'initialize', name: 'countScaleCalls' },
-    );
+    const counter = countCalls(store.documentClient);
     // Ten targets to a host, as in test/aggregator/scale.test.ts: the plan spreads them over its shards.
     const cfg = config(3334, { expectedLatencyMs: 300 }, 334);
     const plan = shardPlan(cfg);
@@ -259,15 +259,15 @@ async function batchAtScale(): Promise<BenchRow[]> {
           }
         }
         nowMs = slot * 1000 + 8000;
-        calls = 0;
+        counter.calls = 0;
         const started = performance.now();
         await engine.run();
-        if (k >= 25) warm.push({ ms: performance.now() - started, calls });
+        if (k >= 25) warm.push({ ms: performance.now() - started, calls: counter.calls });
       }
-      calls = 0;
+      counter.calls = 0;
       const coldStarted = performance.now();
       await engineOn(new ResultsStore({ client: store.documentClient, tableName: `results-scale-${index}`, retentionHours: 48 })).run();
-      const cold = { ms: performance.now() - coldStarted, calls };
+      const cold = { ms: performance.now() - coldStarted, calls: counter.calls };
       const worst = warm.reduce((a, b) => (b.ms > a.ms ? b : a));
       const mostCalls = Math.max(...warm.map((w) => w.calls));
       rows.push(

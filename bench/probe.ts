@@ -1,10 +1,11 @@
 // Probe engine benchmarks: a 1,000-target round against a bare request loop, and memory under 50 endless bodies.
 // Each case runs in its own child process, so its peak RSS (getrusage maxRSS) is its own; the loopback server is
 // another child, so the measured process does only the client's work.
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { nextMessage, startChild } from './children';
 import type { Bench, BenchRow } from './types';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -139,28 +140,11 @@ async function runCase(name: CaseName, port: number): Promise<CaseResult> {
 // ---- parent -----------------------------------------------------------------------------------
 
 function start(role: string, port?: number): ChildProcess {
-  return fork(SELF, [], {
-    execArgv: ['--import', 'tsx'],
-    env: { ...process.env, [CHILD_ENV]: role, ...(port === undefined ? {} : { REGIONWATCH_BENCH_PORT: String(port) }) },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  return startChild(SELF, CHILD_ENV, role, port);
 }
 
 function firstMessage<T>(child: ChildProcess, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill();
-      reject(new Error(`${what} did not report within ${CHILD_TIMEOUT_MS} ms`));
-    }, CHILD_TIMEOUT_MS);
-    child.once('message', (message) => {
-      clearTimeout(timer);
-      resolve(message as T);
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${what} exited with code ${String(code)} before reporting`));
-    });
-  });
+  return nextMessage<T>(child, what, CHILD_TIMEOUT_MS);
 }
 
 async function measure(name: CaseName, port: number): Promise<CaseResult> {

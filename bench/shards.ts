@@ -2,11 +2,12 @@
 // gives (lambda/config/capacity.ts), beside the same round in one invocation. Each shard runs in its own child
 // process, all at once as Lambda runs them, so its wall time and peak RSS are its own; the platform is another child
 // that counts requests per target and per host and the most in flight per host.
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { RegionwatchConfig } from '../lambda/config/schema';
+import { nextMessage, startChild } from './children';
 import type { Bench, BenchRow } from './types';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -154,45 +155,26 @@ async function runShard(shard: number, port: number): Promise<void> {
 // ---- parent -----------------------------------------------------------------------------------
 
 function start(role: string, port?: number): ChildProcess {
-  return fork(SELF, [], {
-    execArgv: ['--import', 'tsx'],
-    env: { ...process.env, [CHILD_ENV]: role, ...(port === undefined ? {} : { REGIONWATCH_BENCH_PORT: String(port) }) },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  return startChild(SELF, CHILD_ENV, role, port);
 }
 
-function nextMessage<T>(child: ChildProcess, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill();
-      reject(new Error(`${what} did not report within ${CHILD_TIMEOUT_MS} ms`));
-    }, CHILD_TIMEOUT_MS);
-    const onExit = (code: number | null) => {
-      clearTimeout(timer);
-      reject(new Error(`${what} exited with code ${String(code)} before reporting`));
-    };
-    child.once('message', (message) => {
-      clearTimeout(timer);
-      child.off('exit', onExit);
-      resolve(message as T);
-    });
-    child.once('exit', onExit);
-  });
+function childMessage<T>(child: ChildProcess, what: string): Promise<T> {
+  return nextMessage<T>(child, what, CHILD_TIMEOUT_MS);
 }
 
 /** Runs `shards` (shard indexes; -1: the whole round in one invocation) at once against the platform. */
 async function roundOf(platform: ChildProcess, port: number, shards: number[]): Promise<{ results: ShardResult[]; counts: PlatformCounts }> {
   const children = shards.map((s) => start(String(s), port));
   try {
-    await Promise.all(children.map((c, n) => nextMessage(c, `shard ${shards[n]} start`)));
+    await Promise.all(children.map((c, n) => childMessage(c, `shard ${shards[n]} start`)));
     platform.send('reset');
-    await nextMessage(platform, 'platform reset');
+    await childMessage(platform, 'platform reset');
     const slotStartMs = (Math.floor((Date.now() + START_LEAD_MS) / 1000) + 1) * 1000;
-    const done = children.map((c, n) => nextMessage<ShardResult>(c, `shard ${shards[n]}`));
+    const done = children.map((c, n) => childMessage<ShardResult>(c, `shard ${shards[n]}`));
     for (const c of children) c.send({ slotStartMs });
     const results = await Promise.all(done);
     platform.send('counts');
-    return { results, counts: await nextMessage<PlatformCounts>(platform, 'platform counts') };
+    return { results, counts: await childMessage<PlatformCounts>(platform, 'platform counts') };
   } finally {
     for (const c of children) c.kill();
   }
@@ -203,7 +185,7 @@ const round1 = (n: number) => Math.round(n * 10) / 10;
 export const bench: Bench = async () => {
   const platform = start('platform');
   try {
-    const { port } = await nextMessage<{ port: number }>(platform, 'loopback platform');
+    const { port } = await childMessage<{ port: number }>(platform, 'loopback platform');
     const { shardPlan } = await import('../lambda/config/capacity');
     const config = await loadConfig(port);
     const plan = shardPlan(config);
