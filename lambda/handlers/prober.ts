@@ -13,7 +13,7 @@ import type { ProbeLogger } from '../probe/context';
 import { confirmsFailures } from '../core/stagger';
 import { isConfirmationMessage, parseConfirmationRequest } from '../core/confirmation';
 import { ConfirmationRequester, runConfirmation } from '../probe/confirmations';
-import { dynamoConfirmationClaim, dynamoMinuteClaim, dynamoSlotClaim } from '../probe/dynamo-claims';
+import { dynamoConfirmationClaim, dynamoSlotClaim } from '../probe/dynamo-claims';
 import { ClockOffsetEstimator, runInvocation, type InvocationSummary, type RoundWatchFactory } from '../probe/invocation';
 import { LATE_ROUNDS_METRIC, PROBE_METRIC_NAMES, summarizeRound } from '../probe/metrics';
 import { runQueuedRound } from '../probe/queued-round';
@@ -22,6 +22,7 @@ import { parseRoundMessage } from '../probe/scheduling';
 import { sqsRoundEnqueuer } from '../probe/sqs-rounds';
 import { queueUrlsFrom, sqsConfirmationTransport } from '../probe/sqs-confirmations';
 import { ResultsStore } from '../store/results-store';
+import { shardPlan } from '../config/capacity';
 import { ENV, requireEnv } from './env';
 import { loadRuntimeConfig } from './runtime-config';
 
@@ -34,10 +35,12 @@ const tableName = requireEnv(ENV.resultsTable);
 const probeRegion = requireEnv(ENV.probeRegion);
 const roundsQueueUrl = requireEnv(ENV.roundsQueueUrl);
 const config = loadRuntimeConfig();
+// The round's shards, planned once per cold start (cached per config): every invocation reads the same plan.
+const plan = shardPlan(config);
 // Confirm on failure needs the queues the stacks made for it; a config that asks for it without them fails the cold start.
 const confirmationQueueUrls = confirmsFailures(config) ? queueUrlsFrom(requireEnv(ENV.confirmationQueueUrl), config.probeRegions) : null;
 
-const logger = new Logger({ serviceName: 'regionwatch-prober', persistentKeys: { probeRegion } });
+const logger = new Logger({ serviceName: 'regionwatch-prober', persistentKeys: { probeRegion, ...(plan.shards > 1 ? { shards: plan.shards } : {}) } });
 const metrics = new Metrics({ namespace: PROBE_METRIC_NAMES.namespace, serviceName: 'regionwatch-prober' });
 // The dashboard and alarms address metrics by PlatformRegion and ProbeRegion only: no `service` dimension.
 metrics.clearDefaultDimensions();
@@ -49,7 +52,6 @@ const probeLogger: ProbeLogger = {
   warn: (message, attributes) => logger.warn(message, attributes ?? {}),
   error: (message, attributes) => logger.error(message, attributes ?? {}),
 };
-const claimMinute = dynamoMinuteClaim({ client: documentClient, tableName, logger: probeLogger });
 const claimSlot = dynamoSlotClaim({ client: documentClient, tableName, logger: probeLogger });
 // Two attempts: a second try is cheap next to running the rest of the minute here (the fallback), and the first round waits for it.
 // The queue is in this region: send to the regional endpoint (or AWS_ENDPOINT_URL_SQS), whatever host the URL names.
@@ -111,6 +113,7 @@ function onRound(round: RoundData, written: boolean): void {
   logger.info('round finished', {
     event: 'round',
     slot: round.slot,
+    ...(round.shards === undefined ? {} : { shard: round.shard, shards: round.shards }),
     written,
     checks: round.results.length,
     down: down.length,
@@ -126,8 +129,10 @@ function isQueueEvent(event: Partial<ScheduledEvent> | SQSEvent | undefined): ev
 }
 
 /**
- * The schedule's once-a-minute event, or a batch from the rounds queue. A scheduled invocation's `time` (the
- * scheduled minute) picks the slots; a manual invoke without it serves the current minute.
+ * The schedule's once-a-minute event, or a batch from the rounds queue. A scheduled invocation serves the rounds that
+ * start in the 60 s from its event's `time` (a rate rule fires at some second of each minute and sends that second),
+ * each round in the shards the config's plan says (lambda/config/capacity.ts): shard 0 of the first here, every other
+ * shard and round as its own rounds-queue message. A manual invoke without `time` serves the 60 s from now.
  */
 export async function handler(event: Partial<ScheduledEvent> | SQSEvent | undefined, context: Context): Promise<InvocationSummary | SQSBatchResponse> {
   logger.addContext(context);
@@ -198,7 +203,8 @@ async function serveMinute(event: Partial<ScheduledEvent> | undefined, context: 
       clockOffsetMs: clockOffsets.observe(now - scheduledAt),
       budgetMs: context.getRemainingTimeInMillis() - SHUTDOWN_MARGIN_MS,
       store,
-      claimMinute,
+      // No minute claim: every (slot, shard) the invocation probes itself is claimed, as the queued ones are, so a
+      // doubled event probes nothing twice, and neither do two events whose 60 s overlap (one write a minute, as before).
       scheduling: { mode: 'invocation-per-round', enqueue, claimSlot },
       onRound,
       ...(watchRound ? { watchRound } : {}),

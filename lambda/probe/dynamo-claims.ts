@@ -24,9 +24,12 @@ export function confirmationClaimSortKey(slot: number, probeRegion: string): str
   return `confirm#${String(slot).padStart(10, '0')}#${probeRegion}`;
 }
 
-/** Prefixed: a slot can be a minute's first second, and its claim must not collide with that minute's claim. */
-export function slotClaimSortKey(slot: number, probeRegion: string): string {
-  return `slot#${String(slot).padStart(10, '0')}#${probeRegion}`;
+/**
+ * Prefixed: a slot can be a minute's first second, and its claim must not collide with that minute's claim. A shard of
+ * a round that fans out claims its own (slot, shard): the slot's other shards are other invocations' work.
+ */
+export function slotClaimSortKey(slot: number, probeRegion: string, shard?: number): string {
+  return `slot#${String(slot).padStart(10, '0')}#${probeRegion}${shard === undefined ? '' : `#s${String(shard).padStart(3, '0')}`}`;
 }
 
 interface ClaimOptions {
@@ -65,9 +68,12 @@ export function dynamoMinuteClaim(options: ClaimOptions): MinuteClaim {
   return (probeRegion, minute) => claim(options, claimSortKey(minute, probeRegion), minute + CLAIM_TTL_SECONDS, { probeRegion, minute });
 }
 
-/** One write per queued slot (and per fallback slot): a duplicated rounds-queue delivery finds the claim and probes nothing. */
+/**
+ * One write per slot (and shard) probed: a duplicated rounds-queue delivery, or a slot two scheduled events' windows
+ * both planned, finds the claim and probes nothing.
+ */
 export function dynamoSlotClaim(options: ClaimOptions): SlotClaim {
-  return (probeRegion, slot) => claim(options, slotClaimSortKey(slot, probeRegion), slot + SLOT_CLAIM_TTL_SECONDS, { probeRegion, slot });
+  return (probeRegion, slot, shard) => claim(options, slotClaimSortKey(slot, probeRegion, shard), slot + SLOT_CLAIM_TTL_SECONDS, { probeRegion, slot, ...(shard === undefined ? {} : { shard }) });
 }
 
 /**

@@ -1,12 +1,13 @@
 // The prober's invocation loop: once a minute, run the minute's slots back to back and write each round once.
+import { shardPlan, shardTargets } from '../config/capacity';
 import type { RegionwatchConfig } from '../config/schema';
-import { resolveTargets } from '../config/resolve';
+import { resolveTargets, type ResolvedTarget } from '../config/resolve';
 import { staggerOffsetMs } from '../core/stagger';
 import { silentLogger } from './context';
 import { ROUND_WRITE_MARGIN_MS, runRound, type CheckWatch, type RoundData, type RoundDeps } from './round';
-import { MIN_ROUND_MS, planMinute, slotsOfMinute, type QueuedRound } from './scheduling';
+import { MIN_ROUND_MS, planMinute, slotsOfWindow, type QueuedRound, type RoundMessage } from './scheduling';
 
-export { slotsOfMinute } from './scheduling';
+export { slotsOfMinute, slotsOfWindow } from './scheduling';
 
 /** Clock skew the prober is promised to survive (FAULTS row 16); a larger offset is logged as an error. */
 export const SKEW_TOLERANCE_MS = 120_000;
@@ -21,14 +22,17 @@ export interface RoundWriter {
 /** Claims (probe region, minute) once across invocations; false when another invocation already has it. */
 export type MinuteClaim = (probeRegion: string, minute: number) => Promise<boolean>;
 
-/** Claims (probe region, slot) once across invocations and queue deliveries; false when another one already has it. */
-export type SlotClaim = (probeRegion: string, slot: number) => Promise<boolean>;
+/**
+ * Claims (probe region, slot, shard) once across invocations and queue deliveries; false when another one already
+ * has it. `shard` is absent for a round that does not fan out.
+ */
+export type SlotClaim = (probeRegion: string, slot: number, shard?: number) => Promise<boolean>;
 
 /**
- * Hands rounds to the rounds queue. Resolves with the slots that could not be queued (they are run in this
+ * Hands rounds to the rounds queue. Resolves with the messages that could not be queued (they are run in this
  * invocation instead); a rejection means none was queued.
  */
-export type RoundEnqueuer = (rounds: readonly QueuedRound[]) => Promise<{ failed: number[] }>;
+export type RoundEnqueuer = (rounds: readonly QueuedRound[]) => Promise<{ failed: RoundMessage[] }>;
 
 /**
  * How the minute's later rounds are paid for (see `ProberScheduling`). With `invocation-per-round`, slots the
@@ -40,7 +44,10 @@ export type InvocationScheduling = { mode: 'wait-in-minute' } | { mode: 'invocat
 export interface InvocationInput {
   config: RegionwatchConfig;
   probeRegion: string;
-  /** Epoch ms of the scheduled event (EventBridge `time`); it picks the minute. Default: `now()` at start. */
+  /**
+   * Epoch ms of the scheduled event (EventBridge `time`, whole seconds): the invocation serves the rounds that start
+   * in the 60 s from it (slotsOfWindow). Default: `now()` at start.
+   */
   scheduledAt?: number;
   /**
    * Estimated offset of the local clock from the scheduler's (local minus schedule), in ms. Default: this
@@ -77,7 +84,7 @@ export type InvocationOutcome = 'ran' | 'late' | 'duplicate';
 
 export interface InvocationSummary {
   outcome: InvocationOutcome;
-  /** Epoch seconds of the minute served. */
+  /** Epoch seconds of the start of the 60 s served: the scheduled event's time. */
   minute: number;
   /** Local clock minus scheduled time at start, in ms. */
   offsetMs: number;
@@ -91,8 +98,10 @@ export interface InvocationSummary {
   skipped: number[];
   /** Slots handed to the rounds queue (invocation-per-round). */
   queued: number[];
-  /** Slots run here because the queue refused them (invocation-per-round fallback). */
+  /** Slots run here (some or all of their shards) because the queue refused them (invocation-per-round fallback). */
   fallback: number[];
+  /** Shards each round fans out over (1: the whole round in one invocation). */
+  shards: number;
 }
 
 /**
@@ -111,9 +120,15 @@ export interface InvocationSummary {
 export async function runInvocation(input: InvocationInput, deps: RoundDeps): Promise<InvocationSummary> {
   const logger = deps.logger ?? silentLogger;
   const interval = input.config.defaults.intervalSeconds;
+  const scheduling = input.scheduling ?? { mode: 'wait-in-minute' };
+  // Only the queue fans a round out (one message per shard); waiting in the minute (local mode, tests) runs it whole.
+  // Planned before the clock is read: the plan is cached per config, but its first computation takes a moment.
+  const shards = scheduling.mode === 'invocation-per-round' ? shardPlan(input.config).shards : 1;
   const startLocal = deps.now();
   const scheduledAt = input.scheduledAt ?? startLocal;
-  const minute = Math.floor(scheduledAt / 60_000) * 60;
+  // The 60 s from the event's time, not its calendar minute: a rule firing at :37 would otherwise find the rounds of
+  // :00 to :30 already past, and the next event a minute later would start after :40 and :50 (slotsOfWindow).
+  const minute = Math.floor(scheduledAt / 1000);
   const minuteStartMs = minute * 1000;
   const offsetMs = startLocal - scheduledAt;
   const clockOffsetMs = input.clockOffsetMs ?? offsetMs;
@@ -133,6 +148,7 @@ export async function runInvocation(input: InvocationInput, deps: RoundDeps): Pr
     skipped: [],
     queued: [],
     fallback: [],
+    shards,
   };
   const log = { probeRegion: input.probeRegion, minute, offsetMs: summary.offsetMs, latenessMs: summary.latenessMs };
 
@@ -140,33 +156,35 @@ export async function runInvocation(input: InvocationInput, deps: RoundDeps): Pr
   else if (Math.abs(clockOffsetMs) > 5_000) logger.warn('local clock and schedule disagree', { event: 'clock-skew', ...log, clockOffsetMs });
   if (scheduleNow() + MIN_ROUND_MS > endMs) {
     logger.warn('scheduled invocation started after its minute was over', { event: 'invocation-late', ...log });
-    return { ...summary, outcome: 'late', skipped: slotsOfMinute(minute, interval) };
+    return { ...summary, outcome: 'late', skipped: slotsOfWindow(minute, interval, staggerMs) };
   }
   if (input.claimMinute && !(await input.claimMinute(input.probeRegion, minute))) {
     logger.warn('minute already served by another invocation', { event: 'invocation-duplicate', ...log });
     return { ...summary, outcome: 'duplicate' };
   }
 
-  const scheduling = input.scheduling ?? { mode: 'wait-in-minute' };
-  const plan = planMinute({ scheduling: scheduling.mode, probeRegion: input.probeRegion, minute, intervalSeconds: interval, offsetMs: staggerMs, nowMs: scheduleNow(), endMs, clockOffsetMs });
+  const plan = planMinute({ scheduling: scheduling.mode, probeRegion: input.probeRegion, minute, intervalSeconds: interval, offsetMs: staggerMs, shards, nowMs: scheduleNow(), endMs, clockOffsetMs });
   summary.skipped.push(...plan.skipped);
-  const fallback = new Set<number>();
+  /** Per slot, the shards the queue refused: run here instead. */
+  const fallback = new Map<number, Set<number>>();
   if (scheduling.mode === 'invocation-per-round' && plan.enqueue.length > 0) {
-    let failed: number[];
+    let failed: RoundMessage[];
     try {
       ({ failed } = await scheduling.enqueue(plan.enqueue));
     } catch (error: unknown) {
-      failed = plan.enqueue.map((q) => q.message.slot);
+      failed = plan.enqueue.map((q) => q.message);
       logger.error('queueing rounds failed', { event: 'enqueue-failed', ...log, error: error instanceof Error ? error.name : String(error) });
     }
-    for (const slot of failed) fallback.add(slot);
-    summary.queued = plan.enqueue.map((q) => q.message.slot).filter((slot) => !fallback.has(slot));
-    if (fallback.size > 0) logger.warn('running rounds the queue refused in this invocation', { event: 'enqueue-fallback', ...log, slots: [...fallback] });
+    for (const m of failed) fallback.set(m.slot, (fallback.get(m.slot) ?? new Set<number>()).add(m.shard ?? 0));
+    summary.queued = [...new Set(plan.enqueue.map((q) => q.message.slot))].filter((slot) => !fallback.has(slot));
+    if (fallback.size > 0) logger.warn('running rounds the queue refused in this invocation', { event: 'enqueue-fallback', ...log, slots: [...fallback.keys()], messages: failed.length });
   }
 
   const targets = resolveTargets(input.config);
-  const toRun = [...plan.run, ...fallback].sort((a, b) => a - b);
-  // Each slot comes up once in this loop: one invocation never runs or writes a slot twice.
+  const targetsOf = (shard: number): readonly ResolvedTarget[] => (shards > 1 ? shardTargets(input.config, shard, targets) : targets);
+  const claimSlot = scheduling.mode === 'invocation-per-round' ? scheduling.claimSlot : undefined;
+  const toRun = [...new Set([...plan.run, ...fallback.keys()])].sort((a, b) => a - b);
+  // Each slot comes up once in this loop, each shard of it at most once: one invocation never runs or writes one twice.
   for (const slot of toRun) {
     const slotStartMs = slot * 1000 + staggerMs;
     const roundEndMs = Math.min(slotStartMs + interval * 1000, endMs) - ROUND_WRITE_MARGIN_MS;
@@ -178,38 +196,63 @@ export async function runInvocation(input: InvocationInput, deps: RoundDeps): Pr
     }
     const wait = slotStartMs - scheduleNow();
     if (wait > 0) await deps.sleep(wait);
-    if (fallback.has(slot)) {
-      // The queue may have taken the message after all (a timeout after it accepted): its round invocation and this one race for the slot.
-      if (scheduling.mode === 'invocation-per-round' && scheduling.claimSlot && !(await scheduling.claimSlot(input.probeRegion, slot))) {
-        logger.warn('slot already served by a queued round', { event: 'slot-duplicate', ...log, slot });
-        summary.skipped.push(slot);
+    const refused = fallback.get(slot) ?? new Set<number>();
+    const planned = plan.run.includes(slot) ? [0, ...refused] : [...refused];
+    const here: number[] = [];
+    for (const shard of new Set(planned)) {
+      // Every (slot, shard) this invocation probes is claimed first: the queue may have taken a refused message after
+      // all (a timeout after it accepted), and an earlier event's window may have queued this slot (windows overlap
+      // when an event comes early or twice); whoever claims first probes it.
+      if (claimSlot && !(await claimSlot(input.probeRegion, slot, shards > 1 ? shard : undefined))) {
+        logger.warn('slot already served by another invocation', { event: 'slot-duplicate', ...log, slot, ...(shards > 1 ? { shard } : {}) });
         continue;
       }
-      summary.fallback.push(slot);
+      here.push(shard);
     }
-    const watcher = input.watchRound?.(slot);
-    const round = await runRound(
-      { config: input.config, probeRegion: input.probeRegion, slot, deadlineAt: roundEndMs + clockOffsetMs, targets, clockOffsetMs, ...(watcher ? { watch: watcher.watch } : {}) },
-      deps,
-    );
-    let written = false;
-    try {
-      await input.store.writeRound(round);
-      written = true;
-      summary.written.push(slot);
-    } catch (error: unknown) {
-      summary.failedWrites.push(slot);
-      logger.error('writing a round failed', { event: 'round-write-failed', ...log, slot, error: error instanceof Error ? error.message : String(error) });
+    if (here.length === 0) {
+      summary.skipped.push(slot);
+      continue;
     }
-    try {
-      await input.onRound?.(round, written);
-    } catch (error: unknown) {
-      logger.error('round hook failed', { ...log, slot, error: error instanceof Error ? error.message : String(error) });
-    }
-    await watcher?.drain();
+    if (here.some((shard) => refused.has(shard))) summary.fallback.push(slot);
+    // A slot's shards run side by side, each with its own caps: hosts are never split across shards, so the per-host
+    // caps hold for the whole round. Each is written as its own part of the round.
+    const written = await Promise.all(here.map((shard) => runShard(input, deps, { slot, shard, shards, targets: targetsOf(shard), deadlineAt: roundEndMs + clockOffsetMs, clockOffsetMs, log })));
+    if (written.every(Boolean)) summary.written.push(slot);
+    else summary.failedWrites.push(slot);
   }
   summary.skipped.sort((a, b) => a - b);
   return summary;
+}
+
+/** Runs one shard of a slot's round (the whole round when `shards` is 1), writes it and calls the hooks; true when written. */
+async function runShard(
+  input: InvocationInput,
+  deps: RoundDeps,
+  shard: { slot: number; shard: number; shards: number; targets: readonly ResolvedTarget[]; deadlineAt: number; clockOffsetMs: number; log: Record<string, unknown> },
+): Promise<boolean> {
+  const logger = deps.logger ?? silentLogger;
+  const { slot, log } = shard;
+  const where = { ...log, slot, ...(shard.shards > 1 ? { shard: shard.shard } : {}) };
+  const watcher = input.watchRound?.(slot);
+  const data = await runRound(
+    { config: input.config, probeRegion: input.probeRegion, slot, deadlineAt: shard.deadlineAt, targets: shard.targets, clockOffsetMs: shard.clockOffsetMs, ...(watcher ? { watch: watcher.watch } : {}) },
+    deps,
+  );
+  const round: RoundData = shard.shards > 1 ? { ...data, shard: shard.shard, shards: shard.shards } : data;
+  let written = false;
+  try {
+    await input.store.writeRound(round);
+    written = true;
+  } catch (error: unknown) {
+    logger.error('writing a round failed', { event: 'round-write-failed', ...where, error: error instanceof Error ? error.message : String(error) });
+  }
+  try {
+    await input.onRound?.(round, written);
+  } catch (error: unknown) {
+    logger.error('round hook failed', { ...where, error: error instanceof Error ? error.message : String(error) });
+  }
+  await watcher?.drain();
+  return written;
 }
 
 /**

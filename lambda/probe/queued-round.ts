@@ -1,4 +1,6 @@
-// One queued round: a rounds-queue message becomes exactly one round of its slot, or nothing if it is late or a duplicate.
+// One queued round: a rounds-queue message becomes exactly one round (or one shard of a round) of its slot, or nothing if
+// it is late or a duplicate.
+import { shardPlan, shardTargets } from '../config/capacity';
 import { resolveTargets } from '../config/resolve';
 import { staggerOffsetMs } from '../core/stagger';
 import type { RegionwatchConfig } from '../config/schema';
@@ -7,7 +9,10 @@ import type { RoundWatchFactory, RoundWriter, SlotClaim } from './invocation';
 import { ROUND_WRITE_MARGIN_MS, isDue, runRound, type RoundData, type RoundDeps } from './round';
 import type { RoundMessage } from './scheduling';
 
-/** `late`: too late to finish inside its slot; `early`: more than an interval early (a clock problem); `stale`: not a slot of the current interval (config changed under it). */
+/**
+ * `late`: too late to finish inside its slot; `early`: more than an interval early (a clock problem); `stale`: not a
+ * slot of the current interval, or a shard the current plan does not have (the config changed under it).
+ */
 export type QueuedRoundOutcome = 'ran' | 'late' | 'early' | 'stale' | 'duplicate';
 
 export interface QueuedRoundInput {
@@ -26,6 +31,8 @@ export interface QueuedRoundInput {
 export interface QueuedRoundSummary {
   outcome: QueuedRoundOutcome;
   slot: number;
+  /** The shard of the slot's round served; absent on an unsharded round. */
+  shard?: number;
   minute: number;
   /** How far past its slot's start the message was served, on the scheduler's clock, ms (negative: early). */
   latenessMs: number;
@@ -46,18 +53,28 @@ export class RoundWriteError extends Error {
 export async function runQueuedRound(input: QueuedRoundInput, deps: RoundDeps): Promise<QueuedRoundSummary> {
   const logger = deps.logger ?? silentLogger;
   const { message, config } = input;
+  // A message with a shard runs that shard of the plan (lambda/config/capacity.ts); one without, or a plan of one shard,
+  // the whole round (a message queued before a deploy that changed the plan covers what its planner meant). Planned
+  // before the clock is read: the plan is cached per config, but its first computation takes a moment.
+  const { shards } = shardPlan(config);
   const interval = config.defaults.intervalSeconds;
   const scheduleNow = () => deps.now() - message.clockOffsetMs;
   // A staggered probe region's round of the slot starts its offset into it (lambda/core/stagger.ts).
   const slotStartMs = message.slot * 1000 + staggerOffsetMs(config, input.probeRegion);
-  const summary: QueuedRoundSummary = { outcome: 'ran', slot: message.slot, minute: message.minute, latenessMs: Math.round(scheduleNow() - slotStartMs) };
-  const log = { probeRegion: input.probeRegion, slot: message.slot, minute: message.minute, latenessMs: summary.latenessMs };
+  const shard = message.shard !== undefined && shards > 1 ? message.shard : undefined;
+  const summary: QueuedRoundSummary = { outcome: 'ran', slot: message.slot, ...(shard === undefined ? {} : { shard }), minute: message.minute, latenessMs: Math.round(scheduleNow() - slotStartMs) };
+  const log = { probeRegion: input.probeRegion, slot: message.slot, ...(message.shard === undefined ? {} : { shard: message.shard }), minute: message.minute, latenessMs: summary.latenessMs };
 
   if (message.slot % interval !== 0) {
     logger.warn('queued round is not a slot of the current interval; dropped', { event: 'round-stale', ...log, intervalSeconds: interval });
     return { ...summary, outcome: 'stale' };
   }
-  const targets = resolveTargets(config).filter((t) => isDue(t, message.slot));
+  if ((message.shard ?? 0) >= shards) {
+    // Its targets are in the new plan's shards, which their own messages run.
+    logger.warn('queued round names a shard the current plan does not have; dropped', { event: 'round-stale', ...log, shards });
+    return { ...summary, outcome: 'stale' };
+  }
+  const targets = (shard === undefined ? resolveTargets(config) : shardTargets(config, shard)).filter((t) => isDue(t, message.slot));
   const roundTimeoutMs = Math.max(config.defaults.timeoutMs, ...targets.map((t) => t.timeoutMs));
   const deadlineMs = slotStartMs + interval * 1000 - ROUND_WRITE_MARGIN_MS;
   if (scheduleNow() > deadlineMs - roundTimeoutMs) {
@@ -68,7 +85,7 @@ export async function runQueuedRound(input: QueuedRoundInput, deps: RoundDeps): 
     logger.error('queued round arrived more than an interval early; dropped', { event: 'round-early', ...log });
     return { ...summary, outcome: 'early' };
   }
-  if (input.claimSlot && !(await input.claimSlot(input.probeRegion, message.slot))) {
+  if (input.claimSlot && !(await input.claimSlot(input.probeRegion, message.slot, shard))) {
     logger.warn('slot already served; duplicate delivery dropped', { event: 'round-duplicate', ...log });
     return { ...summary, outcome: 'duplicate' };
   }
@@ -76,10 +93,12 @@ export async function runQueuedRound(input: QueuedRoundInput, deps: RoundDeps): 
   for (let tries = 0; tries < 3 && scheduleNow() < slotStartMs; tries++) await deps.sleep(slotStartMs - scheduleNow());
 
   const watcher = input.watchRound?.(message.slot);
-  const round = await runRound(
+  const data = await runRound(
     { config, probeRegion: input.probeRegion, slot: message.slot, deadlineAt: deadlineMs + message.clockOffsetMs, targets, clockOffsetMs: message.clockOffsetMs, ...(watcher ? { watch: watcher.watch } : {}) },
     deps,
   );
+  // Each shard is written as its own part of the round: a retried shard replaces only itself.
+  const round: RoundData = shard === undefined ? data : { ...data, shard, shards };
   let writeError: unknown;
   try {
     await input.store.writeRound(round);
@@ -93,6 +112,6 @@ export async function runQueuedRound(input: QueuedRoundInput, deps: RoundDeps): 
     logger.error('round hook failed', { ...log, error: error instanceof Error ? error.message : String(error) });
   }
   await watcher?.drain();
-  if (writeError !== undefined) throw new RoundWriteError(`round of slot ${message.slot} could not be written`);
+  if (writeError !== undefined) throw new RoundWriteError(`round of slot ${message.slot}${shard === undefined ? '' : ` (shard ${shard} of ${shards})`} could not be written`);
   return summary;
 }

@@ -13,12 +13,20 @@ export const MIN_ROUND_MS = 500;
 /** SQS's cap on DelaySeconds. A minute's slots are never more than 55 s away. */
 export const MAX_DELAY_SECONDS = 900;
 
-/** What the rounds queue carries: one slot of one probe region, on the clock of the invocation that planned it. */
+/** What the rounds queue carries: one slot (one shard of it, when rounds fan out) of one probe region, on the clock of the invocation that planned it. */
 export interface RoundMessage {
   /** Slot start, epoch seconds. */
   slot: number;
   probeRegion: string;
-  /** The scheduled minute the slot belongs to, epoch seconds. */
+  /**
+   * Which shard of the slot's round to run (lambda/config/capacity.ts shardPlan), when the round fans out over more
+   * than one invocation. Absent on an unsharded round: the whole round, as before shards.
+   */
+  shard?: number;
+  /**
+   * The start of the 60 s the planning invocation served, epoch seconds: its scheduled event's time (a rate rule
+   * fires at some second of each minute, not on the minute). Messages queued before that change carry the minute.
+   */
   minute: number;
   /**
    * The planning invocation's estimate of its local clock minus the scheduler's, in ms. The round invocation keeps
@@ -34,7 +42,7 @@ export interface QueuedRound {
 }
 
 export interface MinutePlan {
-  /** Slots this invocation runs itself, in order. */
+  /** Slots this invocation runs itself (shard 0 of each, when the round fans out), in order. */
   run: number[];
   /** Slots handed to the rounds queue (invocation-per-round only), in order. */
   enqueue: QueuedRound[];
@@ -45,9 +53,14 @@ export interface MinutePlan {
 export interface MinutePlanInput {
   scheduling: ProberScheduling;
   probeRegion: string;
-  /** The scheduled minute, epoch seconds. */
+  /** The start of the 60 s this invocation serves (its scheduled event's time), epoch seconds. */
   minute: number;
   intervalSeconds: number;
+  /**
+   * Invocations each round fans out over (invocation-per-round only; default 1). This invocation runs shard 0 of the
+   * slot it runs and queues that slot's other shards, delayed to the same start; every later slot is queued shard by shard.
+   */
+  shards?: number;
   /** Where this probe region's rounds start inside their slots, ms (lambda/core/stagger.ts; 0 without staggering). */
   offsetMs?: number;
   /** Now on the scheduler's clock, epoch ms. */
@@ -60,6 +73,19 @@ export interface MinutePlanInput {
 /** The slots of the minute starting at `minute` (epoch seconds). */
 export function slotsOfMinute(minute: number, intervalSeconds: number): number[] {
   return Array.from({ length: Math.floor(60 / intervalSeconds) }, (_, k) => minute + k * intervalSeconds);
+}
+
+/**
+ * The slots whose rounds start (slot start plus this probe region's stagger offset) in the 60 s from `startSeconds`:
+ * what one scheduled invocation serves. EventBridge fires a rate rule at some second of each minute and sends that
+ * second as the event's time, so consecutive events' windows tile time whatever the second: an event at :37 serves the
+ * rounds of :40 and :50 and of the next minute's :00 to :30 (planning the calendar minute would drop :00 to :30).
+ */
+export function slotsOfWindow(startSeconds: number, intervalSeconds: number, offsetMs = 0): number[] {
+  const firstStartMs = Math.ceil((startSeconds * 1000 - offsetMs) / (intervalSeconds * 1000)) * intervalSeconds * 1000 + offsetMs;
+  const slots: number[] = [];
+  for (let startMs = firstStartMs; startMs < (startSeconds + 60) * 1000; startMs += intervalSeconds * 1000) slots.push(Math.round((startMs - offsetMs) / 1000));
+  return slots;
 }
 
 /**
@@ -89,26 +115,37 @@ export function planMinute(input: MinutePlanInput): MinutePlan {
   const { minute, intervalSeconds, nowMs, endMs } = input;
   const offsetMs = input.offsetMs ?? 0;
   const plan: MinutePlan = { run: [], enqueue: [], skipped: [] };
-  for (const slot of slotsOfMinute(minute, intervalSeconds)) {
+  for (const slot of slotsOfWindow(minute, intervalSeconds, offsetMs)) {
     const startMs = slot * 1000 + offsetMs;
     if (plan.run.length === 0 && plan.enqueue.length === 0) {
       // A staggered probe region's first round may start seconds after the schedule: queued like the others rather
       // than waited for in a billed invocation.
       const soon = input.scheduling === 'wait-in-minute' || startMs - nowMs <= RUN_AHEAD_MS;
-      if (soon && slotHasTime(slot, intervalSeconds, nowMs, endMs, offsetMs)) plan.run.push(slot);
-      else if (input.scheduling === 'invocation-per-round' && startMs > nowMs) {
+      if (soon && slotHasTime(slot, intervalSeconds, nowMs, endMs, offsetMs)) {
+        plan.run.push(slot);
+        // Shard 0 is this invocation's; the slot's other shards go to the queue for the same start.
+        if (input.scheduling === 'invocation-per-round') plan.enqueue.push(...queued(input, slot, 1));
+      } else if (input.scheduling === 'invocation-per-round' && startMs > nowMs) {
         // Past this invocation's budget but not yet begun: the queue can still serve it.
-        plan.enqueue.push(queued(input, slot));
+        plan.enqueue.push(...queued(input, slot));
       } else plan.skipped.push(slot);
     } else if (input.scheduling === 'wait-in-minute') plan.run.push(slot);
-    else plan.enqueue.push(queued(input, slot));
+    else plan.enqueue.push(...queued(input, slot));
   }
   return plan;
 }
 
-function queued(input: MinutePlanInput, slot: number): QueuedRound {
+/** The messages of `slot`'s shards from `fromShard` on; an unsharded round's one message has no shard field, as before shards. */
+function queued(input: MinutePlanInput, slot: number, fromShard = 0): QueuedRound[] {
+  const shards = Math.max(1, input.shards ?? 1);
   const delaySeconds = Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.round((slot * 1000 + (input.offsetMs ?? 0) - input.nowMs) / 1000)));
-  return { message: { slot, probeRegion: input.probeRegion, minute: input.minute, clockOffsetMs: Math.round(input.clockOffsetMs) }, delaySeconds };
+  const out: QueuedRound[] = [];
+  for (let shard = fromShard; shard < shards; shard++) {
+    const message: RoundMessage = { slot, probeRegion: input.probeRegion, minute: input.minute, clockOffsetMs: Math.round(input.clockOffsetMs) };
+    if (shards > 1) message.shard = shard;
+    out.push({ message, delaySeconds });
+  }
+  return out;
 }
 
 /** A message the prober cannot act on (not JSON, missing fields, another probe region): it belongs in the dead-letter queue. */
@@ -125,14 +162,18 @@ export function parseRoundMessage(body: string, expectedProbeRegion: string): Ro
     throw new RoundMessageError('round message is not JSON');
   }
   if (value === null || typeof value !== 'object') throw new RoundMessageError('round message is not an object');
-  const { slot, probeRegion, minute, clockOffsetMs } = value as Record<string, unknown>;
+  const { slot, probeRegion, minute, clockOffsetMs, shard } = value as Record<string, unknown>;
   const problems: string[] = [];
   if (typeof slot !== 'number' || !Number.isSafeInteger(slot)) problems.push('slot must be an integer (epoch seconds)');
-  if (typeof minute !== 'number' || !Number.isSafeInteger(minute) || minute % 60 !== 0) problems.push('minute must be an integer multiple of 60 (epoch seconds)');
+  if (typeof minute !== 'number' || !Number.isSafeInteger(minute)) problems.push('minute must be an integer (epoch seconds)');
   if (typeof probeRegion !== 'string') problems.push('probeRegion must be a string');
   else if (probeRegion !== expectedProbeRegion) problems.push(`probeRegion ${probeRegion} is not this prober's (${expectedProbeRegion})`);
   if (clockOffsetMs !== undefined && (typeof clockOffsetMs !== 'number' || !Number.isFinite(clockOffsetMs))) problems.push('clockOffsetMs must be a number');
-  if (problems.length === 0 && typeof slot === 'number' && typeof minute === 'number' && (slot < minute || slot >= minute + 60)) problems.push(`slot ${slot} is not in minute ${minute}`);
+  if (shard !== undefined && (typeof shard !== 'number' || !Number.isSafeInteger(shard) || shard < 0)) problems.push('shard must be a whole number from 0');
+  // A staggered round starts up to an interval (at most 60 s) into its slot, so its slot may begin before the window.
+  if (problems.length === 0 && typeof slot === 'number' && typeof minute === 'number' && (slot <= minute - 60 || slot >= minute + 60)) problems.push(`slot ${slot} is not in the minute from ${minute}`);
   if (problems.length > 0) throw new RoundMessageError(`bad round message: ${problems.join('; ')}`);
-  return { slot: slot as number, probeRegion: probeRegion as string, minute: minute as number, clockOffsetMs: typeof clockOffsetMs === 'number' ? clockOffsetMs : 0 };
+  const message: RoundMessage = { slot: slot as number, probeRegion: probeRegion as string, minute: minute as number, clockOffsetMs: typeof clockOffsetMs === 'number' ? clockOffsetMs : 0 };
+  if (typeof shard === 'number') message.shard = shard;
+  return message;
 }

@@ -184,10 +184,10 @@ function track(server: http.Server | https.Server): Tracked {
   return { ...state, connections: () => state.accepted, maxInFlight: () => state.maxInFlight };
 }
 
-async function listen(server: NetServer, port = 0): Promise<number> {
+async function listen(server: NetServer, port = 0, host = '127.0.0.1'): Promise<number> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
+    server.listen(port, host, () => resolve());
   });
   return (server.address() as AddressInfo).port;
 }
@@ -201,11 +201,12 @@ function closer(server: NetServer, sockets: Set<Socket>, timers: Set<NodeJS.Time
 }
 
 /** An HTTP server on 127.0.0.1 with every fault route above. */
-export async function startFaultyServer(): Promise<FaultyServer> {
+/** `host`: another loopback address (127.0.0.2, …) is another host to the prober's per-host caps and shard plan. */
+export async function startFaultyServer(host = '127.0.0.1'): Promise<FaultyServer> {
   const server = http.createServer({ keepAliveTimeout: 1000 });
   const state = track(server);
-  const port = await listen(server);
-  return { origin: `http://127.0.0.1:${port}`, port, requests: state.requests, connections: state.connections, maxInFlight: state.maxInFlight, bytesSent: state.bytesSent, close: closer(server, state.sockets, state.timers) };
+  const port = await listen(server, 0, host);
+  return { origin: `http://${host}:${port}`, port, requests: state.requests, connections: state.connections, maxInFlight: state.maxInFlight, bytesSent: state.bytesSent, close: closer(server, state.sockets, state.timers) };
 }
 
 /** The same routes over TLS with the given certificate. */

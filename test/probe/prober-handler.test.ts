@@ -9,6 +9,7 @@ import { startFauxqs, type FauxqsServer } from 'fauxqs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { InvocationSummary } from '../../lambda/probe/invocation';
 import type { RoundMessage } from '../../lambda/probe/scheduling';
+import { completeRoundKeys, roundKey } from '../../lambda/core/results';
 import { createResultsTable } from '../../lambda/store/create-tables';
 import { ResultsStore } from '../../lambda/store/results-store';
 import { PROBE_METRIC_NAMES } from '../../lambda/probe/metrics';
@@ -101,9 +102,12 @@ async function freshHandler(env: Record<string, string> = {}): Promise<{ handler
 /** The emulator's URL for a queue (one that need not exist). */
 const queueUrl = (name: string) => sqsServer.inspectQueue(name)?.url ?? `http://sqs.us-east-1.127.0.0.1:${sqsServer.port}/000000000000/${name}`;
 
-/** Sends `message` through the queue and receives it back as the event source mapping would hand it to Lambda. */
-async function deliver(queueName: string, message: unknown): Promise<SQSRecord> {
-  await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl(queueName), MessageBody: typeof message === 'string' ? message : JSON.stringify(message) }));
+/**
+ * Sends `message` through the queue and receives it back as the event source mapping would hand it to Lambda; without
+ * one, receives what the queue has ready.
+ */
+async function deliver(queueName: string, message?: unknown): Promise<SQSRecord> {
+  if (message !== undefined) await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl(queueName), MessageBody: typeof message === 'string' ? message : JSON.stringify(message) }));
   const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl(queueName), MaxNumberOfMessages: 1, MessageSystemAttributeNames: ['All'] }));
   const [m] = Messages ?? [];
   if (!m?.MessageId || m.Body === undefined) throw new Error('nothing delivered');
@@ -252,6 +256,71 @@ describe('prober handler', () => {
     expect((await results().readRounds(minute, minute + 55)).map((r) => r.slot)).toEqual([minute, minute + INTERVAL]);
     expect(lines.some((l) => l.includes('"enqueue-failed"'))).toBe(true);
   }, 15_000);
+});
+
+describe('prober handler with a round in shards', () => {
+  // Three hosts (loopback addresses are hosts to the plan), two targets each; 2 lanes of 1.5 s checks in the 3 s a
+  // 5 s slot counts on hold 4 checks a shard: two shards, us and apac in shard 0, eu in shard 1 (capacity.ts).
+  const hosts = ['127.0.0.1', '127.0.0.2', '127.0.0.3'];
+  let platform: FaultyServer[] = [];
+  let configFile = '';
+  beforeAll(async () => {
+    platform = await Promise.all(hosts.map((host) => startFaultyServer(host)));
+    configFile = join(dir, 'sharded.config.json');
+    const region = (server: FaultyServer) => ({ targets: [{ name: 'api', type: 'http', url: `${server.origin}/ok` }, { name: 'web', type: 'http', url: `${server.origin}/json` }] });
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        platform: 'acme',
+        probeRegions: ['us-east-1', 'eu-west-1'],
+        homeRegion: 'us-east-1',
+        defaults: { intervalSeconds: INTERVAL, timeoutMs: 1000 },
+        regions: { us: region(platform[0] as FaultyServer), eu: region(platform[1] as FaultyServer), apac: region(platform[2] as FaultyServer) },
+        probing: { allowPrivateAddresses: true, jitterMs: 0, detection: 'rounds', concurrency: 2, expectedLatencyMs: 1500 },
+      }),
+    );
+  });
+  afterAll(async () => {
+    await Promise.all(platform.map((p) => p.close()));
+  });
+  const requestsOf = () => platform.map((p) => p.requests.length);
+
+  it('the scheduled run checks only shard 0 and queues the rest shard by shard; each shard message checks only its hosts and writes its own part of the round (FAULTS 18)', async () => {
+    const { handler, queueName } = await freshHandler({ REGIONWATCH_CONFIG_PATH: configFile });
+    const minute = Math.floor(Date.now() / 60_000) * 60;
+    const before = requestsOf();
+    const { result: summary } = await captured(() => handler({ time: new Date(minute * 1000).toISOString() }, context(7_000)));
+    expect(summary).toMatchObject({ outcome: 'ran', minute, shards: 2, written: [minute], fallback: [] });
+    // Shard 0 (us on .1, apac on .3) ran here; eu's host was not touched.
+    expect(requestsOf().map((n, h) => n - (before[h] ?? 0))).toEqual([2, 0, 2]);
+    // Both shards of each of the other eleven slots wait, delayed to their starts (with the first slot's shard 1, not
+    // delayed: 23 messages in three batches).
+    const queued = (sqsServer.inspectQueue(queueName)?.messages.delayed ?? []).map((m) => JSON.parse(m.body) as RoundMessage);
+    expect(queued.map((m) => [m.slot - minute, m.shard])).toEqual(Array.from({ length: 11 }, (_, k) => [[(k + 1) * INTERVAL, 0], [(k + 1) * INTERVAL, 1]]).flat());
+
+    // The first slot's shard 1, as the mapping hands it over at once: eu only.
+    const record = await deliver(queueName);
+    const message = JSON.parse(record.body) as RoundMessage;
+    expect([message.slot, message.shard]).toEqual([minute, 1]);
+    const mid = requestsOf();
+    const { result } = await captured(() => handler(sqsEvent(record), context(69_000)));
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(requestsOf().map((n, h) => n - (mid[h] ?? 0))).toEqual([0, 2, 0]);
+    // Its own part: two items for the slot, one per shard, each saying which; a redelivery of shard 1 probes nothing.
+    const rounds = await results().readRounds(message.slot, message.slot);
+    const ofSlot = rounds.filter((r) => r.probeRegion === 'eu-west-1');
+    expect(ofSlot.map((r) => [r.shard, r.shards, r.results.map((x) => `${x.region}/${x.target}`)])).toContainEqual([1, 2, ['eu/api', 'eu/web']]);
+    const redelivered = await deliver(queueName, message);
+    const again = await captured(() => handler(sqsEvent(redelivered), context(69_000)));
+    expect(again.lines.filter((l) => l.includes('"round-duplicate"'))).toHaveLength(1);
+    expect(requestsOf().map((n, h) => n - (mid[h] ?? 0))).toEqual([0, 2, 0]);
+    // Shard 0 of the slot was claimed by the scheduled run: a copy of it on the queue is a duplicate, not a third run.
+    const shardZero = await deliver(queueName, { ...message, shard: 0 });
+    const zero = await captured(() => handler(sqsEvent(shardZero), context(69_000)));
+    expect(zero.lines.filter((l) => l.includes('"queued round finished"')).map((l) => JSON.parse(l) as Record<string, unknown>)).toEqual([expect.objectContaining({ outcome: 'duplicate', shard: 0 })]);
+    expect(requestsOf().map((n, h) => n - (mid[h] ?? 0))).toEqual([0, 2, 0]);
+    expect(completeRoundKeys(rounds).has(roundKey({ slot: minute, probeRegion: 'eu-west-1' }))).toBe(true);
+  });
 });
 
 describe('prober handler with confirm on failure', () => {

@@ -185,7 +185,7 @@ describe('the scheduled invocation, one invocation per round', () => {
       sent,
       enqueue: async (rounds) => {
         sent.push(...rounds);
-        return { failed: rounds.map((r) => r.message.slot).filter(refuse) };
+        return { failed: rounds.map((r) => r.message).filter((m) => refuse(m.slot)) };
       },
     };
   }
@@ -233,6 +233,42 @@ describe('the scheduled invocation, one invocation per round', () => {
     const rounds = await results.readRounds(MINUTE, MINUTE + 50);
     for (const round of rounds) expect(round.startedAt).toBeGreaterThanOrEqual(round.slot * 1000);
     expect(logger.lines.map((l) => l.attributes?.event)).toEqual(expect.arrayContaining(['enqueue-failed', 'enqueue-fallback']));
+  });
+
+  it('serves the 60 s from its event\'s time, not the event\'s calendar minute: a rule firing at :37 still covers every round', async () => {
+    // EventBridge fires a rate rule at some second of each minute and sends that second. Planning the calendar minute
+    // of :37 left :00 to :30 past (skipped), and the next event, at the next minute's :37, planned from its :40: four
+    // rounds of six lost every minute.
+    const { results, claimSlot } = await freshStore();
+    const queue = recordingQueue();
+    const at = (MINUTE + 37) * 1000;
+    const summary = await runInvocation(
+      { config: liveConfig(), probeRegion: 'eu-west-1', scheduledAt: at, store: results, scheduling: { mode: 'invocation-per-round', enqueue: queue.enqueue, claimSlot } },
+      warpClock(at + 200),
+    );
+    const window = [40, 50, 60, 70, 80, 90].map((k) => MINUTE + k);
+    expect(summary).toMatchObject({ outcome: 'ran', minute: MINUTE + 37, skipped: [], written: [] });
+    expect(queue.sent.map((q) => [q.message.slot, q.delaySeconds])).toEqual(window.map((slot) => [slot, slot - MINUTE - 37]));
+    expect(queue.sent.every((q) => q.message.minute === MINUTE + 37)).toBe(true);
+  });
+
+  it('two events whose 60 s overlap probe each slot once: the scheduled invocation claims the slot it runs as a queued round does', async () => {
+    const { results, claimSlot, roundItems } = await freshStore();
+    const queue = recordingQueue();
+    const first = (MINUTE + 37) * 1000;
+    await runInvocation({ config: liveConfig(), probeRegion: 'eu-west-1', scheduledAt: first, store: results, scheduling: { mode: 'invocation-per-round', enqueue: queue.enqueue, claimSlot } }, warpClock(first + 200));
+    const queued60 = queue.sent.find((q) => q.message.slot === MINUTE + 60);
+    if (!queued60) throw new Error('slot 60 was not queued');
+    const before = server.requests.length;
+    // The first event's message for :60 is served at its slot; a second event at :60 (a manual or early one) plans :60 too.
+    expect((await runQueuedRound({ config: liveConfig(), probeRegion: 'eu-west-1', message: queued60.message, store: results, claimSlot }, warpClock((MINUTE + 60) * 1000 + 100))).outcome).toBe('ran');
+    const second = await runInvocation(
+      { config: liveConfig(), probeRegion: 'eu-west-1', scheduledAt: (MINUTE + 60) * 1000, store: results, scheduling: { mode: 'invocation-per-round', enqueue: queue.enqueue, claimSlot } },
+      warpClock((MINUTE + 60) * 1000 + 300),
+    );
+    expect(second).toMatchObject({ outcome: 'ran', written: [], skipped: [MINUTE + 60] });
+    expect(requestsSince(before)).toBe(3);
+    expect((await roundItems()).map((item) => item.slot)).toEqual([MINUTE + 60]);
   });
 
   it('runs only the slots the queue refused; a refused slot whose message got through after all is probed once', async () => {

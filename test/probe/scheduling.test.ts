@@ -120,10 +120,10 @@ describe('parseRoundMessage', () => {
   it('names every problem of a message it cannot act on', () => {
     expect(() => parseRoundMessage('not json', 'eu-west-1')).toThrow(RoundMessageError);
     expect(() => parseRoundMessage('null', 'eu-west-1')).toThrow('not an object');
-    expect(() => parseRoundMessage(JSON.stringify({ slot: '1', minute: 61 }), 'eu-west-1')).toThrow(
-      'bad round message: slot must be an integer (epoch seconds); minute must be an integer multiple of 60 (epoch seconds); probeRegion must be a string',
+    expect(() => parseRoundMessage(JSON.stringify({ slot: '1', minute: 61.5, shard: -1 }), 'eu-west-1')).toThrow(
+      'bad round message: slot must be an integer (epoch seconds); minute must be an integer (epoch seconds); probeRegion must be a string; shard must be a whole number from 0',
     );
     expect(() => parseRoundMessage(JSON.stringify(good), 'us-east-1')).toThrow('probeRegion eu-west-1 is not this prober\'s (us-east-1)');
-    expect(() => parseRoundMessage(JSON.stringify({ ...good, slot: MINUTE + 60 }), 'eu-west-1')).toThrow(`slot ${MINUTE + 60} is not in minute ${MINUTE}`);
+    expect(() => parseRoundMessage(JSON.stringify({ ...good, slot: MINUTE + 60 }), 'eu-west-1')).toThrow(`slot ${MINUTE + 60} is not in the minute from ${MINUTE}`);
   });
 });
