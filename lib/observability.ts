@@ -90,6 +90,11 @@ export interface ObservabilityProps {
   readonly notificationsTopic: sns.ITopic;
   /** The status page renderer (home region, when there is a hosted page). @default - none */
   readonly statusRenderer?: lambda.IFunction;
+  /**
+   * Whether rounds fan out over shards (lambda/config/capacity.ts): then the aggregator emits IncompleteRounds and a
+   * round left without one of its shards has an alarm. @default false
+   */
+  readonly sharded?: boolean;
   /** The watched region's prober heartbeat, counted in this region. */
   readonly peerHeartbeats: cloudwatch.Metric;
   /** Which region's prober `peerHeartbeats` counts. */
@@ -223,6 +228,21 @@ export class Observability extends Construct {
       treatMissingData: notBreaching,
       alarmDescription: `The aggregator in ${region} has a notification that failed to publish run after run (SNS throttling, access or KMS): on-call is not being paged. Its logs name the error; the notification stays pending and goes out once SNS accepts it.`,
     });
+    // A shard that never ran (started too late behind a burst the rounds mapping had not scaled to, parked after a
+    // failed write) leaves its round incomplete: its targets went unprobed from that probe region for a slot. One
+    // such round is a blip the quorum rides out; three in the window are a fan-out that does not keep up.
+    const incomplete = props.sharded
+      ? [
+          this.alarm('RoundsIncomplete', {
+            metric: aggregatorMetric(AGGREGATOR_METRICS.metrics.incompleteRounds, region, cloudwatch.Stats.MAXIMUM, fiveMinutes),
+            comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            threshold: 3,
+            evaluationPeriods: 1,
+            treatMissingData: notBreaching,
+            alarmDescription: `The aggregator in ${region} sees 3 or more sharded rounds in its window that still miss a shard a few slots after their own: shards are not running in time (a burst larger than the rounds mapping's pollers, throttling at the prober's reserved concurrency, or failed writes). The probers' LateRounds metric and logs (round-late, rounds-incomplete) say which; docs/scale.md has the fixes.`,
+          }),
+        ]
+      : [];
     const queueAlarms = props.deadLetterQueues.map(({ label, queue }) =>
       this.alarm(`${label}NotEmpty`, {
         metric: queue.metricApproximateNumberOfMessagesVisible({ period: minute, statistic: cloudwatch.Stats.MAXIMUM }),
@@ -255,7 +275,7 @@ export class Observability extends Construct {
     if (props.dashboard) {
       this.dashboard = regionsDashboard(this, props.dashboard, {
         aggregatorLogGroup: props.aggregatorLogGroup,
-        alarms: [peerSilent, proberNotRunning, proberErrors, lateRounds, aggregatorNotRunning, aggregatorErrors, iteratorAge, stuck, ...queueAlarms, deliveryFailed],
+        alarms: [peerSilent, proberNotRunning, proberErrors, lateRounds, aggregatorNotRunning, aggregatorErrors, iteratorAge, stuck, ...incomplete, ...queueAlarms, deliveryFailed],
       });
     }
   }

@@ -8,6 +8,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { EventBridgeDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { CONFIRMATIONS_MAX_CONCURRENCY, shardPlan } from '../lambda/config/capacity';
 import type { RegionwatchConfig } from '../lambda/config/schema';
 import { confirmsFailures } from '../lambda/core/stagger';
 import { ENV } from '../lambda/handlers/env';
@@ -32,16 +33,14 @@ export interface ProberProps {
 
 /** Memory (see Sizing below); the cost model's default assumes it. */
 export const PROBER_MEMORY_MB = 256;
-/** Queued rounds in flight at once (the mapping's floor is 2); normally one, spaced an interval apart. */
-export const ROUNDS_MAX_CONCURRENCY = 2;
-/** Confirmation requests served at once (the mapping's floor is 2): one per probe region that saw a failure start, rarely more. */
-export const CONFIRMATIONS_MAX_CONCURRENCY = 2;
+export { CONFIRMATIONS_MAX_CONCURRENCY };
 /**
- * Reserved concurrency: the mappings' caps plus one, so the scheduled run (the heartbeat) is never throttled behind
- * queued rounds or confirmations.
+ * Reserved concurrency, from the config's shard plan (lambda/config/capacity.ts): the mappings' caps plus one, so the
+ * scheduled run (the heartbeat) is never throttled behind queued shards or confirmations. One shard: 3, or 5 with
+ * confirm on failure, as before shards.
  */
-export function proberReservedConcurrency(confirming: boolean): number {
-  return ROUNDS_MAX_CONCURRENCY + (confirming ? CONFIRMATIONS_MAX_CONCURRENCY : 0) + 1;
+export function proberReservedConcurrency(config: RegionwatchConfig): number {
+  return shardPlan(config).reservedConcurrency;
 }
 /** A confirmation request is worthless seconds after it was sent: SQS's shortest retention, and a failed one is not retried. */
 export const CONFIRMATIONS_RETENTION = Duration.seconds(60);
@@ -65,11 +64,14 @@ export const ROUNDS_MAX_RECEIVE_COUNT = 2;
  * starved CPU would read as a slow target. Bodies are capped at `probing.maxBodyBytes`, so memory does not grow
  * with what targets send.
  *
- * Concurrency: overlap is harmless now (a minute claim stops a doubled scheduled run, a slot claim a doubled
- * round), and reserved concurrency 1 would throttle queued rounds behind a fallback run. Reserved concurrency 3
- * with the mapping capped at 2 keeps a runaway from spending the account's concurrency and always leaves the
- * scheduled run a slot. Async retries are off and scheduled events older than a minute are dropped: a late or
- * repeated minute is worthless, the next minute's run is the retry.
+ * Concurrency: overlap is harmless now (a slot claim per shard stops a doubled scheduled run or round), and reserved
+ * concurrency 1 would throttle queued rounds behind a fallback run. A round fans out over the shards its targets need
+ * (lambda/config/capacity.ts shardPlan, docs/scale.md): one rounds-queue message per shard per slot, the scheduled run
+ * taking shard 0 of its first slot. The rounds mapping is capped at the shards plus one and reserved concurrency is
+ * the mappings' caps plus one (3, or 5 with confirm on failure, for one shard): a runaway cannot spend the account's
+ * concurrency, every shard of a slot fits, and the scheduled run (the heartbeat) always has a slot. Async retries are
+ * off and scheduled events older than a minute are dropped: a late or repeated minute is worthless, the next
+ * minute's run is the retry.
  *
  * Every successful scheduled run (an async invocation) sends a "Lambda Function Invocation Result - Success"
  * event to the default event bus: the heartbeat that another region watches (see ProberHeartbeat). Queued
@@ -102,7 +104,7 @@ export class Prober extends Construct {
       description: 'regionwatch prober: checks every target of every platform region once per slot',
       memorySize: PROBER_MEMORY_MB,
       timeout: Duration.seconds(70),
-      reservedConcurrentExecutions: proberReservedConcurrency(confirming),
+      reservedConcurrentExecutions: proberReservedConcurrency(props.config),
       retryAttempts: 0,
       maxEventAge: Duration.seconds(60),
       onSuccess: new EventBridgeDestination(),
@@ -129,7 +131,8 @@ export class Prober extends Construct {
       deadLetterQueue: { queue: this.roundsDeadLetters, maxReceiveCount: ROUNDS_MAX_RECEIVE_COUNT },
     });
     bindQueueSender(this.fn, this.roundsQueue, ENV.roundsQueueUrl);
-    this.roundsMapping = queueEventSource(this, 'RoundsSource', this.fn, this.roundsQueue, { batchSize: 1, maxConcurrency: ROUNDS_MAX_CONCURRENCY });
+    // Every shard of a slot at once, and one more still writing (capacity.ts): 2 for an unsharded round, as before.
+    this.roundsMapping = queueEventSource(this, 'RoundsSource', this.fn, this.roundsQueue, { batchSize: 1, maxConcurrency: shardPlan(props.config).roundsMaxConcurrency });
     if (confirming) {
       this.confirmationsQueue = new sqs.Queue(this, 'Confirmations', {
         queueName: confirmationsName,

@@ -1,5 +1,6 @@
 // One probe region's stack: its key, its VPC placement (when configured), its replica of both global tables (the home
 // stack owns them), its prober, aggregator, notifications, prober heartbeat ring, observability and the alarm relay.
+import { shardPlan } from '../lambda/config/capacity';
 import { Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { RegionwatchConfig } from '../lambda/config/schema';
@@ -136,6 +137,7 @@ export class RegionWatchStack extends Stack {
       deadLetterQueues,
       notificationsTopic: this.notifier.topic,
       ...(this.statusPage ? { statusRenderer: this.statusPage.renderer.function } : {}),
+      sharded: shardPlan(config).shards > 1,
       peerHeartbeats: this.heartbeat.watchedHeartbeats,
       watchedRegion,
       alarmNamePrefix: names.alarmPrefix,

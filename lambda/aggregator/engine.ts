@@ -9,7 +9,7 @@ import type { IncidentRecord, OutboxEntry, SentNotification } from '../core/inci
 import { decideRegion } from '../core/lifecycle';
 import { claim, claimable, markFailed, markPublished } from '../core/outbox';
 import type { NotificationEvent, NotificationPublisher } from '../core/notification';
-import type { RoundRecord } from '../core/results';
+import { incompleteRounds, slotOf, type RoundRecord } from '../core/results';
 import { fitIncident } from '../core/item-size';
 import type { IncidentStore } from '../store/incident-store';
 import { acquireLease, leaseOrder, type LeaseOptions } from '../store/lease';
@@ -70,7 +70,15 @@ export interface AggregatorRun {
   stuck: number;
   /** Conditional writes that lost a race (the run re-read and re-derived). */
   conflicts: number;
+  /**
+   * Sharded rounds in the window still missing a shard INCOMPLETE_AFTER_SLOTS slots after their own (a shard that never
+   * ran): alarmed on when rounds fan out.
+   */
+  incompleteRounds: number;
 }
+
+/** Slots after its own by which every shard of a round has been written and replicated (each writes inside its slot). */
+export const INCOMPLETE_AFTER_SLOTS = 2;
 
 /** Platform regions that failed in a run while the others and the checker went on; the stream retries the batch. */
 export class RegionRunError extends Error {
@@ -145,6 +153,7 @@ export class AggregatorEngine {
       pending: 0,
       stuck: 0,
       conflicts: 0,
+      incompleteRounds: 0,
     };
     const lease = await acquireLease(this.options.incidents, { probeRegion: this.options.probeRegion, order: this.order, ...this.options.lease }, nowMs);
     if (!lease.holder) return out;
@@ -156,6 +165,7 @@ export class AggregatorEngine {
     const late = lateWindowBounds(this.settings, rounds, nowMs);
     if (late) rounds = [...(await this.options.rounds.readRounds(late.fromSlot, late.toSlot)), ...rounds];
     const evaluation = evaluateWindow(this.settings, rounds, nowMs);
+    out.incompleteRounds = incompleteRounds(rounds, slotOf(nowMs, this.settings.intervalSeconds) - INCOMPLETE_AFTER_SLOTS * this.settings.intervalSeconds).length;
     out.evaluatedSlot = evaluation.slots[evaluation.latest] ?? null;
     out.resultCount = evaluation.resultCount;
 

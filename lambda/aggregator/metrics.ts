@@ -29,13 +29,15 @@ export const AGGREGATOR_METRIC_NAMES = {
     stuckNotifications: 'StuckNotifications',
     /** Conditional writes lost to a concurrent aggregator (re-derived). */
     writeConflicts: 'WriteConflicts',
+    /** Sharded rounds in the window that still miss a shard (engine.ts INCOMPLETE_AFTER_SLOTS): emitted only when rounds fan out. */
+    incompleteRounds: 'IncompleteRounds',
   },
 } as const;
 
 export type AggregatorMetricName = (typeof AGGREGATOR_METRIC_NAMES.metrics)[keyof typeof AGGREGATOR_METRIC_NAMES.metrics];
 
 /** The counts one stream batch reports, in emission order. Run metrics only when the engine ran. */
-export function streamBatchMetrics(outcome: StreamBatchOutcome): { name: AggregatorMetricName; value: number }[] {
+export function streamBatchMetrics(outcome: StreamBatchOutcome, options: { sharded?: boolean } = {}): { name: AggregatorMetricName; value: number }[] {
   const m = AGGREGATOR_METRIC_NAMES.metrics;
   const out: { name: AggregatorMetricName; value: number }[] = [
     { name: m.poisonRecords, value: outcome.poison.length },
@@ -51,6 +53,8 @@ export function streamBatchMetrics(outcome: StreamBatchOutcome): { name: Aggrega
       { name: m.stuckNotifications, value: run.stuck },
       { name: m.writeConflicts, value: run.conflicts },
     );
+    // A metric of its own only where rounds fan out: an unsharded deployment pays for no metric it cannot use.
+    if (options.sharded) out.push({ name: m.incompleteRounds, value: run.incompleteRounds });
   }
   if (outcome.runError) out.push({ name: m.runFailures, value: 1 });
   return out;

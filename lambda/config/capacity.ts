@@ -10,13 +10,17 @@ import { hostOf } from '../probe/checks/index';
 import { resolveTargets, type ResolvedTarget } from './resolve';
 import { ROUND_DELIVERY_SLACK_MS, ROUND_WRITE_MARGIN_MS } from './round-timing';
 import type { RegionwatchConfig } from './schema';
+import { confirmsFailures } from '../core/stagger';
 import { count } from '../core/words';
 
 /**
  * Invocations of the prober that are not shards of a round, kept out of the shards' reserved concurrency: the
- * scheduled run (it must never be throttled: it is the heartbeat) and a queued round still writing as the next starts.
+ * scheduled run (it must never be throttled: it is the heartbeat) and a queued shard still writing as the next slot's
+ * start. With confirm on failure, the confirmations mapping's invocations come on top (CONFIRMATIONS_MAX_CONCURRENCY).
  */
 export const NON_SHARD_CONCURRENCY = 2;
+/** Confirmation requests served at once (the mapping's floor is 2): one per probe region that saw a failure start, rarely more. */
+export const CONFIRMATIONS_MAX_CONCURRENCY = 2;
 
 export interface CapacityWindow {
   /** Milliseconds of each slot a round counts on: interval less write margin, delivery slack and jitter. */
@@ -61,9 +65,15 @@ export interface ShardPlan {
   checksPerShard: number[];
   hosts: HostLoad[];
   window: CapacityWindow;
-  /** Reserved concurrency of the prober function: the shards plus NON_SHARD_CONCURRENCY. */
+  /**
+   * Reserved concurrency of the prober function: the rounds mapping's cap and, with confirm on failure, the
+   * confirmations mapping's, plus one for the scheduled run (the heartbeat is never throttled behind queued shards).
+   */
   reservedConcurrency: number;
-  /** Concurrency of the rounds queue's event source mapping (Lambda's floor is 2). */
+  /**
+   * Concurrency of the rounds queue's event source mapping: every shard of a slot at once, plus one still writing as
+   * the next slot starts (Lambda's floor is 2).
+   */
   roundsMaxConcurrency: number;
 }
 
@@ -133,11 +143,16 @@ export function shardPlan(config: RegionwatchConfig): ShardPlan {
     checksPerShard: loads,
     hosts,
     window,
-    reservedConcurrency: shards + NON_SHARD_CONCURRENCY,
-    roundsMaxConcurrency: Math.max(2, shards + 1),
+    reservedConcurrency: roundsMaxConcurrency(shards) + (confirmsFailures(config) ? CONFIRMATIONS_MAX_CONCURRENCY : 0) + 1,
+    roundsMaxConcurrency: roundsMaxConcurrency(shards),
   };
   plans.set(config, plan);
   return plan;
+}
+
+/** One shard per invocation of a slot, and one more still writing (NON_SHARD_CONCURRENCY less the scheduled run). */
+function roundsMaxConcurrency(shards: number): number {
+  return Math.max(2, shards + NON_SHARD_CONCURRENCY - 1);
 }
 
 function assign(ordered: readonly HostLoad[], shards: number): number[] {
@@ -223,7 +238,7 @@ export function capacityWarnings(config: RegionwatchConfig): CapacityWarning[] {
     const concurrencyFix = Math.ceil(total / (p.maxShards * w.checksPerLane));
     out.push({
       path: 'probing.maxShards',
-      message: `a round of ${total} checks needs ${plan.shardsNeeded} shards of ${perShard} (probing.concurrency ${p.concurrency} × ${w.checksPerLane} checks of ${p.expectedLatencyMs} ms ${within}), but probing.maxShards ${p.maxShards} caps the prober's reserved concurrency at ${p.maxShards + NON_SHARD_CONCURRENCY}: ${total - p.maxShards * perShard} checks a round would be reported as timeout; raise probing.maxShards to ${plan.shardsNeeded}${concurrencyFix <= 1000 ? `, or probing.concurrency to ${concurrencyFix}` : ''}`,
+      message: `a round of ${total} checks needs ${plan.shardsNeeded} shards of ${perShard} (probing.concurrency ${p.concurrency} × ${w.checksPerLane} checks of ${p.expectedLatencyMs} ms ${within}), but probing.maxShards ${p.maxShards} caps the round at ${p.maxShards} invocations (the prober's reserved concurrency ${plan.reservedConcurrency}): ${total - p.maxShards * perShard} checks a round would be reported as timeout; raise probing.maxShards to ${plan.shardsNeeded}${concurrencyFix <= 1000 ? `, or probing.concurrency to ${concurrencyFix}` : ''}`,
     });
   }
   return out;

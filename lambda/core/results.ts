@@ -137,6 +137,22 @@ export function completeRoundKeys(records: readonly RoundRecord[]): Set<string> 
   return complete;
 }
 
+/**
+ * Rounds (one probe region's round of one slot) that fanned out over shards and still lack a shard or a part, among
+ * those of slots up to `throughSlot`: a shard message that never ran (dropped as late behind a burst, parked in the
+ * dead-letter queue) leaves its round incomplete for good, and its targets unobserved from that probe region.
+ */
+export function incompleteRounds(records: readonly RoundRecord[], throughSlot: number): { slot: number; probeRegion: string }[] {
+  const complete = completeRoundKeys(records);
+  const out = new Map<string, { slot: number; probeRegion: string }>();
+  for (const r of records) {
+    if (isConfirmation(r) || (r.shards ?? 1) <= 1 || r.slot > throughSlot) continue;
+    const key = roundKey(r);
+    if (!complete.has(key)) out.set(key, { slot: r.slot, probeRegion: r.probeRegion });
+  }
+  return [...out.values()];
+}
+
 /** The start of the slot that contains `epochMs`. */
 export function slotOf(epochMs: number, intervalSeconds: number): number {
   const seconds = Math.floor(epochMs / 1000);

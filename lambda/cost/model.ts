@@ -594,10 +594,12 @@ export function estimateCost(config: RegionwatchConfig, overrides: Partial<Usage
   }
 
   // CloudWatch: metrics per platform region and probe region only, never per target.
-  const metrics = G * P * a.metricNames.length;
-  bill.add('CloudWatch', `custom metrics (${G} platform × ${P} probe regions × ${a.metricNames.length} names)`, metrics, 'metrics', 'cloudwatchMetrics', 'cloudwatchMetrics');
-  const alarms = P * (a.alarmsPerRegion + channels) + (page !== 'off' ? 2 : 0);
-  bill.add('CloudWatch', `alarms (checker health, per probe region${channels > 0 ? '; a dead-letter alarm per channel notifier' : ''}${page !== 'off' ? '; the status page renderer' : ''})`, alarms, 'alarms', 'cloudwatchAlarms', 'cloudwatchAlarms');
+  // A sharded round adds the aggregators' IncompleteRounds metric and its alarm in each region (lib/observability.ts).
+  const shardedExtra = shards > 1 ? 1 : 0;
+  const metrics = G * P * a.metricNames.length + P * shardedExtra;
+  bill.add('CloudWatch', `custom metrics (${G} platform × ${P} probe regions × ${a.metricNames.length} names${shardedExtra ? `; IncompleteRounds in ${P} regions` : ''})`, metrics, 'metrics', 'cloudwatchMetrics', 'cloudwatchMetrics');
+  const alarms = P * (a.alarmsPerRegion + channels + shardedExtra) + (page !== 'off' ? 2 : 0);
+  bill.add('CloudWatch', `alarms (checker health, per probe region${channels > 0 ? '; a dead-letter alarm per channel notifier' : ''}${shardedExtra ? '; incomplete sharded rounds' : ''}${page !== 'off' ? '; the status page renderer' : ''})`, alarms, 'alarms', 'cloudwatchAlarms', 'cloudwatchAlarms');
   bill.add('CloudWatch', 'dashboards (one in the home region, reading every probe region)', a.dashboards, 'dashboards', 'cloudwatchDashboards', 'cloudwatchDashboards');
   const lb = a.logBytes;
   const logBytes =

@@ -30,7 +30,8 @@ describe('capacityWindow', () => {
 describe('shardPlan', () => {
   it('keeps the example config in one shard, with the reserved concurrency of one', () => {
     const plan = shardPlan(example());
-    expect(plan).toMatchObject({ shards: 1, shardsNeeded: 1, reservedConcurrency: 3, roundsMaxConcurrency: 2 });
+    // The rounds mapping's 2, the confirmations mapping's 2 (confirm on failure) and the scheduled run: as before shards.
+    expect(plan).toMatchObject({ shards: 1, shardsNeeded: 1, reservedConcurrency: 5, roundsMaxConcurrency: 2 });
     expect(capacityWarnings(example())).toEqual([]);
   });
 
@@ -38,7 +39,8 @@ describe('shardPlan', () => {
     const config = platform(10_000, 10, { expectedLatencyMs: 300 });
     const plan = shardPlan(config);
     expect(plan.shards).toBe(8); // ceil(10,000 / 1,280)
-    expect(plan.reservedConcurrency).toBe(10);
+    // 8 shards and one still writing, 2 confirmations, the scheduled run.
+    expect(plan.reservedConcurrency).toBe(12);
     expect(plan.roundsMaxConcurrency).toBe(9);
     for (const n of plan.checksPerShard) expect(n).toBeLessThanOrEqual(1280);
     expect(plan.checksPerShard.reduce((a, b) => a + b, 0)).toBe(10_000);
@@ -61,12 +63,12 @@ describe('shardPlan', () => {
 
   it('never plans more shards than probing.maxShards, and says what that costs', () => {
     const config = platform(10_000, 10, { expectedLatencyMs: 300, maxShards: 5 });
-    expect(shardPlan(config)).toMatchObject({ shards: 5, shardsNeeded: 8, reservedConcurrency: 7 });
+    expect(shardPlan(config)).toMatchObject({ shards: 5, shardsNeeded: 8, reservedConcurrency: 9 });
     const warnings = capacityWarnings(config);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]?.path).toBe('probing.maxShards');
     expect(warnings[0]?.message).toBe(
-      'a round of 10000 checks needs 8 shards of 1280 (probing.concurrency 64 × 20 checks of 300 ms in the 6000 ms of each 10 s slot a round counts on (less the write margin, delivery slack and probing.jitterMs 2000)), but probing.maxShards 5 caps the prober\'s reserved concurrency at 7: 3600 checks a round would be reported as timeout; raise probing.maxShards to 8, or probing.concurrency to 100',
+      'a round of 10000 checks needs 8 shards of 1280 (probing.concurrency 64 × 20 checks of 300 ms in the 6000 ms of each 10 s slot a round counts on (less the write margin, delivery slack and probing.jitterMs 2000)), but probing.maxShards 5 caps the round at 5 invocations (the prober\'s reserved concurrency 9): 3600 checks a round would be reported as timeout; raise probing.maxShards to 8, or probing.concurrency to 100',
     );
   });
 

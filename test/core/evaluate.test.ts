@@ -1,7 +1,7 @@
 // FAULTS rows 1, 14 and 16 through the evaluation (lambda/core/evaluate.ts): what reaches the aggregator from a late,
 // doubled, skewed or DNS-failing probe region, and what the verdicts and evidence make of it.
 import { describe, expect, it } from 'vitest';
-import type { RoundRecord } from '../../lambda/core/results';
+import { incompleteRounds, type RoundRecord } from '../../lambda/core/results';
 import { faults, PureRun, roundFor, T0, testConfig, type Script } from './harness';
 
 const pages = (run: PureRun) => run.published.filter((n) => n.region !== null).map((n) => n.dedupKey);
@@ -142,6 +142,24 @@ describe('a round that fans out over shards (lambda/core/results.ts completeRoun
     expect(freshAt[25]).toEqual(['us-east-1', 'ap-southeast-1']);
     expect(run.status.get('us')?.probeRegions.fresh).toEqual(all);
     expect(checker(run)).toEqual(['[CHECKER] probe region eu-west-1 is silent: no results for 40 s', '[CHECKER] probe region eu-west-1 is healthy again']);
+  });
+
+  it('names the rounds still missing a shard, for the incomplete rounds alarm; unsharded rounds and later slots are not counted', () => {
+    const config = testConfig();
+    const script = faults({});
+    const rounds = [
+      ...sharded(roundFor(config, T0, 'us-east-1', script), 3),
+      // eu-west-1's shard 2 never ran; its shard 1 wrote only the first of two parts.
+      ...sharded(roundFor(config, T0, 'eu-west-1', script), 3).filter((r) => r.shard !== 2),
+      ...sharded(roundFor(config, T0 + 10, 'eu-west-1', script), 3).map((r) => (r.shard === 1 ? { ...r, parts: 2 } : r)),
+      // A later slot whose shards are still being written, and an unsharded round.
+      ...sharded(roundFor(config, T0 + 20, 'us-east-1', script), 3).slice(0, 1),
+      roundFor(config, T0, 'ap-southeast-1', script),
+    ];
+    expect(incompleteRounds(rounds, T0 + 10)).toEqual([
+      { slot: T0, probeRegion: 'eu-west-1' },
+      { slot: T0 + 10, probeRegion: 'eu-west-1' },
+    ]);
   });
 });
 

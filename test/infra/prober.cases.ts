@@ -1,7 +1,8 @@
 // The prober: Node 24 on arm64, started every minute, one invocation per round through its rounds queue, one per
 // confirmation request through its confirmations queue, its region's replica and exactly the queue actions it needs.
 import { describe, expect, it } from 'vitest';
-import { CONFIRMATIONS_MAX_CONCURRENCY, CONFIRMATIONS_MAX_RECEIVE_COUNT, proberReservedConcurrency, ROUNDS_MAX_CONCURRENCY, ROUNDS_MAX_RECEIVE_COUNT } from '../../lib/prober';
+import { CONFIRMATIONS_MAX_CONCURRENCY, CONFIRMATIONS_MAX_RECEIVE_COUNT, proberReservedConcurrency, ROUNDS_MAX_RECEIVE_COUNT } from '../../lib/prober';
+import { shardPlan } from '../../lambda/config/capacity';
 import { TAGS, rendered, resourcesOfType, roleStatements, type Scenario } from './synth';
 
 /** Cases run against the example config's synthesized app (see example-app.test.ts). */
@@ -28,8 +29,10 @@ export function proberCases(scenario: { readonly current: Scenario }): void {
         },
       });
       // The scheduled run always has a slot next to the most queued rounds and confirmations the mappings may run at once.
-      expect(proberReservedConcurrency(true)).toBe(ROUNDS_MAX_CONCURRENCY + CONFIRMATIONS_MAX_CONCURRENCY + 1);
-      expect(proberReservedConcurrency(false)).toBe(ROUNDS_MAX_CONCURRENCY + 1);
+      const { config } = scenario.current;
+      expect(shardPlan(config).shards).toBe(1);
+      expect(proberReservedConcurrency(config)).toBe(shardPlan(config).roundsMaxConcurrency + CONFIRMATIONS_MAX_CONCURRENCY + 1);
+      expect(proberReservedConcurrency({ ...config, probing: { ...config.probing, detection: 'rounds' } })).toBe(shardPlan(config).roundsMaxConcurrency + 1);
     });
 
     it('takes confirmation requests on an encrypted, TLS-only queue named after its region, kept a minute, one request per invocation, never received twice', () => {
@@ -109,7 +112,8 @@ export function proberCases(scenario: { readonly current: Scenario }): void {
         EventSourceArn: '${ProberRounds.Arn}',
         BatchSize: 1,
         FunctionResponseTypes: ['ReportBatchItemFailures'],
-        ScalingConfig: { MaximumConcurrency: ROUNDS_MAX_CONCURRENCY },
+        // One shard: one queued round at a time, and one still writing (Lambda's floor is 2).
+        ScalingConfig: { MaximumConcurrency: 2 },
         Tags: TAGS,
       });
       // Lambda checks the role when it creates the mapping: the grant comes first.

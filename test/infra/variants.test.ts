@@ -113,3 +113,39 @@ describe('a private status page', () => {
     expect(rendered(stack('us-east-1'), (json('us-east-1') as unknown as { Outputs: { StatusPageUrl: { Value: unknown } } }).Outputs.StatusPageUrl.Value)).toBe('https://${StatusPageFiles.RegionalDomainName}/index.html');
   });
 });
+
+// A round that fans out: 2,000 https targets, ten to a host, at the default 500 ms expected latency hold 768 checks a
+// shard, so 3 shards per probe region (lambda/config/capacity.ts).
+const sharded = useScenario(() =>
+  configWith(['us-east-1', 'eu-west-1'], {
+    regions: { us: { targets: Array.from({ length: 2000 }, (_, i) => ({ name: `t${i}`, type: 'https', url: `https://h${Math.floor(i / 10)}.us.acme.example/t${i}` })) } },
+    maintenance: [],
+  }),
+);
+appCases('a round in 3 shards', sharded);
+
+describe('with a round in 3 shards', () => {
+  it('lets the rounds queue run every shard of a slot and one more at once, and reserves that plus the confirmations and the scheduled run', () => {
+    const json = sharded.current.json('eu-west-1');
+    const prober = resourcesOfType(json, 'AWS::Lambda::Function').ProberFunction;
+    // 3 shards + 1 still writing, 2 confirmations (confirm on failure), 1 scheduled run.
+    expect(prober?.Properties?.ReservedConcurrentExecutions).toBe(7);
+    const mapping = Object.entries(resourcesOfType(json, 'AWS::Lambda::EventSourceMapping')).find(([id]) => id.startsWith('ProberRounds'))?.[1];
+    expect(mapping?.Properties?.ScalingConfig).toEqual({ MaximumConcurrency: 4 });
+  });
+
+  it('alarms when rounds stay incomplete (a shard that never ran), from the aggregator\'s IncompleteRounds', () => {
+    const alarms = resourcesOfType(sharded.current.json('eu-west-1'), 'AWS::CloudWatch::Alarm');
+    const incomplete = Object.entries(alarms).find(([id]) => id.includes('RoundsIncomplete'))?.[1];
+    expect(incomplete?.Properties).toMatchObject({ MetricName: 'IncompleteRounds', Namespace: 'RegionWatch', Statistic: 'Maximum', Threshold: 3, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+    expect(incomplete?.Properties?.Dimensions).toEqual([{ Name: 'ProbeRegion', Value: 'eu-west-1' }]);
+    // An unsharded deployment has neither the alarm nor the metric to pay for.
+    expect(Object.keys(resourcesOfType(two.current.json('eu-west-1'), 'AWS::CloudWatch::Alarm')).some((id) => id.includes('RoundsIncomplete'))).toBe(false);
+  });
+
+  it('needs no new permission: the prober\'s role is the unsharded one (fanning out is more messages on its own queue)', () => {
+    // The same probe regions, one shard.
+    const statements = (scenario: typeof sharded) => roleStatements(scenario.current.json('eu-west-1'), 'ProberRole');
+    expect(statements(sharded)).toEqual(statements(noSlack));
+  });
+});
