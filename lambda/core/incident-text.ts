@@ -66,7 +66,9 @@ function failingPhrase(targets: readonly TargetEvidence[], probe: ProbeRegionsAt
   const names = bad.slice(0, NAMED_TARGETS).map((t) => t.target).join(', ');
   const more = bad.length > NAMED_TARGETS ? ` and ${bad.length - NAMED_TARGETS} more` : '';
   const from = Math.max(...bad.map((t) => t.failingFrom.length));
-  const counted = probe ? probe.fresh.length : from;
+  // Never fewer than see the targets: a probe region whose round is still missing a shard is not fresh at the slot yet,
+  // but the shards that are in count for their targets (evaluate.ts), so it can be among those failing.
+  const counted = Math.max(from, ...bad.map((t) => t.seenBy.length), probe ? probe.fresh.length : 0);
   const verb = bad.every((t) => t.verdict === 'read-only') ? 'refused' : 'failing';
   return `${names}${more} ${verb}${short ? '' : ` from ${from}/${counted} ${noun(counted, 'probe region')}`}`;
 }

@@ -8,7 +8,7 @@
 // the synthesized confirmations queues: every prober's SendMessage to every probe region's queue goes through the
 // harness's SQS endpoint, which finds a queue by its region and name and authorizes the call by the prober's role in
 // the template, and each queue's event source mapping hands the request to that region's prober.
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
@@ -17,9 +17,12 @@ import type { PagerDutyEvent, PagerDutyTrigger } from '../../lambda/notify/pager
 import { EVENT_HEADER, SIGNATURE_HEADER, verifyWebhookSignature, type WebhookPayload } from '../../lambda/notify/signed-webhook';
 import { statusFilePaths } from '../../lambda/status-page/files';
 import { DynamoIncidentStore } from '../../lambda/store/incident-store';
+import { ResultsStore } from '../../lambda/store/results-store';
+import { shardPlan } from '../../lambda/config/capacity';
+import { completeRoundKeys, isConfirmation, roundKey } from '../../lambda/core/results';
 import { resourceNames } from '../../lib/names';
 import { startFakeReceiver, startFakeSlack, type FakeReceiver, type FakeSlack } from '../notify/fake-receiver';
-import { type Deployment, sharedDeployment } from '../helpers/lambda/deployment';
+import { PLATFORM_HOSTS, type Deployment, sharedDeployment } from '../helpers/lambda/deployment';
 import type { FunctionLogLine } from '../helpers/lambda/function';
 import { LocalAws } from '../helpers/lambda/local-aws';
 import { drainQueue } from '../helpers/sqs';
@@ -36,10 +39,13 @@ function usPhase(k: number): 'up' | 'down' | 'read-only' {
   return 'up';
 }
 
-/** The platform on loopback: `/<region>/health` answers `ok`, `/<region>/canary` takes a write, as the phase allows. */
-async function startPlatform(port: number, firstSlotMs: number): Promise<{ server: Server; requests: string[] }> {
+/**
+ * The platform on loopback, each platform region on its own address (PLATFORM_HOSTS): `/<region>/health` answers
+ * `ok`, `/<region>/canary` takes a write, as the phase allows.
+ */
+async function startPlatform(port: number, firstSlotMs: number): Promise<{ servers: Server[]; requests: string[] }> {
   const requests: string[] = [];
-  const server = createServer((req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     const [, region, path] = (req.url ?? '').split('/');
     const slot = Math.floor(Date.now() / INTERVAL_MS) * INTERVAL_MS;
     requests.push(`${(slot - firstSlotMs) / INTERVAL_MS} ${String(req.headers['x-regionwatch-probe-region'])} ${req.method} ${req.url}`);
@@ -50,12 +56,18 @@ async function startPlatform(port: number, firstSlotMs: number): Promise<{ serve
     } else if (path === 'canary' && phase === 'read-only') {
       res.writeHead(503, { 'content-type': 'text/plain' }).end('read-only: the database failed over');
     } else res.writeHead(200, { 'content-type': 'text/plain' }).end(path === 'health' ? 'ok' : 'written');
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
-  return { server, requests };
+  };
+  const servers = await Promise.all(
+    Object.values(PLATFORM_HOSTS).map(async (host) => {
+      const server = createServer(handle);
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => resolve());
+      });
+      return server;
+    }),
+  );
+  return { servers, requests };
 }
 
 interface Page {
@@ -90,7 +102,7 @@ describe('the deployed bundles through the US outage story', () => {
   let slack: FakeSlack;
   let pagerDuty: FakeReceiver;
   let webhook: FakeReceiver;
-  let platform: { server: Server; requests: string[] };
+  let platform: { servers: Server[]; requests: string[] };
   const logs: FunctionLogLine[] = [];
   const inboxes = new Map<string, string>();
   const subjects: string[] = [];
@@ -141,6 +153,17 @@ describe('the deployed bundles through the US outage story', () => {
       while (prober.invocations.length === 0 && Date.now() < until) await delay(50);
       expect(prober.invocations, `${region}: the warm-up confirmation was served`).toHaveLength(1);
     }
+    // A round fans out over the plan's shards, each its own invocation at the slot's start: warm as many execution
+    // environments, as a deployment's are after its first minute (a cold one starting a shard seconds late would put a
+    // staggered round's requests in the next slot's stretch of time, which the platform below counts by).
+    const shards = shardPlan(deployment.config).shards;
+    const stale = { kind: 'confirm', from: 'us-east-1', slot: 0, batch: 0, targets: [{ region: 'us', target: 'api', at: 0 }] };
+    const staleEvent = { Records: [{ messageId: 'warm-up', body: JSON.stringify(stale), attributes: { ApproximateReceiveCount: '1' } }] };
+    for (const region of deployment.config.probeRegions) {
+      const prober = aws.fn(region, 'ProberFunction');
+      const outcomes = await Promise.all(Array.from({ length: shards }, () => prober.invoke(staleEvent)));
+      expect(outcomes.every((o) => o.ok), `${region}: ${shards} environments warmed`).toBe(true);
+    }
     // The story starts on the first slot at least two seconds away; each prober's schedule fires a second before it,
     // as a rule's first trigger does, and from then on every minute.
     firstSlotMs = Math.ceil((Date.now() + 2_000) / INTERVAL_MS) * INTERVAL_MS;
@@ -154,7 +177,7 @@ describe('the deployed bundles through the US outage story', () => {
     await slack?.close();
     await pagerDuty?.close();
     await webhook?.close();
-    platform?.server.close();
+    for (const server of platform?.servers ?? []) server.close();
   });
 
   it('pages opened (down), de-escalated (read-only) and resolved for US, once each, in order, and nothing for EU or APAC', async () => {
@@ -265,6 +288,32 @@ describe('the deployed bundles through the US outage story', () => {
     // Only the home region renders: the other stacks have no renderer.
     for (const region of deployment.config.probeRegions.filter((r) => r !== home)) expect(() => aws.fn(region, 'StatusPageRendererFunction')).toThrow(/found 0/);
   }, 30_000);
+
+  it('ran every round of the story in the config\'s 2 shards from every probe region, each shard its own hosts, every round complete', async () => {
+    const plan = shardPlan(deployment.config);
+    expect(plan.shards).toBe(2);
+    const results = new ResultsStore({ client: store.current.documentClient, tableName: resourceNames(deployment.config.platform).resultsTable, retentionHours: 48 });
+    const first = firstSlotMs / 1000;
+    const rounds = (await results.readRounds(first, first + 4 * (INTERVAL_MS / 1000))).filter((r) => !isConfirmation(r));
+    const complete = completeRoundKeys(rounds);
+    for (let k = 0; k < 5; k++) {
+      const slot = first + k * (INTERVAL_MS / 1000);
+      for (const p of deployment.config.probeRegions) {
+        const shards = rounds.filter((r) => r.slot === slot && r.probeRegion === p).sort((a, b) => (a.shard ?? 0) - (b.shard ?? 0));
+        // Shard 0 checks us and apac (127.0.0.1 and .3), shard 1 eu (127.0.0.2): each shard its own part of the round.
+        expect(shards.map((r) => [r.shard, r.shards, [...new Set(r.results.map((x) => x.region))]]), `${p} slot ${k}`).toEqual([
+          [0, 2, ['us', 'apac']],
+          [1, 2, ['eu']],
+        ]);
+        expect(complete.has(roundKey({ slot, probeRegion: p })), `${p} slot ${k}`).toBe(true);
+      }
+    }
+    // The shards of later slots ran as queued rounds, none dropped as late; the mappings never ran more at once than
+    // the template allows, so nothing was throttled.
+    const queued = logs.filter((l) => l.line.includes('"queued round finished"')).map((l) => JSON.parse(l.line) as { outcome: string; shard?: number });
+    expect(queued.filter((q) => q.shard === 1 && q.outcome === 'ran').length).toBeGreaterThanOrEqual(5 * deployment.config.probeRegions.length);
+    expect(queued.filter((q) => q.outcome === 'late')).toEqual([]);
+  });
 
   it('probed every slot of the story once from every probe region, and confirmed only where US started failing: at most two requests per target, probe region and slot', () => {
     const targets = ['GET /us/health', 'POST /us/canary', 'GET /eu/health', 'POST /eu/canary', 'GET /apac/health', 'POST /apac/canary'];

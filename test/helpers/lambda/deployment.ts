@@ -35,17 +35,29 @@ export interface Deployment {
   stacks: StackTemplate[];
 }
 
-/** The config the shared deployment is synthesized with, for a platform on 127.0.0.1:`port`. */
+/**
+ * Where each platform region of the harness config is served: its own loopback address, so each is a host of its own
+ * to the prober's per-host caps and shard plan (Linux routes all of 127.0.0.0/8 to the loopback interface).
+ */
+export const PLATFORM_HOSTS: Readonly<Record<string, string>> = { us: '127.0.0.1', eu: '127.0.0.2', apac: '127.0.0.3' };
+
+/**
+ * The config the shared deployment is synthesized with, for a platform on `PLATFORM_HOSTS`:`port`. Its rounds fan out
+ * over 2 shards, so the story runs the deployed prober's fan-out: 2 checks at a time of 1.5 s expected in the 3 s a
+ * 5 s slot counts on hold 4 checks a shard, and the three hosts of 2 targets need 2 shards (us and apac, eu).
+ */
 export function harnessConfig(port: number): RegionwatchConfigInput {
   const example = JSON.parse(readFileSync(join(PROJECT_ROOT, 'regionwatch.config.json'), 'utf8')) as RegionwatchConfigInput & { $schema?: string };
   const { $schema: _schema, ...rest } = example;
-  const origin = `http://127.0.0.1:${port}`;
-  const region = (name: string) => ({
-    targets: [
-      { name: 'api', type: 'http' as const, url: `${origin}/${name}/health`, expect: { status: [200], bodyContains: 'ok' } },
-      { name: 'write-path', type: 'http' as const, method: 'POST' as const, role: 'write-probe' as const, url: `${origin}/${name}/canary` },
-    ],
-  });
+  const region = (name: string) => {
+    const origin = `http://${PLATFORM_HOSTS[name] ?? '127.0.0.1'}:${port}`;
+    return {
+      targets: [
+        { name: 'api', type: 'http' as const, url: `${origin}/${name}/health`, expect: { status: [200], bodyContains: 'ok' } },
+        { name: 'write-path', type: 'http' as const, method: 'POST' as const, role: 'write-probe' as const, url: `${origin}/${name}/canary` },
+      ],
+    };
+  };
   return {
     ...rest,
     // 5 s slots, a 1 s timeout (loopback answers in milliseconds), two failing slots to open and one good one to
@@ -53,7 +65,7 @@ export function harnessConfig(port: number): RegionwatchConfigInput {
     defaults: { intervalSeconds: 5, timeoutMs: 1000, failureThreshold: 2, recoveryThreshold: 1, quorum: 2, degradedLatencyMs: 1500 },
     regions: { us: region('us'), eu: region('eu'), apac: region('apac') },
     // The platform is on loopback, which the SSRF guard refuses unless told; no jitter, so every probe lands at the slot's start.
-    probing: { allowPrivateAddresses: true, jitterMs: 0 },
+    probing: { allowPrivateAddresses: true, jitterMs: 0, concurrency: 2, expectedLatencyMs: 1500 },
     maintenance: [],
   };
 }
@@ -62,11 +74,13 @@ export function harnessConfig(port: number): RegionwatchConfigInput {
 async function reservePort(): Promise<number> {
   for (let attempt = 0; attempt < 20; attempt++) {
     const port = 20_000 + Math.floor(Math.random() * 10_000);
-    const free = await new Promise<boolean>((resolve) => {
-      const server = createServer();
-      server.once('error', () => resolve(false));
-      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-    });
+    const freeOn = (host: string) =>
+      new Promise<boolean>((resolve) => {
+        const server = createServer();
+        server.once('error', () => resolve(false));
+        server.listen(port, host, () => server.close(() => resolve(true)));
+      });
+    const free = (await Promise.all(Object.values(PLATFORM_HOSTS).map(freeOn))).every(Boolean);
     if (free) return port;
   }
   throw new Error('no free port in 20000-29999 for the harness platform');

@@ -99,13 +99,13 @@ export function scheduledEvent(region: string, ruleArn: string, at: number): Sch
 }
 
 /**
- * A `rate(N minute(s))` rule's schedule. It fires on the minute (the test may fire it once more, as a first trigger).
- * EventBridge itself fires a rule at some second within each minute, not on the 0th, and sends that time: firing on
- * the minute is the harness's simplification, and it hides what the prober does with a rule that fires later in the
- * minute (it probes only the minute's slots from that second on; `fire(at)` with a later second shows it).
+ * A `rate(N minute(s))` rule's schedule. EventBridge fires a rate rule at some second of each minute, a period after
+ * its first trigger, and sends that second as the event's time: the harness fires on the minute until the test fires
+ * it once (`fire(at)`, a rule's first trigger), and from then on a period after that, at the same second of the minute.
  */
 export class Schedule {
   private timer: NodeJS.Timeout | undefined;
+  private started = false;
   private readonly periodMs: number;
   readonly fired: ScheduledEvent[] = [];
 
@@ -115,27 +115,27 @@ export class Schedule {
     this.periodMs = Number(m[1]) * (m[2]?.startsWith('hour') ? 3_600_000 : 60_000);
   }
 
-  /** Invokes the target now with an event whose time is `at` (default now). */
+  /** Invokes the target now with an event whose time is `at` (default now); a started schedule fires next a period later. */
   fire(at = Date.now()): ScheduledEvent {
     const event = scheduledEvent(this.options.region, this.options.ruleArn, at);
     this.fired.push(event);
     this.options.invoker.invoke(event);
+    if (this.started) this.next(Math.floor(at / 1000) * 1000 + this.periodMs);
     return event;
   }
 
   start(): void {
-    const next = () => {
-      const now = Date.now();
-      const due = Math.ceil((now + 1) / this.periodMs) * this.periodMs;
-      this.timer = setTimeout(() => {
-        this.fire(due);
-        next();
-      }, due - now);
-    };
-    next();
+    this.started = true;
+    this.next(Math.ceil((Date.now() + 1) / this.periodMs) * this.periodMs);
+  }
+
+  private next(due: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.fire(due), Math.max(0, due - Date.now()));
   }
 
   stop(): void {
+    this.started = false;
     clearTimeout(this.timer);
   }
 }
