@@ -43,6 +43,9 @@ interface ShardResult {
   /** Those other failures by error class and a sample detail, for the note. */
   failureKinds: Record<string, { count: number; detail: string }>;
   peakRssMb: number;
+  /** DynamoDB items the shard's part of the round packs into, and the shard its record says it is (-1: unsharded). */
+  items: number;
+  recordShard: number;
 }
 
 async function loadConfig(port: number): Promise<RegionwatchConfig> {
@@ -99,14 +102,19 @@ function servePlatform(): void {
   process.on('disconnect', () => process.exit(0));
 }
 
-/** One invocation: the targets of `shard` (all of them with shard -1), a round of the slot the parent names. */
+/**
+ * One invocation of the prober's shard code path (lambda/probe/queued-round.ts runQueuedRound, as the rounds queue's
+ * message is served): the message names the slot and `shard` (none with -1: the whole round in one invocation); the
+ * plan picks its targets, the late check, a slot claim and the round follow, and the round is packed into its
+ * DynamoDB items (kept in memory: the table is not what this measures).
+ */
 async function runShard(shard: number, port: number): Promise<void> {
   const { runRound } = await import('../lambda/probe/round');
+  const { runQueuedRound } = await import('../lambda/probe/queued-round');
+  const { toRoundItems } = await import('../lambda/store/results-store');
   const { resolveTargets } = await import('../lambda/config/resolve');
-  const { shardTargets } = await import('../lambda/config/capacity');
   const { setTimeout: delay } = await import('node:timers/promises');
   const config = await loadConfig(port);
-  const targets = shard < 0 ? resolveTargets(config) : shardTargets(config, shard);
   const deps = {
     now: () => Date.now(),
     sleep: async (ms: number, signal?: AbortSignal) => {
@@ -121,32 +129,54 @@ async function runShard(shard: number, port: number): Promise<void> {
   process.once('message', (message) => {
     const { slotStartMs } = message as { slotStartMs: number };
     void (async () => {
-      await delay(Math.max(0, slotStartMs - Date.now()));
-      // The slot's label must be a multiple of the interval (a target is due on those); its times come from slotStartMs.
+      // The slot's label must be a multiple of the interval (a target is due on those); the message's clock offset
+      // puts its start at slotStartMs, as a planning invocation's offset puts a skewed clock's.
       const slot = Math.floor(slotStartMs / 10_000) * 10;
-      const started = performance.now();
-      // As the prober gives a round: the slot's end less the write margin (round.ts's default deadline).
-      const round = await runRound({ config, probeRegion: 'us-east-1', slot, deadlineAt: slotStartMs + 9000, targets }, deps);
-      const wallMs = performance.now() - started;
-      const notStarted = round.results.filter((r) => r.detail?.startsWith(NOT_STARTED)).length;
+      const roundMessage = { slot, probeRegion: 'us-east-1', minute: slot, clockOffsetMs: slotStartMs - slot * 1000, ...(shard < 0 ? {} : { shard }) };
+      const claimed = new Set<string>();
+      let written: Parameters<typeof toRoundItems>[0] | undefined;
+      let items = 0;
+      const summary = await runQueuedRound(
+        {
+          config,
+          probeRegion: 'us-east-1',
+          message: roundMessage,
+          store: {
+            writeRound: async (round) => {
+              written = round;
+              items = toRoundItems(round, config.probing.resultRetentionHours).length;
+            },
+          },
+          claimSlot: async (p, s, n) => !claimed.has(`${p}/${s}/${n ?? ''}`) && Boolean(claimed.add(`${p}/${s}/${n ?? ''}`)),
+        },
+        deps,
+      );
+      // From the slot's start (the message arrives 1.5 s before it and waits) to its part of the round packed.
+      const wallMs = Date.now() - slotStartMs;
+      if (summary.outcome !== 'ran' || !written) throw new Error(`shard ${shard}: ${summary.outcome}`);
+      const results = written.results;
+      const notStarted = results.filter((r) => r.detail?.startsWith(NOT_STARTED)).length;
       const failureKinds: ShardResult['failureKinds'] = {};
-      for (const r of round.results) {
+      for (const r of results) {
         if (r.status === 'up' || r.detail?.startsWith(NOT_STARTED)) continue;
         const kind = (failureKinds[r.errorClass ?? r.status] ??= { count: 0, detail: r.detail ?? '' });
         kind.count++;
       }
       const result: ShardResult = {
         shard,
-        checks: round.results.length,
+        checks: results.length,
         wallMs,
         notStarted,
-        otherFailures: round.results.filter((r) => r.status !== 'up').length - notStarted,
+        otherFailures: results.filter((r) => r.status !== 'up').length - notStarted,
         failureKinds,
         peakRssMb: process.resourceUsage().maxRSS / 1024,
+        items,
+        recordShard: written.shard ?? -1,
       };
       process.send?.(result, () => process.exit(0));
     })();
   });
+  const targets = resolveTargets(config);
   // Warm, as a shard's container is from its earlier rounds: JIT and socket paths settle over a few hundred checks.
   await runRound({ config, probeRegion: 'us-east-1', slot: 0, deadlineAt: Date.now() + 9000, targets: targets.slice(0, WARMUP_CHECKS) }, { ...deps, now: () => Date.now() });
   process.send?.('ready');
@@ -212,9 +242,9 @@ export const bench: Bench = async () => {
         value: Math.round(worstWall),
         unit: 'ms',
         goal: '< 9000 ms (the 10 s slot less the write margin)',
-        ok: worstWall < 9000 && notStarted === 0 && checks === TARGETS && otherFailures === 0,
+        ok: worstWall < 9000 && notStarted === 0 && checks === TARGETS && otherFailures === 0 && sharded.results.every((r) => r.recordShard === r.shard),
         baseline: { label: `one invocation, the whole round (${one.notStarted.toLocaleString('en-US')} checks never started: timeout)`, value: Math.round(one.wallMs) },
-        note: `shards of ${plan.checksPerShard.join('/')} checks took ${walls.join('/')} ms; concurrency ${config.probing.concurrency}, jitter ${config.probing.jitterMs} ms, fresh connections.${suspect}`,
+        note: `each shard a rounds-queue message served by the prober's code (runQueuedRound: plan, late check, claim, round, packed items; ${sharded.results.map((r) => r.items).join('/')} items); shards of ${plan.checksPerShard.join('/')} checks took ${walls.join('/')} ms from the slot's start to packed; concurrency ${config.probing.concurrency}, jitter ${config.probing.jitterMs} ms, fresh connections.${suspect}`,
       },
       {
         area: 'probe',
