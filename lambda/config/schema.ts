@@ -417,7 +417,7 @@ export const configSchema = z
           .max(500, { message: 'maxShards must be at most 500' })
           .default(20)
           .describe(
-            'Most invocations one probe region\'s round fans out over. The prober\'s reserved concurrency is the shards its targets need plus 2, so this caps what regionwatch takes of the account\'s Lambda concurrency.',
+            'Most invocations one probe region\'s round fans out over (one rounds-queue message and invocation per shard). The rounds queue may run the shards plus 1 at once and the prober reserves that plus 1 (plus 2 with confirm on failure), so this caps what regionwatch takes of the account\'s Lambda concurrency.',
           ),
         resultRetentionHours: z.number().int().min(1).max(24 * 35).default(48).describe('Results expire (TTL) after this many hours.'),
       })
