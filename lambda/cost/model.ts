@@ -36,8 +36,9 @@ export interface UsageAssumptions {
    */
   proberScheduling: ProberScheduling;
   /**
-   * Conditional puts that claim (probe region, minute) against doubled schedule deliveries (lambda/probe/dynamo-claims.ts).
-   * `invocation-per-round` adds one slot claim per queued round, against duplicated queue deliveries.
+   * Conditional puts the scheduled run makes a minute (lambda/probe/dynamo-claims.ts): the claim of the slot it runs
+   * itself, against doubled or overlapping schedule deliveries. `invocation-per-round` adds one slot claim per queued
+   * round (and shard), against duplicated queue deliveries.
    */
   proberClaimWritesPerMinute: number;
   /** Aggregator memory (lib/aggregator.ts: 512 MB, arm64). */
@@ -557,12 +558,13 @@ export function estimateCost(config: RegionwatchConfig, overrides: Partial<Usage
     bill.add('DynamoDB', `results replicated writes (to ${P - 1} other replicas)`, resultWrus * (P - 1), 'rWRU', 'dynamoReplicatedWriteUnits');
     bill.add('DynamoDB', 'results TTL deletes replicated (free where they expire, charged in the other replicas)', resultWrus * (P - 1), 'rWRU', 'dynamoReplicatedWriteUnits');
   }
-  // The prober claims each (probe region, minute), and each queued slot, with one small conditional put in the same global table.
+  // The prober claims each (slot, shard) it probes with one small conditional put in the same global table: the
+  // scheduled run its own (proberClaimWritesPerMinute), each queued round or shard its own.
   const claimWrus = P * invocationsPerMonth * (a.proberClaimWritesPerMinute + queuedRoundsPerMinute);
   if (claimWrus > 0) {
-    const what = queuedRoundsPerMinute > 0 ? 'prober minute and slot claims (one small conditional put a minute and one per queued round)' : 'prober minute claims (one small conditional put a minute)';
+    const what = `prober slot claims (one small conditional put per round${shards > 1 ? ' and shard' : ''}: the scheduled run's and each queued one's)`;
     bill.add('DynamoDB', what, claimWrus, 'WRU', 'dynamoWriteRequestUnits');
-    if (P > 1) bill.add('DynamoDB', `${queuedRoundsPerMinute > 0 ? 'prober claims' : 'prober minute claims'} replicated, and their TTL deletes`, claimWrus * (P - 1) * 2, 'rWRU', 'dynamoReplicatedWriteUnits');
+    if (P > 1) bill.add('DynamoDB', 'prober slot claims replicated, and their TTL deletes', claimWrus * (P - 1) * 2, 'rWRU', 'dynamoReplicatedWriteUnits');
   }
   // The acting aggregator's one Query of the window (a second only while verdicts wait for late results): DynamoDB
   // sums the sizes of the items it returns and charges per 4 KB of the sum, half of it eventually consistent.

@@ -96,8 +96,8 @@ describe('estimateCost: a small case computed by hand (1 probe region, 1 target,
     // 43,800 round items × 1 WRU × $0.625/M = $0.027375; no replicas, so no replicated writes or replicated TTL deletes.
     expect(line(e, 'DynamoDB', 'results writes')).toBeCloseTo(0.027375, 9);
     expect(e.lines.some((l) => l.price === 'dynamoReplicatedWriteUnits')).toBe(false);
-    // One claim a minute: another 43,800 WRU = $0.027375.
-    expect(line(e, 'DynamoDB', 'prober minute claims')).toBeCloseTo(0.027375, 9);
+    // One claim a minute (the scheduled run's slot): another 43,800 WRU = $0.027375.
+    expect(line(e, 'DynamoDB', 'prober slot claims')).toBeCloseTo(0.027375, 9);
     // The engine's window at 60 s (windowBounds): 3 threshold slots + 3 of late tolerance (180 s) + the decision slot,
     // 2 of freshness look-back, and the slot before now = 10 slots of one item each. 10 × 323 B is under 4 KB: 1 RRU,
     // halved for eventual consistency; 43,800 × 0.5 = 21,900 RRU × $0.125/M.
@@ -190,8 +190,8 @@ describe('one invocation per round, by hand (1 probe region, 1 target, 10 s inte
     // Per minute: one SendMessageBatch (5 rounds), a receive and a delete per round (10), 15 idle long polls = 26 requests;
     // 43,800 × 26 = 1,138,800 × $0.40/M = $0.45552.
     expect(line(e, 'SQS', 'rounds queue')).toBeCloseTo(0.45552, 8);
-    // One minute claim and five slot claims a minute: 262,800 WRU × $0.625/M = $0.16425.
-    expect(line(e, 'DynamoDB', 'prober minute and slot claims')).toBeCloseTo(0.16425, 8);
+    // The scheduled run's slot claim and five queued ones a minute: 262,800 WRU × $0.625/M = $0.16425.
+    expect(line(e, 'DynamoDB', 'prober slot claims')).toBeCloseTo(0.16425, 8);
   });
 });
 
