@@ -144,6 +144,20 @@ describe('a round that fans out over shards (lambda/core/results.ts completeRoun
     expect(checker(run)).toEqual(['[CHECKER] probe region eu-west-1 is silent: no results for 40 s', '[CHECKER] probe region eu-west-1 is healthy again']);
   });
 
+  it('a page never counts fewer probe regions than see the targets fail, while a shard of one probe region\'s round is missing', () => {
+    const config = testConfig();
+    const run = new PureRun(config, faults({ us: [[100, 400, 'down']] }));
+    // eu-west-1's shard 1 (us/write-path, apac/api) goes missing while US goes down: eu-west-1 is not fresh then, but its
+    // shard 0 (us/api, eu/api) sees us/api fail. The page said "failing from 3/2 probe regions".
+    const missing = (slot: number, p: string, shard: number | undefined) => p === 'eu-west-1' && shard === 1 && slot - T0 >= 90 && slot - T0 < 200;
+    for (let s = 0; s < 200; s += 10) {
+      const slot = T0 + s;
+      for (const p of config.probeRegions) run.rounds.push(...sharded(roundFor(config, slot, p, run.script), 2).filter((r) => !missing(slot, p, r.shard)));
+      run.evaluate(slot * 1000 + 3000);
+    }
+    expect(run.published.find((n) => n.event === 'opened')?.subject).toBe('[DOWN] us is down: api, write-path failing from 3/3 probe regions');
+  });
+
   it('names the rounds still missing a shard, for the incomplete rounds alarm; unsharded rounds and later slots are not counted', () => {
     const config = testConfig();
     const script = faults({});
