@@ -1,6 +1,6 @@
 // A DynamoDB stream batch of round items → one engine run; records that cannot be read are quarantined, not retried.
-import { gunzipSync } from 'node:zlib';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { unpackResultsText } from '../store/results-store';
 import { RESULTS_TABLE } from '../store/tables';
 import type { AggregatorRun } from './engine';
 
@@ -28,7 +28,7 @@ export function decodeStreamRecord(record: DynamoDBRecord): DecodedRecord {
   if (!probeRegion || !Number.isInteger(slot) || typeof packed !== 'string') throw new PoisonRecordError('round item lacks probeRegion, slot or packed results');
   let parsed: unknown;
   try {
-    parsed = JSON.parse(gunzipSync(Buffer.from(packed, 'base64')).toString('utf8'));
+    parsed = JSON.parse(unpackResultsText(Buffer.from(packed, 'base64')));
   } catch (error: unknown) {
     throw new PoisonRecordError(`round item results do not decode: ${error instanceof Error ? error.message : String(error)}`);
   }

@@ -246,7 +246,7 @@ export interface CostEstimate {
     resultRetentionHours: number;
     /** `logs.retentionDays`: every log group keeps its logs this long. */
     logRetentionDays: number;
-    /** A round item as the prober writes it (results gzip-packed), in DynamoDB's size terms, averaged over a cycle. */
+    /** A round item as the prober writes it (results Brotli-packed), in DynamoDB's size terms, averaged over a cycle. */
     roundItemBytes: number;
     roundItemWriteUnits: number;
     /** Slots of rounds the acting aggregator's Query reads per invocation, and the bytes of round items it returns. */
@@ -297,7 +297,7 @@ function dynamoValueBytes(value: unknown): number {
   return 0;
 }
 
-/** A small seeded generator, so synthetic results vary like real ones (gzip would flatter a regular pattern) yet stay deterministic. */
+/** A small seeded generator, so synthetic results vary like real ones (a compressor would flatter a regular pattern) yet stay deterministic. */
 function prng(seed: number): () => number {
   let x = seed >>> 0 || 1;
   return () => {
@@ -500,7 +500,7 @@ export function estimateCost(config: RegionwatchConfig, overrides: Partial<Usage
     bill.add('Lambda', `status page renderer duration (${sp.rendererMemoryMb} MB × ${sp.rendererDurationMs} ms)`, renders * (sp.rendererDurationMs / 1000) * (sp.rendererMemoryMb / 1024), 'GB-s', 'lambdaGbSecondArm', 'lambdaGbSeconds');
   }
 
-  // DynamoDB: one gzip-packed item per probe region and round, replicated to every other replica; TTL deletes replicate too.
+  // DynamoDB: one Brotli-packed item per probe region and round, replicated to every other replica; TTL deletes replicate too.
   const resultWrus = itemsPerMonth * item.writeUnits;
   bill.add('DynamoDB', `results writes (${Math.round(item.bytes)} B round items, ${round(item.writeUnits, 2)} WRU each)`, resultWrus, 'WRU', 'dynamoWriteRequestUnits');
   if (P > 1) {

@@ -1,5 +1,5 @@
-// Writes and reads round records in the results table: one item per probe region and slot, gzip-packed.
-import { gunzipSync, gzipSync } from 'node:zlib';
+// Writes and reads round records in the results table: one item per probe region and slot, Brotli-packed.
+import { brotliCompressSync, brotliDecompressSync, constants, gunzipSync } from 'node:zlib';
 import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { isConfirmation, type ProbeResult, type ResultStatus, type RoundRecord } from '../core/results';
 import { targetKey } from '../core/confirmation';
@@ -29,17 +29,40 @@ export interface RoundItem {
   part: number;
   parts: number;
   resultCount: number;
-  /** gzip of the JSON array of results: a tenth of the write units of plain attributes. */
+  /** Brotli of the JSON array of results (gzip in items written before it): a tenth of the write units of plain attributes. */
   results: Uint8Array;
   expiresAt: number;
 }
 
+/**
+ * Up to this much JSON a round is packed at Brotli's best quality (11), above it at quality 7. Quality 11 packs a
+ * 50-target round (7.6 KB of JSON) to about 750 B where gzip took 1,007, so its item stays under 1 KB: one write unit
+ * instead of two, and every write unit of a round item is paid three times in a global table (the write, its
+ * replication, the replicated TTL delete; docs/cost.md). It costs about 8 ms of one core there, but 200 ms at 1,000
+ * targets (150 KB), too much of a round's time at the prober's CPU share; quality 7 still packs smaller than gzip in
+ * about the time gzip takes.
+ */
+export const BEST_PACKING_MAX_JSON_BYTES = 32 * 1024;
+
 export function packResults(results: readonly ProbeResult[]): Uint8Array {
-  return gzipSync(JSON.stringify(results));
+  const json = Buffer.from(JSON.stringify(results), 'utf8');
+  const quality = json.byteLength <= BEST_PACKING_MAX_JSON_BYTES ? constants.BROTLI_MAX_QUALITY : 7;
+  return brotliCompressSync(json, {
+    params: { [constants.BROTLI_PARAM_QUALITY]: quality, [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT, [constants.BROTLI_PARAM_SIZE_HINT]: json.byteLength },
+  });
+}
+
+/**
+ * The JSON text of packed results. Items written before Brotli are gzip, told by gzip's magic bytes (1f 8b), so the
+ * aggregator reads a window that spans the upgrade; anything else is Brotli, which has no magic number.
+ */
+export function unpackResultsText(packed: Uint8Array): string {
+  const gzip = packed.byteLength >= 2 && packed[0] === 0x1f && packed[1] === 0x8b;
+  return (gzip ? gunzipSync(packed) : brotliDecompressSync(packed)).toString('utf8');
 }
 
 export function unpackResults(packed: Uint8Array): ProbeResult[] {
-  const parsed: unknown = JSON.parse(gunzipSync(packed).toString('utf8'));
+  const parsed: unknown = JSON.parse(unpackResultsText(packed));
   if (!Array.isArray(parsed)) throw new TypeError('round item results are not an array');
   return parsed as ProbeResult[];
 }

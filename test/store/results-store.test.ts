@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createResultsTable } from '../../lambda/store/create-tables';
-import { ResultsStore, toRoundItems } from '../../lambda/store/results-store';
+import { ResultsStore, fromRoundItem, packResults, toRoundItems, unpackResults } from '../../lambda/store/results-store';
+import { parseConfig } from '../../lambda/config/load';
+import { resolveTargets } from '../../lambda/config/resolve';
+import { dynamoItemBytes, syntheticResult, withTargetCount } from '../../lambda/cost/model';
 import type { ProbeResult } from '../../lambda/core/results';
 import { useTestStore } from '../helpers/store';
 
@@ -79,5 +85,29 @@ describe('confirmation items', () => {
     await results.writeRound({ probeRegion: 'eu-west-1', slot, intervalSeconds: 10, startedAt: slot * 1000 + 3000, finishedAt: 0, results: [{ ...result('api', 'down'), at: slot * 1000 + 3000 }] });
     expect(Object.fromEntries(await results.newestChecks('eu-west-1', [slot - 10, slot], slot * 1000 + 3000))).toEqual({ 'us/api': 'up', 'us/db': 'down' });
     expect(Object.fromEntries(await results.newestChecks('eu-west-1', [slot - 10, slot], slot * 1000 + 900))).toEqual({ 'us/api': 'up', 'us/db': 'up' });
+  });
+});
+
+describe('packing', () => {
+  const fifty = () => {
+    const example = parseConfig(JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'regionwatch.config.json'), 'utf8')), 'regionwatch.config.json');
+    return resolveTargets(withTargetCount(example, 50)).map((t, i) => syntheticResult(t, i * 131 + 1));
+  };
+
+  it('keeps a 50-target round item under 1 KB: one write unit, not the two gzip needed', () => {
+    const results = fifty();
+    const [item] = toRoundItems({ probeRegion: 'ap-southeast-1', slot: 1_775_000_000, intervalSeconds: 10, startedAt: 1_775_000_000_003, finishedAt: 1_775_000_001_234, results }, 48);
+    expect(item).toBeDefined();
+    const bytes = dynamoItemBytes(item as unknown as Record<string, unknown>);
+    expect(bytes).toBeLessThanOrEqual(1024);
+    // The same item with gzip'd results, as it was: past 1 KB, two write units.
+    expect(bytes - (item?.results.byteLength ?? 0) + gzipSync(JSON.stringify(results)).byteLength).toBeGreaterThan(1024);
+    expect(unpackResults(packResults(results))).toEqual(results);
+  });
+
+  it('reads round items written gzip-packed before, so a window across the upgrade reads whole', () => {
+    const results = fifty().slice(0, 3);
+    const [item] = toRoundItems({ probeRegion: 'us-east-1', slot: 1_775_000_010, intervalSeconds: 10, startedAt: 1, finishedAt: 2, results }, 48);
+    expect(fromRoundItem({ ...item, results: gzipSync(JSON.stringify(results)) }).results).toEqual(results);
   });
 });
