@@ -18,6 +18,8 @@ export function resourceNames(platform: string) {
   return {
     resultsTable: `${prefix}-results`,
     incidentsTable: `${prefix}-incidents`,
+    /** A regional table per probe region, the same name in each (lib/claims-table.ts). */
+    claimsTable: `${prefix}-prober-claims`,
     proberFunction: functions.prober,
     aggregatorFunction: functions.aggregator,
     slackNotifierFunction: functions.slackNotifier,

@@ -13,6 +13,7 @@ import { confirmsFailures } from '../lambda/core/stagger';
 import { ENV } from '../lambda/handlers/env';
 import { REGION_PLACEHOLDER } from '../lambda/probe/sqs-confirmations';
 import { RegionwatchFunction, handlerEntry, type FunctionDefaults } from './function';
+import type { ClaimsTable } from './claims-table';
 import { confirmationsQueueName, queueArn, queueUrl, roundsQueueName } from './names';
 import { bindQueueSender, deadLetterQueue, queueEventSource } from './queues';
 import type { ResultsTable } from './results-table';
@@ -22,6 +23,8 @@ export interface ProberProps {
   readonly config: RegionwatchConfig;
   /** Where the prober writes its round items (PutItem only). */
   readonly resultsTable: ResultsTable;
+  /** This probe region's claims table (its minute and slot claims; PutItem only). */
+  readonly claimsTable: ClaimsTable;
   /** Physical name, the same in every region, so the watching region can match its heartbeats. */
   readonly functionName: string;
   /** The region's log key and retention, and VPC, for its function. */
@@ -108,6 +111,7 @@ export class Prober extends Construct {
       onSuccess: new EventBridgeDestination(),
     });
     props.resultsTable.bind(this.fn, { access: confirming ? 'confirm' : 'write' });
+    props.claimsTable.bind(this.fn, { confirming });
     const stack = Stack.of(this);
     const queueName = roundsQueueName(stack.region);
     const confirmationsName = confirmationsQueueName(stack.region);

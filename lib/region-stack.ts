@@ -1,5 +1,5 @@
 // One probe region's stack: its key, its VPC placement (when configured), its replica of both global tables (the home
-// stack owns them), its prober, aggregator, notifications, prober heartbeat ring, observability and the alarm relay.
+// stack owns them), its claims table, its prober, aggregator, notifications, prober heartbeat ring, observability and the alarm relay.
 import { Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { RegionwatchConfig } from '../lambda/config/schema';
@@ -7,6 +7,7 @@ import { probeEgress } from '../lambda/config/egress';
 import { platformRegions } from '../lambda/config/resolve';
 import { Aggregator } from './aggregator';
 import { AlarmRelay } from './alarm-relay';
+import { ClaimsTable } from './claims-table';
 import type { FunctionDefaults } from './function';
 import { IncidentsTable } from './incidents-table';
 import { resourceNames, stackName, watchedProbeRegion, watcherProbeRegion } from './names';
@@ -34,6 +35,7 @@ export class RegionWatchStack extends Stack {
   readonly network?: RegionNetwork;
   readonly resultsTable: ResultsTable;
   readonly incidentsTable: IncidentsTable;
+  readonly claimsTable: ClaimsTable;
   readonly prober: Prober;
   readonly aggregator: Aggregator;
   readonly notifier: Notifier;
@@ -74,6 +76,7 @@ export class RegionWatchStack extends Stack {
       probeRegions: config.probeRegions,
       homeRegion: config.homeRegion,
     });
+    this.claimsTable = new ClaimsTable(this, 'Claims', { tableName: names.claimsTable });
     if (this.isHome && config.statusPage.mode !== 'off') {
       this.statusPage = new StatusPage(this, 'StatusPage', { config, functionDefaults, key: this.key.key, incidentsTable: this.incidentsTable, functionName: names.statusRendererFunction });
     }
@@ -91,6 +94,7 @@ export class RegionWatchStack extends Stack {
     this.prober = new Prober(this, 'Prober', {
       config,
       resultsTable: this.resultsTable,
+      claimsTable: this.claimsTable,
       functionName: names.proberFunction,
       functionDefaults,
     });

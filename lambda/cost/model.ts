@@ -465,16 +465,18 @@ export function estimateCost(config: RegionwatchConfig, overrides: Partial<Usage
   if (confirming) {
     // Confirm on failure: a confirmations queue per probe region. Idle, its event source mapping long-polls like the
     // rounds queue's; each request batch is a message to every probe region (sent across regions, received, deleted),
-    // one short prober invocation each, a claim (UpdateItem) and a confirmation item, replicated.
+    // one short prober invocation each, a claim (UpdateItem, in the regional claims table) and a confirmation item
+    // (in the global results table, replicated).
     const messages = a.confirmationBatchesPerMonth * P;
     bill.add('SQS', "confirmations queues: the mappings' idle long polls, and each request sent, received and deleted", P * MINUTES_PER_MONTH * 15 + 3 * messages, 'requests', 'sqsRequests', 'sqsRequests');
     bill.add('Lambda', `confirmation requests served (${a.confirmationBatchesPerMonth} request batches a month × ${P} probe regions)`, messages, 'requests', 'lambdaRequests', 'lambdaRequests');
     bill.add('Lambda', `confirmation duration (${a.proberMemoryMb} MB × ${a.confirmationSeconds} s: the wait until minFaultSeconds, and the checks)`, messages * a.confirmationSeconds * (a.proberMemoryMb / 1024), 'GB-s', 'lambdaGbSecondArm', 'lambdaGbSeconds');
-    // A claim and a confirmation item per request per probe region (small: a few targets), each replicated and
-    // TTL-deleted in the other replicas; the sender's read of its own newest checks, two small Queries.
+    // A claim and a confirmation item per request per probe region (small: a few targets). The claim is in the regional
+    // claims table (not replicated, TTL free); the item is replicated and TTL-deleted in the other replicas. The
+    // sender's read of its own newest checks, two small Queries.
     const writes = 2 * messages;
-    bill.add('DynamoDB', 'confirmation claims and items (one UpdateItem and one PutItem per request per probe region), replicated, and the sender\'s reads of its newest checks', writes, 'WRU', 'dynamoWriteRequestUnits');
-    if (P > 1) bill.add('DynamoDB', 'confirmation claims and items replicated, and their TTL deletes', writes * (P - 1) * 2, 'rWRU', 'dynamoReplicatedWriteUnits');
+    bill.add('DynamoDB', 'confirmation claims (regional) and items (one UpdateItem and one PutItem per request per probe region), and the sender\'s reads of its newest checks', writes, 'WRU', 'dynamoWriteRequestUnits');
+    if (P > 1) bill.add('DynamoDB', 'confirmation items replicated, and their TTL deletes', messages * (P - 1) * 2, 'rWRU', 'dynamoReplicatedWriteUnits');
   }
   bill.add('Lambda', `aggregator requests (stream batches${staggered ? `: ${aggPerRound} a round per region, staggered` : ''})`, aggInvocations, 'requests', 'lambdaRequests', 'lambdaRequests');
   bill.add(
@@ -507,12 +509,12 @@ export function estimateCost(config: RegionwatchConfig, overrides: Partial<Usage
     bill.add('DynamoDB', `results replicated writes (to ${P - 1} other replicas)`, resultWrus * (P - 1), 'rWRU', 'dynamoReplicatedWriteUnits');
     bill.add('DynamoDB', 'results TTL deletes replicated (free where they expire, charged in the other replicas)', resultWrus * (P - 1), 'rWRU', 'dynamoReplicatedWriteUnits');
   }
-  // The prober claims each (probe region, minute), and each queued slot, with one small conditional put in the same global table.
+  // The prober claims each (probe region, minute), and each queued slot, with one small conditional put in its region's
+  // claims table (lib/claims-table.ts): a regional table, so no replication, and TTL deletes there are free.
   const claimWrus = P * invocationsPerMonth * (a.proberClaimWritesPerMinute + queuedRoundsPerMinute);
   if (claimWrus > 0) {
-    const what = queuedRoundsPerMinute > 0 ? 'prober minute and slot claims (one small conditional put a minute and one per queued round)' : 'prober minute claims (one small conditional put a minute)';
-    bill.add('DynamoDB', what, claimWrus, 'WRU', 'dynamoWriteRequestUnits');
-    if (P > 1) bill.add('DynamoDB', `${queuedRoundsPerMinute > 0 ? 'prober claims' : 'prober minute claims'} replicated, and their TTL deletes`, claimWrus * (P - 1) * 2, 'rWRU', 'dynamoReplicatedWriteUnits');
+    const what = queuedRoundsPerMinute > 0 ? 'prober minute and slot claims (one small conditional put a minute and one per queued round' : 'prober minute claims (one small conditional put a minute';
+    bill.add('DynamoDB', `${what}, in a regional table: not replicated, TTL deletes free)`, claimWrus, 'WRU', 'dynamoWriteRequestUnits');
   }
   // The acting aggregator's one Query of the window (a second only while verdicts wait for late results): DynamoDB
   // sums the sizes of the items it returns and charges per 4 KB of the sum, half of it eventually consistent.

@@ -2,6 +2,8 @@
 export const ENV = {
   /** Results table name (prober writes, aggregator reads). */
   resultsTable: 'RESULTS_TABLE_NAME',
+  /** The probe region's claims table (prober only: its minute and slot claims). */
+  claimsTable: 'CLAIMS_TABLE_NAME',
   /** Incident table name (aggregator reads and writes; dashboards read). */
   incidentsTable: 'INCIDENTS_TABLE_NAME',
   /** SNS topic for platform notifications. */

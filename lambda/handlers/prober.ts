@@ -31,6 +31,7 @@ const SHUTDOWN_MARGIN_MS = 5_000;
 const LATENCY_BATCH = 90;
 
 const tableName = requireEnv(ENV.resultsTable);
+const claimsTableName = requireEnv(ENV.claimsTable);
 const probeRegion = requireEnv(ENV.probeRegion);
 const roundsQueueUrl = requireEnv(ENV.roundsQueueUrl);
 const config = loadRuntimeConfig();
@@ -49,8 +50,8 @@ const probeLogger: ProbeLogger = {
   warn: (message, attributes) => logger.warn(message, attributes ?? {}),
   error: (message, attributes) => logger.error(message, attributes ?? {}),
 };
-const claimMinute = dynamoMinuteClaim({ client: documentClient, tableName, logger: probeLogger });
-const claimSlot = dynamoSlotClaim({ client: documentClient, tableName, logger: probeLogger });
+const claimMinute = dynamoMinuteClaim({ client: documentClient, tableName: claimsTableName, logger: probeLogger });
+const claimSlot = dynamoSlotClaim({ client: documentClient, tableName: claimsTableName, logger: probeLogger });
 // Two attempts: a second try is cheap next to running the rest of the minute here (the fallback), and the first round waits for it.
 // The queue is in this region: send to the regional endpoint (or AWS_ENDPOINT_URL_SQS), whatever host the URL names.
 const sqsClient = new SQSClient({ maxAttempts: 2, useQueueUrlAsEndpoint: false });
@@ -70,7 +71,7 @@ const sqsFor = (region: string): SQSClient => {
   return client;
 };
 const transport = confirmationQueueUrls ? sqsConfirmationTransport({ queueUrls: confirmationQueueUrls, clientFor: sqsFor }) : null;
-const claimConfirmation = dynamoConfirmationClaim({ client: documentClient, tableName });
+const claimConfirmation = dynamoConfirmationClaim({ client: documentClient, tableName: claimsTableName });
 const interval = config.defaults.intervalSeconds;
 /** The requester of each round: asks every probe region to confirm the failures it sees (lambda/probe/confirmations.ts). */
 const watchRound: RoundWatchFactory | undefined = transport

@@ -1,4 +1,4 @@
-// Key layout of the two tables, shared by the store code, the CDK constructs and local mode so they cannot drift.
+// Key layout of the tables, shared by the store code, the CDK constructs and local mode so they cannot drift.
 
 /** Results table: one item per probe region, slot and part. Stream on, TTL on `expiresAt`. */
 export const RESULTS_TABLE = {
@@ -11,8 +11,6 @@ export const RESULTS_TABLE = {
   confirmationKind: 'confirmation',
   /** All rounds share one partition so one Query reads a time window across every probe region. */
   roundsPartition: 'rounds',
-  /** The prober's claims (minutes, slots, confirmations) live in their own partition: round queries skip them. */
-  claimsPartition: 'prober-claims',
 } as const;
 
 /** Sort key of a round item: slot first so a window is one key range, then probe region and part. */
@@ -37,6 +35,20 @@ export function probeRegionSortKeyRange(slot: number, probeRegion: string): [str
 export function roundSortKeyRange(fromSlot: number, toSlot: number): [string, string] {
   return [`${String(fromSlot).padStart(10, '0')}#`, `${String(toSlot).padStart(10, '0')}#~`];
 }
+
+/**
+ * Claims table: one regional table per probe region (not a global table), where the prober claims (probe region,
+ * minute) and (probe region, slot) with conditional puts, and the targets it confirmed in a slot with an UpdateItem. Nothing outside the probe region reads a claim, so it needs no
+ * replica: in the global results table each claim was written three times and TTL-deleted twice more (docs/cost.md).
+ * TTL on `expiresAt`, which is free in a regional table. The claim items keep their layout from the results table.
+ */
+export const CLAIMS_TABLE = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  ttlAttribute: 'expiresAt',
+  /** The prober's claims (minutes, slots, confirmations) live in their own partition, so a table holding rounds too (local mode's) keeps them out of round queries. */
+  claimsPartition: 'prober-claims',
+} as const;
 
 /**
  * Incident table: incidents, one current-status item per platform region, and the aggregator's lease.

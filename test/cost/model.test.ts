@@ -193,6 +193,12 @@ describe('one invocation per round, by hand (1 probe region, 1 target, 10 s inte
     // One minute claim and five slot claims a minute: 262,800 WRU × $0.625/M = $0.16425.
     expect(line(e, 'DynamoDB', 'prober minute and slot claims')).toBeCloseTo(0.16425, 8);
   });
+
+  it('writes claims once, in each probe region\'s regional claims table: no replication, no replicated TTL delete', () => {
+    // The example: 3 probe regions. 6 claims a minute per region × 43,800 minutes × 3 = 788,400 WRU, and nothing replicated.
+    const three = estimateCost(example(), { ...HAND, proberScheduling: 'invocation-per-round' });
+    expect(three.lines.filter((l) => l.item.includes('claims')).map((l) => [l.quantity, l.price])).toEqual([[788_400, 'dynamoWriteRequestUnits']]);
+  });
 });
 
 describe('the aggregator as the engine runs it (the example: 3 probe regions, 10 s)', () => {

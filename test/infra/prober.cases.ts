@@ -21,6 +21,7 @@ export function proberCases(scenario: { readonly current: Scenario }): void {
           Variables: {
             PROBE_REGION: 'eu-west-1',
             RESULTS_TABLE_NAME: 'acme-regionwatch-results',
+            CLAIMS_TABLE_NAME: 'acme-regionwatch-prober-claims',
             ROUNDS_QUEUE_URL: '${ProberRounds}',
             // One URL for every probe region's queue, the prober puts the region in: https://sqs.eu-west-1.amazonaws.com/…
             CONFIRMATIONS_QUEUE_URL: 'https://sqs.{region}.${AWS::URLSuffix}/${AWS::AccountId}/RegionWatch-{region}-prober-confirmations',
@@ -154,13 +155,15 @@ export function proberCases(scenario: { readonly current: Scenario }): void {
       expect(roleStatements(json(region), 'ProberRole')).toEqual([
         { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: '${ProberLogs.Arn}' },
         { Action: 'events:PutEvents', Effect: 'Allow', Resource: `arn:aws:events:${region}:\${AWS::AccountId}:event-bus/default` },
-        // Rounds, confirmations and claims (PutItem, UpdateItem for a slot's confirmation claim) and its own newest checks (Query), in those two partitions only.
+        // Rounds and confirmations (PutItem) and its own newest checks (Query), in the rounds partition only …
         {
-          Action: ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
-          Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['rounds', 'prober-claims'] } },
+          Action: ['dynamodb:PutItem', 'dynamodb:Query'],
+          Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['rounds'] } },
           Effect: 'Allow',
           Resource: table,
         },
+        // … and its claims in its own region's claims table (PutItem, UpdateItem for a slot's confirmation claim).
+        { Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem'], Effect: 'Allow', Resource: '${ClaimsTable.Arn}' },
         // Sending (the scheduled run queues the minute's later rounds) and what the event source mapping's poller needs, on the rounds queue alone.
         {
           Action: ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:SendMessage'],
@@ -180,6 +183,26 @@ export function proberCases(scenario: { readonly current: Scenario }): void {
           Resource: ['ap-southeast-1', 'eu-west-1', 'us-east-1'].map((r) => `arn:aws:sqs:${r}:\${AWS::AccountId}:RegionWatch-${r}-prober-confirmations`),
         },
       ]);
+    });
+
+    it.each(['us-east-1', 'eu-west-1', 'ap-southeast-1'])('claims its minutes and slots in a regional table of its own in %s: never replicated, TTL, on-demand, encrypted', (region) => {
+      const template = scenario.current.template(region);
+      // A plain table: a claim replicated to the other regions, and its TTL delete replicated back, was four paid writes more.
+      template.resourceCountIs('AWS::DynamoDB::Table', 1);
+      template.hasResourceProperties('AWS::DynamoDB::Table', {
+        TableName: 'acme-regionwatch-prober-claims',
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        BillingMode: 'PAY_PER_REQUEST',
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+        SSESpecification: { SSEEnabled: true },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      });
+      const table = Object.values(template.findResources('AWS::DynamoDB::Table'))[0] as { Properties: Record<string, unknown> };
+      expect(table.Properties.StreamSpecification).toBeUndefined();
+      expect(table.Properties.Replicas).toBeUndefined();
     });
 
     it('has a role with no managed policies, assumable by Lambda only', () => {
