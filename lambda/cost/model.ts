@@ -548,6 +548,9 @@ export function estimateCost(config: RegionwatchConfig, overrides: Partial<Usage
   // CloudWatch: metrics per platform region and probe region only, never per target.
   const metrics = G * P * a.metricNames.length;
   bill.add('CloudWatch', `custom metrics (${G} platform × ${P} probe regions × ${a.metricNames.length} names)`, metrics, 'metrics', 'cloudwatchMetrics', 'cloudwatchMetrics');
+  // The aggregator's counts and the prober's LateRounds are emitted only when not zero (lambda/aggregator/metrics.ts):
+  // a healthy deployment sends none, and CloudWatch bills a metric only for the hours it receives values.
+  bill.add('CloudWatch', 'aggregator counts and late rounds (emitted only when not zero)', 0, 'metrics', 'cloudwatchMetrics', 'cloudwatchMetrics', 'billed only for the hours something is counted');
   const alarms = P * (a.alarmsPerRegion + channels) + (page !== 'off' ? 2 : 0);
   bill.add('CloudWatch', `alarms (checker health, per probe region${channels > 0 ? '; a dead-letter alarm per channel notifier' : ''}${page !== 'off' ? '; the status page renderer' : ''})`, alarms, 'alarms', 'cloudwatchAlarms', 'cloudwatchAlarms');
   bill.add('CloudWatch', 'dashboards (one in the home region, reading every probe region)', a.dashboards, 'dashboards', 'cloudwatchDashboards', 'cloudwatchDashboards');
