@@ -123,8 +123,9 @@ export class RegionWatchStack extends Stack {
     this.observability = new Observability(this, 'Observability', {
       emails: config.notifications.emails,
       topicKey: this.key.key,
-      // One dashboard for the whole deployment, in the home region; its widgets read every probe region.
-      dashboard: this.isHome
+      // One dashboard for the whole deployment, in the home region, when the config asks for it (observability.dashboard):
+      // its widgets read every probe region.
+      dashboard: this.isHome && config.observability.dashboard
         ? {
             name: names.dashboard,
             probeRegions: config.probeRegions,

@@ -440,6 +440,18 @@ export const configSchema = z
       })
       .default({ retentionDays: COMPLIANT_LOG_RETENTION_DAYS })
       .describe('CloudWatch Logs: every log group is encrypted with the region\'s customer managed key.'),
+    observability: z
+      .strictObject({
+        $comment: comment,
+        dashboard: z
+          .boolean()
+          .default(false)
+          .describe(
+            'Deploy the CloudWatch dashboard (in the home region) and the probers\' Availability and LatencyMs metrics per platform region and probe region, which only the dashboard reads: $3 a month for the dashboard and $0.30 a metric (18 with 3 platform and 3 probe regions), at list prices. Off, the checker\'s alarms, the status page and `regionwatch status` still show every region.',
+          ),
+      })
+      .default({ dashboard: false })
+      .describe('What regionwatch shows in CloudWatch besides the checker\'s alarms, which are always there.'),
     vpc: z
       // Keys are checked against probeRegions in crossFieldProblems, with the fix.
       .record(z.string(), functionVpc)

@@ -545,20 +545,24 @@ export function estimateCost(config: RegionwatchConfig, overrides: Partial<Usage
     bill.add('DynamoDB', `incident table reads by the status page renderer (${sp.readUnitsPerRender} RRU a render)`, renders * sp.readUnitsPerRender, 'RRU', 'dynamoReadRequestUnits');
   }
 
-  // CloudWatch: metrics per platform region and probe region only, never per target.
-  const metrics = G * P * a.metricNames.length;
-  bill.add('CloudWatch', `custom metrics (${G} platform × ${P} probe regions × ${a.metricNames.length} names)`, metrics, 'metrics', 'cloudwatchMetrics', 'cloudwatchMetrics');
+  // CloudWatch: the probers' metrics, per platform region and probe region only (never per target), exist only with the
+  // dashboard, their only reader (observability.dashboard).
+  const dashboard = config.observability.dashboard;
+  if (dashboard) {
+    const metrics = G * P * a.metricNames.length;
+    bill.add('CloudWatch', `custom metrics (${G} platform × ${P} probe regions × ${a.metricNames.length} names)`, metrics, 'metrics', 'cloudwatchMetrics', 'cloudwatchMetrics');
+  }
   // The aggregator's counts and the prober's LateRounds are emitted only when not zero (lambda/aggregator/metrics.ts):
   // a healthy deployment sends none, and CloudWatch bills a metric only for the hours it receives values.
   bill.add('CloudWatch', 'aggregator counts and late rounds (emitted only when not zero)', 0, 'metrics', 'cloudwatchMetrics', 'cloudwatchMetrics', 'billed only for the hours something is counted');
   const alarms = P * (a.alarmsPerRegion + channels) + (page !== 'off' ? 2 : 0);
   bill.add('CloudWatch', `alarms (checker health, per probe region${channels > 0 ? '; a dead-letter alarm per channel notifier' : ''}${page !== 'off' ? '; the status page renderer' : ''})`, alarms, 'alarms', 'cloudwatchAlarms', 'cloudwatchAlarms');
-  bill.add('CloudWatch', 'dashboards (one in the home region, reading every probe region)', a.dashboards, 'dashboards', 'cloudwatchDashboards', 'cloudwatchDashboards');
+  if (dashboard) bill.add('CloudWatch', 'dashboards (one in the home region, reading every probe region)', a.dashboards, 'dashboards', 'cloudwatchDashboards', 'cloudwatchDashboards');
   const lb = a.logBytes;
   const logBytes =
     proberInvocations * lb.lambdaPlatformPerInvocation +
     P * invocationsPerMonth * lb.heartbeatEvent +
-    P * roundsPerMonth * (lb.proberPerRound + G * lb.emfPerPlatformRegionPerRound) +
+    P * roundsPerMonth * (lb.proberPerRound + (dashboard ? G * lb.emfPerPlatformRegionPerRound : 0)) +
     // A queued round logs its outcome line besides the round's summary.
     P * MINUTES_PER_MONTH * queuedRoundsPerMinute * lb.proberPerRound +
     aggInvocations * (lb.lambdaPlatformPerInvocation + lb.aggregatorPerInvocation) +

@@ -22,13 +22,14 @@ import { PRICES } from '../../lambda/cost/prices';
 const ROOT = join(import.meta.dirname, '..', '..');
 const example = () => parseConfig(JSON.parse(readFileSync(join(ROOT, 'regionwatch.config.json'), 'utf8')), 'regionwatch.config.json');
 
-/** One probe region, one HTTPS target, a round a minute, no Slack, no email. */
+/** One probe region, one HTTPS target, a round a minute, no Slack, no email; the dashboard on, so every line is there. */
 const tiny = (): RegionwatchConfig =>
   parseConfig({
     platform: 'tiny',
     probeRegions: ['us-east-1'],
     homeRegion: 'us-east-1',
     defaults: { intervalSeconds: 60, quorum: 1 },
+    observability: { dashboard: true },
     regions: { us: { targets: [{ name: 'api', type: 'https', url: 'https://api.tiny.example/health', expect: { status: [200], bodyContains: 'ok' } }] } },
   });
 
@@ -161,6 +162,18 @@ describe('estimateCost: a small case computed by hand (1 probe region, 1 target,
     expect(e.totalAfterFree).toBeLessThan(e.total);
     expect(e.totalAfterFree).toBeGreaterThanOrEqual(1);
     expect(e.lines.reduce((n, l) => n + l.monthly, 0)).toBeCloseTo(e.total, 9);
+  });
+});
+
+describe('the dashboard (observability.dashboard)', () => {
+  it('is off by default: no dashboard, none of the probers\' metrics and none of their EMF log bytes', () => {
+    const logBytes = { ...DEFAULT_ASSUMPTIONS.logBytes, emfPerPlatformRegionPerRound: 450 };
+    const off = estimateCost(parseConfig({ ...tiny(), observability: {} }), { ...HAND, logBytes });
+    const on = estimateCost(tiny(), { ...HAND, logBytes });
+    expect(off.lines.some((l) => l.item.startsWith('custom metrics') || l.item.startsWith('dashboards'))).toBe(false);
+    // 1 platform region × 1 probe region × 2 names × $0.30, the dashboard's $3, and 43,800 rounds × 450 B of EMF at $0.50/GiB.
+    const emf = (43_800 * 450) / 1024 ** 3;
+    expect(on.total - off.total).toBeCloseTo(0.6 + 3 + emf * 0.5 + emf * 12 * 0.1 * 0.03, 9);
   });
 });
 

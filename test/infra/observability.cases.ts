@@ -260,16 +260,27 @@ export function observabilityCases(scenario: { readonly current: Scenario }): vo
       });
     });
 
+    it('has no dashboard unless the config asks for one (observability.dashboard; the cost model prices none)', () => {
+      const { json, config } = scenario.current;
+      expect(config.observability.dashboard).toBe(false);
+      for (const region of config.probeRegions) expect(resourcesOfType(json(region), 'AWS::CloudWatch::Dashboard')).toEqual({});
+    });
+  });
+}
+
+/** The dashboard, for a config that asks for it (observability.dashboard) with us-east-1 as its home region. */
+export function dashboardCases(scenario: { readonly current: Scenario }): void {
+  describe('the dashboard (observability.dashboard)', () => {
     it('has one dashboard, in the home region, only', () => {
-      const { json } = scenario.current;
+      const { json, config } = scenario.current;
       expect(Object.keys(resourcesOfType(json('us-east-1'), 'AWS::CloudWatch::Dashboard'))).toEqual(['ObservabilityDashboard']);
-      for (const region of ['eu-west-1', 'ap-southeast-1']) expect(resourcesOfType(json(region), 'AWS::CloudWatch::Dashboard')).toEqual({});
+      for (const region of config.probeRegions.slice(1)) expect(resourcesOfType(json(region), 'AWS::CloudWatch::Dashboard')).toEqual({});
     });
 
     it('reads every probe region from the home dashboard: availability and latency per platform region, the checker per probe region', () => {
-      const { json, stack } = scenario.current;
+      const { json, stack, config } = scenario.current;
       const home = stack('us-east-1');
-      const probeRegions = ['us-east-1', 'eu-west-1', 'ap-southeast-1'];
+      const probeRegions = config.probeRegions;
       const dashboards = resourcesOfType(json('us-east-1'), 'AWS::CloudWatch::Dashboard');
       expect(dashboards.ObservabilityDashboard?.Properties?.DashboardName).toBe('acme-regionwatch');
       const body = JSON.parse(String(rendered(home, dashboards.ObservabilityDashboard?.Properties?.DashboardBody))) as {

@@ -4,14 +4,17 @@ import { alarmRelayCases } from './alarm-relay.cases';
 import { appCases } from './app.cases';
 import { Match } from 'aws-cdk-lib/assertions';
 import { regionKeyCases } from './region-key.cases';
+import { dashboardCases } from './observability.cases';
 import { configWith, rendered, resourcesOfType, roleStatements, useScenario } from './synth';
 
 const two = useScenario(() => configWith(['eu-west-1', 'us-west-2']));
 appCases('2 probe regions', two);
 regionKeyCases('2 probe regions', two);
 alarmRelayCases('2 probe regions', two);
-const four = useScenario(() => configWith(['us-east-1', 'eu-west-1', 'ap-southeast-1', 'sa-east-1']));
+// Also the dashboard, which a config asks for (observability.dashboard).
+const four = useScenario(() => configWith(['us-east-1', 'eu-west-1', 'ap-southeast-1', 'sa-east-1'], { observability: { dashboard: true } }));
 appCases('4 probe regions', four);
+dashboardCases(four);
 regionKeyCases('4 probe regions', four);
 alarmRelayCases('4 probe regions', four);
 

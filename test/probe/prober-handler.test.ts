@@ -26,30 +26,38 @@ let dir: string;
 const saved = { ...process.env };
 const INTERVAL = 5;
 
+/** The handler's config: two probe regions, 5 s rounds, three loopback targets. */
+function testConfig(): Record<string, unknown> {
+  return {
+    platform: 'acme',
+    probeRegions: ['us-east-1', 'eu-west-1'],
+    homeRegion: 'us-east-1',
+    // 5 s: eleven queued rounds a minute, two SendMessageBatch calls.
+    defaults: { intervalSeconds: INTERVAL, timeoutMs: 1000 },
+    regions: {
+      us: { targets: [{ name: 'api', type: 'http', url: `${server.origin}/ok` }, { name: 'db', type: 'http', url: `${server.origin}/status/503` }] },
+      eu: { targets: [{ name: 'api', type: 'http', url: `${server.origin}/json` }] },
+    },
+    // Aligned rounds: these tests are about the schedule and the rounds queue; confirm on failure has its own below.
+    probing: { allowPrivateAddresses: true, jitterMs: 0, detection: 'rounds' },
+  };
+}
+
 beforeAll(async () => {
   server = await startFaultyServer();
   sqsServer = await startFauxqs({ port: 0, host: '127.0.0.1', logger: false });
   sqs = new SQSClient({ region: 'us-east-1', endpoint: sqsServer.address, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
   dir = mkdtempSync(join(tmpdir(), 'regionwatch-prober-'));
-  writeFileSync(
-    join(dir, 'regionwatch.config.json'),
-    JSON.stringify({
-      platform: 'acme',
-      probeRegions: ['us-east-1', 'eu-west-1'],
-      homeRegion: 'us-east-1',
-      // 5 s: eleven queued rounds a minute, two SendMessageBatch calls.
-      defaults: { intervalSeconds: INTERVAL, timeoutMs: 1000 },
-      regions: {
-        us: { targets: [{ name: 'api', type: 'http', url: `${server.origin}/ok` }, { name: 'db', type: 'http', url: `${server.origin}/status/503` }] },
-        eu: { targets: [{ name: 'api', type: 'http', url: `${server.origin}/json` }] },
-      },
-      // Aligned rounds: these tests are about the schedule and the rounds queue; confirm on failure has its own below.
-      probing: { allowPrivateAddresses: true, jitterMs: 0, detection: 'rounds' },
-    }),
-  );
+  writeFileSync(join(dir, 'regionwatch.config.json'), JSON.stringify({ ...testConfig(), observability: { dashboard: true } }));
+  // The same without the dashboard (the default): its metrics have no reader, so the prober emits none.
+  writeFileSync(join(dir, 'no-dashboard.config.json'), JSON.stringify(testConfig()));
   await createResultsTable(store.current.client, 'prober-results');
+  // The probe region's claims table (lib/claims-table.ts) has the same keys; its stream is not read.
+  await createResultsTable(store.current.client, 'prober-claims');
+  await createResultsTable(store.current.client, 'prober-claims-no-dashboard');
   Object.assign(process.env, {
     RESULTS_TABLE_NAME: 'prober-results',
+    CLAIMS_TABLE_NAME: 'prober-claims',
     PROBE_REGION: 'eu-west-1',
     REGIONWATCH_CONFIG_PATH: join(dir, 'regionwatch.config.json'),
     ...store.current.env,
@@ -182,6 +190,20 @@ describe('prober handler', () => {
     expect(JSON.parse(logs[0] ?? '{}')).toMatchObject({ level: 'INFO', probeRegion: 'eu-west-1', slot: minute, checks: 3, down: 1 });
   });
 
+  it('emits no availability or latency metrics without the dashboard, their only reader (observability.dashboard)', async () => {
+    // Its own claims table: the other tests probe the same real slot.
+    const { handler, queueName } = await freshHandler({ REGIONWATCH_CONFIG_PATH: join(dir, 'no-dashboard.config.json'), CLAIMS_TABLE_NAME: 'prober-claims-no-dashboard' });
+    try {
+      const record = await deliver(queueName, roundMessage(200));
+      const { result, lines } = await captured(() => handler(sqsEvent(record), context(69_000)));
+      expect(result).toEqual({ batchItemFailures: [] });
+      expect(lines.filter((l) => l.includes('"queued round finished"'))).toHaveLength(1);
+      expect(lines.filter((l) => l.includes('"_aws"'))).toEqual([]);
+    } finally {
+      Object.assign(process.env, { REGIONWATCH_CONFIG_PATH: join(dir, 'regionwatch.config.json'), CLAIMS_TABLE_NAME: 'prober-claims' });
+    }
+  });
+
   it('a round message runs that one slot and writes one item; a duplicate delivery probes nothing (FAULTS 16, 18)', async () => {
     const { handler, queueName } = await freshHandler();
     const message = roundMessage(200);
@@ -286,8 +308,10 @@ describe('prober handler with confirm on failure', () => {
   const urlOf = (region: string) => template.replaceAll('{region}', region);
   const clientIn = (region: string) => new SQSClient({ region, endpoint: sqsServer.address, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
 
+  // Each test's claims in its own results table (claims keep their own partition, as in local mode's one table), so a
+  // claim of one test never makes the next one's confirmation a duplicate.
   const confirmHandler = (env: Record<string, string> = {}) =>
-    freshHandler({ REGIONWATCH_CONFIG_PATH: configPath, RESULTS_TABLE_NAME: confirmTable, CONFIRMATIONS_QUEUE_URL: template, ...env });
+    freshHandler({ REGIONWATCH_CONFIG_PATH: configPath, RESULTS_TABLE_NAME: confirmTable, CLAIMS_TABLE_NAME: env.RESULTS_TABLE_NAME ?? confirmTable, CONFIRMATIONS_QUEUE_URL: template, ...env });
   const confirmResults = () => new ResultsStore({ client: store.current.documentClient, tableName: confirmTable, retentionHours: 48 });
   /** Requests waiting in a probe region's confirmations queue, taken out of it. */
   const takeRequests = async (region: string) => {
