@@ -8,7 +8,7 @@ import { AGGREGATOR_STREAM_SETTINGS as STREAM } from '../lambda/aggregator/strea
 import type { RegionwatchConfig } from '../lambda/config/schema';
 import { ENV } from '../lambda/handlers/env';
 import { RESULTS_TABLE } from '../lambda/store/tables';
-import { RegionwatchFunction, handlerEntry, type FunctionDefaults } from './function';
+import { RegionwatchFunction, busySystemLogLevel, handlerEntry, type FunctionDefaults } from './function';
 import type { IncidentsTable } from './incidents-table';
 import type { Notifier } from './notifier';
 import { bindQueueSender, deadLetterQueue } from './queues';
@@ -68,6 +68,7 @@ export class Aggregator extends Construct {
       description: 'regionwatch aggregator: quorum verdicts and the incident lifecycle from the results stream',
       memorySize: 512,
       timeout: Duration.seconds(60),
+      systemLogLevel: busySystemLogLevel(props.config),
     });
     props.resultsTable.bind(this.fn, { access: 'query' });
     props.resultsTable.bindStream(this.fn);

@@ -12,7 +12,7 @@ import type { RegionwatchConfig } from '../lambda/config/schema';
 import { confirmsFailures } from '../lambda/core/stagger';
 import { ENV } from '../lambda/handlers/env';
 import { REGION_PLACEHOLDER } from '../lambda/probe/sqs-confirmations';
-import { RegionwatchFunction, handlerEntry, type FunctionDefaults } from './function';
+import { RegionwatchFunction, busySystemLogLevel, handlerEntry, type FunctionDefaults } from './function';
 import type { ClaimsTable } from './claims-table';
 import { confirmationsQueueName, queueArn, queueUrl, roundsQueueName } from './names';
 import { bindQueueSender, deadLetterQueue, queueEventSource } from './queues';
@@ -109,6 +109,7 @@ export class Prober extends Construct {
       retryAttempts: 0,
       maxEventAge: Duration.seconds(60),
       onSuccess: new EventBridgeDestination(),
+      systemLogLevel: busySystemLogLevel(props.config),
     });
     props.resultsTable.bind(this.fn, { access: confirming ? 'confirm' : 'write' });
     props.claimsTable.bind(this.fn, { confirming });

@@ -437,8 +437,14 @@ export const configSchema = z
           .literal([...LOG_RETENTION_DAYS], { error: `logs.retentionDays must be one of CloudWatch Logs' periods: ${LOG_RETENTION_DAYS.join(', ')}` })
           .default(COMPLIANT_LOG_RETENTION_DAYS)
           .describe(`Days every regionwatch log group keeps its logs. Under ${COMPLIANT_LOG_RETENTION_DAYS} fails AWS Control Tower's CT.CLOUDWATCH.PR.2 (synth records that as acknowledged, with this value).`),
+        invocationReports: z
+          .boolean()
+          .default(false)
+          .describe(
+            "Keep Lambda's START, END and REPORT lines (billed duration, max memory used, init duration) of every prober and aggregator invocation: about 900 B each, 2 GB a month at 3 probe regions and 10 s rounds, about $1.20 a month at list prices with a year's retention. Off, Lambda sends only its warnings for these two functions (system log level WARN); their own log lines, and Lambda's Duration, Errors and Throttles metrics, stay. Turn it on to size the prober's memory or look at cold starts.",
+          ),
       })
-      .default({ retentionDays: COMPLIANT_LOG_RETENTION_DAYS })
+      .default({ retentionDays: COMPLIANT_LOG_RETENTION_DAYS, invocationReports: false })
       .describe('CloudWatch Logs: every log group is encrypted with the region\'s customer managed key.'),
     observability: z
       .strictObject({

@@ -135,7 +135,7 @@ export interface UsageAssumptions {
   kmsRequestsPerLogGroupHour: number;
   /** Log bytes, as Lambda's JSON log format writes them. */
   logBytes: {
-    /** platform.start, platform.report and friends. */
+    /** platform.start, platform.report and friends (the prober's and aggregator's only with `logs.invocationReports`). */
     lambdaPlatformPerInvocation: number;
     /** The prober's one summary line per round. */
     proberPerRound: number;
@@ -559,13 +559,16 @@ export function estimateCost(config: RegionwatchConfig, overrides: Partial<Usage
   bill.add('CloudWatch', `alarms (checker health, per probe region${channels > 0 ? '; a dead-letter alarm per channel notifier' : ''}${page !== 'off' ? '; the status page renderer' : ''})`, alarms, 'alarms', 'cloudwatchAlarms', 'cloudwatchAlarms');
   if (dashboard) bill.add('CloudWatch', 'dashboards (one in the home region, reading every probe region)', a.dashboards, 'dashboards', 'cloudwatchDashboards', 'cloudwatchDashboards');
   const lb = a.logBytes;
+  // Lambda's START, END and REPORT lines of the prober and the aggregator only with logs.invocationReports (system log
+  // level WARN otherwise, lib/function.ts); the Slack notifier always keeps its few.
+  const busyPlatformBytes = config.logs.invocationReports ? lb.lambdaPlatformPerInvocation : 0;
   const logBytes =
-    proberInvocations * lb.lambdaPlatformPerInvocation +
+    proberInvocations * busyPlatformBytes +
     P * invocationsPerMonth * lb.heartbeatEvent +
     P * roundsPerMonth * (lb.proberPerRound + (dashboard ? G * lb.emfPerPlatformRegionPerRound : 0)) +
     // A queued round logs its outcome line besides the round's summary.
     P * MINUTES_PER_MONTH * queuedRoundsPerMinute * lb.proberPerRound +
-    aggInvocations * (lb.lambdaPlatformPerInvocation + lb.aggregatorPerInvocation) +
+    aggInvocations * (busyPlatformBytes + lb.aggregatorPerInvocation) +
     deliveries * (lb.lambdaPlatformPerInvocation + lb.notifierPerNotification) +
     renders * (lb.lambdaPlatformPerInvocation + lb.rendererPerRender);
   const logGb = logBytes / GB;

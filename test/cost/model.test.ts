@@ -30,6 +30,7 @@ const tiny = (): RegionwatchConfig =>
     homeRegion: 'us-east-1',
     defaults: { intervalSeconds: 60, quorum: 1 },
     observability: { dashboard: true },
+    logs: { invocationReports: true },
     regions: { us: { targets: [{ name: 'api', type: 'https', url: 'https://api.tiny.example/health', expect: { status: [200], bodyContains: 'ok' } }] } },
   });
 
@@ -177,9 +178,19 @@ describe('the dashboard (observability.dashboard)', () => {
   });
 });
 
+describe("Lambda's invocation reports (logs.invocationReports)", () => {
+  it('are not priced for the prober and the aggregator by default (system log level WARN), and are with the key', () => {
+    const off = estimateCost(parseConfig({ ...tiny(), logs: {} }), HAND);
+    const on = estimateCost(tiny(), HAND);
+    // HAND logs only the 1,024 B of platform lines per invocation: 43,800 prober + 43,800 aggregator invocations.
+    expect(line(off, 'CloudWatch', 'logs ingested')).toBe(0);
+    expect(line(on, 'CloudWatch', 'logs ingested')).toBeCloseTo(((2 * 43_800 * 1024) / 1024 ** 3) * 0.5, 9);
+  });
+});
+
 describe('log retention', () => {
   it('stores logs.retentionDays of logs, in 730-hour months, and the key count does not change with it', () => {
-    const month = estimateCost(parseConfig({ ...tiny(), logs: { retentionDays: 30 } }), HAND);
+    const month = estimateCost(parseConfig({ ...tiny(), logs: { retentionDays: 30, invocationReports: true } }), HAND);
     const year = estimateCost(tiny(), HAND);
     const stored = (e: CostEstimate) => e.lines.find((l) => l.item.startsWith('logs stored'))?.quantity ?? Number.NaN;
     expect(stored(year) / stored(month)).toBeCloseTo(365 / 30, 9);

@@ -145,8 +145,21 @@ export function proberCases(scenario: { readonly current: Scenario }): void {
       });
       template('eu-west-1').hasResourceProperties('AWS::Lambda::Function', {
         FunctionName: 'acme-regionwatch-prober',
-        LoggingConfig: { LogGroup: eu.resolve(eu.prober.fn.logGroup.logGroupName), LogFormat: 'JSON' },
+        LoggingConfig: { LogGroup: eu.resolve(eu.prober.fn.logGroup.logGroupName), LogFormat: 'JSON', SystemLogLevel: 'WARN' },
       });
+    });
+
+    it("sends only Lambda's warnings, not START/END/REPORT per invocation, for the two busy functions (logs.invocationReports off; the cost model prices no platform lines for them)", () => {
+      const { json, config } = scenario.current;
+      expect(config.logs.invocationReports).toBe(false);
+      const levels = Object.values(resourcesOfType(json('eu-west-1'), 'AWS::Lambda::Function')).map((f) => [
+        f.Properties?.FunctionName ?? f.Properties?.Description,
+        (f.Properties?.LoggingConfig as { SystemLogLevel?: string } | undefined)?.SystemLogLevel,
+      ]);
+      expect(levels).toContainEqual(['acme-regionwatch-prober', 'WARN']);
+      expect(levels).toContainEqual(['acme-regionwatch-aggregator', 'WARN']);
+      // The Slack notifier runs a few times a month: its REPORT lines stay.
+      expect(levels.filter(([, level]) => level === 'INFO').map(([name]) => name)).toEqual(['acme-regionwatch-slack-notifier']);
     });
 
     it.each(['us-east-1', 'eu-west-1'])('has exactly these IAM statements in %s', (region) => {
