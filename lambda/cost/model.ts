@@ -3,8 +3,9 @@ import type { ProbeResult } from '../core/results';
 import { resolveTargets, type ResolvedTarget } from '../config/resolve';
 import type { RegionwatchConfig, TargetConfig } from '../config/schema';
 import { evaluationSettings, windowBounds } from '../core/evaluate';
-import { confirmsFailures, isStaggered } from '../core/stagger';
+import { START_MARGIN_MS, confirmsFailures, isStaggered } from '../core/stagger';
 import { AGGREGATOR_STREAM_SETTINGS } from '../aggregator/stream-settings';
+import { ROUND_WRITE_MARGIN_MS, isDue } from '../probe/round';
 import type { ProberScheduling } from '../probe/scheduling';
 import { filesEncryptedWithKey } from '../status-page/files';
 import { DEFAULT_LEASE_MS } from '../store/lease';
@@ -19,11 +20,18 @@ export interface UsageAssumptions {
   /** Prober memory (lib/prober.ts: 256 MB, arm64). */
   proberMemoryMb: number;
   /**
-   * Seconds a round keeps the prober busy: the spread of request starts (half of `probing.jitterMs` on average),
-   * the slowest answer, and one PutItem. With `invocation-per-round` that is each invocation's billed time; with
-   * `wait-in-minute` it is the last round's, and the rounds before it are paid for in full.
+   * Seconds a round keeps the prober busy. Default: derived from the config by `proberRoundSeconds`: the round lasts
+   * until its last check has answered, so it pays for the whole spread of request starts (the latest of n offsets
+   * spread over the jitter window comes at n/(n+1) of it), then `proberAnswerSeconds`. With `invocation-per-round` that
+   * is each invocation's billed time; with `wait-in-minute` it is the last round's, and the rounds before it are paid
+   * for in full.
    */
-  proberLastRoundSeconds: number;
+  proberLastRoundSeconds?: number;
+  /**
+   * What a round takes after its last start: that check's answer (an HTTPS check across continents is three round
+   * trips, 0.4-0.7 s), packing the results at the prober's CPU share and the PutItem.
+   */
+  proberAnswerSeconds: number;
   /**
    * How sub-minute rounds are paid for. `invocation-per-round` (what lib/prober.ts deploys): the minute's invocation
    * runs its first round and queues the others on SQS with DelaySeconds, so each round is its own short invocation.
@@ -137,11 +145,18 @@ export interface UsageAssumptions {
   logBytes: {
     /** platform.start, platform.report and friends (the prober's and aggregator's only with `logs.invocationReports`). */
     lambdaPlatformPerInvocation: number;
-    /** The prober's one summary line per round. */
+    /** The prober's one summary line per round ('round finished'). */
     proberPerRound: number;
+    /** A queued round's outcome line besides its summary ('queued round finished'). */
+    proberPerQueuedRound: number;
+    /** The scheduled invocation's line once a minute ('invocation finished': what ran, was queued, fell back). */
+    proberPerInvocation: number;
     /** One EMF object per platform region per round (Availability, LatencyMs). */
     emfPerPlatformRegionPerRound: number;
+    /** The aggregator logs nothing in a run without transitions (lambda/handlers/aggregator.ts). */
     aggregatorPerInvocation: number;
+    /** The aggregator's 'transitions' line, per notification. */
+    aggregatorPerNotification: number;
     /** A forwarded heartbeat event written to the watcher's log group. */
     heartbeatEvent: number;
     /** A channel notifier's log lines for one notification. */
@@ -161,7 +176,7 @@ export interface UsageAssumptions {
 
 export const DEFAULT_ASSUMPTIONS: UsageAssumptions = {
   proberMemoryMb: 256,
-  proberLastRoundSeconds: 1.5,
+  proberAnswerSeconds: 0.6,
   proberScheduling: 'invocation-per-round',
   proberClaimWritesPerMinute: 1,
   aggregatorMemoryMb: 512,
@@ -195,9 +210,14 @@ export const DEFAULT_ASSUMPTIONS: UsageAssumptions = {
   kmsRequestsPerLogGroupHour: 12,
   logBytes: {
     lambdaPlatformPerInvocation: 900,
-    proberPerRound: 350,
+    // Measured on the handler's own lines (test/probe/prober-handler.test.ts pins them), with a deployed function's
+    // longer name, ARN and request id.
+    proberPerRound: 520,
+    proberPerQueuedRound: 560,
+    proberPerInvocation: 640,
     emfPerPlatformRegionPerRound: 450,
-    aggregatorPerInvocation: 400,
+    aggregatorPerInvocation: 0,
+    aggregatorPerNotification: 1500,
     heartbeatEvent: 900,
     notifierPerNotification: 1500,
     rendererPerRender: 400,
@@ -377,6 +397,22 @@ class Bill {
 const sum = (lines: readonly BillLine[], key: 'monthly' | 'afterFree' = 'monthly') => lines.reduce((n, l) => n + l[key], 0);
 
 /**
+ * Seconds one round keeps the prober busy: the round ends when its last check has answered, so it lasts the spread
+ * of its request starts (`lambda/probe/round.ts`: each target's offset is a hash over the jitter window, clipped so that
+ * offset + timeoutMs ends before the round deadline; the latest of n offsets comes, on average, at n/(n+1) of the
+ * window) and then `proberAnswerSeconds`.
+ */
+export function proberRoundSeconds(config: RegionwatchConfig, a: Pick<UsageAssumptions, 'proberAnswerSeconds'> = DEFAULT_ASSUMPTIONS): number {
+  const targets = resolveTargets(config);
+  const n = targets.filter((t) => isDue(t, 0)).length;
+  if (n === 0) return a.proberAnswerSeconds;
+  const longestTimeoutMs = Math.max(...targets.map((t) => t.timeoutMs));
+  const roomMs = config.defaults.intervalSeconds * 1000 - ROUND_WRITE_MARGIN_MS - longestTimeoutMs - START_MARGIN_MS;
+  const windowMs = Math.max(0, Math.min(config.probing.jitterMs, roomMs));
+  return (windowMs * n) / (n + 1) / 1000 + a.proberAnswerSeconds;
+}
+
+/**
  * Slots of rounds the engine's first Query reads (`windowBounds` of the config's evaluation settings, both ends
  * included): the slots decided on, the freshness look-back, and the slot before now.
  */
@@ -430,7 +466,8 @@ export function estimateCost(config: RegionwatchConfig, overrides: Partial<Usage
   // Lambda: per round, each round is its own short invocation; waiting in the minute, every round but the last is paid in full.
   const perRound = a.proberScheduling === 'invocation-per-round';
   const proberInvocations = perRound ? P * roundsPerMonth : P * invocationsPerMonth;
-  const proberSeconds = perRound ? a.proberLastRoundSeconds : (roundsPerMinute - 1) * interval + a.proberLastRoundSeconds;
+  const roundSeconds = a.proberLastRoundSeconds ?? proberRoundSeconds(config, a);
+  const proberSeconds = perRound ? roundSeconds : (roundsPerMinute - 1) * interval + roundSeconds;
   const proberGbs = proberInvocations * proberSeconds * (a.proberMemoryMb / 1024);
   // Every region's aggregator is invoked by its own replica's stream; only the lease holder acts, the others return
   // after reading the lease. Staggered rounds arrive apart: as many batches as the window cannot join. Confirmations
@@ -566,9 +603,10 @@ export function estimateCost(config: RegionwatchConfig, overrides: Partial<Usage
     proberInvocations * busyPlatformBytes +
     P * invocationsPerMonth * lb.heartbeatEvent +
     P * roundsPerMonth * (lb.proberPerRound + (dashboard ? G * lb.emfPerPlatformRegionPerRound : 0)) +
-    // A queued round logs its outcome line besides the round's summary.
-    P * MINUTES_PER_MONTH * queuedRoundsPerMinute * lb.proberPerRound +
+    // A queued round logs its outcome line besides the round's summary; the scheduled invocation its own, once a minute.
+    P * MINUTES_PER_MONTH * (queuedRoundsPerMinute * lb.proberPerQueuedRound + lb.proberPerInvocation) +
     aggInvocations * (busyPlatformBytes + lb.aggregatorPerInvocation) +
+    a.notificationsPerMonth * lb.aggregatorPerNotification +
     deliveries * (lb.lambdaPlatformPerInvocation + lb.notifierPerNotification) +
     renders * (lb.lambdaPlatformPerInvocation + lb.rendererPerRender);
   const logGb = logBytes / GB;

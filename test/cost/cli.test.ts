@@ -30,8 +30,8 @@ describe('regionwatch cost', () => {
     expect(text).toMatch(/^regionwatch cost for acme: 12 targets in 3 platform regions, from 3 probe regions, every 10 s/);
     expect(text).toContain('prices: AWS list prices for us-east-1 as published in 2025');
     expect(text).toMatch(/^service\s+item\s+quantity a month\s+monthly$/m);
-    // 3 probe regions × 262,800 rounds × 1.5 s × 0.25 GB.
-    expect(text).toMatch(/^Lambda\s+prober duration \(256 MB × 1\.5 s per round per probe region\)\s+295,650 GB-s\s+\$3\.94$/m);
+    // 3 probe regions × 262,800 rounds × 0.25 GB × (12 starts over 500 ms of jitter, the last at 12/13 of it, + 0.6 s).
+    expect(text).toMatch(/^Lambda\s+prober duration \(256 MB × 1\.1 s per round per probe region\)\s+209,229 GB-s\s+\$2\.79$/m);
     expect(text).toMatch(/^total at list prices:\s+\$\d+\.\d\d a month$/m);
     expect(text).toMatch(/^with the always-free allowances:\s+\$\d+\.\d\d a month/m);
     // Rounds are billed, not the waits between them: no line is more than a fifth of the bill.

@@ -9,6 +9,7 @@ import {
   DEFAULT_ASSUMPTIONS,
   dynamoItemBytes,
   estimateCost,
+  proberRoundSeconds,
   roundItemSizes,
   staggeredBatchesPerRound,
   route53Baseline,
@@ -58,7 +59,18 @@ const HAND: Partial<UsageAssumptions> = {
   kmsKeysPerRegion: 1,
   busyLogGroupsPerRegion: 3,
   kmsRequestsPerLogGroupHour: 12,
-  logBytes: { lambdaPlatformPerInvocation: 1024, proberPerRound: 0, emfPerPlatformRegionPerRound: 0, aggregatorPerInvocation: 0, heartbeatEvent: 0, notifierPerNotification: 0, rendererPerRender: 0 },
+  logBytes: {
+    lambdaPlatformPerInvocation: 1024,
+    proberPerRound: 0,
+    proberPerQueuedRound: 0,
+    proberPerInvocation: 0,
+    emfPerPlatformRegionPerRound: 0,
+    aggregatorPerInvocation: 0,
+    aggregatorPerNotification: 0,
+    heartbeatEvent: 0,
+    notifierPerNotification: 0,
+    rendererPerRender: 0,
+  },
   logStoredRatio: 0.1,
   bytesOutPerCheck: { https: 1500, http: 500, tcp: 250, dns: 120, tls: 900 },
 };
@@ -163,6 +175,21 @@ describe('estimateCost: a small case computed by hand (1 probe region, 1 target,
     expect(e.totalAfterFree).toBeLessThan(e.total);
     expect(e.totalAfterFree).toBeGreaterThanOrEqual(1);
     expect(e.lines.reduce((n, l) => n + l.monthly, 0)).toBeCloseTo(e.total, 9);
+  });
+});
+
+describe('the prober\'s time per round', () => {
+  it('pays for the whole jitter spread: the last of n starts comes at n/(n+1) of the window, then its answer', () => {
+    // 12 targets, 500 ms of jitter (the default): 500 × 12/13 ms + 0.6 s.
+    expect(proberRoundSeconds(example())).toBeCloseTo(0.5 * (12 / 13) + 0.6, 9);
+    expect(proberRoundSeconds(parseConfig({ ...example(), probing: { ...example().probing, jitterMs: 2000 } }))).toBeCloseTo(2 * (12 / 13) + 0.6, 9);
+    // The window is clipped so that offset + timeoutMs ends before the round deadline (10 s - 1 s - 3 s - 0.1 s).
+    expect(proberRoundSeconds(parseConfig({ ...example(), probing: { ...example().probing, jitterMs: 10_000 } }))).toBeCloseTo(5.9 * (12 / 13) + 0.6, 9);
+    expect(proberRoundSeconds(parseConfig({ ...example(), probing: { ...example().probing, jitterMs: 0 } }))).toBeCloseTo(0.6, 9);
+    // And the bill uses it, unless told otherwise.
+    const e = estimateCost(example());
+    expect(line(e, 'Lambda', 'prober duration')).toBeCloseTo(3 * 262_800 * proberRoundSeconds(example()) * 0.25 * 0.0000133334, 6);
+    expect(line(estimateCost(example(), { proberLastRoundSeconds: 2 }), 'Lambda', 'prober duration')).toBeCloseTo(3 * 262_800 * 2 * 0.25 * 0.0000133334, 6);
   });
 });
 
@@ -467,7 +494,7 @@ describe('what if', () => {
     const perRound = estimateCost(c);
     const wait = estimateCost(c, { proberScheduling: 'wait-in-minute' });
     expect(perRound.assumptions.proberScheduling).toBe('invocation-per-round');
-    // At the same 256 MB: the waits (51.5 s a minute) against six 1.5 s rounds, less the queue and the slot claims.
+    // At the same 256 MB: the waits (50 s a minute) against six rounds of about 1.1 s, less the queue and the slot claims.
     expect(perRound.total).toBeLessThan(wait.total - 10);
     expect(perRound.lines.some((l) => l.service === 'SQS' && l.item.startsWith('rounds queue'))).toBe(true);
     expect(wait.lines.some((l) => l.service === 'SQS' && l.item.startsWith('rounds queue'))).toBe(false);

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { InvocationSummary } from '../../lambda/probe/invocation';
 import type { RoundMessage } from '../../lambda/probe/scheduling';
 import { createResultsTable } from '../../lambda/store/create-tables';
+import { DEFAULT_ASSUMPTIONS } from '../../lambda/cost/model';
 import { ResultsStore } from '../../lambda/store/results-store';
 import { PROBE_METRIC_NAMES } from '../../lambda/probe/metrics';
 import { USER_AGENT, VERSION } from '../../lambda/version';
@@ -24,6 +25,11 @@ let sqsServer: FauxqsServer;
 let sqs: SQSClient;
 let dir: string;
 const saved = { ...process.env };
+/**
+ * What a deployed prober's log context adds to this test's: 'acme-regionwatch-prober' for 'regionwatch-prober' twice
+ * (name and ARN) and a 36-character request id for 'req-1'.
+ */
+const DEPLOYED_CONTEXT_BYTES = 2 * 5 + 31;
 const INTERVAL = 5;
 
 /** The handler's config: two probe regions, 5 s rounds, three loopback targets. */
@@ -52,12 +58,8 @@ beforeAll(async () => {
   // The same without the dashboard (the default): its metrics have no reader, so the prober emits none.
   writeFileSync(join(dir, 'no-dashboard.config.json'), JSON.stringify(testConfig()));
   await createResultsTable(store.current.client, 'prober-results');
-  // The probe region's claims table (lib/claims-table.ts) has the same keys; its stream is not read.
-  await createResultsTable(store.current.client, 'prober-claims');
-  await createResultsTable(store.current.client, 'prober-claims-no-dashboard');
   Object.assign(process.env, {
     RESULTS_TABLE_NAME: 'prober-results',
-    CLAIMS_TABLE_NAME: 'prober-claims',
     PROBE_REGION: 'eu-west-1',
     REGIONWATCH_CONFIG_PATH: join(dir, 'regionwatch.config.json'),
     ...store.current.env,
@@ -95,12 +97,16 @@ let queues = 0;
 /**
  * A fresh copy of the handler module (env, clients and the clock estimator are read at load) with its own rounds
  * queue. A fresh estimator takes the scheduled event's offset as skew, so "now" is the scheduled time on the
- * scheduler's clock whatever second of the real minute the test runs in.
+ * scheduler's clock whatever second of the real minute the test runs in. And its own claims table (lib/claims-table.ts:
+ * the same keys; its stream is not read): the tests probe the same real slots, and a claim from one would make the
+ * next one's round a duplicate.
  */
 async function freshHandler(env: Record<string, string> = {}): Promise<{ handler: Handler; queueName: string }> {
   const queueName = `rounds-${++queues}`;
   sqsServer.createQueue(queueName);
-  Object.assign(process.env, { ROUNDS_QUEUE_URL: queueUrl(queueName), RESULTS_TABLE_NAME: 'prober-results' }, env);
+  const claimsTable = `prober-claims-${queues}`;
+  await createResultsTable(store.current.client, claimsTable);
+  Object.assign(process.env, { ROUNDS_QUEUE_URL: queueUrl(queueName), RESULTS_TABLE_NAME: 'prober-results', CLAIMS_TABLE_NAME: claimsTable }, env);
   vi.resetModules();
   const { handler } = await import('../../lambda/handlers/prober');
   return { handler: handler as Handler, queueName };
@@ -187,12 +193,19 @@ describe('prober handler', () => {
     }
     const logs = lines.filter((l) => l.includes('"round finished"'));
     expect(logs).toHaveLength(1);
+    // The cost model's log bytes are these lines, with a deployed function's longer name, ARN and UUID request id.
+    const deployed = (l: string | undefined) => Buffer.byteLength(l ?? '') + DEPLOYED_CONTEXT_BYTES;
+    expect(deployed(logs[0]) / DEFAULT_ASSUMPTIONS.logBytes.proberPerRound).toBeGreaterThan(0.85);
+    expect(deployed(logs[0]) / DEFAULT_ASSUMPTIONS.logBytes.proberPerRound).toBeLessThan(1.15);
+    const invocationLine = lines.find((l) => l.includes('"invocation finished"'));
+    // Eleven queued slots here (5 s rounds); the model's 10 s rounds queue five, 6 × 12 characters fewer.
+    expect((deployed(invocationLine) - 6 * 12) / DEFAULT_ASSUMPTIONS.logBytes.proberPerInvocation).toBeGreaterThan(0.85);
+    expect((deployed(invocationLine) - 6 * 12) / DEFAULT_ASSUMPTIONS.logBytes.proberPerInvocation).toBeLessThan(1.15);
     expect(JSON.parse(logs[0] ?? '{}')).toMatchObject({ level: 'INFO', probeRegion: 'eu-west-1', slot: minute, checks: 3, down: 1 });
   });
 
   it('emits no availability or latency metrics without the dashboard, their only reader (observability.dashboard)', async () => {
-    // Its own claims table: the other tests probe the same real slot.
-    const { handler, queueName } = await freshHandler({ REGIONWATCH_CONFIG_PATH: join(dir, 'no-dashboard.config.json'), CLAIMS_TABLE_NAME: 'prober-claims-no-dashboard' });
+    const { handler, queueName } = await freshHandler({ REGIONWATCH_CONFIG_PATH: join(dir, 'no-dashboard.config.json') });
     try {
       const record = await deliver(queueName, roundMessage(200));
       const { result, lines } = await captured(() => handler(sqsEvent(record), context(69_000)));
@@ -200,7 +213,7 @@ describe('prober handler', () => {
       expect(lines.filter((l) => l.includes('"queued round finished"'))).toHaveLength(1);
       expect(lines.filter((l) => l.includes('"_aws"'))).toEqual([]);
     } finally {
-      Object.assign(process.env, { REGIONWATCH_CONFIG_PATH: join(dir, 'regionwatch.config.json'), CLAIMS_TABLE_NAME: 'prober-claims' });
+      process.env.REGIONWATCH_CONFIG_PATH = join(dir, 'regionwatch.config.json');
     }
   });
 
@@ -215,6 +228,9 @@ describe('prober handler', () => {
     const rounds = await results().readRounds(message.slot, message.slot);
     expect(rounds.map((r) => [r.slot, r.probeRegion, r.results.length])).toEqual([[message.slot, 'eu-west-1', 3]]);
     expect(lines.filter((l) => l.includes('"_aws"'))).toHaveLength(2);
+    const outcome = lines.find((l) => l.includes('"queued round finished"'));
+    expect((Buffer.byteLength(outcome ?? '') + DEPLOYED_CONTEXT_BYTES) / DEFAULT_ASSUMPTIONS.logBytes.proberPerQueuedRound).toBeGreaterThan(0.85);
+    expect((Buffer.byteLength(outcome ?? '') + DEPLOYED_CONTEXT_BYTES) / DEFAULT_ASSUMPTIONS.logBytes.proberPerQueuedRound).toBeLessThan(1.15);
     expect(lines.filter((l) => l.includes('"queued round finished"')).map((l) => JSON.parse(l) as Record<string, unknown>)).toEqual([
       expect.objectContaining({ outcome: 'ran', slot: message.slot, receiveCount: 1 }),
     ]);
