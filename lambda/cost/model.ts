@@ -539,12 +539,14 @@ export function estimateCost(config: RegionwatchConfig, overrides: Partial<Usage
     bill.add('Lambda', `status page renderer duration (${sp.rendererMemoryMb} MB × ${sp.rendererDurationMs} ms)`, renders * (sp.rendererDurationMs / 1000) * (sp.rendererMemoryMb / 1024), 'GB-s', 'lambdaGbSecondArm', 'lambdaGbSeconds');
   }
 
-  // DynamoDB: one Brotli-packed item per probe region and round, replicated to every other replica; TTL deletes replicate too.
+  // DynamoDB: one Brotli-packed item per probe region and round, replicated to every other replica.
   const resultWrus = itemsPerMonth * item.writeUnits;
   bill.add('DynamoDB', `results writes (${Math.round(item.bytes)} B round items, ${round(item.writeUnits, 2)} WRU each)`, resultWrus, 'WRU', 'dynamoWriteRequestUnits');
   if (P > 1) {
     bill.add('DynamoDB', `results replicated writes (to ${P - 1} other replicas)`, resultWrus * (P - 1), 'rWRU', 'dynamoReplicatedWriteUnits');
-    bill.add('DynamoDB', 'results TTL deletes replicated (free where they expire, charged in the other replicas)', resultWrus * (P - 1), 'rWRU', 'dynamoReplicatedWriteUnits');
+    // Round items sit on a ring (lambda/store/tables.ts): a round overwrites the one of a retention ago, so there are no
+    // TTL deletes to replicate (they were a write unit per item in every other replica).
+    bill.add('DynamoDB', 'results TTL deletes (none: a round overwrites the item of one retention ago)', 0, 'rWRU', 'dynamoReplicatedWriteUnits', undefined, 'items are overwritten on a ring, not deleted');
   }
   // The prober claims each (probe region, minute), and each queued slot, with one small conditional put in its region's
   // claims table (lib/claims-table.ts): a regional table, so no replication, and TTL deletes there are free.
@@ -558,10 +560,13 @@ export function estimateCost(config: RegionwatchConfig, overrides: Partial<Usage
   const windowSlots = a.aggregatorWindowSlots ?? aggregatorWindowSlots(config);
   const bytesPerQuery = windowSlots * P * item.itemsPerRound * item.bytes;
   const rrusPerQuery = Math.max(1, Math.ceil(bytesPerQuery / 4096)) * (a.consistentReads ? 1 : 0.5);
+  // And one Query of the layout before the ring (legacyRoundSortKeyRange), empty once its items have expired: the least
+  // a Query costs.
+  const minimumQueryRrus = a.consistentReads ? 1 : 0.5;
   bill.add(
     'DynamoDB',
-    `results reads (acting aggregator: a ${windowSlots}-slot window, ${qtyText(bytesPerQuery)} B, ${rrusPerQuery} RRU a Query)`,
-    actingInvocations * rrusPerQuery,
+    `results reads (acting aggregator: a ${windowSlots}-slot window, ${qtyText(bytesPerQuery)} B, ${rrusPerQuery} RRU a Query, + ${minimumQueryRrus} for the pre-ring layout)`,
+    actingInvocations * (rrusPerQuery + minimumQueryRrus),
     'RRU',
     'dynamoReadRequestUnits',
   );
@@ -675,7 +680,7 @@ export function estimateCost(config: RegionwatchConfig, overrides: Partial<Usage
     'dataTransferOutGb',
   );
   if (P > 1) {
-    bill.add('Data transfer', 'global table replication between regions', (itemsPerMonth * item.bytes * (P - 1) * 2 + incidentWrus * 1024 * (P - 1)) / GB, 'GB', 'dataTransferInterRegion');
+    bill.add('Data transfer', 'global table replication between regions', (itemsPerMonth * item.bytes * (P - 1) + incidentWrus * 1024 * (P - 1)) / GB, 'GB', 'dataTransferInterRegion');
   }
 
   const lines = bill.lines;

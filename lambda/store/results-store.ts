@@ -3,7 +3,7 @@ import { brotliCompressSync, brotliDecompressSync, constants, gunzipSync } from 
 import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { isConfirmation, type ProbeResult, type ResultStatus, type RoundRecord } from '../core/results';
 import { targetKey } from '../core/confirmation';
-import { confirmationSortKey, probeRegionSortKeyRange, RESULTS_TABLE, roundSortKey, roundSortKeyRange } from './tables';
+import { RESULTS_TABLE, RING_TTL_MARGIN_SECONDS, confirmationSortKey, legacyRoundSortKeyRange, probeRegionSortKeyRanges, roundSortKey, roundSortKeyRanges } from './tables';
 
 /** DynamoDB's item limit is 400 KB; keep a margin for the other attributes. */
 export const MAX_PACKED_BYTES = 350 * 1024;
@@ -81,7 +81,7 @@ export function toRoundItems(
   const batch = round.batch ?? '';
   return chunks.map(({ results, packed }, part) => ({
     pk: RESULTS_TABLE.roundsPartition,
-    sk: confirmation ? confirmationSortKey(round.slot, round.probeRegion, batch, part) : roundSortKey(round.slot, round.probeRegion, part),
+    sk: confirmation ? confirmationSortKey(round.slot, round.probeRegion, batch, part, retentionHours) : roundSortKey(round.slot, round.probeRegion, part, retentionHours),
     kind: confirmation ? RESULTS_TABLE.confirmationKind : RESULTS_TABLE.roundKind,
     ...(confirmation ? { batch } : {}),
     probeRegion: round.probeRegion,
@@ -93,7 +93,10 @@ export function toRoundItems(
     parts: chunks.length,
     resultCount: results.length,
     results: packed,
-    expiresAt: round.slot + retentionHours * 3600,
+    // A round: past the retention by a margin, so the round of the same ring position one retention later overwrites it
+    // first, and TTL deletes (replicated and paid in every other replica) only what no round overwrites. A confirmation,
+    // which nothing overwrites: at the retention.
+    expiresAt: round.slot + retentionHours * 3600 + (confirmation ? 0 : RING_TTL_MARGIN_SECONDS),
   }));
 }
 
@@ -127,7 +130,10 @@ export function fromRoundItem(item: Record<string, unknown>): RoundRecord {
 export class ResultsStore {
   constructor(private readonly options: ResultsStoreOptions) {}
 
-  /** Writes a round; the key is (slot, probe region, part), so writing the same round twice leaves one copy. */
+  /**
+   * Writes a round; the key is (the slot's ring position, probe region, part), so writing the same round twice leaves
+   * one copy, and a round replaces the one of a retention ago.
+   */
   async writeRound(round: Omit<RoundRecord, 'part' | 'parts'>): Promise<number> {
     const items = toRoundItems(round, this.options.retentionHours);
     for (const item of items) {
@@ -141,16 +147,23 @@ export class ResultsStore {
    * When a round was rewritten with a different number of parts, only the newest run's parts count.
    */
   async readRounds(fromSlot: number, toSlot: number): Promise<RoundRecord[]> {
-    return newestRunOnly(await this.query(...roundSortKeyRange(fromSlot, toSlot)));
+    const ranges = [...roundSortKeyRanges(fromSlot, toSlot, this.options.retentionHours), legacyRoundSortKeyRange(fromSlot, toSlot)];
+    const records = (await Promise.all(ranges.map(([low, high]) => this.query(low, high, fromSlot, toSlot)))).flat();
+    // In slot order, as one key range of slot-first keys used to return them, whatever ranges the window took (a stable
+    // sort: within a slot, the key order of its ring position).
+    records.sort((a, b) => a.slot - b.slot);
+    return newestRunOnly(records);
   }
 
   /**
    * One probe region's newest check of each target (`region/target` → status) over `slots`: its rounds and the
    * confirmations it ran there, newest by `at`, counting only checks that started before `beforeMs` (so a round never
-   * reads its own checks as the previous ones). One small Query per slot, made only when a round sees a failure.
+   * reads its own checks as the previous ones). Two small Queries per slot (its ring position, and the layout before
+   * the ring), made only when a round sees a failure.
    */
   async newestChecks(probeRegion: string, slots: readonly number[], beforeMs = Number.POSITIVE_INFINITY): Promise<Map<string, ResultStatus>> {
-    const records = newestRunOnly((await Promise.all(slots.map((slot) => this.query(...probeRegionSortKeyRange(slot, probeRegion))))).flat());
+    const ranges = slots.flatMap((slot) => probeRegionSortKeyRanges(slot, probeRegion, this.options.retentionHours).map((range) => ({ slot, range })));
+    const records = newestRunOnly((await Promise.all(ranges.map(({ slot, range: [low, high] }) => this.query(low, high, slot, slot)))).flat());
     const newest = new Map<string, { at: number; status: ResultStatus }>();
     for (const record of records) {
       for (const r of record.results) {
@@ -164,7 +177,8 @@ export class ResultsStore {
     return new Map([...newest].map(([key, { status }]) => [key, status]));
   }
 
-  private async query(low: string, high: string): Promise<RoundRecord[]> {
+  /** The records of one key range whose slot is in [fromSlot, toSlot]. */
+  private async query(low: string, high: string, fromSlot: number, toSlot: number): Promise<RoundRecord[]> {
     const records: RoundRecord[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
@@ -177,7 +191,11 @@ export class ResultsStore {
           ExclusiveStartKey: startKey,
         }),
       );
-      for (const item of page.Items ?? []) records.push(fromRoundItem(item));
+      for (const item of page.Items ?? []) {
+        // A ring position holds the items of a retention ago until this slot's overwrite them: not unpacked.
+        const slot = Number(item.slot);
+        if (slot >= fromSlot && slot <= toSlot) records.push(fromRoundItem(item));
+      }
       startKey = page.LastEvaluatedKey;
     } while (startKey);
     return records;

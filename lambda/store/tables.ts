@@ -13,26 +13,77 @@ export const RESULTS_TABLE = {
   roundsPartition: 'rounds',
 } as const;
 
-/** Sort key of a round item: slot first so a window is one key range, then probe region and part. */
-export function roundSortKey(slot: number, probeRegion: string, part: number): string {
-  return `${String(slot).padStart(10, '0')}#${probeRegion}#${String(part).padStart(3, '0')}`;
+/**
+ * Round items sit on a ring of `resultRetentionHours` of seconds: the key holds the slot's second on the ring (slot
+ * modulo the retention), so a round overwrites the item of the same probe region written one retention ago instead of
+ * adding one that TTL deletes later. In a global table a TTL delete is replicated and paid in every other replica (a
+ * write unit per item per replica, as much as the replication of the write itself); an overwrite is the write. TTL
+ * (`expiresAt`, the slot plus the retention plus RING_TTL_MARGIN_SECONDS) still removes what no round overwrites: a
+ * slot a prober missed, a ring left behind by a change of retention.
+ */
+export const ROUND_RING_PREFIX = 'ring#';
+export const RING_TTL_MARGIN_SECONDS = 3600;
+
+function ringSeconds(retentionHours: number): number {
+  return retentionHours * 3600;
+}
+
+function ringPosition(slot: number, retentionHours: number): string {
+  const ring = ringSeconds(retentionHours);
+  return String(((slot % ring) + ring) % ring).padStart(7, '0');
+}
+
+/** Sort key of a round item: its second on the ring first, so a window is one key range (two where it wraps), then probe region and part. */
+export function roundSortKey(slot: number, probeRegion: string, part: number, retentionHours: number): string {
+  return `${ROUND_RING_PREFIX}${ringPosition(slot, retentionHours)}#${probeRegion}#${String(part).padStart(3, '0')}`;
 }
 
 /**
- * Sort key of a confirmation item: beside the rounds of its slot (one Query reads both), then its probe region, its
- * request's id (the same for every delivery of one request) and part.
+ * Sort key of a confirmation item: beside the round of its slot and probe region on the ring (one Query reads both),
+ * then its request's id (the same for every delivery of one request) and part. Each request has its own item, so
+ * nothing overwrites a confirmation: TTL deletes it, a few hundred a month.
  */
-export function confirmationSortKey(slot: number, probeRegion: string, batch: string, part: number): string {
-  return `${String(slot).padStart(10, '0')}#${probeRegion}#confirm:${batch}#${String(part).padStart(3, '0')}`;
+export function confirmationSortKey(slot: number, probeRegion: string, batch: string, part: number, retentionHours: number): string {
+  return `${ROUND_RING_PREFIX}${ringPosition(slot, retentionHours)}#${probeRegion}#confirm:${batch}#${String(part).padStart(3, '0')}`;
 }
 
-/** Lower and upper sort-key bounds for every item of one probe region in one slot (its round and confirmations). */
-export function probeRegionSortKeyRange(slot: number, probeRegion: string): [string, string] {
-  return [`${String(slot).padStart(10, '0')}#${probeRegion}#`, `${String(slot).padStart(10, '0')}#${probeRegion}#~`];
+/**
+ * The sort-key ranges of every item of one probe region in one slot (its round and confirmations): its ring position,
+ * and the slot-first layout written before the ring (legacyRoundSortKeyRange). The ring position may still hold the
+ * items of a retention ago; the reader keeps only the slot's.
+ */
+export function probeRegionSortKeyRanges(slot: number, probeRegion: string, retentionHours: number): Array<[string, string]> {
+  const ring = `${ROUND_RING_PREFIX}${ringPosition(slot, retentionHours)}#${probeRegion}#`;
+  const legacy = `${String(slot).padStart(10, '0')}#${probeRegion}#`;
+  return [
+    [ring, `${ring}~`],
+    [legacy, `${legacy}~`],
+  ];
 }
 
-/** Lower and upper sort-key bounds for every round of slots in [fromSlot, toSlot]. */
-export function roundSortKeyRange(fromSlot: number, toSlot: number): [string, string] {
+/**
+ * The sort-key ranges holding every round of slots in [fromSlot, toSlot]: one, or two where the window wraps around
+ * the ring, or the whole ring for a window as long as the retention. They may also hold rounds of a retention ago not
+ * yet overwritten; the reader keeps only the window's slots.
+ */
+export function roundSortKeyRanges(fromSlot: number, toSlot: number, retentionHours: number): Array<[string, string]> {
+  const whole: [string, string] = [ROUND_RING_PREFIX, `${ROUND_RING_PREFIX}~`];
+  if (toSlot - fromSlot >= ringSeconds(retentionHours) - 1) return [whole];
+  const from = `${ROUND_RING_PREFIX}${ringPosition(fromSlot, retentionHours)}#`;
+  const to = `${ROUND_RING_PREFIX}${ringPosition(toSlot, retentionHours)}#~`;
+  if (from <= to) return [[from, to]];
+  return [
+    [from, whole[1]],
+    [whole[0], to],
+  ];
+}
+
+/**
+ * The sort-key range of rounds written before the ring (the slot itself first, `0001775000000#...`): read beside the
+ * ring so an aggregator's window spans the upgrade whole, until those items' TTL (the retention) has passed. Digits sort
+ * before `ring#`, so the two layouts never share a range.
+ */
+export function legacyRoundSortKeyRange(fromSlot: number, toSlot: number): [string, string] {
   return [`${String(fromSlot).padStart(10, '0')}#`, `${String(toSlot).padStart(10, '0')}#~`];
 }
 

@@ -89,7 +89,7 @@ describe('estimateCost: a small case computed by hand (1 probe region, 1 target,
 
   it('counts rounds and checks', () => {
     expect(e.inputs).toMatchObject({ probeRegions: 1, platformRegions: 1, targets: 1, intervalSeconds: 60, roundsPerMonth: 43_800, checksPerMonth: 43_800, slack: false, emails: 0 });
-    // One result gzip-packed plus the item's keys: well under 1 KB, so one write unit.
+    // One result Brotli-packed plus the item's keys: well under 1 KB, so one write unit.
     expect(e.inputs.roundItemBytes).toBeGreaterThan(150);
     expect(e.inputs.roundItemBytes).toBeLessThan(1024);
     expect(e.inputs.roundItemWriteUnits).toBe(1);
@@ -113,12 +113,13 @@ describe('estimateCost: a small case computed by hand (1 probe region, 1 target,
     // One claim a minute: another 43,800 WRU = $0.027375.
     expect(line(e, 'DynamoDB', 'prober minute claims')).toBeCloseTo(0.027375, 9);
     // The engine's window at 60 s (windowBounds): 3 threshold slots + 3 of late tolerance (180 s) + the decision slot,
-    // 2 of freshness look-back, and the slot before now = 10 slots of one item each. 10 × 298 B is under 4 KB: 1 RRU,
-    // halved for eventual consistency; 43,800 × 0.5 = 21,900 RRU × $0.125/M.
+    // 2 of freshness look-back, and the slot before now = 10 slots of one item each. 10 × 300 B is under 4 KB: 1 RRU,
+    // halved for eventual consistency, and the least a Query costs (0.5 RRU) for the empty range of the layout before the
+    // ring; 43,800 × 1 = 43,800 RRU × $0.125/M.
     expect(e.inputs.aggregatorWindowSlots).toBe(10);
-    expect(e.inputs.roundItemBytes).toBe(298);
-    expect(e.inputs.aggregatorQueryBytes).toBe(2_980);
-    expect(line(e, 'DynamoDB', 'results reads')).toBeCloseTo(0.0027375, 9);
+    expect(e.inputs.roundItemBytes).toBe(300);
+    expect(e.inputs.aggregatorQueryBytes).toBe(3_000);
+    expect(line(e, 'DynamoDB', 'results reads')).toBeCloseTo(0.005475, 9);
     // Consistent incident-table reads per run: the lease, the one region's Query, the checker item = 131,400 RRU × $0.125/M.
     expect(line(e, 'DynamoDB', 'incident table reads')).toBeCloseTo(0.016425, 9);
     // The lease renewed every 30 s (2 a minute): 87,600 WRU, and 2,400 for changes = 90,000 WRU × $0.625/M.
@@ -163,7 +164,7 @@ describe('estimateCost: a small case computed by hand (1 probe region, 1 target,
     const logGb = (2 * minutes * 1024) / GiB;
     const byHand =
       0.00876 + 1.16800584 + 0.00876 + 0.058400292 + // Lambda
-      0.027375 * 2 + 0.0027375 + 0.016425 + 0.05625 + storage + // DynamoDB
+      0.027375 * 2 + 0.005475 + 0.016425 + 0.05625 + storage + // DynamoDB
       0.6 + 0.8 + 3 + logGb * 0.5 + logGb * 12 * 0.1 * 0.03 + // CloudWatch
       0.00005 + 1 + 0.0006 + 0.07884 + 0.0876 + // SNS, KMS, EventBridge
       ((minutes * 1500) / GiB) * 0.09; // data transfer
@@ -248,7 +249,7 @@ describe('one invocation per round, by hand (1 probe region, 1 target, 10 s inte
   it('writes claims once, in each probe region\'s regional claims table: no replication, no replicated TTL delete', () => {
     // The example: 3 probe regions. 6 claims a minute per region × 43,800 minutes × 3 = 788,400 WRU, and nothing replicated.
     const three = estimateCost(example(), { ...HAND, proberScheduling: 'invocation-per-round' });
-    expect(three.lines.filter((l) => l.item.includes('claims')).map((l) => [l.quantity, l.price])).toEqual([[788_400, 'dynamoWriteRequestUnits']]);
+    expect(three.lines.filter((l) => l.item.includes('claims') && !l.item.startsWith('confirmation')).map((l) => [l.quantity, l.price])).toEqual([[788_400, 'dynamoWriteRequestUnits']]);
   });
 });
 
@@ -262,10 +263,11 @@ describe('the aggregator as the engine runs it (the example: 3 probe regions, 10
     expect(e.lines.find((l) => l.item.startsWith('aggregator requests'))?.quantity).toBe(3 * rounds);
     expect(e.lines.find((l) => l.item.startsWith('aggregator duration'))?.quantity).toBeCloseTo(rounds * 0.1 + 2 * rounds * 0.01, 6);
     // windowBounds at 10 s: 3 + 18 (180 s) + 1 decision slots, 2 of look-back, the slot before now = 25 slots,
-    // 3 round items each of 499 B = 37,425 B: 10 × 4 KB, 5 RRU eventually consistent, per acting invocation only.
-    expect(e.inputs).toMatchObject({ aggregatorWindowSlots: 25, roundItemBytes: 499, aggregatorQueryBytes: 37_425 });
-    expect(e.lines.find((l) => l.item.startsWith('results reads'))?.quantity).toBe(rounds * 5);
-    expect(line(e, 'DynamoDB', 'results reads')).toBeCloseTo(rounds * 5 * 0.125e-6, 9);
+    // 3 round items each of 501 B = 37,575 B: 10 × 4 KB, 5 RRU eventually consistent, and 0.5 for the pre-ring layout's
+    // empty range, per acting invocation only.
+    expect(e.inputs).toMatchObject({ aggregatorWindowSlots: 25, roundItemBytes: 501, aggregatorQueryBytes: 37_575 });
+    expect(e.lines.find((l) => l.item.startsWith('results reads'))?.quantity).toBe(rounds * 5.5);
+    expect(line(e, 'DynamoDB', 'results reads')).toBeCloseTo(rounds * 5.5 * 0.125e-6, 9);
     // The lease in all 3 regions (788,400 GetItems), and per acting run 3 region Queries and the checker item (1,051,200).
     expect(e.lines.find((l) => l.item.startsWith('incident table reads'))?.quantity).toBe(3 * rounds + 4 * rounds);
   });
@@ -289,8 +291,9 @@ describe('the aggregator as the engine runs it (the example: 3 probe regions, 10
     expect(c.lines.find((l) => l.item.startsWith('confirmation requests served'))?.quantity).toBe(900);
     // 900 invocations × 3 s × 1 GB (HAND's prober memory).
     expect(c.lines.find((l) => l.item.startsWith('confirmation duration'))?.quantity).toBeCloseTo(2700, 9);
-    expect(c.lines.find((l) => l.item.startsWith('confirmation claims and items ('))?.quantity).toBe(1800);
-    expect(c.lines.find((l) => l.item.startsWith('confirmation claims and items replicated'))?.quantity).toBe(1800 * 2 * 2);
+    expect(c.lines.find((l) => l.item.startsWith('confirmation claims (regional) and items ('))?.quantity).toBe(1800);
+    // Only the items are replicated (and TTL-deleted) in the 2 other replicas: the claims are in the regional claims table.
+    expect(c.lines.find((l) => l.item.startsWith('confirmation items replicated'))?.quantity).toBe(900 * 2 * 2);
     // Nothing of it without confirmation, or with one probe region.
     expect(e.lines.some((l) => l.item.startsWith('confirmation'))).toBe(false);
     expect(estimateCost(tiny(), HAND).lines.some((l) => l.item.startsWith('confirmation'))).toBe(false);
@@ -318,13 +321,13 @@ describe('the aggregator as the engine runs it (the example: 3 probe regions, 10
 });
 
 describe('global tables and Slack', () => {
-  it('charges replicated writes and replicated TTL deletes for every other replica, and a secret per probe region', () => {
+  it('charges replicated writes for every other replica but no TTL deletes (round items are overwritten on a ring), and a secret per probe region', () => {
     const e = estimateCost(example());
     const writes = e.lines.find((l) => l.item.startsWith('results writes'));
     const replicated = e.lines.find((l) => l.item.startsWith('results replicated writes'));
     const ttl = e.lines.find((l) => l.item.startsWith('results TTL deletes'));
     expect(replicated?.quantity).toBeCloseTo((writes?.quantity ?? 0) * 2, 6);
-    expect(ttl?.quantity).toBeCloseTo((writes?.quantity ?? 0) * 2, 6);
+    expect(ttl?.quantity).toBe(0);
     // Slack, PagerDuty oncall and webhook opsgenie: a secret (or replica) each in each of the 3 regions.
     expect(e.inputs).toMatchObject({ channels: 3, statusPage: 'public' });
     expect(e.lines.find((l) => l.service === 'Secrets Manager' && l.unit === 'secrets')?.quantity).toBe(9);
