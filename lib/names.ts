@@ -45,14 +45,6 @@ export function roundsQueueName(probeRegion: string): string {
   return `${stackName(probeRegion)}-prober-rounds`;
 }
 
-/**
- * The prober's confirmations queue in `probeRegion` (confirm on failure): a fixed name derived from the region, so
- * every prober can address every other's without lookups, and so the prober's dead-letter queue can name it.
- */
-export function confirmationsQueueName(probeRegion: string): string {
-  return `${stackName(probeRegion)}-prober-confirmations`;
-}
-
 /** The ARN of a DynamoDB table (or a replica) in `region` of the stack's own account. */
 export function tableArn(scope: Stack, region: string, tableName: string): string {
   return scope.formatArn({ service: 'dynamodb', region, resource: 'table', resourceName: tableName });

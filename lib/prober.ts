@@ -14,7 +14,7 @@ import { ENV } from '../lambda/handlers/env';
 import { REGION_PLACEHOLDER } from '../lambda/probe/sqs-confirmations';
 import { RegionwatchFunction, busySystemLogLevel, handlerEntry, type FunctionDefaults } from './function';
 import type { ClaimsTable } from './claims-table';
-import { confirmationsQueueName, queueArn, queueUrl, roundsQueueName } from './names';
+import { queueArn, queueUrl, roundsQueueName } from './names';
 import { bindQueueSender, deadLetterQueue, queueEventSource } from './queues';
 import type { ResultsTable } from './results-table';
 
@@ -37,19 +37,23 @@ export interface ProberProps {
 export const PROBER_MEMORY_MB = 256;
 /** Queued rounds in flight at once (the mapping's floor is 2); normally one, spaced an interval apart. */
 export const ROUNDS_MAX_CONCURRENCY = 2;
-/** Confirmation requests served at once (the mapping's floor is 2): one per probe region that saw a failure start, rarely more. */
-export const CONFIRMATIONS_MAX_CONCURRENCY = 2;
 /**
- * Reserved concurrency: the mappings' caps plus one, so the scheduled run (the heartbeat) is never throttled behind
+ * Confirmation requests served at once besides the rounds (one per probe region that saw a failure start, rarely
+ * more). They come on the rounds queue, so its mapping may run this many more invocations with confirm on failure: a
+ * confirmation waits up to minFaultSeconds before it checks, and must not hold a queued round back from its slot.
+ */
+export const CONFIRMATIONS_MAX_CONCURRENCY = 2;
+/** The rounds queue mapping's cap: the rounds', and with confirm on failure the confirmations' beside them. */
+export function roundsMappingConcurrency(confirming: boolean): number {
+  return ROUNDS_MAX_CONCURRENCY + (confirming ? CONFIRMATIONS_MAX_CONCURRENCY : 0);
+}
+/**
+ * Reserved concurrency: the mapping's cap plus one, so the scheduled run (the heartbeat) is never throttled behind
  * queued rounds or confirmations.
  */
 export function proberReservedConcurrency(confirming: boolean): number {
-  return ROUNDS_MAX_CONCURRENCY + (confirming ? CONFIRMATIONS_MAX_CONCURRENCY : 0) + 1;
+  return roundsMappingConcurrency(confirming) + 1;
 }
-/** A confirmation request is worthless seconds after it was sent: SQS's shortest retention, and a failed one is not retried. */
-export const CONFIRMATIONS_RETENTION = Duration.seconds(60);
-/** A confirmation message is received once: a second delivery could only be late (SQS's smallest count). */
-export const CONFIRMATIONS_MAX_RECEIVE_COUNT = 1;
 /** A round whose write failed is retried once, then parked: the retry is always past its slot, so it only carries the failure to the dead-letter queue. */
 export const ROUNDS_MAX_RECEIVE_COUNT = 2;
 
@@ -83,15 +87,9 @@ export class Prober extends Construct {
   readonly schedule: events.Rule;
   /** The minute's later rounds, each delayed to its slot's start. */
   readonly roundsQueue: sqs.Queue;
-  /**
-   * Round messages that failed twice (an unwritable round, a poison message), and with confirm on failure a
-   * confirmation message received twice (which its retention rules out): alarmed on in Observability.
-   */
+  /** Round messages that failed twice (an unwritable round, a poison message): alarmed on in Observability. */
   readonly roundsDeadLetters: sqs.Queue;
   readonly roundsMapping: lambda.EventSourceMapping;
-  /** Requests from every probe region (this one too) to check a target now: absent without confirm on failure. */
-  readonly confirmationsQueue?: sqs.Queue;
-  readonly confirmationsMapping?: lambda.EventSourceMapping;
 
   constructor(scope: Construct, id: string, props: ProberProps) {
     super(scope, id);
@@ -115,14 +113,7 @@ export class Prober extends Construct {
     props.claimsTable.bind(this.fn, { confirming });
     const stack = Stack.of(this);
     const queueName = roundsQueueName(stack.region);
-    const confirmationsName = confirmationsQueueName(stack.region);
-    // One dead-letter queue for the prober's queues: only they may use it (byQueue), so both have fixed names.
-    this.roundsDeadLetters = deadLetterQueue(
-      this,
-      'RoundsDeadLetters',
-      confirming ? "the prober's rounds and confirmations queues" : "the prober's rounds queue",
-      [queueName, ...(confirming ? [confirmationsName] : [])].map((name) => queueArn(stack, stack.region, name)),
-    );
+    this.roundsDeadLetters = deadLetterQueue(this, 'RoundsDeadLetters', "the prober's rounds queue", [queueArn(stack, stack.region, queueName)]);
     this.roundsQueue = new sqs.Queue(this, 'Rounds', {
       queueName,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -134,25 +125,18 @@ export class Prober extends Construct {
       deadLetterQueue: { queue: this.roundsDeadLetters, maxReceiveCount: ROUNDS_MAX_RECEIVE_COUNT },
     });
     bindQueueSender(this.fn, this.roundsQueue, ENV.roundsQueueUrl);
-    this.roundsMapping = queueEventSource(this, 'RoundsSource', this.fn, this.roundsQueue, { batchSize: 1, maxConcurrency: ROUNDS_MAX_CONCURRENCY });
+    this.roundsMapping = queueEventSource(this, 'RoundsSource', this.fn, this.roundsQueue, { batchSize: 1, maxConcurrency: roundsMappingConcurrency(confirming) });
     if (confirming) {
-      this.confirmationsQueue = new sqs.Queue(this, 'Confirmations', {
-        queueName: confirmationsName,
-        encryption: sqs.QueueEncryption.SQS_MANAGED,
-        enforceSSL: true,
-        visibilityTimeout: Duration.seconds(120),
-        retentionPeriod: CONFIRMATIONS_RETENTION,
-        // The prober never fails a confirmation message (one it cannot serve is logged and dropped: worthless a moment
-        // later), and a message expires before its visibility timeout could hand it out again, so nothing is ever
-        // received twice. The dead-letter queue is there for what cannot happen, and for CT.SQS.PR.1, which a Control
-        // Tower hook enforces at deploy time.
-        deadLetterQueue: { queue: this.roundsDeadLetters, maxReceiveCount: CONFIRMATIONS_MAX_RECEIVE_COUNT },
-      });
-      this.confirmationsMapping = queueEventSource(this, 'ConfirmationsSource', this.fn, this.confirmationsQueue, { batchSize: 1, maxConcurrency: CONFIRMATIONS_MAX_CONCURRENCY });
-      // Every probe region's queue (this one's too): addressed by name and region, no lookups, and only sqs:SendMessage.
+      // Confirmation requests travel on the probe regions' rounds queues: a queue of their own cost its mapping's idle
+      // long polls (about 15 requests a minute per region, $0.79 a month at 3 probe regions) for a few hundred
+      // requests a month. The handler tells a request from a round by its body, never fails one (a request it cannot
+      // serve is logged and dropped), and drops one older than an interval, so a redelivery after a crash is received
+      // at most twice and served at most once (its claim). Every probe region's queue (this one's too) is addressed by
+      // name and region, no lookups, with sqs:SendMessage only.
       const regions = props.config.probeRegions;
-      this.fn.addEnvironment(ENV.confirmationQueueUrl, queueUrl(stack, REGION_PLACEHOLDER, confirmationsQueueName(REGION_PLACEHOLDER)));
-      this.fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: regions.map((r) => queueArn(stack, r, confirmationsQueueName(r))) }));
+      this.fn.addEnvironment(ENV.confirmationQueueUrl, queueUrl(stack, REGION_PLACEHOLDER, roundsQueueName(REGION_PLACEHOLDER)));
+      const others = regions.filter((r) => r !== stack.region);
+      if (others.length > 0) this.fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: others.map((r) => queueArn(stack, r, roundsQueueName(r))) }));
     }
     this.schedule = new events.Rule(this, 'EveryMinute', {
       description: 'Starts the prober once a minute',

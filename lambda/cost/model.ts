@@ -275,7 +275,7 @@ export interface CostEstimate {
     /** `probing.detection`, and the stream batches a round brings each region's aggregator under it. */
     detection: RegionwatchConfig['probing']['detection'];
     aggregatorBatchesPerRound: number;
-    /** Whether failures are confirmed across probe regions (the confirmations queues are priced). */
+    /** Whether failures are confirmed across probe regions (the confirmation requests are priced). */
     confirming: boolean;
     slack: boolean;
     /** Channel notifiers per probe region: Slack, each PagerDuty service, each webhook. */
@@ -500,12 +500,12 @@ export function estimateCost(config: RegionwatchConfig, overrides: Partial<Usage
     bill.add('SQS', 'rounds queue: delayed round messages (batched sends, receives, deletes) and the mapping\'s long polls', sqsRequests, 'requests', 'sqsRequests', 'sqsRequests');
   }
   if (confirming) {
-    // Confirm on failure: a confirmations queue per probe region. Idle, its event source mapping long-polls like the
-    // rounds queue's; each request batch is a message to every probe region (sent across regions, received, deleted),
-    // one short prober invocation each, a claim (UpdateItem, in the regional claims table) and a confirmation item
-    // (in the global results table, replicated).
+    // Confirm on failure: each request batch is a message to every probe region's rounds queue (sent across regions,
+    // received, deleted), one short prober invocation each, a claim (UpdateItem, in the regional claims table) and a
+    // confirmation item (in the global results table, replicated). On the rounds queues, whose mapping polls anyway,
+    // requests add no idle long polls: a queue of their own cost 15 a minute per region (lib/prober.ts).
     const messages = a.confirmationBatchesPerMonth * P;
-    bill.add('SQS', "confirmations queues: the mappings' idle long polls, and each request sent, received and deleted", P * MINUTES_PER_MONTH * 15 + 3 * messages, 'requests', 'sqsRequests', 'sqsRequests');
+    bill.add('SQS', 'confirmation requests on the rounds queues (each sent, received and deleted; no idle polls of their own)', 3 * messages, 'requests', 'sqsRequests', 'sqsRequests');
     bill.add('Lambda', `confirmation requests served (${a.confirmationBatchesPerMonth} request batches a month × ${P} probe regions)`, messages, 'requests', 'lambdaRequests', 'lambdaRequests');
     bill.add('Lambda', `confirmation duration (${a.proberMemoryMb} MB × ${a.confirmationSeconds} s: the wait until minFaultSeconds, and the checks)`, messages * a.confirmationSeconds * (a.proberMemoryMb / 1024), 'GB-s', 'lambdaGbSecondArm', 'lambdaGbSeconds');
     // A claim and a confirmation item per request per probe region (small: a few targets). The claim is in the regional

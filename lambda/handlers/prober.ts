@@ -1,7 +1,7 @@
 // The prober Lambda: wiring only. Env, config and clients once per cold start; the probe engine does the work.
-// Three events reach it: EventBridge's once-a-minute schedule (the minute's first round, the rest queued), the rounds
-// queue's messages (one round each) and, with confirm on failure, the confirmations queue's requests (one each), the
-// last two through SQS event source mappings.
+// Two events reach it: EventBridge's once-a-minute schedule (the minute's first round, the rest queued) and the rounds
+// queue's messages through an SQS event source mapping: one round each, or with confirm on failure a confirmation
+// request from any probe region (this one too), told apart by the body.
 import { setTimeout as delay } from 'node:timers/promises';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';

@@ -37,8 +37,8 @@ describe('regionwatch cost', () => {
     // Rounds are billed, not the waits between them: no line is more than a fifth of the bill.
     const share = /^largest line: .*\((\d+)%\)$/m.exec(text)?.[1];
     expect(Number(share)).toBeLessThanOrEqual(20);
-    // Confirm on failure (the default) is priced: its queues, and the staggered rounds' extra stream batches.
-    expect(text).toMatch(/^SQS\s+confirmations queues: .*\$0\.79$/m);
+    // Confirm on failure (the default) is priced: its requests on the rounds queues, and the staggered rounds' extra stream batches.
+    expect(text).toMatch(/^SQS\s+confirmation requests on the rounds queues .*\$0\.00\d\d$/m);
     expect(text).toMatch(/^assumptions \(see docs\/cost\.md\): .*detection confirm \(300 confirmation request batches a month\); aggregator 3 invocations per round per region/m);
     expect(text).toMatch(/Route 53 health checks: \$\d+\.\d\d a month/);
     expect(text).toMatch(/Synthetics, one canary per target per probe region: \$\d+\.\d\d a month/);

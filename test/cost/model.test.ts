@@ -280,14 +280,17 @@ describe('the aggregator as the engine runs it (the example: 3 probe regions, 10
     expect(staggeredBatchesPerRound(3, 5)).toBe(2);
     expect(staggeredBatchesPerRound(1, 10)).toBe(1);
     expect(staggered.lines.find((l) => l.item.startsWith('aggregator requests'))?.quantity).toBe(3 * (3 * rounds + 900));
-    expect(staggered.lines.find((l) => l.item.startsWith('aggregator duration'))?.quantity).toBeCloseTo((3 * rounds + 900) * 0.1 + 2 * (3 * rounds + 900) * 0.01, 6);
+    const standbyReads = 2 * 43_800 * 2;
+    expect(staggered.lines.find((l) => l.item.startsWith('aggregator duration'))?.quantity).toBeCloseTo((3 * rounds + 900) * 0.1 + standbyReads * 0.01 + (2 * (3 * rounds + 900) - standbyReads) * 0.002, 6);
   });
 
-  it('prices the confirmation transport: idle queue polls, and per request batch a message, an invocation, a claim and an item per probe region', () => {
+  it('prices the confirmation transport: per request batch a message on each rounds queue, an invocation, a claim and an item per probe region', () => {
     const c = estimateCost(example(), HAND);
-    // Idle: 15 long polls a minute per confirmations queue, 3 queues (1,971,000); 900 messages sent, received, deleted.
-    expect(c.lines.find((l) => l.item.startsWith('confirmations queues'))?.quantity).toBe(3 * 43_800 * 15 + 3 * 900);
-    expect(line(c, 'SQS', 'confirmations queues')).toBeCloseTo((3 * 43_800 * 15 + 2700) * 0.4e-6, 9);
+    // 900 messages sent, received, deleted, on the rounds queues: no idle long polls of their own (a confirmations
+    // queue per region cost 15 a minute each, 1,971,000 requests a month).
+    expect(c.lines.find((l) => l.item.startsWith('confirmation requests on the rounds queues'))?.quantity).toBe(3 * 900);
+    expect(line(c, 'SQS', 'confirmation requests on the rounds queues')).toBeCloseTo(2700 * 0.4e-6, 12);
+    expect(c.lines.filter((l) => l.service === 'SQS' && l.quantity > 0).map((l) => l.item)).toEqual(['confirmation requests on the rounds queues (each sent, received and deleted; no idle polls of their own)']);
     expect(c.lines.find((l) => l.item.startsWith('confirmation requests served'))?.quantity).toBe(900);
     // 900 invocations × 3 s × 1 GB (HAND's prober memory).
     expect(c.lines.find((l) => l.item.startsWith('confirmation duration'))?.quantity).toBeCloseTo(2700, 9);

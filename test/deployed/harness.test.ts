@@ -138,7 +138,7 @@ describe('the harness authorizes SQS as AWS does, by the template', () => {
   it('refuses a confirmation request sent where the prober\'s role does not allow it (AccessDenied), and to a queue of another region than the client\'s (QueueDoesNotExist); the prober logs it and goes on', async () => {
     const home = deployment.config.homeRegion;
     const logs: string[] = [];
-    // The confirmations queue URL pointed at the aggregator's failure queue: it exists in every region, and the
+    // The confirmation requests' queue URL pointed at the aggregator's failure queue: it exists in every region, and the
     // prober's role may not send to it.
     const local = await homeStack(
       (spec, id) => {

@@ -3,7 +3,6 @@
 import { describe, expect, it } from 'vitest';
 import { Match } from 'aws-cdk-lib/assertions';
 import { COMPLIANT_LOG_RETENTION_DAYS } from '../../lambda/config/schema';
-import { confirmsFailures } from '../../lambda/core/stagger';
 import { DEFAULT_ASSUMPTIONS, estimateCost } from '../../lambda/cost/model';
 import { resourceNames, stackName } from '../../lib/names';
 import { controlTowerFindings, resourcesOfType, validationViolations, type Scenario } from './synth';
@@ -113,7 +112,7 @@ export function appCases(label: string, scenario: { readonly current: Scenario }
         expect(found.sort()).toEqual(functions);
         // The aggregator's stream mapping, the prober's rounds-queue mapping, with confirm on failure its
         // confirmations-queue mapping, and at home the renderer's stream mapping.
-        expect(Object.keys(resourcesOfType(json(region), 'AWS::Lambda::EventSourceMapping'))).toHaveLength(2 + (confirmsFailures(config) ? 1 : 0) + (home && page ? 1 : 0));
+        expect(Object.keys(resourcesOfType(json(region), 'AWS::Lambda::EventSourceMapping'))).toHaveLength(2 + (home && page ? 1 : 0));
         // The cost model prices the same count: DEFAULT_ASSUMPTIONS.alarmsPerRegion, a dead-letter alarm per channel
         // notifier, and the status page's two at home.
         const alarms = Object.keys(resourcesOfType(json(region), 'AWS::CloudWatch::Alarm'));

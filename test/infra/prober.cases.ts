@@ -1,7 +1,7 @@
-// The prober: Node 24 on arm64, started every minute, one invocation per round through its rounds queue, one per
-// confirmation request through its confirmations queue, its region's replica and exactly the queue actions it needs.
+// The prober: Node 24 on arm64, started every minute, one invocation per round or confirmation request through its
+// rounds queue, its region's replica, its claims table and exactly the queue actions it needs.
 import { describe, expect, it } from 'vitest';
-import { CONFIRMATIONS_MAX_CONCURRENCY, CONFIRMATIONS_MAX_RECEIVE_COUNT, proberReservedConcurrency, ROUNDS_MAX_CONCURRENCY, ROUNDS_MAX_RECEIVE_COUNT } from '../../lib/prober';
+import { CONFIRMATIONS_MAX_CONCURRENCY, proberReservedConcurrency, ROUNDS_MAX_CONCURRENCY, ROUNDS_MAX_RECEIVE_COUNT, roundsMappingConcurrency } from '../../lib/prober';
 import { TAGS, rendered, resourcesOfType, roleStatements, type Scenario } from './synth';
 
 /** Cases run against the example config's synthesized app (see example-app.test.ts). */
@@ -23,44 +23,33 @@ export function proberCases(scenario: { readonly current: Scenario }): void {
             RESULTS_TABLE_NAME: 'acme-regionwatch-results',
             CLAIMS_TABLE_NAME: 'acme-regionwatch-prober-claims',
             ROUNDS_QUEUE_URL: '${ProberRounds}',
-            // One URL for every probe region's queue, the prober puts the region in: https://sqs.eu-west-1.amazonaws.com/…
-            CONFIRMATIONS_QUEUE_URL: 'https://sqs.{region}.${AWS::URLSuffix}/${AWS::AccountId}/RegionWatch-{region}-prober-confirmations',
+            // Confirmation requests go to the probe regions' rounds queues: one URL, the prober puts the region in.
+            CONFIRMATIONS_QUEUE_URL: 'https://sqs.{region}.${AWS::URLSuffix}/${AWS::AccountId}/RegionWatch-{region}-prober-rounds',
           },
         },
       });
-      // The scheduled run always has a slot next to the most queued rounds and confirmations the mappings may run at once.
+      // The scheduled run always has a slot next to the most queued rounds and confirmations the mapping may run at once.
       expect(proberReservedConcurrency(true)).toBe(ROUNDS_MAX_CONCURRENCY + CONFIRMATIONS_MAX_CONCURRENCY + 1);
       expect(proberReservedConcurrency(false)).toBe(ROUNDS_MAX_CONCURRENCY + 1);
+      expect(roundsMappingConcurrency(true)).toBe(ROUNDS_MAX_CONCURRENCY + CONFIRMATIONS_MAX_CONCURRENCY);
     });
 
-    it('takes confirmation requests on an encrypted, TLS-only queue named after its region, kept a minute, one request per invocation, never received twice', () => {
+    it('takes confirmation requests on its rounds queue: no queue of their own (its idle polls were most of their cost), room for them beside the rounds', () => {
       const { json, stack } = scenario.current;
       const eu = stack('eu-west-1');
-      const queues = resourcesOfType(json('eu-west-1'), 'AWS::SQS::Queue');
-      expect(rendered(eu, queues.ProberConfirmations?.Properties)).toEqual({
-        QueueName: 'RegionWatch-eu-west-1-prober-confirmations',
-        SqsManagedSseEnabled: true,
-        VisibilityTimeout: 120,
-        MessageRetentionPeriod: 60,
-        // The prober's one dead-letter queue (CT.SQS.PR.1): a message expires (60 s) before its visibility timeout
-        // (120 s) could hand it out again, so none ever gets there; an alarm would see it if one did.
-        RedrivePolicy: { deadLetterTargetArn: '${ProberRoundsDeadLetters.Arn}', maxReceiveCount: CONFIRMATIONS_MAX_RECEIVE_COUNT },
-        Tags: TAGS,
-      });
-      expect(CONFIRMATIONS_MAX_RECEIVE_COUNT).toBe(1);
-      const mapping = Object.entries(resourcesOfType(json('eu-west-1'), 'AWS::Lambda::EventSourceMapping')).find(([id]) => id.startsWith('ProberConfirmationsSource'))?.[1];
-      expect(rendered(eu, mapping?.Properties)).toEqual({
-        FunctionName: '${ProberFunction}',
-        EventSourceArn: '${ProberConfirmations.Arn}',
-        BatchSize: 1,
-        FunctionResponseTypes: ['ReportBatchItemFailures'],
-        ScalingConfig: { MaximumConcurrency: CONFIRMATIONS_MAX_CONCURRENCY },
-        Tags: TAGS,
-      });
-      const policy = Object.entries(resourcesOfType(json('eu-west-1'), 'AWS::SQS::QueuePolicy')).find(([id]) => id.startsWith('ProberConfirmations'))?.[1];
-      expect(rendered(eu, policy?.Properties?.PolicyDocument)).toMatchObject({
-        Statement: [{ Action: 'sqs:*', Effect: 'Deny', Principal: { AWS: '*' }, Condition: { Bool: { 'aws:SecureTransport': 'false' } } }],
-      });
+      expect(Object.keys(resourcesOfType(json('eu-west-1'), 'AWS::SQS::Queue')).filter((id) => id.startsWith('ProberConfirmations'))).toEqual([]);
+      const mappings = Object.values(resourcesOfType(json('eu-west-1'), 'AWS::Lambda::EventSourceMapping')).filter((m) => rendered(eu, m.Properties?.FunctionName) === '${ProberFunction}');
+      expect(mappings.map((m) => rendered(eu, m.Properties))).toEqual([
+        {
+          FunctionName: '${ProberFunction}',
+          EventSourceArn: '${ProberRounds.Arn}',
+          BatchSize: 1,
+          FunctionResponseTypes: ['ReportBatchItemFailures'],
+          // A confirmation waits up to minFaultSeconds before it checks: it must not hold a queued round back.
+          ScalingConfig: { MaximumConcurrency: ROUNDS_MAX_CONCURRENCY + CONFIRMATIONS_MAX_CONCURRENCY },
+          Tags: TAGS,
+        },
+      ]);
     });
 
     it('queues later rounds on an encrypted, TLS-only queue whose failures are retried once, then parked in an encrypted dead-letter queue', () => {
@@ -85,7 +74,7 @@ export function proberCases(scenario: { readonly current: Scenario }): void {
         MessageRetentionPeriod: 1_209_600,
         RedriveAllowPolicy: {
           redrivePermission: 'byQueue',
-          sourceQueueArns: ['arn:aws:sqs:eu-west-1:${AWS::AccountId}:RegionWatch-eu-west-1-prober-rounds', 'arn:aws:sqs:eu-west-1:${AWS::AccountId}:RegionWatch-eu-west-1-prober-confirmations'],
+          sourceQueueArns: ['arn:aws:sqs:eu-west-1:${AWS::AccountId}:RegionWatch-eu-west-1-prober-rounds'],
         },
         Tags: TAGS,
       });
@@ -99,7 +88,7 @@ export function proberCases(scenario: { readonly current: Scenario }): void {
       }
     });
 
-    it('serves each queued round in its own invocation: batch size 1, no batching window, partial batch failures, at most 2 at once', () => {
+    it('serves each queued round in its own invocation: batch size 1, no batching window, partial batch failures, at most 2 at once beside 2 confirmations', () => {
       const { json, stack } = scenario.current;
       const eu = stack('eu-west-1');
       const mappings = Object.entries(resourcesOfType(json('eu-west-1'), 'AWS::Lambda::EventSourceMapping')).filter(([id]) => id.startsWith('ProberRounds'));
@@ -110,7 +99,7 @@ export function proberCases(scenario: { readonly current: Scenario }): void {
         EventSourceArn: '${ProberRounds.Arn}',
         BatchSize: 1,
         FunctionResponseTypes: ['ReportBatchItemFailures'],
-        ScalingConfig: { MaximumConcurrency: ROUNDS_MAX_CONCURRENCY },
+        ScalingConfig: { MaximumConcurrency: ROUNDS_MAX_CONCURRENCY + CONFIRMATIONS_MAX_CONCURRENCY },
         Tags: TAGS,
       });
       // Lambda checks the role when it creates the mapping: the grant comes first.
@@ -158,8 +147,8 @@ export function proberCases(scenario: { readonly current: Scenario }): void {
       ]);
       expect(levels).toContainEqual(['acme-regionwatch-prober', 'WARN']);
       expect(levels).toContainEqual(['acme-regionwatch-aggregator', 'WARN']);
-      // The Slack notifier runs a few times a month: its REPORT lines stay.
-      expect(levels.filter(([, level]) => level === 'INFO').map(([name]) => name)).toEqual(['acme-regionwatch-slack-notifier']);
+      // The channel notifiers run a few times a month: their REPORT lines stay.
+      expect(levels.filter(([, level]) => level === 'INFO').map(([name]) => name)).toEqual(['acme-regionwatch-slack-notifier', 'acme-regionwatch-pagerduty-oncall', 'acme-regionwatch-webhook-opsgenie']);
     });
 
     it.each(['us-east-1', 'eu-west-1'])('has exactly these IAM statements in %s', (region) => {
@@ -177,23 +166,17 @@ export function proberCases(scenario: { readonly current: Scenario }): void {
         },
         // … and its claims in its own region's claims table (PutItem, UpdateItem for a slot's confirmation claim).
         { Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem'], Effect: 'Allow', Resource: '${ClaimsTable.Arn}' },
-        // Sending (the scheduled run queues the minute's later rounds) and what the event source mapping's poller needs, on the rounds queue alone.
+        // Sending (the scheduled run queues the minute's later rounds, a round asks for confirmations) and what the event source mapping's poller needs, on its rounds queue …
         {
           Action: ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:SendMessage'],
           Effect: 'Allow',
           Resource: '${ProberRounds.Arn}',
         },
-        // What the confirmations mapping's poller needs, on this region's confirmations queue alone …
-        {
-          Action: ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'],
-          Effect: 'Allow',
-          Resource: '${ProberConfirmations.Arn}',
-        },
-        // … and sending a request to every probe region's confirmations queue, by name and region.
+        // … and sending a confirmation request to the other probe regions' rounds queues, by name and region.
         {
           Action: 'sqs:SendMessage',
           Effect: 'Allow',
-          Resource: ['ap-southeast-1', 'eu-west-1', 'us-east-1'].map((r) => `arn:aws:sqs:${r}:\${AWS::AccountId}:RegionWatch-${r}-prober-confirmations`),
+          Resource: ['ap-southeast-1', 'eu-west-1', 'us-east-1'].filter((r) => r !== region).map((r) => `arn:aws:sqs:${r}:\${AWS::AccountId}:RegionWatch-${r}-prober-rounds`),
         },
       ]);
     });

@@ -293,8 +293,8 @@ describe('prober handler', () => {
 });
 
 describe('prober handler with confirm on failure', () => {
-  /** Each probe region's queue, named after its region as on AWS (lib/names.ts). */
-  const confirmationsQueue = (region: string) => `RegionWatch-${region}-prober-confirmations`;
+  /** Each probe region's rounds queue, where its confirmation requests go, named after its region as on AWS (lib/names.ts). */
+  const confirmationsQueue = (region: string) => `RegionWatch-${region}-prober-rounds`;
   const confirmTable = 'prober-confirm-results';
   const confirmInterval = 10;
   const probes = ['us-east-1', 'eu-west-1'];
@@ -329,7 +329,7 @@ describe('prober handler with confirm on failure', () => {
   const confirmHandler = (env: Record<string, string> = {}) =>
     freshHandler({ REGIONWATCH_CONFIG_PATH: configPath, RESULTS_TABLE_NAME: confirmTable, CLAIMS_TABLE_NAME: env.RESULTS_TABLE_NAME ?? confirmTable, CONFIRMATIONS_QUEUE_URL: template, ...env });
   const confirmResults = () => new ResultsStore({ client: store.current.documentClient, tableName: confirmTable, retentionHours: 48 });
-  /** Requests waiting in a probe region's confirmations queue, taken out of it. */
+  /** Requests waiting in a probe region's rounds queue, taken out of it. */
   const takeRequests = async (region: string) => {
     const client = clientIn(region);
     const bodies: Record<string, unknown>[] = [];
@@ -344,7 +344,7 @@ describe('prober handler with confirm on failure', () => {
     client.destroy();
     return bodies;
   };
-  /** A request as eu-west-1's confirmations mapping hands it to the handler. */
+  /** A request as eu-west-1's rounds queue mapping hands it to the handler. */
   const asRecord = (body: unknown, id: string): SQSRecord => ({
     messageId: id,
     receiptHandle: id,
@@ -389,7 +389,9 @@ describe('prober handler with confirm on failure', () => {
     expect(lines.filter((l) => l.includes('"confirm-sent"')).length).toBeGreaterThanOrEqual(2);
 
     // The next slot: db still fails, but this probe region's previous check of it failed too: nothing is asked.
-    const next = { ...first, slot: first.slot + confirmInterval, clockOffsetMs: first.clockOffsetMs - confirmInterval * 1000 };
+    // Its clock offset from now, so that a loaded machine's slow first half does not make this round late (dropped).
+    const nextSlot = first.slot + confirmInterval;
+    const next = { ...first, slot: nextSlot, clockOffsetMs: Date.now() - nextSlot * 1000 - 5_100 };
     await captured(async () => handler(sqsEvent(await deliver(queueName, next)), context(69_000)));
     expect(await confirmResults().readRounds(next.slot, next.slot)).toHaveLength(1);
     for (const region of probes) expect(await takeRequests(region), region).toEqual([]);
