@@ -12,7 +12,7 @@ import type { NotificationEvent, NotificationPublisher } from '../core/notificat
 import type { RoundRecord } from '../core/results';
 import { fitIncident } from '../core/item-size';
 import type { IncidentStore } from '../store/incident-store';
-import { acquireLease, leaseOrder, type LeaseOptions } from '../store/lease';
+import { LeaseKeeper, leaseOrder, type LeaseOptions } from '../store/lease';
 
 /** Where the engine reads rounds: ResultsStore on DynamoDB, or anything in memory with the same method. */
 export interface RoundsReader {
@@ -109,13 +109,15 @@ function describeError(error: unknown): { text: string; logText: string; retryab
 }
 
 /**
- * The aggregator. Create one per process (it keeps no state between runs but the settings derived from the config)
- * and call `run()` once per trigger. Runs of one engine must not overlap; runs of different engines (other
+ * The aggregator. Create one per process (it keeps no state between runs but the settings derived from the config and
+ * the lease it last saw, which it reads again only when that could have changed) and call `run()` once per trigger. Runs of one engine must not overlap; runs of different engines (other
  * regions, a retried Lambda) may: every write is conditional and every decision is re-derived on a lost race.
  */
 export class AggregatorEngine {
   readonly settings: EvaluationSettings;
   private readonly order: string[];
+  /** The lease as this engine last saw it: read again only when it could have changed (LeaseKeeper). */
+  private readonly lease: LeaseKeeper;
   private runId = '';
   /** Set when the crash hook threw in this run. */
   private crashed: { error: unknown } | null = null;
@@ -123,6 +125,7 @@ export class AggregatorEngine {
   constructor(private readonly options: AggregatorEngineOptions) {
     this.settings = evaluationSettings(options.config, options.tuning);
     this.order = leaseOrder(options.config.homeRegion, options.config.probeRegions);
+    this.lease = new LeaseKeeper(options.incidents, { probeRegion: options.probeRegion, order: this.order, ...options.lease });
   }
 
   /**
@@ -146,7 +149,7 @@ export class AggregatorEngine {
       stuck: 0,
       conflicts: 0,
     };
-    const lease = await acquireLease(this.options.incidents, { probeRegion: this.options.probeRegion, order: this.order, ...this.options.lease }, nowMs);
+    const lease = await this.lease.acquire(nowMs);
     if (!lease.holder) return out;
     out.acted = true;
 

@@ -69,8 +69,13 @@ export interface UsageAssumptions {
   confirmationSeconds: number;
   /** Billed duration of the acting aggregator's invocation (lease, Queries, evaluation, writes), in ms. */
   aggregatorDurationMs: number;
-  /** Billed duration of a standby's invocation: one lease GetItem, then it returns (lambda/aggregator/engine.ts), in ms. */
+  /** Billed duration of a standby's invocation that reads the lease (one GetItem), then returns (lambda/aggregator/engine.ts), in ms. */
   aggregatorStandbyDurationMs: number;
+  /**
+   * Billed duration of a standby's invocation that does not read the lease (LeaseKeeper: the lease it saw cannot have
+   * changed yet): the stream records' checks and a return, in ms.
+   */
+  aggregatorStandbyKnownLeaseMs: number;
   /**
    * Slots of rounds one evaluation reads. Default: what the engine's first Query reads, from `windowBounds` of the
    * config (thresholds + late tolerance + freshness look-back, and the slot before now): 25 slots at 10 s.
@@ -185,6 +190,7 @@ export const DEFAULT_ASSUMPTIONS: UsageAssumptions = {
   confirmationSeconds: 3,
   aggregatorDurationMs: 120,
   aggregatorStandbyDurationMs: 15,
+  aggregatorStandbyKnownLeaseMs: 3,
   consistentReads: false,
   incidentReadUnitsPerRead: 1,
   incidentChangeWriteUnitsPerMonth: 3000,
@@ -479,7 +485,13 @@ export function estimateCost(config: RegionwatchConfig, overrides: Partial<Usage
   const actingInvocations = roundsPerMonth * aggPerRound + confirmationRecords;
   const standbyInvocations = (P - 1) * (roundsPerMonth * aggPerRound + confirmationRecords);
   const aggInvocations = actingInvocations + standbyInvocations;
-  const aggGbs = (actingInvocations * a.aggregatorDurationMs + standbyInvocations * a.aggregatorStandbyDurationMs) / 1000 * (a.aggregatorMemoryMb / 1024);
+  // Each region's aggregator reads the lease only when it could have changed (lambda/store/lease.ts LeaseKeeper): the
+  // holder at each renewal, a standby once the lease it saw could be its own; both about once per half lease.
+  const leaseReadsPerMinute = 60_000 / (DEFAULT_LEASE_MS / 2);
+  const actingLeaseReads = Math.min(actingInvocations, MINUTES_PER_MONTH * leaseReadsPerMinute);
+  const standbyLeaseReads = Math.min(standbyInvocations, (P - 1) * MINUTES_PER_MONTH * leaseReadsPerMinute);
+  const standbyMs = standbyLeaseReads * a.aggregatorStandbyDurationMs + (standbyInvocations - standbyLeaseReads) * a.aggregatorStandbyKnownLeaseMs;
+  const aggGbs = (actingInvocations * a.aggregatorDurationMs + standbyMs) / 1000 * (a.aggregatorMemoryMb / 1024);
   bill.add('Lambda', perRound ? 'prober requests (one per round per probe region)' : 'prober requests (one a minute per probe region)', proberInvocations, 'requests', 'lambdaRequests', 'lambdaRequests');
   bill.add(
     'Lambda',
@@ -518,7 +530,7 @@ export function estimateCost(config: RegionwatchConfig, overrides: Partial<Usage
   bill.add('Lambda', `aggregator requests (stream batches${staggered ? `: ${aggPerRound} a round per region, staggered` : ''})`, aggInvocations, 'requests', 'lambdaRequests', 'lambdaRequests');
   bill.add(
     'Lambda',
-    `aggregator duration (${a.aggregatorMemoryMb} MB × ${a.aggregatorDurationMs} ms acting${P > 1 ? `, ${a.aggregatorStandbyDurationMs} ms standing by` : ''})`,
+    `aggregator duration (${a.aggregatorMemoryMb} MB × ${a.aggregatorDurationMs} ms acting${P > 1 ? `, ${a.aggregatorStandbyKnownLeaseMs} ms standing by (${a.aggregatorStandbyDurationMs} ms when it reads the lease)` : ''})`,
     aggGbs,
     'GB-s',
     'lambdaGbSecondArm',
@@ -570,12 +582,13 @@ export function estimateCost(config: RegionwatchConfig, overrides: Partial<Usage
     'RRU',
     'dynamoReadRequestUnits',
   );
-  // Strongly consistent reads of the incident table: every invocation reads the lease; the acting one also each
-  // platform region's status and newest incidents (one Query each) and the checker item.
-  const incidentRrus = aggInvocations * a.incidentReadUnitsPerRead + actingInvocations * (G + 1) * a.incidentReadUnitsPerRead;
-  bill.add('DynamoDB', `incident table reads (the lease in every region; ${G} region ${G === 1 ? 'Query' : 'Queries'} and the checker item, acting)`, incidentRrus, 'RRU', 'dynamoReadRequestUnits');
+  // Strongly consistent reads of the incident table: the lease in every region about once per half lease (not per
+  // invocation: LeaseKeeper); the acting one also each platform region's status and newest incidents (one Query each)
+  // and the checker item.
+  const incidentRrus = (actingLeaseReads + standbyLeaseReads) * a.incidentReadUnitsPerRead + actingInvocations * (G + 1) * a.incidentReadUnitsPerRead;
+  bill.add('DynamoDB', `incident table reads (the lease in every region when it could have changed, ${leaseReadsPerMinute} a minute; ${G} region ${G === 1 ? 'Query' : 'Queries'} and the checker item, acting)`, incidentRrus, 'RRU', 'dynamoReadRequestUnits');
   // The lease holder renews when half the lease has gone: one small write per half lease, not per round.
-  const leaseRenewalsPerMinute = 60_000 / (DEFAULT_LEASE_MS / 2);
+  const leaseRenewalsPerMinute = leaseReadsPerMinute;
   const incidentWrus = MINUTES_PER_MONTH * leaseRenewalsPerMinute + a.incidentChangeWriteUnitsPerMonth;
   bill.add('DynamoDB', `incident table writes (lease renewed ${leaseRenewalsPerMinute} times a minute; status and incidents on a change)`, incidentWrus, 'WRU', 'dynamoWriteRequestUnits');
   if (P > 1) bill.add('DynamoDB', 'incident table replicated writes', incidentWrus * (P - 1), 'rWRU', 'dynamoReplicatedWriteUnits');

@@ -48,6 +48,7 @@ const HAND: Partial<UsageAssumptions> = {
   aggregatorInvocationsPerRound: 1,
   aggregatorDurationMs: 100,
   aggregatorStandbyDurationMs: 10,
+  aggregatorStandbyKnownLeaseMs: 2,
   consistentReads: false,
   incidentReadUnitsPerRead: 1,
   incidentChangeWriteUnitsPerMonth: 2_400,
@@ -259,17 +260,21 @@ describe('the aggregator as the engine runs it (the example: 3 probe regions, 10
   const rounds = 262_800;
 
   it('invokes every region\'s aggregator, but only the acting one works and reads the results window', () => {
-    // Aligned rounds (the first design): 3 regions × 262,800 rounds × 1 invocation; one region acts (100 ms at 1 GB), two stand by (10 ms).
+    // Aligned rounds (the first design): 3 regions × 262,800 rounds × 1 invocation; one region acts (100 ms at 1 GB), two
+    // stand by: 10 ms when they read the lease (twice a minute each: 175,200), 2 ms when the lease they saw cannot have
+    // changed yet.
     expect(e.lines.find((l) => l.item.startsWith('aggregator requests'))?.quantity).toBe(3 * rounds);
-    expect(e.lines.find((l) => l.item.startsWith('aggregator duration'))?.quantity).toBeCloseTo(rounds * 0.1 + 2 * rounds * 0.01, 6);
+    const standbyReads = 2 * 43_800 * 2;
+    expect(e.lines.find((l) => l.item.startsWith('aggregator duration'))?.quantity).toBeCloseTo(rounds * 0.1 + standbyReads * 0.01 + (2 * rounds - standbyReads) * 0.002, 6);
     // windowBounds at 10 s: 3 + 18 (180 s) + 1 decision slots, 2 of look-back, the slot before now = 25 slots,
     // 3 round items each of 501 B = 37,575 B: 10 × 4 KB, 5 RRU eventually consistent, and 0.5 for the pre-ring layout's
     // empty range, per acting invocation only.
     expect(e.inputs).toMatchObject({ aggregatorWindowSlots: 25, roundItemBytes: 501, aggregatorQueryBytes: 37_575 });
     expect(e.lines.find((l) => l.item.startsWith('results reads'))?.quantity).toBe(rounds * 5.5);
     expect(line(e, 'DynamoDB', 'results reads')).toBeCloseTo(rounds * 5.5 * 0.125e-6, 9);
-    // The lease in all 3 regions (788,400 GetItems), and per acting run 3 region Queries and the checker item (1,051,200).
-    expect(e.lines.find((l) => l.item.startsWith('incident table reads'))?.quantity).toBe(3 * rounds + 4 * rounds);
+    // The lease in all 3 regions twice a minute (262,800 GetItems, not one per invocation: 788,400), and per acting run
+    // 3 region Queries and the checker item (1,051,200).
+    expect(e.lines.find((l) => l.item.startsWith('incident table reads'))?.quantity).toBe(3 * 43_800 * 2 + 4 * rounds);
   });
 
   it('staggered rounds arrive apart: one stream batch per probe region\'s round, and a record per confirmation request in every replica', () => {
