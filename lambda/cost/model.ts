@@ -152,7 +152,7 @@ export interface UsageAssumptions {
     lambdaPlatformPerInvocation: number;
     /** The prober's one summary line per round ('round finished'). */
     proberPerRound: number;
-    /** A queued round's outcome line besides its summary ('queued round finished'). */
+    /** A queued round's one line: its outcome with the round's summary ('queued round finished'). */
     proberPerQueuedRound: number;
     /** The scheduled invocation's line once a minute ('invocation finished': what ran, was queued, fell back). */
     proberPerInvocation: number;
@@ -219,7 +219,7 @@ export const DEFAULT_ASSUMPTIONS: UsageAssumptions = {
     // Measured on the handler's own lines (test/probe/prober-handler.test.ts pins them), with a deployed function's
     // longer name, ARN and request id.
     proberPerRound: 520,
-    proberPerQueuedRound: 560,
+    proberPerQueuedRound: 660,
     proberPerInvocation: 640,
     emfPerPlatformRegionPerRound: 450,
     aggregatorPerInvocation: 0,
@@ -620,8 +620,10 @@ export function estimateCost(config: RegionwatchConfig, overrides: Partial<Usage
   const logBytes =
     proberInvocations * busyPlatformBytes +
     P * invocationsPerMonth * lb.heartbeatEvent +
-    P * roundsPerMonth * (lb.proberPerRound + (dashboard ? G * lb.emfPerPlatformRegionPerRound : 0)) +
-    // A queued round logs its outcome line besides the round's summary; the scheduled invocation its own, once a minute.
+    P * roundsPerMonth * (dashboard ? G * lb.emfPerPlatformRegionPerRound : 0) +
+    // A round of the scheduled run logs its summary, the invocation its own line once a minute; a queued round logs one
+    // line, its outcome with the round's summary in it (lambda/handlers/prober.ts).
+    P * (roundsPerMonth - MINUTES_PER_MONTH * queuedRoundsPerMinute) * lb.proberPerRound +
     P * MINUTES_PER_MONTH * (queuedRoundsPerMinute * lb.proberPerQueuedRound + lb.proberPerInvocation) +
     aggInvocations * (busyPlatformBytes + lb.aggregatorPerInvocation) +
     a.notificationsPerMonth * lb.aggregatorPerNotification +

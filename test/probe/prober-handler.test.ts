@@ -231,9 +231,11 @@ describe('prober handler', () => {
     const outcome = lines.find((l) => l.includes('"queued round finished"'));
     expect((Buffer.byteLength(outcome ?? '') + DEPLOYED_CONTEXT_BYTES) / DEFAULT_ASSUMPTIONS.logBytes.proberPerQueuedRound).toBeGreaterThan(0.85);
     expect((Buffer.byteLength(outcome ?? '') + DEPLOYED_CONTEXT_BYTES) / DEFAULT_ASSUMPTIONS.logBytes.proberPerQueuedRound).toBeLessThan(1.15);
+    // One line for a queued round: its outcome and what the round saw, no 'round finished' line beside it.
     expect(lines.filter((l) => l.includes('"queued round finished"')).map((l) => JSON.parse(l) as Record<string, unknown>)).toEqual([
-      expect.objectContaining({ outcome: 'ran', slot: message.slot, receiveCount: 1 }),
+      expect.objectContaining({ outcome: 'ran', slot: message.slot, receiveCount: 1, written: true, checks: 3, down: 1, failures: [expect.stringMatching(/^us\/db: /)] }),
     ]);
+    expect(lines.filter((l) => l.includes('"round finished"'))).toEqual([]);
 
     // The same message again (SQS delivers at least once), and a copy of it: the slot claim stops both.
     const copy = await deliver(queueName, message);
