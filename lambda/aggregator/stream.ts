@@ -9,7 +9,10 @@ export class PoisonRecordError extends Error {
   override readonly name = 'PoisonRecordError';
 }
 
-export type DecodedRecord = { kind: 'round'; probeRegion: string; slot: number; regions: string[] } | { kind: 'ignored'; why: string };
+export type DecodedRecord =
+  /** `allUp`: every result in it is `up` (lambda/aggregator/engine.ts may then skip a quiet run). */
+  | { kind: 'round'; probeRegion: string; slot: number; regions: string[]; allUp: boolean }
+  | { kind: 'ignored'; why: string };
 
 /**
  * Reads what the aggregator needs from one stream record: the platform regions its round touches.
@@ -34,12 +37,14 @@ export function decodeStreamRecord(record: DynamoDBRecord): DecodedRecord {
   }
   if (!Array.isArray(parsed)) throw new PoisonRecordError('round item results are not an array');
   const regions = new Set<string>();
+  let allUp = true;
   for (const r of parsed) {
-    const region = (r as { region?: unknown } | null)?.region;
-    if (typeof region !== 'string') throw new PoisonRecordError('a result in the round item has no platform region');
-    regions.add(region);
+    const result = r as { region?: unknown; status?: unknown } | null;
+    if (typeof result?.region !== 'string') throw new PoisonRecordError('a result in the round item has no platform region');
+    regions.add(result.region);
+    if (result.status !== 'up') allUp = false;
   }
-  return { kind: 'round', probeRegion, slot, regions: [...regions] };
+  return { kind: 'round', probeRegion, slot, regions: [...regions], allUp };
 }
 
 /**
@@ -80,7 +85,7 @@ function describeError(error: unknown): string {
  */
 export async function handleStreamBatch(
   event: DynamoDBStreamEvent,
-  run: (regions: readonly string[]) => Promise<AggregatorRun>,
+  run: (regions: readonly string[], batch: { readonly allUp: boolean }) => Promise<AggregatorRun>,
   quarantine?: Quarantine,
   log?: StreamLog,
 ): Promise<StreamBatchOutcome> {
@@ -88,16 +93,22 @@ export async function handleStreamBatch(
   const poison: PoisonRecord[] = [];
   const regions = new Set<string>();
   const retryable: string[] = [];
+  // Whether every result the batch brings is up (and nothing in it was poison): a quiet engine may skip such a run.
+  let allUp = true;
   for (const record of event.Records) {
     const id = record.dynamodb?.SequenceNumber ?? record.eventID ?? '';
     let reason: string;
     try {
       const decoded = decodeStreamRecord(record);
-      if (decoded.kind === 'round') for (const r of decoded.regions) regions.add(r);
+      if (decoded.kind === 'round') {
+        for (const r of decoded.regions) regions.add(r);
+        if (!decoded.allUp) allUp = false;
+      }
       retryable.push(id);
       continue;
     } catch (error: unknown) {
       reason = describeError(error);
+      allUp = false;
     }
     if (quarantine) {
       try {
@@ -121,7 +132,7 @@ export async function handleStreamBatch(
   }
   if (regions.size === 0) return { batchItemFailures: failures, run: null, poison };
   try {
-    const outcome = await run([...regions]);
+    const outcome = await run([...regions], { allUp });
     return { batchItemFailures: failures, run: outcome, poison };
   } catch (error: unknown) {
     const runError = describeError(error);

@@ -77,6 +77,16 @@ export interface UsageAssumptions {
    */
   aggregatorStandbyKnownLeaseMs: number;
   /**
+   * Billed duration of the acting aggregator's quiet run (lambda/aggregator/engine.ts: a batch of only `up` results in a
+   * window it already found quiet reads and evaluates nothing): the stream records' checks and a return, in ms.
+   */
+  aggregatorQuietRunMs: number;
+  /**
+   * Hours a month when something is wrong somewhere (failing results, an open incident, a checker alert), so every
+   * stream batch is evaluated; in the others only a slot's first batch is (the quiet runs).
+   */
+  unquietHoursPerMonth: number;
+  /**
    * Slots of rounds one evaluation reads. Default: what the engine's first Query reads, from `windowBounds` of the
    * config (thresholds + late tolerance + freshness look-back, and the slot before now): 25 slots at 10 s.
    */
@@ -191,6 +201,10 @@ export const DEFAULT_ASSUMPTIONS: UsageAssumptions = {
   aggregatorDurationMs: 120,
   aggregatorStandbyDurationMs: 15,
   aggregatorStandbyKnownLeaseMs: 3,
+  aggregatorQuietRunMs: 3,
+  // Ten incidents a month and ten times as many blips and partitions (confirmationBatchesPerMonth), each a few slots to
+  // half an hour of evaluating every batch.
+  unquietHoursPerMonth: 12,
   consistentReads: false,
   incidentReadUnitsPerRead: 1,
   incidentChangeWriteUnitsPerMonth: 3000,
@@ -485,13 +499,17 @@ export function estimateCost(config: RegionwatchConfig, overrides: Partial<Usage
   const actingInvocations = roundsPerMonth * aggPerRound + confirmationRecords;
   const standbyInvocations = (P - 1) * (roundsPerMonth * aggPerRound + confirmationRecords);
   const aggInvocations = actingInvocations + standbyInvocations;
+  // The acting aggregator evaluates a slot's first batch; while nothing is wrong the slot's later batches of only `up`
+  // results are quiet runs that read nothing (lambda/aggregator/engine.ts).
+  const quietRuns = roundsPerMonth * (aggPerRound - 1) * Math.max(0, 1 - a.unquietHoursPerMonth / HOURS_PER_MONTH);
+  const actingEvaluations = actingInvocations - quietRuns;
   // Each region's aggregator reads the lease only when it could have changed (lambda/store/lease.ts LeaseKeeper): the
   // holder at each renewal, a standby once the lease it saw could be its own; both about once per half lease.
   const leaseReadsPerMinute = 60_000 / (DEFAULT_LEASE_MS / 2);
   const actingLeaseReads = Math.min(actingInvocations, MINUTES_PER_MONTH * leaseReadsPerMinute);
   const standbyLeaseReads = Math.min(standbyInvocations, (P - 1) * MINUTES_PER_MONTH * leaseReadsPerMinute);
   const standbyMs = standbyLeaseReads * a.aggregatorStandbyDurationMs + (standbyInvocations - standbyLeaseReads) * a.aggregatorStandbyKnownLeaseMs;
-  const aggGbs = (actingInvocations * a.aggregatorDurationMs + standbyMs) / 1000 * (a.aggregatorMemoryMb / 1024);
+  const aggGbs = (actingEvaluations * a.aggregatorDurationMs + quietRuns * a.aggregatorQuietRunMs + standbyMs) / 1000 * (a.aggregatorMemoryMb / 1024);
   bill.add('Lambda', perRound ? 'prober requests (one per round per probe region)' : 'prober requests (one a minute per probe region)', proberInvocations, 'requests', 'lambdaRequests', 'lambdaRequests');
   bill.add(
     'Lambda',
@@ -530,7 +548,7 @@ export function estimateCost(config: RegionwatchConfig, overrides: Partial<Usage
   bill.add('Lambda', `aggregator requests (stream batches${staggered ? `: ${aggPerRound} a round per region, staggered` : ''})`, aggInvocations, 'requests', 'lambdaRequests', 'lambdaRequests');
   bill.add(
     'Lambda',
-    `aggregator duration (${a.aggregatorMemoryMb} MB × ${a.aggregatorDurationMs} ms acting${P > 1 ? `, ${a.aggregatorStandbyKnownLeaseMs} ms standing by (${a.aggregatorStandbyDurationMs} ms when it reads the lease)` : ''})`,
+    `aggregator duration (${a.aggregatorMemoryMb} MB × ${a.aggregatorDurationMs} ms an evaluation${quietRuns > 0 ? `, ${a.aggregatorQuietRunMs} ms a quiet run` : ''}${P > 1 ? `, ${a.aggregatorStandbyKnownLeaseMs} ms standing by (${a.aggregatorStandbyDurationMs} ms when it reads the lease)` : ''})`,
     aggGbs,
     'GB-s',
     'lambdaGbSecondArm',
@@ -577,16 +595,16 @@ export function estimateCost(config: RegionwatchConfig, overrides: Partial<Usage
   const minimumQueryRrus = a.consistentReads ? 1 : 0.5;
   bill.add(
     'DynamoDB',
-    `results reads (acting aggregator: a ${windowSlots}-slot window, ${qtyText(bytesPerQuery)} B, ${rrusPerQuery} RRU a Query, + ${minimumQueryRrus} for the pre-ring layout)`,
-    actingInvocations * (rrusPerQuery + minimumQueryRrus),
+    `results reads (acting aggregator, per evaluation${quietRuns > 0 ? ', not in quiet runs' : ''}: a ${windowSlots}-slot window, ${qtyText(bytesPerQuery)} B, ${rrusPerQuery} RRU a Query, + ${minimumQueryRrus} for the pre-ring layout)`,
+    actingEvaluations * (rrusPerQuery + minimumQueryRrus),
     'RRU',
     'dynamoReadRequestUnits',
   );
   // Strongly consistent reads of the incident table: the lease in every region about once per half lease (not per
   // invocation: LeaseKeeper); the acting one also each platform region's status and newest incidents (one Query each)
   // and the checker item.
-  const incidentRrus = (actingLeaseReads + standbyLeaseReads) * a.incidentReadUnitsPerRead + actingInvocations * (G + 1) * a.incidentReadUnitsPerRead;
-  bill.add('DynamoDB', `incident table reads (the lease in every region when it could have changed, ${leaseReadsPerMinute} a minute; ${G} region ${G === 1 ? 'Query' : 'Queries'} and the checker item, acting)`, incidentRrus, 'RRU', 'dynamoReadRequestUnits');
+  const incidentRrus = (actingLeaseReads + standbyLeaseReads) * a.incidentReadUnitsPerRead + actingEvaluations * (G + 1) * a.incidentReadUnitsPerRead;
+  bill.add('DynamoDB', `incident table reads (the lease in every region when it could have changed, ${leaseReadsPerMinute} a minute; ${G} region ${G === 1 ? 'Query' : 'Queries'} and the checker item per evaluation)`, incidentRrus, 'RRU', 'dynamoReadRequestUnits');
   // The lease holder renews when half the lease has gone: one small write per half lease, not per round.
   const leaseRenewalsPerMinute = leaseReadsPerMinute;
   const incidentWrus = MINUTES_PER_MONTH * leaseRenewalsPerMinute + a.incidentChangeWriteUnitsPerMonth;

@@ -61,7 +61,7 @@ export async function handler(event: DynamoDBStreamEvent | NotifyTestRequest, co
   }
   const outcome = await handleStreamBatch(
     event,
-    (regions) => engine.run({ regions }),
+    (regions, batch) => engine.run({ regions, allUp: batch.allUp }),
     quarantine,
     (level, message, fields) => logger[level](message, fields),
   );

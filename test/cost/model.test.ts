@@ -49,6 +49,9 @@ const HAND: Partial<UsageAssumptions> = {
   aggregatorDurationMs: 100,
   aggregatorStandbyDurationMs: 10,
   aggregatorStandbyKnownLeaseMs: 2,
+  aggregatorQuietRunMs: 2,
+  // A tenth of the month (730 h) not quiet.
+  unquietHoursPerMonth: 73,
   consistentReads: false,
   incidentReadUnitsPerRead: 1,
   incidentChangeWriteUnitsPerMonth: 2_400,
@@ -285,8 +288,15 @@ describe('the aggregator as the engine runs it (the example: 3 probe regions, 10
     expect(staggeredBatchesPerRound(3, 5)).toBe(2);
     expect(staggeredBatchesPerRound(1, 10)).toBe(1);
     expect(staggered.lines.find((l) => l.item.startsWith('aggregator requests'))?.quantity).toBe(3 * (3 * rounds + 900));
+    // The acting one evaluates a slot's first batch; the other two are quiet runs (2 ms, no reads) but in the tenth of
+    // the month something is wrong.
     const standbyReads = 2 * 43_800 * 2;
-    expect(staggered.lines.find((l) => l.item.startsWith('aggregator duration'))?.quantity).toBeCloseTo((3 * rounds + 900) * 0.1 + standbyReads * 0.01 + (2 * (3 * rounds + 900) - standbyReads) * 0.002, 6);
+    const quiet = rounds * 2 * 0.9;
+    expect(staggered.lines.find((l) => l.item.startsWith('aggregator duration'))?.quantity).toBeCloseTo((3 * rounds + 900 - quiet) * 0.1 + quiet * 0.002 + standbyReads * 0.01 + (2 * (3 * rounds + 900) - standbyReads) * 0.002, 6);
+    const evaluations = 3 * rounds + 900 - quiet;
+    // 5.5 RRU an evaluation (the same window as aligned rounds above), none in a quiet run.
+    expect(staggered.lines.find((l) => l.item.startsWith('results reads'))?.quantity).toBeCloseTo(evaluations * 5.5, 6);
+    expect(staggered.lines.find((l) => l.item.startsWith('incident table reads'))?.quantity).toBeCloseTo(3 * 43_800 * 2 + 4 * evaluations, 6);
   });
 
   it('prices the confirmation transport: per request batch a message on each rounds queue, an invocation, a claim and an item per probe region', () => {
