@@ -15,7 +15,7 @@ import { REGION_PLACEHOLDER } from '../lambda/probe/sqs-confirmations';
 import { RegionwatchFunction, busySystemLogLevel, handlerEntry, type FunctionDefaults } from './function';
 import type { ClaimsTable } from './claims-table';
 import { queueArn, queueUrl, roundsQueueName } from './names';
-import { bindQueueSender, deadLetterQueue, queueEventSource } from './queues';
+import { bindQueueSender, queueEventSource } from './queues';
 import type { ResultsTable } from './results-table';
 
 export interface ProberProps {
@@ -27,6 +27,8 @@ export interface ProberProps {
   readonly claimsTable: ClaimsTable;
   /** Physical name, the same in every region, so the watching region can match its heartbeats. */
   readonly functionName: string;
+  /** The region's parked-messages queue (lib/queues.ts): the rounds queue's dead-letter queue. */
+  readonly parkedMessages: sqs.Queue;
   /** The region's log key and retention, and VPC, for its function. */
   readonly functionDefaults: FunctionDefaults;
   /** Handler entry file. @default lambda/handlers/prober.ts */
@@ -87,7 +89,7 @@ export class Prober extends Construct {
   readonly schedule: events.Rule;
   /** The minute's later rounds, each delayed to its slot's start. */
   readonly roundsQueue: sqs.Queue;
-  /** Round messages that failed twice (an unwritable round, a poison message): alarmed on in Observability. */
+  /** Where round messages that failed twice go (an unwritable round, a poison message): the region's parked-messages queue. */
   readonly roundsDeadLetters: sqs.Queue;
   readonly roundsMapping: lambda.EventSourceMapping;
 
@@ -113,7 +115,7 @@ export class Prober extends Construct {
     props.claimsTable.bind(this.fn, { confirming });
     const stack = Stack.of(this);
     const queueName = roundsQueueName(stack.region);
-    this.roundsDeadLetters = deadLetterQueue(this, 'RoundsDeadLetters', "the prober's rounds queue", [queueArn(stack, stack.region, queueName)]);
+    this.roundsDeadLetters = props.parkedMessages;
     this.roundsQueue = new sqs.Queue(this, 'Rounds', {
       queueName,
       encryption: sqs.QueueEncryption.SQS_MANAGED,

@@ -10,10 +10,12 @@ import { AlarmRelay } from './alarm-relay';
 import { ClaimsTable } from './claims-table';
 import type { FunctionDefaults } from './function';
 import { IncidentsTable } from './incidents-table';
-import { resourceNames, stackName, watchedProbeRegion, watcherProbeRegion } from './names';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { queueArn, resourceNames, roundsQueueName, stackName, watchedProbeRegion, watcherProbeRegion } from './names';
 import { Notifier } from './notifier';
 import { Observability } from './observability';
 import { Prober } from './prober';
+import { parkedMessagesQueue } from './queues';
 import { ProberHeartbeat } from './prober-heartbeat';
 import { RegionKey } from './region-key';
 import { RegionNetwork } from './network';
@@ -36,6 +38,8 @@ export class RegionWatchStack extends Stack {
   readonly resultsTable: ResultsTable;
   readonly incidentsTable: IncidentsTable;
   readonly claimsTable: ClaimsTable;
+  /** The region's one queue for what failed every retry (lib/queues.ts parkedMessagesQueue), alarmed on. */
+  readonly parkedMessages: sqs.Queue;
   readonly prober: Prober;
   readonly aggregator: Aggregator;
   readonly notifier: Notifier;
@@ -77,14 +81,17 @@ export class RegionWatchStack extends Stack {
       homeRegion: config.homeRegion,
     });
     this.claimsTable = new ClaimsTable(this, 'Claims', { tableName: names.claimsTable });
+    // One queue for everything in the region that failed every retry, and one alarm on it (lib/queues.ts).
+    this.parkedMessages = parkedMessagesQueue(this, 'ParkedMessages', queueArn(this, probeRegion, roundsQueueName(probeRegion)));
     if (this.isHome && config.statusPage.mode !== 'off') {
-      this.statusPage = new StatusPage(this, 'StatusPage', { config, functionDefaults, key: this.key.key, incidentsTable: this.incidentsTable, functionName: names.statusRendererFunction });
+      this.statusPage = new StatusPage(this, 'StatusPage', { config, parkedMessages: this.parkedMessages, functionDefaults, key: this.key.key, incidentsTable: this.incidentsTable, functionName: names.statusRendererFunction });
     }
     // Notifications link to the page: its own address at home; elsewhere only a domain of your own is known at synth
     // (a *.cloudfront.net name or a bucket's lives in the home stack, and stacks share nothing at synth time).
     const statusPageUrl = this.statusPage?.url ?? (config.statusPage.mode === 'public' && config.statusPage.domainName ? `https://${config.statusPage.domainName}/` : undefined);
     this.notifier = new Notifier(this, 'Notifications', {
       config,
+      parkedMessages: this.parkedMessages,
       key: this.key.key,
       functionDefaults,
       slackFunctionName: names.slackNotifierFunction,
@@ -93,6 +100,7 @@ export class RegionWatchStack extends Stack {
     });
     this.prober = new Prober(this, 'Prober', {
       config,
+      parkedMessages: this.parkedMessages,
       resultsTable: this.resultsTable,
       claimsTable: this.claimsTable,
       functionName: names.proberFunction,
@@ -100,6 +108,7 @@ export class RegionWatchStack extends Stack {
     });
     this.aggregator = new Aggregator(this, 'Aggregator', {
       config,
+      parkedMessages: this.parkedMessages,
       resultsTable: this.resultsTable,
       incidentsTable: this.incidentsTable,
       notifier: this.notifier,
@@ -114,12 +123,6 @@ export class RegionWatchStack extends Stack {
       proberFunctionName: names.proberFunction,
       logs: functionDefaults.logs,
     });
-    const deadLetterQueues = [
-      { label: 'AggregatorFailedRecords', queue: this.aggregator.failureQueue },
-      { label: 'ProberRoundsDeadLetters', queue: this.prober.roundsDeadLetters },
-    ];
-    for (const channel of this.notifier.channels) deadLetterQueues.push({ label: channel.label, queue: channel.deadLetters });
-    if (this.statusPage) deadLetterQueues.push({ label: 'StatusPageRenderFailures', queue: this.statusPage.deadLetters });
     this.observability = new Observability(this, 'Observability', {
       emails: config.notifications.emails,
       topicKey: this.key.key,
@@ -138,7 +141,7 @@ export class RegionWatchStack extends Stack {
       prober: this.prober.fn.function,
       aggregator: this.aggregator.fn.function,
       aggregatorLogGroup: this.aggregator.fn.logGroup,
-      deadLetterQueues,
+      parkedMessages: this.parkedMessages,
       notificationsTopic: this.notifier.topic,
       ...(this.statusPage ? { statusRenderer: this.statusPage.renderer.function } : {}),
       peerHeartbeats: this.heartbeat.watchedHeartbeats,

@@ -117,9 +117,10 @@ export interface UsageAssumptions {
   /** The prober's EMF metric names (lib/observability.ts PROBE_METRICS), each per platform region and probe region. */
   metricNames: readonly string[];
   /**
-   * Alarms per probe region without channel notifiers (lib/observability.ts: 11, with the prober's rounds dead-letter
-   * and late rounds alarms); each channel notifier (Slack, a PagerDuty service, a webhook) adds its dead-letter alarm,
-   * and the hosted status page two in the home region. test/infra pins this to the synthesized templates.
+   * Alarms per probe region (lib/observability.ts: 10, one of them on the region's parked-messages queue, where the
+   * rounds queue, the aggregator, every channel notifier and the status page renderer park what failed every retry: a
+   * channel adds no alarm); the hosted status page adds its renderer's errors in the home region. test/infra pins this
+   * to the synthesized templates.
    */
   alarmsPerRegion: number;
   /**
@@ -213,7 +214,7 @@ export const DEFAULT_ASSUMPTIONS: UsageAssumptions = {
   notificationsPerMonth: 60,
   checkerAlertsPerMonth: 20,
   metricNames: ['Availability', 'LatencyMs'],
-  alarmsPerRegion: 11,
+  alarmsPerRegion: 10,
   statusPage: {
     rendersOnChangePerMonth: 5_000,
     rendererMemoryMb: 512,
@@ -628,8 +629,10 @@ export function estimateCost(config: RegionwatchConfig, overrides: Partial<Usage
   // The aggregator's counts and the prober's LateRounds are emitted only when not zero (lambda/aggregator/metrics.ts):
   // a healthy deployment sends none, and CloudWatch bills a metric only for the hours it receives values.
   bill.add('CloudWatch', 'aggregator counts and late rounds (emitted only when not zero)', 0, 'metrics', 'cloudwatchMetrics', 'cloudwatchMetrics', 'billed only for the hours something is counted');
-  const alarms = P * (a.alarmsPerRegion + channels) + (page !== 'off' ? 2 : 0);
-  bill.add('CloudWatch', `alarms (checker health, per probe region${channels > 0 ? '; a dead-letter alarm per channel notifier' : ''}${page !== 'off' ? '; the status page renderer' : ''})`, alarms, 'alarms', 'cloudwatchAlarms', 'cloudwatchAlarms');
+  // One alarm per region on its parked-messages queue, whatever the channels (one per dead-letter queue was one per
+  // channel, the aggregator's and the prober's, and the status page's: 3 a region with Slack alone).
+  const alarms = P * a.alarmsPerRegion + (page !== 'off' ? 1 : 0);
+  bill.add('CloudWatch', `alarms (checker health, per probe region, one on its parked-messages queue${page !== 'off' ? '; the status page renderer' : ''})`, alarms, 'alarms', 'cloudwatchAlarms', 'cloudwatchAlarms');
   if (dashboard) bill.add('CloudWatch', 'dashboards (one in the home region, reading every probe region)', a.dashboards, 'dashboards', 'cloudwatchDashboards', 'cloudwatchDashboards');
   const lb = a.logBytes;
   // Lambda's START, END and REPORT lines of the prober and the aggregator only with logs.invocationReports (system log
@@ -669,7 +672,7 @@ export function estimateCost(config: RegionwatchConfig, overrides: Partial<Usage
   bill.add('SNS', 'publishes (notifications and checker alerts)', a.notificationsPerMonth + checkerPublishes, 'requests', 'snsPublishes', 'snsPublishes');
   bill.add('SNS', `email deliveries (${emails} address(es), both topics)`, (a.notificationsPerMonth + checkerPublishes) * emails, 'emails', 'snsEmail', 'snsEmail');
   if (channels > 0) bill.add('SNS', 'deliveries to the channel notifiers', deliveries, 'deliveries', 'snsLambda');
-  bill.add('SQS', `failure and dead-letter queues (${P * (2 + channels) + (page !== 'off' ? 1 : 0)}, idle unless something fails)`, 0, 'requests', 'sqsRequests', 'sqsRequests');
+  bill.add('SQS', `parked-messages queues (${P}, one per region, idle unless something fails)`, 0, 'requests', 'sqsRequests', 'sqsRequests');
   if (channels > 0) {
     bill.add('Secrets Manager', `channel secrets (${channels} per probe region: each notifier reads its own region's secret or replica)`, P * channels, 'secrets', 'secret');
     bill.add('Secrets Manager', 'GetSecretValue calls (cold starts, 5-minute cache)', deliveries, 'calls', 'secretApiCalls');

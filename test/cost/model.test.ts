@@ -349,9 +349,9 @@ describe('global tables and Slack', () => {
     // Slack, PagerDuty oncall and webhook opsgenie: a secret (or replica) each in each of the 3 regions.
     expect(e.inputs).toMatchObject({ channels: 3, statusPage: 'public' });
     expect(e.lines.find((l) => l.service === 'Secrets Manager' && l.unit === 'secrets')?.quantity).toBe(9);
-    // 11 alarms + a dead-letter alarm per channel notifier in each of 3 regions, and the status page's two at home
-    // (test/infra pins the count to the templates).
-    expect(e.lines.find((l) => l.item.startsWith('alarms'))?.quantity).toBe(3 * (11 + 3) + 2);
+    // 10 alarms in each of 3 regions whatever the channels (one on the parked-messages queue), and the status page
+    // renderer's at home (test/infra pins the count to the templates).
+    expect(e.lines.find((l) => l.item.startsWith('alarms'))?.quantity).toBe(3 * 10 + 1);
   });
 });
 
@@ -375,8 +375,8 @@ describe('the hosted status page and the channel notifiers', () => {
     expect(requests?.monthly).toBeCloseTo(20, 9);
     expect(requests?.afterFree).toBeCloseTo(10, 9);
     expect(line(e, 'CloudFront', 'status page data out')).toBeCloseTo(20 * 0.085, 6);
-    // Two alarms (dead letters, renderer errors) besides the region's.
-    expect(e.lines.find((l) => l.item.startsWith('alarms'))?.quantity).toBe(8 + 2);
+    // One alarm (renderer errors) besides the region's: its dead letters go to the parked-messages queue.
+    expect(e.lines.find((l) => l.item.startsWith('alarms'))?.quantity).toBe(8 + 1);
   });
 
   it('prices a private page by its S3 reads instead of CloudFront, and no page at all', () => {
@@ -387,7 +387,7 @@ describe('the hosted status page and the channel notifiers', () => {
     expect(off.lines.some((l) => l.service === 'S3' || l.item.includes('status page'))).toBe(false);
   });
 
-  it('counts every channel notifier: a delivery, a secret per region and a dead-letter alarm each', () => {
+  it('counts every channel notifier: a delivery and a secret per region each, and no alarm of its own', () => {
     const channels = parseConfig({
       ...tiny(),
       notifications: {
@@ -406,7 +406,8 @@ describe('the hosted status page and the channel notifiers', () => {
     expect(e.lines.find((l) => l.item.startsWith('channel notifier duration'))?.quantity).toBeCloseTo(300 * 0.4 * 0.25, 9);
     expect(e.lines.find((l) => l.service === 'Secrets Manager' && l.unit === 'secrets')?.quantity).toBe(3);
     expect(line(e, 'Secrets Manager', 'channel secrets')).toBeCloseTo(1.2, 9);
-    expect(e.lines.find((l) => l.item.startsWith('alarms'))?.quantity).toBe(8 + 3);
+    // No alarm per channel: their dead letters go to the region's parked-messages queue, which has the one.
+    expect(e.lines.find((l) => l.item.startsWith('alarms'))?.quantity).toBe(8);
   });
 });
 

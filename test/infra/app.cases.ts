@@ -110,13 +110,13 @@ export function appCases(label: string, scenario: { readonly current: Scenario }
           .map((f) => f.Properties?.FunctionName)
           .filter((n): n is string => typeof n === 'string');
         expect(found.sort()).toEqual(functions);
-        // The aggregator's stream mapping, the prober's rounds-queue mapping, with confirm on failure its
-        // confirmations-queue mapping, and at home the renderer's stream mapping.
+        // The aggregator's stream mapping, the prober's rounds-queue mapping (confirmation requests come on it too),
+        // and at home the renderer's stream mapping.
         expect(Object.keys(resourcesOfType(json(region), 'AWS::Lambda::EventSourceMapping'))).toHaveLength(2 + (home && page ? 1 : 0));
         // The cost model prices the same count: DEFAULT_ASSUMPTIONS.alarmsPerRegion, a dead-letter alarm per channel
         // notifier, and the status page's two at home.
         const alarms = Object.keys(resourcesOfType(json(region), 'AWS::CloudWatch::Alarm'));
-        expect(alarms).toHaveLength(DEFAULT_ASSUMPTIONS.alarmsPerRegion + channels.length + (home && page ? 2 : 0));
+        expect(alarms).toHaveLength(DEFAULT_ASSUMPTIONS.alarmsPerRegion + (home && page ? 1 : 0));
       }
       const estimate = estimateCost(config);
       const total = config.probeRegions.reduce((n, r) => n + Object.keys(resourcesOfType(json(r), 'AWS::CloudWatch::Alarm')).length, 0);

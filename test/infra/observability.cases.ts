@@ -40,19 +40,16 @@ export function observabilityCases(scenario: { readonly current: Scenario }): vo
     it('has exactly these alarms, every one notifying the checker topic (not the platform topic)', () => {
       expect(Object.keys(alarms('eu-west-1')).sort()).toEqual([
         'AggregatorErrors',
-        'AggregatorFailedRecordsNotEmpty',
         'AggregatorIteratorAge',
         'AggregatorNotRunning',
         'NotificationDeliveryFailed',
         'NotificationsStuck',
-        'PagerDutyOncallDeadLettersNotEmpty',
+        // One for everything parked in the region (rounds, stream records, every channel), not one per queue.
+        'ParkedMessagesNotEmpty',
         'PeerProberSilent',
         'ProberErrors',
         'ProberLateRounds',
         'ProberNotRunning',
-        'ProberRoundsDeadLettersNotEmpty',
-        'SlackDeadLettersNotEmpty',
-        'WebhookOpsgenieDeadLettersNotEmpty',
       ]);
       for (const alarm of Object.values(alarms('eu-west-1'))) expect(alarm).toMatchObject(toChecker);
     });
@@ -137,13 +134,9 @@ export function observabilityCases(scenario: { readonly current: Scenario }): vo
     });
 
     // FAULTS row 9: a poison record parked in the failure queue is a checker alert on its first message.
-    it('alarms on the first message in every dead-letter queue', () => {
+    it('alarms on the first message in the region\'s one parked-messages queue, where every dead letter goes', () => {
       const all = alarms('eu-west-1');
-      for (const [alarm, queue] of [
-        ['AggregatorFailedRecordsNotEmpty', '${AggregatorFailedRecords.QueueName}'],
-        ['SlackDeadLettersNotEmpty', '${NotificationsSlackDeadLetters.QueueName}'],
-        ['ProberRoundsDeadLettersNotEmpty', '${ProberRoundsDeadLetters.QueueName}'],
-      ] as const) {
+      for (const [alarm, queue] of [['ParkedMessagesNotEmpty', '${ParkedMessages.QueueName}']] as const) {
         expect(all[alarm]).toEqual({
           Namespace: 'AWS/SQS',
           MetricName: 'ApproximateNumberOfMessagesVisible',

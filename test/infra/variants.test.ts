@@ -31,7 +31,7 @@ describe('without a Slack secret', () => {
       'AggregatorFunction',
       'ProberFunction',
     ]);
-    expect(Object.keys(resourcesOfType(json, 'AWS::SQS::Queue')).sort()).toEqual(['AggregatorFailedRecords', 'ProberRounds', 'ProberRoundsDeadLetters']);
+    expect(Object.keys(resourcesOfType(json, 'AWS::SQS::Queue')).sort()).toEqual(['ParkedMessages', 'ProberRounds']);
     expect(Object.keys(resourcesOfType(json, 'AWS::SNS::Subscription'))).toEqual([]);
     expect(JSON.stringify(json)).not.toContain('secretsmanager');
   });
