@@ -857,6 +857,23 @@ export function withTargetCount(config: RegionwatchConfig, n: number): Regionwat
   return { ...config, regions };
 }
 
+/**
+ * The workload the cost goal is set for (issue 14, docs/cost.md): the config's own mix of checks repeated to 50
+ * targets, every 10 s, from its probe regions, with Slack as the only channel and no status page. Email, the
+ * checker's alarms and the encryption stay as the config has them.
+ */
+export function referenceWorkload(config: RegionwatchConfig): RegionwatchConfig {
+  return withTargetCount(
+    {
+      ...config,
+      defaults: { ...config.defaults, intervalSeconds: 10 },
+      notifications: { ...config.notifications, pagerDuty: [], webhooks: [] },
+      statusPage: { ...config.statusPage, mode: 'off' },
+    },
+    50,
+  );
+}
+
 /** The config with a different default interval (targets that set their own keep theirs, if still a multiple). */
 export function withInterval(config: RegionwatchConfig, intervalSeconds: RegionwatchConfig['defaults']['intervalSeconds']): RegionwatchConfig {
   return { ...config, defaults: { ...config.defaults, intervalSeconds } };

@@ -14,6 +14,7 @@ import {
   staggeredBatchesPerRound,
   route53Baseline,
   syntheticsBaselines,
+  referenceWorkload,
   withTargetCount,
   type CostEstimate,
   type UsageAssumptions,
@@ -520,6 +521,22 @@ describe('what if', () => {
     expect(perRound.total).toBeLessThan(wait.total - 10);
     expect(perRound.lines.some((l) => l.service === 'SQS' && l.item.startsWith('rounds queue'))).toBe(true);
     expect(wait.lines.some((l) => l.service === 'SQS' && l.item.startsWith('rounds queue'))).toBe(false);
+  });
+});
+
+describe('the reference workload (50 targets, 3 probe regions, 10 s, Slack only)', () => {
+  it('costs at most $20 a month at list prices, keeping what on-call relies on: every region\'s checker alarms, its key, detection by confirmation', () => {
+    const config = referenceWorkload(example());
+    expect(resolveTargets(config)).toHaveLength(50);
+    expect(config.notifications.slackWebhookSecretName).not.toBeNull();
+    const e = estimateCost(config);
+    expect(e.inputs).toMatchObject({ targets: 50, probeRegions: 3, intervalSeconds: 10, channels: 1, statusPage: 'off', detection: 'confirm', confirming: true });
+    expect(e.total).toBeLessThanOrEqual(20);
+    expect(e.totalAfterFree).toBeLessThan(e.total);
+    expect(e.lines.find((l) => l.service === 'CloudWatch' && l.item.startsWith('alarms'))?.quantity).toBe(3 * DEFAULT_ASSUMPTIONS.alarmsPerRegion);
+    expect(e.lines.find((l) => l.service === 'KMS' && l.item.startsWith('customer managed keys'))?.quantity).toBe(3);
+    // Logs kept a year, encrypted: what AWS Control Tower's CT.CLOUDWATCH.PR.2 asks for.
+    expect(e.inputs.logRetentionDays).toBe(365);
   });
 });
 
