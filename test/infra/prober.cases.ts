@@ -4,6 +4,17 @@ import { describe, expect, it } from 'vitest';
 import { CONFIRMATIONS_MAX_CONCURRENCY, proberReservedConcurrency, ROUNDS_MAX_CONCURRENCY, ROUNDS_MAX_RECEIVE_COUNT, roundsMappingConcurrency } from '../../lib/prober';
 import { TAGS, rendered, resourcesOfType, roleStatements, type Scenario } from './synth';
 
+/** The prober's one SQS mapping, on its rounds queue: rounds and confirmation requests alike. */
+const ROUNDS_MAPPING = {
+  FunctionName: '${ProberFunction}',
+  EventSourceArn: '${ProberRounds.Arn}',
+  BatchSize: 1,
+  FunctionResponseTypes: ['ReportBatchItemFailures'],
+  // A confirmation waits up to minFaultSeconds before it checks: it must not hold a queued round back.
+  ScalingConfig: { MaximumConcurrency: ROUNDS_MAX_CONCURRENCY + CONFIRMATIONS_MAX_CONCURRENCY },
+  Tags: TAGS,
+};
+
 /** Cases run against the example config's synthesized app (see example-app.test.ts). */
 export function proberCases(scenario: { readonly current: Scenario }): void {
   describe('Prober', () => {
@@ -39,17 +50,7 @@ export function proberCases(scenario: { readonly current: Scenario }): void {
       const eu = stack('eu-west-1');
       expect(Object.keys(resourcesOfType(json('eu-west-1'), 'AWS::SQS::Queue')).filter((id) => id.startsWith('ProberConfirmations'))).toEqual([]);
       const mappings = Object.values(resourcesOfType(json('eu-west-1'), 'AWS::Lambda::EventSourceMapping')).filter((m) => rendered(eu, m.Properties?.FunctionName) === '${ProberFunction}');
-      expect(mappings.map((m) => rendered(eu, m.Properties))).toEqual([
-        {
-          FunctionName: '${ProberFunction}',
-          EventSourceArn: '${ProberRounds.Arn}',
-          BatchSize: 1,
-          FunctionResponseTypes: ['ReportBatchItemFailures'],
-          // A confirmation waits up to minFaultSeconds before it checks: it must not hold a queued round back.
-          ScalingConfig: { MaximumConcurrency: ROUNDS_MAX_CONCURRENCY + CONFIRMATIONS_MAX_CONCURRENCY },
-          Tags: TAGS,
-        },
-      ]);
+      expect(mappings.map((m) => rendered(eu, m.Properties))).toEqual([ROUNDS_MAPPING]);
     });
 
     it('queues later rounds on an encrypted, TLS-only queue whose failures are retried once, then parked in the region\'s parked-messages queue', () => {
@@ -86,14 +87,7 @@ export function proberCases(scenario: { readonly current: Scenario }): void {
       const mappings = Object.entries(resourcesOfType(json('eu-west-1'), 'AWS::Lambda::EventSourceMapping')).filter(([id]) => id.startsWith('ProberRounds'));
       expect(mappings).toHaveLength(1);
       const mapping = mappings[0]?.[1];
-      expect(rendered(eu, mapping?.Properties)).toEqual({
-        FunctionName: '${ProberFunction}',
-        EventSourceArn: '${ProberRounds.Arn}',
-        BatchSize: 1,
-        FunctionResponseTypes: ['ReportBatchItemFailures'],
-        ScalingConfig: { MaximumConcurrency: ROUNDS_MAX_CONCURRENCY + CONFIRMATIONS_MAX_CONCURRENCY },
-        Tags: TAGS,
-      });
+      expect(rendered(eu, mapping?.Properties)).toEqual(ROUNDS_MAPPING);
       // Lambda checks the role when it creates the mapping: the grant comes first.
       expect((mapping?.DependsOn ?? []).some((d) => d.startsWith('ProberRoleDefaultPolicy'))).toBe(true);
     });
