@@ -8,15 +8,17 @@ import { AGGREGATOR_STREAM_SETTINGS as STREAM } from '../lambda/aggregator/strea
 import type { RegionwatchConfig } from '../lambda/config/schema';
 import { ENV } from '../lambda/handlers/env';
 import { RESULTS_TABLE } from '../lambda/store/tables';
-import { RegionwatchFunction, handlerEntry, type FunctionDefaults } from './function';
+import { RegionwatchFunction, busySystemLogLevel, handlerEntry, type FunctionDefaults } from './function';
 import type { IncidentsTable } from './incidents-table';
 import type { Notifier } from './notifier';
-import { bindQueueSender, deadLetterQueue } from './queues';
+import { bindQueueSender } from './queues';
 import type { ResultsTable } from './results-table';
 
 export interface AggregatorProps {
   /** The validated config, bundled beside the handler. */
   readonly config: RegionwatchConfig;
+  /** The region's parked-messages queue (lib/queues.ts): poison records and records that failed every retry go there. */
+  readonly parkedMessages: sqs.Queue;
   /** Its stream triggers the aggregator; it also queries windows of rounds. */
   readonly resultsTable: ResultsTable;
   /** Incidents, current status and the lease. */
@@ -68,13 +70,14 @@ export class Aggregator extends Construct {
       description: 'regionwatch aggregator: quorum verdicts and the incident lifecycle from the results stream',
       memorySize: 512,
       timeout: Duration.seconds(60),
+      systemLogLevel: busySystemLogLevel(props.config),
     });
     props.resultsTable.bind(this.fn, { access: 'query' });
     props.resultsTable.bindStream(this.fn);
     props.incidentsTable.bind(this.fn, { access: 'read-write' });
     props.notifier.bindPublisher(this.fn);
 
-    this.failureQueue = deadLetterQueue(this, 'FailedRecords', 'stream records the aggregator could not process');
+    this.failureQueue = props.parkedMessages;
     // One sqs:SendMessage grant serves both senders: the handler's quarantine and the mapping's on-failure destination.
     bindQueueSender(this.fn, this.failureQueue, ENV.failureQueueUrl);
     const failureQueueArn = this.failureQueue.queueArn;

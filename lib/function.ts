@@ -97,6 +97,14 @@ export interface FunctionDefaults {
 export const OUTSIDE_VPC_REASON =
   "The config sets no `vpc`, so this function runs in Lambda's own network, reaching the targets and public AWS endpoints directly: nothing of regionwatch listens in a VPC. Set `vpc` (your VPC and private subnets per probe region) to run every function in your VPC, behind your NAT gateways.";
 
+/**
+ * The system log level of a function invoked for every round or stream batch (`logs.invocationReports`): 900 B of
+ * START, END and REPORT per invocation is most of what those functions would log.
+ */
+export function busySystemLogLevel(config: RegionwatchConfig): lambda.SystemLogLevel {
+  return config.logs.invocationReports ? lambda.SystemLogLevel.INFO : lambda.SystemLogLevel.WARN;
+}
+
 export interface RegionwatchFunctionProps {
   /** The validated config, bundled beside the handler. */
   readonly config: RegionwatchConfig;
@@ -122,6 +130,12 @@ export interface RegionwatchFunctionProps {
   readonly maxEventAge?: Duration;
   /** Async invocation: where a success record goes. @default - nowhere */
   readonly onSuccess?: lambda.IDestination;
+  /**
+   * Lambda's own lines per invocation (START, END, REPORT) at INFO; WARN keeps only its warnings. The prober and the
+   * aggregator run millions of times a month, so theirs follow `logs.invocationReports`.
+   * @default lambda.SystemLogLevel.INFO
+   */
+  readonly systemLogLevel?: lambda.SystemLogLevel;
 }
 
 /**
@@ -165,6 +179,7 @@ export class RegionwatchFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
+      systemLogLevelV2: props.systemLogLevel ?? lambda.SystemLogLevel.INFO,
       retryAttempts: props.retryAttempts,
       maxEventAge: props.maxEventAge,
       onSuccess: props.onSuccess,

@@ -18,6 +18,8 @@ export function resourceNames(platform: string) {
   return {
     resultsTable: `${prefix}-results`,
     incidentsTable: `${prefix}-incidents`,
+    /** A regional table per probe region, the same name in each (lib/claims-table.ts). */
+    claimsTable: `${prefix}-prober-claims`,
     proberFunction: functions.prober,
     aggregatorFunction: functions.aggregator,
     slackNotifierFunction: functions.slackNotifier,
@@ -41,14 +43,6 @@ export function resourceNames(platform: string) {
  */
 export function roundsQueueName(probeRegion: string): string {
   return `${stackName(probeRegion)}-prober-rounds`;
-}
-
-/**
- * The prober's confirmations queue in `probeRegion` (confirm on failure): a fixed name derived from the region, so
- * every prober can address every other's without lookups, and so the prober's dead-letter queue can name it.
- */
-export function confirmationsQueueName(probeRegion: string): string {
-  return `${stackName(probeRegion)}-prober-confirmations`;
 }
 
 /** The ARN of a DynamoDB table (or a replica) in `region` of the stack's own account. */

@@ -16,11 +16,13 @@ import type { BindableFunction } from './binding';
 import { RegionwatchFunction, handlerEntry, type FunctionDefaults } from './function';
 import type { IncidentsTable } from './incidents-table';
 import { resourceNames } from './names';
-import { deadLetterQueue, queueDestination } from './queues';
+import { queueDestination } from './queues';
 
 export interface NotifierProps {
   /** The validated config: `notifications.emails` and `notifications.slackWebhookSecretName`. */
   readonly config: RegionwatchConfig;
+  /** The region's parked-messages queue (lib/queues.ts): every channel's undeliverable notifications go there. */
+  readonly parkedMessages: sqs.Queue;
   /** The region's log key and retention, and VPC, for the Slack notifier. */
   readonly functionDefaults: FunctionDefaults;
   /** The region's key (lib/region-key.ts): both topics are encrypted with it. */
@@ -41,9 +43,8 @@ export interface ChannelNotifier {
   /** The config's channel name (`slack` for Slack). */
   readonly name: string;
   readonly fn: RegionwatchFunction;
+  /** Where its undeliverable notifications go: the region's parked-messages queue. */
   readonly deadLetters: sqs.Queue;
-  /** `SlackDeadLetters`, `PagerDutyOncallDeadLetters`, `WebhookOpsgenieDeadLetters`. */
-  readonly label: string;
 }
 
 /** `oncall-eu` → `OncallEu`: a channel name inside a construct id and an alarm name. */
@@ -62,11 +63,13 @@ export class Notifier extends Construct {
   readonly slack?: ChannelNotifier;
   /** Every channel notifier: Slack, then each PagerDuty service and each webhook, in config order. */
   readonly channels: ChannelNotifier[] = [];
+  private readonly parkedMessages: sqs.Queue;
   private readonly publisherRoleArns: string[] = [];
 
   constructor(scope: Construct, id: string, props: NotifierProps) {
     super(scope, id);
     this.key = props.key;
+    this.parkedMessages = props.parkedMessages;
     this.topic = new sns.Topic(this, 'Topic', {
       displayName: `regionwatch ${props.config.platform}`,
       masterKey: this.key,
@@ -82,7 +85,6 @@ export class Notifier extends Construct {
       this.slack = this.addChannel({
         kind: 'slack',
         name: 'slack',
-        label: 'SlackDeadLetters',
         id: 'SlackNotifier',
         entry: props.slackEntry ?? handlerEntry('lambda/handlers/slack-notifier.ts'),
         functionName: props.slackFunctionName,
@@ -99,7 +101,6 @@ export class Notifier extends Construct {
       const channel = this.addChannel({
         kind: 'pagerduty',
         name: pd.name,
-        label: `PagerDuty${pascal(pd.name)}DeadLetters`,
         id: `PagerDuty${pascal(pd.name)}`,
         entry: handlerEntry('lambda/handlers/pagerduty-notifier.ts'),
         functionName: names.pagerDutyFunction(pd.name),
@@ -117,7 +118,6 @@ export class Notifier extends Construct {
       this.addChannel({
         kind: 'webhook',
         name: hook.name,
-        label: `Webhook${pascal(hook.name)}DeadLetters`,
         id: `Webhook${pascal(hook.name)}`,
         entry: handlerEntry('lambda/handlers/webhook-notifier.ts'),
         functionName: names.webhookFunction(hook.name),
@@ -144,7 +144,6 @@ export class Notifier extends Construct {
   private addChannel(spec: {
     kind: ChannelNotifier['kind'];
     name: string;
-    label: string;
     id: string;
     entry: string;
     functionName: string | undefined;
@@ -165,7 +164,7 @@ export class Notifier extends Construct {
       memorySize: 256,
       timeout: Duration.seconds(15),
     });
-    const deadLetters = deadLetterQueue(this, `${spec.id === 'SlackNotifier' ? 'Slack' : spec.id}DeadLetters`, `the ${spec.kind} subscription and its notifier`);
+    const deadLetters = this.parkedMessages;
     fn.function.configureAsyncInvoke({ retryAttempts: 2, onFailure: queueDestination(fn, deadLetters) });
     const secret = secretsmanager.Secret.fromSecretNameV2(this, `${spec.id}Secret`, spec.secretName);
     fn.addEnvironment(spec.secretEnv, spec.secretName);
@@ -176,7 +175,7 @@ export class Notifier extends Construct {
     const subscription = this.topic.addSubscription(new subs.LambdaSubscription(fn.function, { deadLetterQueue: deadLetters }));
     // The route's policy as it is (CDK's typed filters cannot say `$or`); the same JSON local mode evaluates.
     (subscription.node.defaultChild as sns.CfnSubscription).filterPolicy = spec.filterPolicy;
-    const channel: ChannelNotifier = { kind: spec.kind, name: spec.name, fn, deadLetters, label: spec.label };
+    const channel: ChannelNotifier = { kind: spec.kind, name: spec.name, fn, deadLetters };
     this.channels.push(channel);
     return channel;
   }

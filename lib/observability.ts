@@ -85,7 +85,8 @@ export interface ObservabilityProps {
   /** The aggregator's log group, for the transitions widget of the home region's dashboard. */
   readonly aggregatorLogGroup: logs.ILogGroup;
   /** Queues whose first message is an alert: failure queues and dead-letter queues. */
-  readonly deadLetterQueues: readonly { readonly label: string; readonly queue: sqs.IQueue }[];
+  /** The region's one queue for what failed every retry (lib/queues.ts parkedMessagesQueue): one alarm on it. */
+  readonly parkedMessages: sqs.IQueue;
   /** The platform notifications topic, for delivery failures. */
   readonly notificationsTopic: sns.ITopic;
   /** The status page renderer (home region, when there is a hosted page). @default - none */
@@ -243,16 +244,14 @@ export class Observability extends Construct {
           }),
         ]
       : [];
-    const queueAlarms = props.deadLetterQueues.map(({ label, queue }) =>
-      this.alarm(`${label}NotEmpty`, {
-        metric: queue.metricApproximateNumberOfMessagesVisible({ period: minute, statistic: cloudwatch.Stats.MAXIMUM }),
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        threshold: 1,
-        evaluationPeriods: 1,
-        treatMissingData: notBreaching,
-        alarmDescription: `${label} in ${region} holds a message: something failed every retry and was parked there. Read it, fix the cause, then replay or delete it.`,
-      }),
-    );
+    const parked = this.alarm('ParkedMessagesNotEmpty', {
+      metric: props.parkedMessages.metricApproximateNumberOfMessagesVisible({ period: minute, statistic: cloudwatch.Stats.MAXIMUM }),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      threshold: 1,
+      evaluationPeriods: 1,
+      treatMissingData: notBreaching,
+      alarmDescription: `The parked-messages queue in ${region} holds a message: something failed every retry and was parked there. The message says what: a round message (slot, probeRegion) is a queued round the prober could not write; a Lambda failure record names its function (requestContext.functionArn: a channel notifier that could not deliver, the aggregator's stream batch, the status page renderer's) and the error; an SNS message is a notification SNS could not hand to a notifier; a quarantined stream record carries its reason. Fix the cause, then replay or delete it.`,
+    });
     if (props.statusRenderer) {
       this.alarm('StatusPageRendererErrors', {
         metric: props.statusRenderer.metricErrors({ period: fiveMinutes, statistic: cloudwatch.Stats.SUM }),
@@ -275,7 +274,7 @@ export class Observability extends Construct {
     if (props.dashboard) {
       this.dashboard = regionsDashboard(this, props.dashboard, {
         aggregatorLogGroup: props.aggregatorLogGroup,
-        alarms: [peerSilent, proberNotRunning, proberErrors, lateRounds, aggregatorNotRunning, aggregatorErrors, iteratorAge, stuck, ...incomplete, ...queueAlarms, deliveryFailed],
+        alarms: [peerSilent, proberNotRunning, proberErrors, lateRounds, aggregatorNotRunning, aggregatorErrors, iteratorAge, stuck, ...incomplete, parked, deliveryFailed],
       });
     }
   }

@@ -13,9 +13,10 @@ import type { RegionwatchConfig } from '../lambda/config/schema';
 import { confirmsFailures } from '../lambda/core/stagger';
 import { ENV } from '../lambda/handlers/env';
 import { REGION_PLACEHOLDER } from '../lambda/probe/sqs-confirmations';
-import { RegionwatchFunction, handlerEntry, type FunctionDefaults } from './function';
-import { confirmationsQueueName, queueArn, queueUrl, roundsQueueName } from './names';
-import { bindQueueSender, deadLetterQueue, queueEventSource } from './queues';
+import { RegionwatchFunction, busySystemLogLevel, handlerEntry, type FunctionDefaults } from './function';
+import type { ClaimsTable } from './claims-table';
+import { queueArn, queueUrl, roundsQueueName } from './names';
+import { bindQueueSender, queueEventSource } from './queues';
 import type { ResultsTable } from './results-table';
 
 export interface ProberProps {
@@ -23,8 +24,12 @@ export interface ProberProps {
   readonly config: RegionwatchConfig;
   /** Where the prober writes its round items (PutItem only). */
   readonly resultsTable: ResultsTable;
+  /** This probe region's claims table (its minute and slot claims; PutItem only). */
+  readonly claimsTable: ClaimsTable;
   /** Physical name, the same in every region, so the watching region can match its heartbeats. */
   readonly functionName: string;
+  /** The region's parked-messages queue (lib/queues.ts): the rounds queue's dead-letter queue. */
+  readonly parkedMessages: sqs.Queue;
   /** The region's log key and retention, and VPC, for its function. */
   readonly functionDefaults: FunctionDefaults;
   /** Handler entry file. @default lambda/handlers/prober.ts */
@@ -35,17 +40,20 @@ export interface ProberProps {
 export const PROBER_MEMORY_MB = 256;
 export { CONFIRMATIONS_MAX_CONCURRENCY };
 /**
- * Reserved concurrency, from the config's shard plan (lambda/config/capacity.ts): the mappings' caps plus one, so the
- * scheduled run (the heartbeat) is never throttled behind queued shards or confirmations. One shard: 3, or 5 with
- * confirm on failure, as before shards.
+ * The rounds queue mapping's cap, from the config's shard plan (lambda/config/capacity.ts): every shard of a slot and
+ * one still writing, and with confirm on failure the confirmation requests that ride the same queue. One shard: 2, or
+ * 4 with confirm on failure.
+ */
+export function roundsMappingConcurrency(config: RegionwatchConfig): number {
+  return shardPlan(config).roundsMaxConcurrency;
+}
+/**
+ * Reserved concurrency: the mapping's cap plus one, so the scheduled run (the heartbeat) is never throttled behind
+ * queued shards or confirmations. One shard: 3, or 5 with confirm on failure.
  */
 export function proberReservedConcurrency(config: RegionwatchConfig): number {
   return shardPlan(config).reservedConcurrency;
 }
-/** A confirmation request is worthless seconds after it was sent: SQS's shortest retention, and a failed one is not retried. */
-export const CONFIRMATIONS_RETENTION = Duration.seconds(60);
-/** A confirmation message is received once: a second delivery could only be late (SQS's smallest count). */
-export const CONFIRMATIONS_MAX_RECEIVE_COUNT = 1;
 /** A round whose write failed is retried once, then parked: the retry is always past its slot, so it only carries the failure to the dead-letter queue. */
 export const ROUNDS_MAX_RECEIVE_COUNT = 2;
 
@@ -67,9 +75,10 @@ export const ROUNDS_MAX_RECEIVE_COUNT = 2;
  * Concurrency: overlap is harmless now (a slot claim per shard stops a doubled scheduled run or round), and reserved
  * concurrency 1 would throttle queued rounds behind a fallback run. A round fans out over the shards its targets need
  * (lambda/config/capacity.ts shardPlan, docs/scale.md): one rounds-queue message per shard per slot, the scheduled run
- * taking shard 0 of its first slot. The rounds mapping is capped at the shards plus one and reserved concurrency is
- * the mappings' caps plus one (3, or 5 with confirm on failure, for one shard): a runaway cannot spend the account's
- * concurrency, every shard of a slot fits, and the scheduled run (the heartbeat) always has a slot. Async retries are
+ * taking shard 0 of its first slot. The rounds mapping is capped at the shards plus one, plus the confirmation requests
+ * that ride the same queue, and reserved concurrency is that cap plus one (3, or 5 with confirm on failure, for one
+ * shard): a runaway cannot spend the account's concurrency, every shard of a slot fits, a confirmation waiting out
+ * minFaultSeconds never holds a shard back, and the scheduled run (the heartbeat) always has a slot. Async retries are
  * off and scheduled events older than a minute are dropped: a late or repeated minute is worthless, the next
  * minute's run is the retry.
  *
@@ -82,15 +91,9 @@ export class Prober extends Construct {
   readonly schedule: events.Rule;
   /** The minute's later rounds, each delayed to its slot's start. */
   readonly roundsQueue: sqs.Queue;
-  /**
-   * Round messages that failed twice (an unwritable round, a poison message), and with confirm on failure a
-   * confirmation message received twice (which its retention rules out): alarmed on in Observability.
-   */
+  /** Where round messages that failed twice go (an unwritable round, a poison message): the region's parked-messages queue. */
   readonly roundsDeadLetters: sqs.Queue;
   readonly roundsMapping: lambda.EventSourceMapping;
-  /** Requests from every probe region (this one too) to check a target now: absent without confirm on failure. */
-  readonly confirmationsQueue?: sqs.Queue;
-  readonly confirmationsMapping?: lambda.EventSourceMapping;
 
   constructor(scope: Construct, id: string, props: ProberProps) {
     super(scope, id);
@@ -108,18 +111,13 @@ export class Prober extends Construct {
       retryAttempts: 0,
       maxEventAge: Duration.seconds(60),
       onSuccess: new EventBridgeDestination(),
+      systemLogLevel: busySystemLogLevel(props.config),
     });
     props.resultsTable.bind(this.fn, { access: confirming ? 'confirm' : 'write' });
+    props.claimsTable.bind(this.fn, { confirming });
     const stack = Stack.of(this);
     const queueName = roundsQueueName(stack.region);
-    const confirmationsName = confirmationsQueueName(stack.region);
-    // One dead-letter queue for the prober's queues: only they may use it (byQueue), so both have fixed names.
-    this.roundsDeadLetters = deadLetterQueue(
-      this,
-      'RoundsDeadLetters',
-      confirming ? "the prober's rounds and confirmations queues" : "the prober's rounds queue",
-      [queueName, ...(confirming ? [confirmationsName] : [])].map((name) => queueArn(stack, stack.region, name)),
-    );
+    this.roundsDeadLetters = props.parkedMessages;
     this.roundsQueue = new sqs.Queue(this, 'Rounds', {
       queueName,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -131,26 +129,19 @@ export class Prober extends Construct {
       deadLetterQueue: { queue: this.roundsDeadLetters, maxReceiveCount: ROUNDS_MAX_RECEIVE_COUNT },
     });
     bindQueueSender(this.fn, this.roundsQueue, ENV.roundsQueueUrl);
-    // Every shard of a slot at once, and one more still writing (capacity.ts): 2 for an unsharded round, as before.
-    this.roundsMapping = queueEventSource(this, 'RoundsSource', this.fn, this.roundsQueue, { batchSize: 1, maxConcurrency: shardPlan(props.config).roundsMaxConcurrency });
+    // Every shard of a slot at once, one more still writing, and the confirmations beside them (capacity.ts).
+    this.roundsMapping = queueEventSource(this, 'RoundsSource', this.fn, this.roundsQueue, { batchSize: 1, maxConcurrency: roundsMappingConcurrency(props.config) });
     if (confirming) {
-      this.confirmationsQueue = new sqs.Queue(this, 'Confirmations', {
-        queueName: confirmationsName,
-        encryption: sqs.QueueEncryption.SQS_MANAGED,
-        enforceSSL: true,
-        visibilityTimeout: Duration.seconds(120),
-        retentionPeriod: CONFIRMATIONS_RETENTION,
-        // The prober never fails a confirmation message (one it cannot serve is logged and dropped: worthless a moment
-        // later), and a message expires before its visibility timeout could hand it out again, so nothing is ever
-        // received twice. The dead-letter queue is there for what cannot happen, and for CT.SQS.PR.1, which a Control
-        // Tower hook enforces at deploy time.
-        deadLetterQueue: { queue: this.roundsDeadLetters, maxReceiveCount: CONFIRMATIONS_MAX_RECEIVE_COUNT },
-      });
-      this.confirmationsMapping = queueEventSource(this, 'ConfirmationsSource', this.fn, this.confirmationsQueue, { batchSize: 1, maxConcurrency: CONFIRMATIONS_MAX_CONCURRENCY });
-      // Every probe region's queue (this one's too): addressed by name and region, no lookups, and only sqs:SendMessage.
+      // Confirmation requests travel on the probe regions' rounds queues: a queue of their own cost its mapping's idle
+      // long polls (about 15 requests a minute per region, $0.79 a month at 3 probe regions) for a few hundred
+      // requests a month. The handler tells a request from a round by its body, never fails one (a request it cannot
+      // serve is logged and dropped), and drops one older than an interval, so a redelivery after a crash is received
+      // at most twice and served at most once (its claim). Every probe region's queue (this one's too) is addressed by
+      // name and region, no lookups, with sqs:SendMessage only.
       const regions = props.config.probeRegions;
-      this.fn.addEnvironment(ENV.confirmationQueueUrl, queueUrl(stack, REGION_PLACEHOLDER, confirmationsQueueName(REGION_PLACEHOLDER)));
-      this.fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: regions.map((r) => queueArn(stack, r, confirmationsQueueName(r))) }));
+      this.fn.addEnvironment(ENV.confirmationQueueUrl, queueUrl(stack, REGION_PLACEHOLDER, roundsQueueName(REGION_PLACEHOLDER)));
+      const others = regions.filter((r) => r !== stack.region);
+      if (others.length > 0) this.fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: others.map((r) => queueArn(stack, r, roundsQueueName(r))) }));
     }
     this.schedule = new events.Rule(this, 'EveryMinute', {
       description: 'Starts the prober once a minute',

@@ -38,6 +38,24 @@ export function deadLetterQueue(scope: Construct, id: string, what: string, sour
 }
 
 /**
+ * The region's one queue for what failed every retry: the prober's round messages (its rounds queue's dead-letter
+ * queue, so `roundsQueueArn` alone may redrive here), the aggregator's poison and failed stream records, each channel
+ * notifier's undeliverable notifications (Lambda's on-failure destination and the SNS subscription's dead-letter queue)
+ * and the status page renderer's failed batches. One queue, one alarm ($0.10 a month each): one per source was five
+ * alarms in the home region and three in each other for a queue that is empty unless something broke. What failed is
+ * in the message: a round message names its slot and probe region, a Lambda failure record its function
+ * (`requestContext.functionArn`) and the error, an SNS message its topic, a quarantined stream record its reason.
+ */
+export function parkedMessagesQueue(scope: Construct, id: string, roundsQueueArn: string): sqs.Queue {
+  return deadLetterQueue(
+    scope,
+    id,
+    "everything in its region that failed every retry (the prober's rounds queue, the aggregator's stream records, the channel notifiers, the status page renderer)",
+    [roundsQueueArn],
+  );
+}
+
+/**
  * Lets `fn` send to `queue` itself: sets `envName` to the queue's URL and grants exactly sqs:SendMessage on it,
  * together, so the variable and the permission cannot drift apart. (SSE-SQS queues need no KMS grant.)
  */

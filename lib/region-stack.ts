@@ -1,5 +1,5 @@
 // One probe region's stack: its key, its VPC placement (when configured), its replica of both global tables (the home
-// stack owns them), its prober, aggregator, notifications, prober heartbeat ring, observability and the alarm relay.
+// stack owns them), its claims table, its prober, aggregator, notifications, prober heartbeat ring, observability and the alarm relay.
 import { shardPlan } from '../lambda/config/capacity';
 import { Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
@@ -8,12 +8,15 @@ import { probeEgress } from '../lambda/config/egress';
 import { platformRegions } from '../lambda/config/resolve';
 import { Aggregator } from './aggregator';
 import { AlarmRelay } from './alarm-relay';
+import { ClaimsTable } from './claims-table';
 import type { FunctionDefaults } from './function';
 import { IncidentsTable } from './incidents-table';
-import { resourceNames, stackName, watchedProbeRegion, watcherProbeRegion } from './names';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { queueArn, resourceNames, roundsQueueName, stackName, watchedProbeRegion, watcherProbeRegion } from './names';
 import { Notifier } from './notifier';
 import { Observability } from './observability';
 import { Prober } from './prober';
+import { parkedMessagesQueue } from './queues';
 import { ProberHeartbeat } from './prober-heartbeat';
 import { RegionKey } from './region-key';
 import { RegionNetwork } from './network';
@@ -35,6 +38,9 @@ export class RegionWatchStack extends Stack {
   readonly network?: RegionNetwork;
   readonly resultsTable: ResultsTable;
   readonly incidentsTable: IncidentsTable;
+  readonly claimsTable: ClaimsTable;
+  /** The region's one queue for what failed every retry (lib/queues.ts parkedMessagesQueue), alarmed on. */
+  readonly parkedMessages: sqs.Queue;
   readonly prober: Prober;
   readonly aggregator: Aggregator;
   readonly notifier: Notifier;
@@ -75,14 +81,18 @@ export class RegionWatchStack extends Stack {
       probeRegions: config.probeRegions,
       homeRegion: config.homeRegion,
     });
+    this.claimsTable = new ClaimsTable(this, 'Claims', { tableName: names.claimsTable });
+    // One queue for everything in the region that failed every retry, and one alarm on it (lib/queues.ts).
+    this.parkedMessages = parkedMessagesQueue(this, 'ParkedMessages', queueArn(this, probeRegion, roundsQueueName(probeRegion)));
     if (this.isHome && config.statusPage.mode !== 'off') {
-      this.statusPage = new StatusPage(this, 'StatusPage', { config, functionDefaults, key: this.key.key, incidentsTable: this.incidentsTable, functionName: names.statusRendererFunction });
+      this.statusPage = new StatusPage(this, 'StatusPage', { config, parkedMessages: this.parkedMessages, functionDefaults, key: this.key.key, incidentsTable: this.incidentsTable, functionName: names.statusRendererFunction });
     }
     // Notifications link to the page: its own address at home; elsewhere only a domain of your own is known at synth
     // (a *.cloudfront.net name or a bucket's lives in the home stack, and stacks share nothing at synth time).
     const statusPageUrl = this.statusPage?.url ?? (config.statusPage.mode === 'public' && config.statusPage.domainName ? `https://${config.statusPage.domainName}/` : undefined);
     this.notifier = new Notifier(this, 'Notifications', {
       config,
+      parkedMessages: this.parkedMessages,
       key: this.key.key,
       functionDefaults,
       slackFunctionName: names.slackNotifierFunction,
@@ -91,12 +101,15 @@ export class RegionWatchStack extends Stack {
     });
     this.prober = new Prober(this, 'Prober', {
       config,
+      parkedMessages: this.parkedMessages,
       resultsTable: this.resultsTable,
+      claimsTable: this.claimsTable,
       functionName: names.proberFunction,
       functionDefaults,
     });
     this.aggregator = new Aggregator(this, 'Aggregator', {
       config,
+      parkedMessages: this.parkedMessages,
       resultsTable: this.resultsTable,
       incidentsTable: this.incidentsTable,
       notifier: this.notifier,
@@ -111,17 +124,12 @@ export class RegionWatchStack extends Stack {
       proberFunctionName: names.proberFunction,
       logs: functionDefaults.logs,
     });
-    const deadLetterQueues = [
-      { label: 'AggregatorFailedRecords', queue: this.aggregator.failureQueue },
-      { label: 'ProberRoundsDeadLetters', queue: this.prober.roundsDeadLetters },
-    ];
-    for (const channel of this.notifier.channels) deadLetterQueues.push({ label: channel.label, queue: channel.deadLetters });
-    if (this.statusPage) deadLetterQueues.push({ label: 'StatusPageRenderFailures', queue: this.statusPage.deadLetters });
     this.observability = new Observability(this, 'Observability', {
       emails: config.notifications.emails,
       topicKey: this.key.key,
-      // One dashboard for the whole deployment, in the home region; its widgets read every probe region.
-      dashboard: this.isHome
+      // One dashboard for the whole deployment, in the home region, when the config asks for it (observability.dashboard):
+      // its widgets read every probe region.
+      dashboard: this.isHome && config.observability.dashboard
         ? {
             name: names.dashboard,
             probeRegions: config.probeRegions,
@@ -134,7 +142,7 @@ export class RegionWatchStack extends Stack {
       prober: this.prober.fn.function,
       aggregator: this.aggregator.fn.function,
       aggregatorLogGroup: this.aggregator.fn.logGroup,
-      deadLetterQueues,
+      parkedMessages: this.parkedMessages,
       notificationsTopic: this.notifier.topic,
       ...(this.statusPage ? { statusRenderer: this.statusPage.renderer.function } : {}),
       sharded: shardPlan(config).shards > 1,

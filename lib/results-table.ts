@@ -23,19 +23,19 @@ export interface ResultsTableProps {
 
 /**
  * `write`: a prober's PutItem. `query`: an aggregator's Query over a window of slots. `confirm`: a prober that confirms
- * failures: PutItem (rounds, confirmations, claims), UpdateItem (a slot's confirmation claim) and Query (its own newest
- * checks, read when a round sees a failure), in the rounds and claims partitions only.
+ * failures: PutItem (rounds, confirmations) and Query (its own newest checks, read when a round sees a failure), in the
+ * rounds partition only. Its claims are in its region's claims table (lib/claims-table.ts).
  */
 export type ResultsAccess = 'write' | 'query' | 'confirm';
 
 const ACTIONS: Record<ResultsAccess, string[]> = {
   write: ['dynamodb:PutItem'],
   query: ['dynamodb:Query'],
-  confirm: ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+  confirm: ['dynamodb:PutItem', 'dynamodb:Query'],
 };
 
-/** The partitions a prober writes and reads (lambda/store/tables.ts, lambda/probe/dynamo-claims.ts). */
-const PROBER_PARTITIONS = [RESULTS_TABLE.roundsPartition, RESULTS_TABLE.claimsPartition];
+/** The partition a prober writes and reads (lambda/store/tables.ts). */
+const PROBER_PARTITIONS = [RESULTS_TABLE.roundsPartition];
 
 /**
  * In the home region's stack it creates the global table (on-demand, AWS-managed KMS key, TTL on

@@ -24,11 +24,12 @@ import { INCIDENTS_TABLE } from '../lambda/store/tables';
 import { CONTROL_TOWER_RULES, acknowledgeControl } from './control-tower';
 import { RegionwatchFunction, handlerEntry, type FunctionDefaults } from './function';
 import type { IncidentsTable } from './incidents-table';
-import { deadLetterQueue } from './queues';
 
 export interface StatusPageProps {
   /** The validated config: `statusPage` (mode, domain, endpoints, history) and what the page shows. */
   readonly config: RegionwatchConfig;
+  /** The region's parked-messages queue (lib/queues.ts): stream batches that failed every render go there. */
+  readonly parkedMessages: sqs.Queue;
   /** The region's key: it encrypts the files (SSE-KMS), except where readers cannot sign (see `filesEncryptedWithKey`). */
   readonly key: kms.IKey;
   /** Its home replica's stream triggers the renderer; the renderer reads it. */
@@ -140,7 +141,7 @@ export class StatusPage extends Construct {
     }
 
     const streamArn = props.incidentsTable.bindStream(this.renderer);
-    this.deadLetters = deadLetterQueue(this, 'RenderFailures', 'incident table stream batches the status page renderer failed to render');
+    this.deadLetters = props.parkedMessages;
     this.renderer.addToRolePolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.deadLetters.queueArn] }));
     const failureArn = this.deadLetters.queueArn;
     const mapping = new lambda.EventSourceMapping(this, 'IncidentsStream', {

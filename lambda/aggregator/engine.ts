@@ -12,7 +12,7 @@ import type { NotificationEvent, NotificationPublisher } from '../core/notificat
 import { incompleteRounds, slotOf, type RoundRecord } from '../core/results';
 import { fitIncident } from '../core/item-size';
 import type { IncidentStore } from '../store/incident-store';
-import { acquireLease, leaseOrder, type LeaseOptions } from '../store/lease';
+import { LeaseKeeper, leaseOrder, type LeaseOptions } from '../store/lease';
 
 /** Where the engine reads rounds: ResultsStore on DynamoDB, or anything in memory with the same method. */
 export interface RoundsReader {
@@ -75,6 +75,8 @@ export interface AggregatorRun {
    * ran): alarmed on when rounds fan out.
    */
   incompleteRounds: number;
+  /** True when the run read and evaluated nothing: a batch of only `up` results while everything was quiet this slot. */
+  quiet?: boolean;
 }
 
 /** Slots after its own by which every shard of a round has been written and replicated (each writes inside its slot). */
@@ -116,14 +118,30 @@ function describeError(error: unknown): { text: string; logText: string; retryab
   return { text: code === undefined ? kind : `${kind} (${code})`, logText: `${error.name}: ${error.message}`, retryable: typed.retryable !== false };
 }
 
+/** A checker item with nothing wrong and nothing owed: every probe region ok, results on time, no refusal, empty outbox. */
+function checkerIsCalm(record: CheckerRecord): boolean {
+  return (
+    Object.values(record.probeRegions).every((p) => p.state === 'ok' && p.suspect === undefined) &&
+    (record.results?.state ?? 'ok') === 'ok' &&
+    Object.keys(record.refusedTargets ?? {}).length === 0 &&
+    record.outbox.length === 0
+  );
+}
+
 /**
- * The aggregator. Create one per process (it keeps no state between runs but the settings derived from the config)
- * and call `run()` once per trigger. Runs of one engine must not overlap; runs of different engines (other
+ * The aggregator. Create one per process (it keeps no state between runs but the settings derived from the config and
+ * the lease it last saw, which it reads again only when that could have changed) and call `run()` once per trigger. Runs of one engine must not overlap; runs of different engines (other
  * regions, a retried Lambda) may: every write is conditional and every decision is re-derived on a lost race.
  */
 export class AggregatorEngine {
   readonly settings: EvaluationSettings;
   private readonly order: string[];
+  /** The lease as this engine last saw it: read again only when it could have changed (LeaseKeeper). */
+  private readonly lease: LeaseKeeper;
+  /** The window's last slot when this engine's last run found everything quiet (see `run`); null otherwise. */
+  private quietToSlot: number | null = null;
+  /** Whether every platform region ended this run calm (set by runRegion). */
+  private calmRegions = new Set<string>();
   private runId = '';
   /** Set when the crash hook threw in this run. */
   private crashed: { error: unknown } | null = null;
@@ -131,6 +149,7 @@ export class AggregatorEngine {
   constructor(private readonly options: AggregatorEngineOptions) {
     this.settings = evaluationSettings(options.config, options.tuning);
     this.order = leaseOrder(options.config.homeRegion, options.config.probeRegions);
+    this.lease = new LeaseKeeper(options.incidents, { probeRegion: options.probeRegion, order: this.order, ...options.lease });
   }
 
   /**
@@ -138,7 +157,7 @@ export class AggregatorEngine {
    * evaluate, and for each platform region (all, or `regions`) write what changed and drain its outbox; then the
    * checker item. Throws only when the store fails (the stream then retries the batch, which is harmless).
    */
-  async run(trigger: { regions?: readonly string[] } = {}): Promise<AggregatorRun> {
+  async run(trigger: { regions?: readonly string[]; allUp?: boolean } = {}): Promise<AggregatorRun> {
     const nowMs = this.options.clock.now();
     this.runId = `${this.options.probeRegion}/${nowMs}/${randomUUID().slice(0, 8)}`;
     this.crashed = null;
@@ -155,11 +174,26 @@ export class AggregatorEngine {
       conflicts: 0,
       incompleteRounds: 0,
     };
-    const lease = await acquireLease(this.options.incidents, { probeRegion: this.options.probeRegion, order: this.order, ...this.options.lease }, nowMs);
-    if (!lease.holder) return out;
+    const lease = await this.lease.acquire(nowMs);
+    if (!lease.holder) {
+      this.quietToSlot = null;
+      return out;
+    }
     out.acted = true;
 
     const { fromSlot, toSlot } = windowBounds(this.settings, nowMs);
+    // Quiet: this engine's last run, in this same window, found every platform region up with no incident open and
+    // nothing owed, and the checker calm; a batch of only `up` results (trigger.allUp) cannot change any of that, and
+    // the window has not moved, so nothing time-driven is due either. Staggered rounds bring each acting aggregator
+    // three batches a slot: the first is evaluated, the quiet others read nothing (results window, region Queries,
+    // checker item). A failing result, a confirmation of one, a poison record, a new slot, anything not calm, a new
+    // process or a lost lease: evaluated as always.
+    if (trigger.allUp === true && this.quietToSlot === toSlot) {
+      out.quiet = true;
+      return out;
+    }
+    this.quietToSlot = null;
+    this.calmRegions = new Set();
     let rounds = await this.options.rounds.readRounds(fromSlot, toSlot);
     // Verdicts waiting for late results decide further back: read the older part too (at most one more Query).
     const late = lateWindowBounds(this.settings, rounds, nowMs);
@@ -183,8 +217,21 @@ export class AggregatorEngine {
         error: describeError(f.error).logText,
       });
     }
-    await this.runChecker(evaluation, nowMs, out, stuck);
+    const checkerCalm = await this.runChecker(evaluation, nowMs, out, stuck);
     out.stuck = stuck.length;
+    const calm =
+      checkerCalm &&
+      !late &&
+      failed.length === 0 &&
+      this.settings.regions.every((r) => this.calmRegions.has(r)) &&
+      out.transitions.length === 0 &&
+      out.checkerTransitions.length === 0 &&
+      out.published.length === 0 &&
+      out.publishFailures === 0 &&
+      out.pending === 0 &&
+      out.stuck === 0 &&
+      out.conflicts === 0;
+    if (calm) this.quietToSlot = toSlot;
     // The run's error (RunFailures metric, the batch retried) once everything else is done.
     if (failed.length > 0) throw new RegionRunError(failed, out);
     return out;
@@ -214,6 +261,9 @@ export class AggregatorEngine {
         }
       }
       if (decision.status && !(await incidents.putStatus(decision.status, state.status?.version ?? null))) out.conflicts++;
+      const status = decision.status ?? state.status;
+      const open = (current !== null && current.status === 'open') || state.incidents.some((i) => i.status === 'open' || i.outbox.length > 0);
+      if (status?.verdict === 'up' && status.openIncidentId === null && (status.refusedTargets ?? []).length === 0 && !open) this.calmRegions.add(region);
       // Drain every outbox read, oldest incident first, so a page an earlier incident still owes (a resolve held back
       // by a failing SNS or a crash) goes out before the next incident's opening. When this run created an incident,
       // the one before it (state.incidents[0]) is among them; otherwise `current` is that one, as written now.
@@ -293,7 +343,8 @@ export class AggregatorEngine {
     return this.options.alertAfterAttempts ?? 3;
   }
 
-  private async runChecker(evaluation: WindowEvaluation, nowMs: number, out: AggregatorRun, stuck: OutboxEntry[]): Promise<void> {
+  /** Decides and stores the checker item; resolves true when the checker is calm (nothing wrong, nothing owed). */
+  private async runChecker(evaluation: WindowEvaluation, nowMs: number, out: AggregatorRun, stuck: OutboxEntry[]): Promise<boolean> {
     const { incidents } = this.options;
     for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
       const stored = await incidents.readChecker();
@@ -318,8 +369,9 @@ export class AggregatorEngine {
         if (decision.transitions.length > 0) this.crashAt('after-write', `checker:${decision.transitions.join(',')}`);
       }
       if (record && record.outbox.length > 0) await this.drainChecker(record, nowMs, out);
-      return;
+      return record !== null && checkerIsCalm(record);
     }
+    return false;
   }
 
   private drainChecker(record: CheckerRecord, nowMs: number, out: AggregatorRun): Promise<void> {

@@ -15,8 +15,6 @@ export const AGGREGATOR_METRIC_NAMES = {
     poisonRecords: 'PoisonRecords',
     /** Poison records that reached the failure queue (the rest were reported failed). */
     quarantinedRecords: 'QuarantinedRecords',
-    /** Batches this aggregator did not act on: another region holds the lease. */
-    standbyRuns: 'StandbyRuns',
     /** Batches whose engine run failed (every record reported failed and retried). */
     runFailures: 'RunFailures',
     /** Incident and checker transitions written by the run. */
@@ -36,8 +34,16 @@ export const AGGREGATOR_METRIC_NAMES = {
 
 export type AggregatorMetricName = (typeof AGGREGATOR_METRIC_NAMES.metrics)[keyof typeof AGGREGATOR_METRIC_NAMES.metrics];
 
-/** The counts one stream batch reports, in emission order. Run metrics only when the engine ran. */
-export function streamBatchMetrics(outcome: StreamBatchOutcome, options: { sharded?: boolean } = {}): { name: AggregatorMetricName; value: number }[] {
+/**
+ * The counts one stream batch reports, in emission order: only those that are not zero. CloudWatch bills a custom
+ * metric ($0.30 a month) for every hour it receives a value, and zeros are values: emitted on every batch, the 7 counts
+ * of a healthy aggregator were 7 metrics in each probe region, $6.30 a month at 3 probe regions, and standby runs
+ * (every batch of the two regions that do not hold the lease) $0.60 more, for lines that said nothing happened.
+ * Reported only when they happen, like the prober's LateRounds: the alarm on StuckNotifications treats missing data
+ * as not breaching, and a dashboard line is absent while its count is zero. A standby is not counted at all: it is the
+ * normal state of every region but one, and the Lambda's Invocations metric and the lease item say which.
+ */
+export function streamBatchMetrics(outcome: StreamBatchOutcome): { name: AggregatorMetricName; value: number }[] {
   const m = AGGREGATOR_METRIC_NAMES.metrics;
   const out: { name: AggregatorMetricName; value: number }[] = [
     { name: m.poisonRecords, value: outcome.poison.length },
@@ -45,7 +51,6 @@ export function streamBatchMetrics(outcome: StreamBatchOutcome, options: { shard
   ];
   const run = outcome.run;
   if (run) {
-    if (!run.acted) out.push({ name: m.standbyRuns, value: 1 });
     out.push(
       { name: m.transitions, value: run.transitions.reduce((n, t) => n + t.events.length, 0) + run.checkerTransitions.length },
       { name: m.publishFailures, value: run.publishFailures },
@@ -53,9 +58,9 @@ export function streamBatchMetrics(outcome: StreamBatchOutcome, options: { shard
       { name: m.stuckNotifications, value: run.stuck },
       { name: m.writeConflicts, value: run.conflicts },
     );
-    // A metric of its own only where rounds fan out: an unsharded deployment pays for no metric it cannot use.
-    if (options.sharded) out.push({ name: m.incompleteRounds, value: run.incompleteRounds });
+    // Always zero where rounds do not fan out, so never sent there: an unsharded deployment pays for no metric of it.
+    out.push({ name: m.incompleteRounds, value: run.incompleteRounds });
   }
   if (outcome.runError) out.push({ name: m.runFailures, value: 1 });
-  return out;
+  return out.filter((metric) => metric.value !== 0);
 }

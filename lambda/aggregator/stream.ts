@@ -1,6 +1,6 @@
 // A DynamoDB stream batch of round items → one engine run; records that cannot be read are quarantined, not retried.
-import { gunzipSync } from 'node:zlib';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { unpackResultsText } from '../store/results-store';
 import { RESULTS_TABLE } from '../store/tables';
 import type { AggregatorRun } from './engine';
 
@@ -9,7 +9,10 @@ export class PoisonRecordError extends Error {
   override readonly name = 'PoisonRecordError';
 }
 
-export type DecodedRecord = { kind: 'round'; probeRegion: string; slot: number; regions: string[] } | { kind: 'ignored'; why: string };
+export type DecodedRecord =
+  /** `allUp`: every result in it is `up` (lambda/aggregator/engine.ts may then skip a quiet run). */
+  | { kind: 'round'; probeRegion: string; slot: number; regions: string[]; allUp: boolean }
+  | { kind: 'ignored'; why: string };
 
 /**
  * Reads what the aggregator needs from one stream record: the platform regions its round touches.
@@ -28,18 +31,20 @@ export function decodeStreamRecord(record: DynamoDBRecord): DecodedRecord {
   if (!probeRegion || !Number.isInteger(slot) || typeof packed !== 'string') throw new PoisonRecordError('round item lacks probeRegion, slot or packed results');
   let parsed: unknown;
   try {
-    parsed = JSON.parse(gunzipSync(Buffer.from(packed, 'base64')).toString('utf8'));
+    parsed = JSON.parse(unpackResultsText(Buffer.from(packed, 'base64')));
   } catch (error: unknown) {
     throw new PoisonRecordError(`round item results do not decode: ${error instanceof Error ? error.message : String(error)}`);
   }
   if (!Array.isArray(parsed)) throw new PoisonRecordError('round item results are not an array');
   const regions = new Set<string>();
+  let allUp = true;
   for (const r of parsed) {
-    const region = (r as { region?: unknown } | null)?.region;
-    if (typeof region !== 'string') throw new PoisonRecordError('a result in the round item has no platform region');
-    regions.add(region);
+    const result = r as { region?: unknown; status?: unknown } | null;
+    if (typeof result?.region !== 'string') throw new PoisonRecordError('a result in the round item has no platform region');
+    regions.add(result.region);
+    if (result.status !== 'up') allUp = false;
   }
-  return { kind: 'round', probeRegion, slot, regions: [...regions] };
+  return { kind: 'round', probeRegion, slot, regions: [...regions], allUp };
 }
 
 /**
@@ -80,7 +85,7 @@ function describeError(error: unknown): string {
  */
 export async function handleStreamBatch(
   event: DynamoDBStreamEvent,
-  run: (regions: readonly string[]) => Promise<AggregatorRun>,
+  run: (regions: readonly string[], batch: { readonly allUp: boolean }) => Promise<AggregatorRun>,
   quarantine?: Quarantine,
   log?: StreamLog,
 ): Promise<StreamBatchOutcome> {
@@ -88,16 +93,22 @@ export async function handleStreamBatch(
   const poison: PoisonRecord[] = [];
   const regions = new Set<string>();
   const retryable: string[] = [];
+  // Whether every result the batch brings is up (and nothing in it was poison): a quiet engine may skip such a run.
+  let allUp = true;
   for (const record of event.Records) {
     const id = record.dynamodb?.SequenceNumber ?? record.eventID ?? '';
     let reason: string;
     try {
       const decoded = decodeStreamRecord(record);
-      if (decoded.kind === 'round') for (const r of decoded.regions) regions.add(r);
+      if (decoded.kind === 'round') {
+        for (const r of decoded.regions) regions.add(r);
+        if (!decoded.allUp) allUp = false;
+      }
       retryable.push(id);
       continue;
     } catch (error: unknown) {
       reason = describeError(error);
+      allUp = false;
     }
     if (quarantine) {
       try {
@@ -121,7 +132,7 @@ export async function handleStreamBatch(
   }
   if (regions.size === 0) return { batchItemFailures: failures, run: null, poison };
   try {
-    const outcome = await run([...regions]);
+    const outcome = await run([...regions], { allUp });
     return { batchItemFailures: failures, run: outcome, poison };
   } catch (error: unknown) {
     const runError = describeError(error);

@@ -33,7 +33,7 @@ export function formatCostReport(e: CostEstimate): string[] {
   const out: string[] = [
     `regionwatch cost for ${i.platform}: ${count(i.targets, 'target')} in ${count(i.platformRegions, 'platform region')}, from ${count(i.probeRegions, 'probe region')}, every ${i.intervalSeconds} s`,
     `rounds fan out over ${count(i.shards, 'shard')} per probe region (${qty(Math.ceil(i.checksPerShard))} checks each, ${qty(i.shardRoundSeconds)} s busy per round)`,
-    `${qty(i.checksPerMonth)} checks a month; round items ${Math.round(i.roundItemBytes)} B gzip-packed (${i.roundItemWriteUnits} WRU); results kept ${i.resultRetentionHours} h`,
+    `${qty(i.checksPerMonth)} checks a month; round items ${Math.round(i.roundItemBytes)} B Brotli-packed (${i.roundItemWriteUnits} WRU); results kept ${i.resultRetentionHours} h`,
     `prices: ${e.pricesAsOf}`,
     '',
   ];

@@ -16,10 +16,15 @@ import { count } from '../core/words';
 /**
  * Invocations of the prober that are not shards of a round, kept out of the shards' reserved concurrency: the
  * scheduled run (it must never be throttled: it is the heartbeat) and a queued shard still writing as the next slot's
- * start. With confirm on failure, the confirmations mapping's invocations come on top (CONFIRMATIONS_MAX_CONCURRENCY).
+ * start. With confirm on failure, the confirmation requests the rounds queue also carries come on top
+ * (CONFIRMATIONS_MAX_CONCURRENCY).
  */
 export const NON_SHARD_CONCURRENCY = 2;
-/** Confirmation requests served at once (the mapping's floor is 2): one per probe region that saw a failure start, rarely more. */
+/**
+ * Confirmation requests served at once besides the shards (one per probe region that saw a failure start, rarely
+ * more). They come on the rounds queue, so its mapping may run this many more invocations with confirm on failure: a
+ * confirmation waits up to minFaultSeconds before it checks, and must not hold a queued shard back from its slot.
+ */
 export const CONFIRMATIONS_MAX_CONCURRENCY = 2;
 
 export interface CapacityWindow {
@@ -66,13 +71,13 @@ export interface ShardPlan {
   hosts: HostLoad[];
   window: CapacityWindow;
   /**
-   * Reserved concurrency of the prober function: the rounds mapping's cap and, with confirm on failure, the
-   * confirmations mapping's, plus one for the scheduled run (the heartbeat is never throttled behind queued shards).
+   * Reserved concurrency of the prober function: the rounds mapping's cap plus one for the scheduled run (the heartbeat
+   * is never throttled behind queued shards or confirmations).
    */
   reservedConcurrency: number;
   /**
    * Concurrency of the rounds queue's event source mapping: every shard of a slot at once, plus one still writing as
-   * the next slot starts (Lambda's floor is 2).
+   * the next slot starts (Lambda's floor is 2), and with confirm on failure the confirmation requests beside them.
    */
   roundsMaxConcurrency: number;
 }
@@ -143,16 +148,19 @@ export function shardPlan(config: RegionwatchConfig): ShardPlan {
     checksPerShard: loads,
     hosts,
     window,
-    reservedConcurrency: roundsMaxConcurrency(shards) + (confirmsFailures(config) ? CONFIRMATIONS_MAX_CONCURRENCY : 0) + 1,
-    roundsMaxConcurrency: roundsMaxConcurrency(shards),
+    reservedConcurrency: roundsMaxConcurrency(shards, confirmsFailures(config)) + 1,
+    roundsMaxConcurrency: roundsMaxConcurrency(shards, confirmsFailures(config)),
   };
   plans.set(config, plan);
   return plan;
 }
 
-/** One shard per invocation of a slot, and one more still writing (NON_SHARD_CONCURRENCY less the scheduled run). */
-function roundsMaxConcurrency(shards: number): number {
-  return Math.max(2, shards + NON_SHARD_CONCURRENCY - 1);
+/**
+ * One shard per invocation of a slot, and one more still writing (NON_SHARD_CONCURRENCY less the scheduled run); with
+ * confirm on failure, the confirmations that share the queue.
+ */
+function roundsMaxConcurrency(shards: number, confirming: boolean): number {
+  return Math.max(2, shards + NON_SHARD_CONCURRENCY - 1) + (confirming ? CONFIRMATIONS_MAX_CONCURRENCY : 0);
 }
 
 function assign(ordered: readonly HostLoad[], shards: number): number[] {

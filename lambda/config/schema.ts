@@ -394,7 +394,15 @@ export const configSchema = z
         maxRedirects: z.number().int().min(0).max(5, { message: 'maxRedirects must be at most 5' }).default(5).describe('Redirects followed before the result is redirect-loop.'),
         concurrency: z.number().int().min(1).max(1000).default(64).describe('Requests in flight at once per prober.'),
         perHostConcurrency: z.number().int().min(1).max(100).default(8).describe('Requests in flight at once per host.'),
-        jitterMs: z.number().int().min(0).max(10_000).default(2000).describe('Spread a round\'s requests over its first milliseconds.'),
+        jitterMs: z
+          .number()
+          .int()
+          .min(0)
+          .max(10_000)
+          .default(500)
+          .describe(
+            "Spread a round's requests over its first milliseconds. The prober is billed while it waits for the last start: 500 ms spaces 50 checks 10 ms apart; every 500 ms more adds about $1.30 a month at 3 probe regions and 10 s rounds (256 MB).",
+          ),
         detection: z
           .enum(DETECTION_MODES, { message: `detection must be one of ${DETECTION_MODES.join(', ')}` })
           .default('confirm')
@@ -427,7 +435,7 @@ export const configSchema = z
         maxRedirects: 5,
         concurrency: 64,
         perHostConcurrency: 8,
-        jitterMs: 2000,
+        jitterMs: 500,
         detection: 'confirm',
         expectedLatencyMs: 500,
         maxShards: 20,
@@ -457,9 +465,27 @@ export const configSchema = z
           .literal([...LOG_RETENTION_DAYS], { error: `logs.retentionDays must be one of CloudWatch Logs' periods: ${LOG_RETENTION_DAYS.join(', ')}` })
           .default(COMPLIANT_LOG_RETENTION_DAYS)
           .describe(`Days every regionwatch log group keeps its logs. Under ${COMPLIANT_LOG_RETENTION_DAYS} fails AWS Control Tower's CT.CLOUDWATCH.PR.2 (synth records that as acknowledged, with this value).`),
+        invocationReports: z
+          .boolean()
+          .default(false)
+          .describe(
+            "Keep Lambda's START, END and REPORT lines (billed duration, max memory used, init duration) of every prober and aggregator invocation: about 900 B each, 2 GB a month at 3 probe regions and 10 s rounds, about $1.20 a month at list prices with a year's retention. Off, Lambda sends only its warnings for these two functions (system log level WARN); their own log lines, and Lambda's Duration, Errors and Throttles metrics, stay. Turn it on to size the prober's memory or look at cold starts.",
+          ),
       })
-      .default({ retentionDays: COMPLIANT_LOG_RETENTION_DAYS })
+      .default({ retentionDays: COMPLIANT_LOG_RETENTION_DAYS, invocationReports: false })
       .describe('CloudWatch Logs: every log group is encrypted with the region\'s customer managed key.'),
+    observability: z
+      .strictObject({
+        $comment: comment,
+        dashboard: z
+          .boolean()
+          .default(false)
+          .describe(
+            'Deploy the CloudWatch dashboard (in the home region) and the probers\' Availability and LatencyMs metrics per platform region and probe region, which only the dashboard reads: $3 a month for the dashboard and $0.30 a metric (18 with 3 platform and 3 probe regions), at list prices. Off, the checker\'s alarms, the status page and `regionwatch status` still show every region.',
+          ),
+      })
+      .default({ dashboard: false })
+      .describe('What regionwatch shows in CloudWatch besides the checker\'s alarms, which are always there.'),
     vpc: z
       // Keys are checked against probeRegions in crossFieldProblems, with the fix.
       .record(z.string(), functionVpc)

@@ -5,8 +5,9 @@ import { resolveTargets, type ResolvedTarget } from '../config/resolve';
 import { ROUND_WRITE_MARGIN_MS } from '../config/round-timing';
 import type { RegionwatchConfig, TargetConfig } from '../config/schema';
 import { evaluationSettings, windowBounds } from '../core/evaluate';
-import { confirmsFailures, isStaggered } from '../core/stagger';
+import { START_MARGIN_MS, confirmsFailures, isStaggered } from '../core/stagger';
 import { AGGREGATOR_STREAM_SETTINGS } from '../aggregator/stream-settings';
+import { isDue } from '../probe/round';
 import type { ProberScheduling } from '../probe/scheduling';
 import { filesEncryptedWithKey } from '../status-page/files';
 import { DEFAULT_LEASE_MS } from '../store/lease';
@@ -21,13 +22,19 @@ export interface UsageAssumptions {
   /** Prober memory (lib/prober.ts: 256 MB, arm64). */
   proberMemoryMb: number;
   /**
-   * Seconds a round keeps one shard busy. Default (undefined): from the config's shard plan (lambda/config/capacity.ts),
-   * half of `probing.jitterMs` (the average start) plus the shard's checks in waves of `probing.concurrency`, each
-   * `probing.expectedLatencyMs` long, at most the slot less the write margin: 1.5 s for a small round at the defaults.
-   * With `invocation-per-round` that is each invocation's billed time; with `wait-in-minute` it is the last round's,
-   * and the rounds before it are paid for in full.
+   * Seconds a round keeps one shard busy. Default: derived from the config and the shard plan by `proberRoundSeconds`:
+   * the round lasts until its last check has answered, so it pays for the whole spread of request starts (the latest of
+   * n offsets spread over the jitter window comes at n/(n+1) of it), then `proberAnswerSeconds`, and a shard of more
+   * checks than `probing.concurrency` runs in waves, each `probing.expectedLatencyMs`. With `invocation-per-round` that
+   * is each invocation's billed time; with `wait-in-minute` it is the last round's, and the rounds before it are paid
+   * for in full.
    */
   proberLastRoundSeconds?: number;
+  /**
+   * What a round takes after its last start: that check's answer (an HTTPS check across continents is three round
+   * trips, 0.4-0.7 s), packing the results at the prober's CPU share and the PutItem.
+   */
+  proberAnswerSeconds: number;
   /**
    * How sub-minute rounds are paid for. `invocation-per-round` (what lib/prober.ts deploys): the minute's invocation
    * runs its first round and queues the others on SQS with DelaySeconds, so each round is its own short invocation.
@@ -66,8 +73,23 @@ export interface UsageAssumptions {
   confirmationSeconds: number;
   /** Billed duration of the acting aggregator's invocation (lease, Queries, evaluation, writes), in ms. */
   aggregatorDurationMs: number;
-  /** Billed duration of a standby's invocation: one lease GetItem, then it returns (lambda/aggregator/engine.ts), in ms. */
+  /** Billed duration of a standby's invocation that reads the lease (one GetItem), then returns (lambda/aggregator/engine.ts), in ms. */
   aggregatorStandbyDurationMs: number;
+  /**
+   * Billed duration of a standby's invocation that does not read the lease (LeaseKeeper: the lease it saw cannot have
+   * changed yet): the stream records' checks and a return, in ms.
+   */
+  aggregatorStandbyKnownLeaseMs: number;
+  /**
+   * Billed duration of the acting aggregator's quiet run (lambda/aggregator/engine.ts: a batch of only `up` results in a
+   * window it already found quiet reads and evaluates nothing): the stream records' checks and a return, in ms.
+   */
+  aggregatorQuietRunMs: number;
+  /**
+   * Hours a month when something is wrong somewhere (failing results, an open incident, a checker alert), so every
+   * stream batch is evaluated; in the others only a slot's first batch is (the quiet runs).
+   */
+  unquietHoursPerMonth: number;
   /**
    * Slots of rounds one evaluation reads. Default: what the engine's first Query reads, from `windowBounds` of the
    * config (thresholds + late tolerance + freshness look-back, and the slot before now): 25 slots at 10 s.
@@ -99,9 +121,10 @@ export interface UsageAssumptions {
   /** The prober's EMF metric names (lib/observability.ts PROBE_METRICS), each per platform region and probe region. */
   metricNames: readonly string[];
   /**
-   * Alarms per probe region without channel notifiers (lib/observability.ts: 11, with the prober's rounds dead-letter
-   * and late rounds alarms); each channel notifier (Slack, a PagerDuty service, a webhook) adds its dead-letter alarm,
-   * and the hosted status page two in the home region. test/infra pins this to the synthesized templates.
+   * Alarms per probe region (lib/observability.ts: 10, one of them on the region's parked-messages queue, where the
+   * rounds queue, the aggregator, every channel notifier and the status page renderer park what failed every retry: a
+   * channel adds no alarm); the hosted status page adds its renderer's errors in the home region. test/infra pins this
+   * to the synthesized templates.
    */
   alarmsPerRegion: number;
   /**
@@ -140,13 +163,20 @@ export interface UsageAssumptions {
   kmsRequestsPerLogGroupHour: number;
   /** Log bytes, as Lambda's JSON log format writes them. */
   logBytes: {
-    /** platform.start, platform.report and friends. */
+    /** platform.start, platform.report and friends (the prober's and aggregator's only with `logs.invocationReports`). */
     lambdaPlatformPerInvocation: number;
-    /** The prober's one summary line per round. */
+    /** The prober's one summary line per round ('round finished'). */
     proberPerRound: number;
+    /** A queued round's one line: its outcome with the round's summary ('queued round finished'). */
+    proberPerQueuedRound: number;
+    /** The scheduled invocation's line once a minute ('invocation finished': what ran, was queued, fell back). */
+    proberPerInvocation: number;
     /** One EMF object per platform region per round (Availability, LatencyMs). */
     emfPerPlatformRegionPerRound: number;
+    /** The aggregator logs nothing in a run without transitions (lambda/handlers/aggregator.ts). */
     aggregatorPerInvocation: number;
+    /** The aggregator's 'transitions' line, per notification. */
+    aggregatorPerNotification: number;
     /** A forwarded heartbeat event written to the watcher's log group. */
     heartbeatEvent: number;
     /** A channel notifier's log lines for one notification. */
@@ -166,6 +196,7 @@ export interface UsageAssumptions {
 
 export const DEFAULT_ASSUMPTIONS: UsageAssumptions = {
   proberMemoryMb: 256,
+  proberAnswerSeconds: 0.6,
   proberScheduling: 'invocation-per-round',
   proberClaimWritesPerMinute: 1,
   aggregatorMemoryMb: 512,
@@ -174,6 +205,11 @@ export const DEFAULT_ASSUMPTIONS: UsageAssumptions = {
   confirmationSeconds: 3,
   aggregatorDurationMs: 120,
   aggregatorStandbyDurationMs: 15,
+  aggregatorStandbyKnownLeaseMs: 3,
+  aggregatorQuietRunMs: 3,
+  // Ten incidents a month and ten times as many blips and partitions (confirmationBatchesPerMonth), each a few slots to
+  // half an hour of evaluating every batch.
+  unquietHoursPerMonth: 12,
   consistentReads: false,
   incidentReadUnitsPerRead: 1,
   incidentChangeWriteUnitsPerMonth: 3000,
@@ -182,7 +218,7 @@ export const DEFAULT_ASSUMPTIONS: UsageAssumptions = {
   notificationsPerMonth: 60,
   checkerAlertsPerMonth: 20,
   metricNames: ['Availability', 'LatencyMs'],
-  alarmsPerRegion: 11,
+  alarmsPerRegion: 10,
   statusPage: {
     rendersOnChangePerMonth: 5_000,
     rendererMemoryMb: 512,
@@ -199,9 +235,14 @@ export const DEFAULT_ASSUMPTIONS: UsageAssumptions = {
   kmsRequestsPerLogGroupHour: 12,
   logBytes: {
     lambdaPlatformPerInvocation: 900,
-    proberPerRound: 350,
+    // Measured on the handler's own lines (test/probe/prober-handler.test.ts pins them), with a deployed function's
+    // longer name, ARN and request id.
+    proberPerRound: 520,
+    proberPerQueuedRound: 660,
+    proberPerInvocation: 640,
     emfPerPlatformRegionPerRound: 450,
-    aggregatorPerInvocation: 400,
+    aggregatorPerInvocation: 0,
+    aggregatorPerNotification: 1500,
     heartbeatEvent: 900,
     notifierPerNotification: 1500,
     rendererPerRender: 400,
@@ -255,7 +296,7 @@ export interface CostEstimate {
     resultRetentionHours: number;
     /** `logs.retentionDays`: every log group keeps its logs this long. */
     logRetentionDays: number;
-    /** A round item as the prober writes it (results gzip-packed), in DynamoDB's size terms, averaged over a cycle. */
+    /** A round item as the prober writes it (results Brotli-packed), in DynamoDB's size terms, averaged over a cycle. */
     roundItemBytes: number;
     roundItemWriteUnits: number;
     /** Slots of rounds the acting aggregator's Query reads per invocation, and the bytes of round items it returns. */
@@ -264,7 +305,7 @@ export interface CostEstimate {
     /** `probing.detection`, and the stream batches a round brings each region's aggregator under it. */
     detection: RegionwatchConfig['probing']['detection'];
     aggregatorBatchesPerRound: number;
-    /** Whether failures are confirmed across probe regions (the confirmations queues are priced). */
+    /** Whether failures are confirmed across probe regions (the confirmation requests are priced). */
     confirming: boolean;
     slack: boolean;
     /** Channel notifiers per probe region: Slack, each PagerDuty service, each webhook. */
@@ -306,7 +347,7 @@ function dynamoValueBytes(value: unknown): number {
   return 0;
 }
 
-/** A small seeded generator, so synthetic results vary like real ones (gzip would flatter a regular pattern) yet stay deterministic. */
+/** A small seeded generator, so synthetic results vary like real ones (a compressor would flatter a regular pattern) yet stay deterministic. */
 function prng(seed: number): () => number {
   let x = seed >>> 0 || 1;
   return () => {
@@ -403,6 +444,26 @@ class Bill {
 const sum = (lines: readonly BillLine[], key: 'monthly' | 'afterFree' = 'monthly') => lines.reduce((n, l) => n + l[key], 0);
 
 /**
+ * Seconds one round (or one shard of it: `checks`, the shard's) keeps a prober invocation busy: the round ends when its
+ * last check has answered, so it lasts the spread of its request starts (`lambda/probe/round.ts`: each target's offset
+ * is a hash over the jitter window, clipped so that offset + timeoutMs ends before the round deadline; the latest of n
+ * offsets comes, on average, at n/(n+1) of the window), then `proberAnswerSeconds`, plus a wave of answers for every
+ * further `probing.concurrency` checks; never past the round deadline.
+ */
+export function proberRoundSeconds(config: RegionwatchConfig, a: Pick<UsageAssumptions, 'proberAnswerSeconds'> = DEFAULT_ASSUMPTIONS, checks?: number): number {
+  const targets = resolveTargets(config);
+  const n = checks ?? targets.filter((t) => isDue(t, 0)).length;
+  if (n === 0) return a.proberAnswerSeconds;
+  const longestTimeoutMs = Math.max(...targets.map((t) => t.timeoutMs));
+  const roomMs = config.defaults.intervalSeconds * 1000 - ROUND_WRITE_MARGIN_MS - longestTimeoutMs - START_MARGIN_MS;
+  const windowMs = Math.max(0, Math.min(config.probing.jitterMs, roomMs));
+  // Past probing.concurrency checks in flight the shard works in waves, each about an answer long (capacity.ts).
+  const extraWavesMs = Math.max(0, Math.ceil(n / config.probing.concurrency) - 1) * config.probing.expectedLatencyMs;
+  const seconds = (windowMs * n) / (n + 1) / 1000 + a.proberAnswerSeconds + extraWavesMs / 1000;
+  return Math.min(seconds, (config.defaults.intervalSeconds * 1000 - ROUND_WRITE_MARGIN_MS) / 1000);
+}
+
+/**
  * Slots of rounds the engine's first Query reads (`windowBounds` of the config's evaluation settings, both ends
  * included): the slots decided on, the freshness look-back, and the slot before now.
  */
@@ -422,17 +483,6 @@ export function staggeredBatchesPerRound(probeRegions: number, intervalSeconds: 
   if (probeRegions <= 1) return 1;
   const apart = intervalSeconds / probeRegions;
   return Math.ceil(probeRegions / (Math.floor(windowSeconds / apart) + 1));
-}
-
-/**
- * Seconds a round of `checks` keeps one shard busy: half the jitter window on average before the last waves start,
- * then the checks in waves of `probing.concurrency`, each `probing.expectedLatencyMs`; never past the round deadline.
- */
-export function shardRoundSeconds(config: RegionwatchConfig, checks: number): number {
-  const p = config.probing;
-  const waves = Math.max(1, Math.ceil(checks / p.concurrency));
-  const busyMs = p.jitterMs / 2 + waves * p.expectedLatencyMs;
-  return Math.min(busyMs, config.defaults.intervalSeconds * 1000 - ROUND_WRITE_MARGIN_MS) / 1000;
 }
 
 /** The config's monthly bill, line by line, with the Route 53 and Synthetics alternatives. */
@@ -470,7 +520,7 @@ export function estimateCost(config: RegionwatchConfig, overrides: Partial<Usage
   // is paid in full, once per shard.
   const perRound = a.proberScheduling === 'invocation-per-round';
   const checksPerShard = targets.length / shards;
-  const shardSeconds = a.proberLastRoundSeconds ?? shardRoundSeconds(config, checksPerShard);
+  const shardSeconds = a.proberLastRoundSeconds ?? proberRoundSeconds(config, a, checksPerShard);
   const proberInvocations = (perRound ? P * roundsPerMonth : P * invocationsPerMonth) * shards;
   const proberSeconds = perRound ? shardSeconds : (roundsPerMinute - 1) * interval + shardSeconds;
   const proberGbs = proberInvocations * proberSeconds * (a.proberMemoryMb / 1024);
@@ -484,7 +534,17 @@ export function estimateCost(config: RegionwatchConfig, overrides: Partial<Usage
   const actingInvocations = roundsPerMonth * aggPerRound + confirmationRecords;
   const standbyInvocations = (P - 1) * (roundsPerMonth * aggPerRound + confirmationRecords);
   const aggInvocations = actingInvocations + standbyInvocations;
-  const aggGbs = (actingInvocations * a.aggregatorDurationMs + standbyInvocations * a.aggregatorStandbyDurationMs) / 1000 * (a.aggregatorMemoryMb / 1024);
+  // The acting aggregator evaluates a slot's first batch; while nothing is wrong the slot's later batches of only `up`
+  // results are quiet runs that read nothing (lambda/aggregator/engine.ts).
+  const quietRuns = roundsPerMonth * (aggPerRound - 1) * Math.max(0, 1 - a.unquietHoursPerMonth / HOURS_PER_MONTH);
+  const actingEvaluations = actingInvocations - quietRuns;
+  // Each region's aggregator reads the lease only when it could have changed (lambda/store/lease.ts LeaseKeeper): the
+  // holder at each renewal, a standby once the lease it saw could be its own; both about once per half lease.
+  const leaseReadsPerMinute = 60_000 / (DEFAULT_LEASE_MS / 2);
+  const actingLeaseReads = Math.min(actingInvocations, MINUTES_PER_MONTH * leaseReadsPerMinute);
+  const standbyLeaseReads = Math.min(standbyInvocations, (P - 1) * MINUTES_PER_MONTH * leaseReadsPerMinute);
+  const standbyMs = standbyLeaseReads * a.aggregatorStandbyDurationMs + (standbyInvocations - standbyLeaseReads) * a.aggregatorStandbyKnownLeaseMs;
+  const aggGbs = (actingEvaluations * a.aggregatorDurationMs + quietRuns * a.aggregatorQuietRunMs + standbyMs) / 1000 * (a.aggregatorMemoryMb / 1024);
   const perShard = shards > 1 ? ` × ${shards} shards` : '';
   bill.add(
     'Lambda',
@@ -514,23 +574,25 @@ export function estimateCost(config: RegionwatchConfig, overrides: Partial<Usage
     bill.add('SQS', 'rounds queue: delayed round messages (batched sends, receives, deletes) and the mapping\'s long polls', sqsRequests, 'requests', 'sqsRequests', 'sqsRequests');
   }
   if (confirming) {
-    // Confirm on failure: a confirmations queue per probe region. Idle, its event source mapping long-polls like the
-    // rounds queue's; each request batch is a message to every probe region (sent across regions, received, deleted),
-    // one short prober invocation each, a claim (UpdateItem) and a confirmation item, replicated.
+    // Confirm on failure: each request batch is a message to every probe region's rounds queue (sent across regions,
+    // received, deleted), one short prober invocation each, a claim (UpdateItem, in the regional claims table) and a
+    // confirmation item (in the global results table, replicated). On the rounds queues, whose mapping polls anyway,
+    // requests add no idle long polls: a queue of their own cost 15 a minute per region (lib/prober.ts).
     const messages = a.confirmationBatchesPerMonth * P;
-    bill.add('SQS', "confirmations queues: the mappings' idle long polls, and each request sent, received and deleted", P * MINUTES_PER_MONTH * 15 + 3 * messages, 'requests', 'sqsRequests', 'sqsRequests');
+    bill.add('SQS', 'confirmation requests on the rounds queues (each sent, received and deleted; no idle polls of their own)', 3 * messages, 'requests', 'sqsRequests', 'sqsRequests');
     bill.add('Lambda', `confirmation requests served (${a.confirmationBatchesPerMonth} request batches a month × ${P} probe regions)`, messages, 'requests', 'lambdaRequests', 'lambdaRequests');
     bill.add('Lambda', `confirmation duration (${a.proberMemoryMb} MB × ${a.confirmationSeconds} s: the wait until minFaultSeconds, and the checks)`, messages * a.confirmationSeconds * (a.proberMemoryMb / 1024), 'GB-s', 'lambdaGbSecondArm', 'lambdaGbSeconds');
-    // A claim and a confirmation item per request per probe region (small: a few targets), each replicated and
-    // TTL-deleted in the other replicas; the sender's read of its own newest checks, two small Queries.
+    // A claim and a confirmation item per request per probe region (small: a few targets). The claim is in the regional
+    // claims table (not replicated, TTL free); the item is replicated and TTL-deleted in the other replicas. The
+    // sender's read of its own newest checks, two small Queries.
     const writes = 2 * messages;
-    bill.add('DynamoDB', 'confirmation claims and items (one UpdateItem and one PutItem per request per probe region), replicated, and the sender\'s reads of its newest checks', writes, 'WRU', 'dynamoWriteRequestUnits');
-    if (P > 1) bill.add('DynamoDB', 'confirmation claims and items replicated, and their TTL deletes', writes * (P - 1) * 2, 'rWRU', 'dynamoReplicatedWriteUnits');
+    bill.add('DynamoDB', 'confirmation claims (regional) and items (one UpdateItem and one PutItem per request per probe region), and the sender\'s reads of its newest checks', writes, 'WRU', 'dynamoWriteRequestUnits');
+    if (P > 1) bill.add('DynamoDB', 'confirmation items replicated, and their TTL deletes', messages * (P - 1) * 2, 'rWRU', 'dynamoReplicatedWriteUnits');
   }
   bill.add('Lambda', `aggregator requests (stream batches${staggered ? `: ${aggPerRound} a round per region, staggered` : ''})`, aggInvocations, 'requests', 'lambdaRequests', 'lambdaRequests');
   bill.add(
     'Lambda',
-    `aggregator duration (${a.aggregatorMemoryMb} MB × ${a.aggregatorDurationMs} ms acting${P > 1 ? `, ${a.aggregatorStandbyDurationMs} ms standing by` : ''})`,
+    `aggregator duration (${a.aggregatorMemoryMb} MB × ${a.aggregatorDurationMs} ms an evaluation${quietRuns > 0 ? `, ${a.aggregatorQuietRunMs} ms a quiet run` : ''}${P > 1 ? `, ${a.aggregatorStandbyKnownLeaseMs} ms standing by (${a.aggregatorStandbyDurationMs} ms when it reads the lease)` : ''})`,
     aggGbs,
     'GB-s',
     'lambdaGbSecondArm',
@@ -551,39 +613,45 @@ export function estimateCost(config: RegionwatchConfig, overrides: Partial<Usage
     bill.add('Lambda', `status page renderer duration (${sp.rendererMemoryMb} MB × ${sp.rendererDurationMs} ms)`, renders * (sp.rendererDurationMs / 1000) * (sp.rendererMemoryMb / 1024), 'GB-s', 'lambdaGbSecondArm', 'lambdaGbSeconds');
   }
 
-  // DynamoDB: one gzip-packed item per probe region and round, replicated to every other replica; TTL deletes replicate too.
+  // DynamoDB: one Brotli-packed item per probe region and round, replicated to every other replica.
   const resultWrus = itemsPerMonth * item.writeUnits;
   bill.add('DynamoDB', `results writes (${Math.round(item.bytes)} B round items, ${round(item.writeUnits, 2)} WRU each)`, resultWrus, 'WRU', 'dynamoWriteRequestUnits');
   if (P > 1) {
     bill.add('DynamoDB', `results replicated writes (to ${P - 1} other replicas)`, resultWrus * (P - 1), 'rWRU', 'dynamoReplicatedWriteUnits');
-    bill.add('DynamoDB', 'results TTL deletes replicated (free where they expire, charged in the other replicas)', resultWrus * (P - 1), 'rWRU', 'dynamoReplicatedWriteUnits');
+    // Round items sit on a ring (lambda/store/tables.ts): a round overwrites the one of a retention ago, so there are no
+    // TTL deletes to replicate (they were a write unit per item in every other replica).
+    bill.add('DynamoDB', 'results TTL deletes (none: a round overwrites the item of one retention ago)', 0, 'rWRU', 'dynamoReplicatedWriteUnits', undefined, 'items are overwritten on a ring, not deleted');
   }
-  // The prober claims each (slot, shard) it probes with one small conditional put in the same global table: the
-  // scheduled run its own (proberClaimWritesPerMinute), each queued round or shard its own.
+  // The prober claims each (slot, shard) it probes with one small conditional put in its region's claims table
+  // (lib/claims-table.ts): the scheduled run its own (proberClaimWritesPerMinute), each queued round or shard its own.
+  // A regional table, so no replication, and TTL deletes there are free.
   const claimWrus = P * invocationsPerMonth * (a.proberClaimWritesPerMinute + queuedRoundsPerMinute);
   if (claimWrus > 0) {
-    const what = `prober slot claims (one small conditional put per round${shards > 1 ? ' and shard' : ''}: the scheduled run's and each queued one's)`;
-    bill.add('DynamoDB', what, claimWrus, 'WRU', 'dynamoWriteRequestUnits');
-    if (P > 1) bill.add('DynamoDB', 'prober slot claims replicated, and their TTL deletes', claimWrus * (P - 1) * 2, 'rWRU', 'dynamoReplicatedWriteUnits');
+    const what = `prober slot claims (one small conditional put per round${shards > 1 ? ' and shard' : ''}: the scheduled run's and each queued one's`;
+    bill.add('DynamoDB', `${what}, in a regional table: not replicated, TTL deletes free)`, claimWrus, 'WRU', 'dynamoWriteRequestUnits');
   }
   // The acting aggregator's one Query of the window (a second only while verdicts wait for late results): DynamoDB
   // sums the sizes of the items it returns and charges per 4 KB of the sum, half of it eventually consistent.
   const windowSlots = a.aggregatorWindowSlots ?? aggregatorWindowSlots(config);
   const bytesPerQuery = windowSlots * P * item.itemsPerRound * item.bytes;
   const rrusPerQuery = Math.max(1, Math.ceil(bytesPerQuery / 4096)) * (a.consistentReads ? 1 : 0.5);
+  // And one Query of the layout before the ring (legacyRoundSortKeyRange), empty once its items have expired: the least
+  // a Query costs.
+  const minimumQueryRrus = a.consistentReads ? 1 : 0.5;
   bill.add(
     'DynamoDB',
-    `results reads (acting aggregator: a ${windowSlots}-slot window, ${qtyText(bytesPerQuery)} B, ${rrusPerQuery} RRU a Query)`,
-    actingInvocations * rrusPerQuery,
+    `results reads (acting aggregator, per evaluation${quietRuns > 0 ? ', not in quiet runs' : ''}: a ${windowSlots}-slot window, ${qtyText(bytesPerQuery)} B, ${rrusPerQuery} RRU a Query, + ${minimumQueryRrus} for the pre-ring layout)`,
+    actingEvaluations * (rrusPerQuery + minimumQueryRrus),
     'RRU',
     'dynamoReadRequestUnits',
   );
-  // Strongly consistent reads of the incident table: every invocation reads the lease; the acting one also each
-  // platform region's status and newest incidents (one Query each) and the checker item.
-  const incidentRrus = aggInvocations * a.incidentReadUnitsPerRead + actingInvocations * (G + 1) * a.incidentReadUnitsPerRead;
-  bill.add('DynamoDB', `incident table reads (the lease in every region; ${G} region ${G === 1 ? 'Query' : 'Queries'} and the checker item, acting)`, incidentRrus, 'RRU', 'dynamoReadRequestUnits');
+  // Strongly consistent reads of the incident table: the lease in every region about once per half lease (not per
+  // invocation: LeaseKeeper); the acting one also each platform region's status and newest incidents (one Query each)
+  // and the checker item.
+  const incidentRrus = (actingLeaseReads + standbyLeaseReads) * a.incidentReadUnitsPerRead + actingEvaluations * (G + 1) * a.incidentReadUnitsPerRead;
+  bill.add('DynamoDB', `incident table reads (the lease in every region when it could have changed, ${leaseReadsPerMinute} a minute; ${G} region ${G === 1 ? 'Query' : 'Queries'} and the checker item per evaluation)`, incidentRrus, 'RRU', 'dynamoReadRequestUnits');
   // The lease holder renews when half the lease has gone: one small write per half lease, not per round.
-  const leaseRenewalsPerMinute = 60_000 / (DEFAULT_LEASE_MS / 2);
+  const leaseRenewalsPerMinute = leaseReadsPerMinute;
   const incidentWrus = MINUTES_PER_MONTH * leaseRenewalsPerMinute + a.incidentChangeWriteUnitsPerMonth;
   bill.add('DynamoDB', `incident table writes (lease renewed ${leaseRenewalsPerMinute} times a minute; status and incidents on a change)`, incidentWrus, 'WRU', 'dynamoWriteRequestUnits');
   if (P > 1) bill.add('DynamoDB', 'incident table replicated writes', incidentWrus * (P - 1), 'rWRU', 'dynamoReplicatedWriteUnits');
@@ -595,22 +663,38 @@ export function estimateCost(config: RegionwatchConfig, overrides: Partial<Usage
     bill.add('DynamoDB', `incident table reads by the status page renderer (${sp.readUnitsPerRender} RRU a render)`, renders * sp.readUnitsPerRender, 'RRU', 'dynamoReadRequestUnits');
   }
 
-  // CloudWatch: metrics per platform region and probe region only, never per target.
-  // A sharded round adds the aggregators' IncompleteRounds metric and its alarm in each region (lib/observability.ts).
+  // CloudWatch: the probers' metrics, per platform region and probe region only (never per target), exist only with the
+  // dashboard, their only reader (observability.dashboard).
+  const dashboard = config.observability.dashboard;
+  if (dashboard) {
+    const metrics = G * P * a.metricNames.length;
+    bill.add('CloudWatch', `custom metrics (${G} platform × ${P} probe regions × ${a.metricNames.length} names)`, metrics, 'metrics', 'cloudwatchMetrics', 'cloudwatchMetrics');
+  }
+  // The aggregator's counts and the prober's LateRounds are emitted only when not zero (lambda/aggregator/metrics.ts):
+  // a healthy deployment sends none, and CloudWatch bills a metric only for the hours it receives values.
+  bill.add('CloudWatch', 'aggregator counts and late rounds (emitted only when not zero)', 0, 'metrics', 'cloudwatchMetrics', 'cloudwatchMetrics', 'billed only for the hours something is counted');
+  // One alarm per region on its parked-messages queue, whatever the channels (one per dead-letter queue was one per
+  // channel, the aggregator's and the prober's, and the status page's: 3 a region with Slack alone).
+  // A sharded round adds the aggregators' RoundsIncomplete alarm in each region (lib/observability.ts); its
+  // IncompleteRounds metric, like the other counts, is sent only when a round misses a shard.
   const shardedExtra = shards > 1 ? 1 : 0;
-  const metrics = G * P * a.metricNames.length + P * shardedExtra;
-  bill.add('CloudWatch', `custom metrics (${G} platform × ${P} probe regions × ${a.metricNames.length} names${shardedExtra ? `; IncompleteRounds in ${P} regions` : ''})`, metrics, 'metrics', 'cloudwatchMetrics', 'cloudwatchMetrics');
-  const alarms = P * (a.alarmsPerRegion + channels + shardedExtra) + (page !== 'off' ? 2 : 0);
-  bill.add('CloudWatch', `alarms (checker health, per probe region${channels > 0 ? '; a dead-letter alarm per channel notifier' : ''}${shardedExtra ? '; incomplete sharded rounds' : ''}${page !== 'off' ? '; the status page renderer' : ''})`, alarms, 'alarms', 'cloudwatchAlarms', 'cloudwatchAlarms');
-  bill.add('CloudWatch', 'dashboards (one in the home region, reading every probe region)', a.dashboards, 'dashboards', 'cloudwatchDashboards', 'cloudwatchDashboards');
+  const alarms = P * (a.alarmsPerRegion + shardedExtra) + (page !== 'off' ? 1 : 0);
+  bill.add('CloudWatch', `alarms (checker health, per probe region, one on its parked-messages queue${shardedExtra ? '; incomplete sharded rounds' : ''}${page !== 'off' ? '; the status page renderer' : ''})`, alarms, 'alarms', 'cloudwatchAlarms', 'cloudwatchAlarms');
+  if (dashboard) bill.add('CloudWatch', 'dashboards (one in the home region, reading every probe region)', a.dashboards, 'dashboards', 'cloudwatchDashboards', 'cloudwatchDashboards');
   const lb = a.logBytes;
+  // Lambda's START, END and REPORT lines of the prober and the aggregator only with logs.invocationReports (system log
+  // level WARN otherwise, lib/function.ts); the Slack notifier always keeps its few.
+  const busyPlatformBytes = config.logs.invocationReports ? lb.lambdaPlatformPerInvocation : 0;
   const logBytes =
-    proberInvocations * lb.lambdaPlatformPerInvocation +
+    proberInvocations * busyPlatformBytes +
     P * invocationsPerMonth * lb.heartbeatEvent +
-    P * roundsPerMonth * (lb.proberPerRound + G * lb.emfPerPlatformRegionPerRound) +
-    // A queued round logs its outcome line besides the round's summary.
-    P * MINUTES_PER_MONTH * queuedRoundsPerMinute * lb.proberPerRound +
-    aggInvocations * (lb.lambdaPlatformPerInvocation + lb.aggregatorPerInvocation) +
+    P * roundsPerMonth * (dashboard ? G * lb.emfPerPlatformRegionPerRound : 0) +
+    // A round of the scheduled run logs its summary, the invocation its own line once a minute; a queued round logs one
+    // line, its outcome with the round's summary in it (lambda/handlers/prober.ts).
+    P * (roundsPerMonth - MINUTES_PER_MONTH * queuedRoundsPerMinute) * lb.proberPerRound +
+    P * MINUTES_PER_MONTH * (queuedRoundsPerMinute * lb.proberPerQueuedRound + lb.proberPerInvocation) +
+    aggInvocations * (busyPlatformBytes + lb.aggregatorPerInvocation) +
+    a.notificationsPerMonth * lb.aggregatorPerNotification +
     deliveries * (lb.lambdaPlatformPerInvocation + lb.notifierPerNotification) +
     renders * (lb.lambdaPlatformPerInvocation + lb.rendererPerRender);
   const logGb = logBytes / GB;
@@ -635,7 +719,7 @@ export function estimateCost(config: RegionwatchConfig, overrides: Partial<Usage
   bill.add('SNS', 'publishes (notifications and checker alerts)', a.notificationsPerMonth + checkerPublishes, 'requests', 'snsPublishes', 'snsPublishes');
   bill.add('SNS', `email deliveries (${emails} address(es), both topics)`, (a.notificationsPerMonth + checkerPublishes) * emails, 'emails', 'snsEmail', 'snsEmail');
   if (channels > 0) bill.add('SNS', 'deliveries to the channel notifiers', deliveries, 'deliveries', 'snsLambda');
-  bill.add('SQS', `failure and dead-letter queues (${P * (2 + channels) + (page !== 'off' ? 1 : 0)}, idle unless something fails)`, 0, 'requests', 'sqsRequests', 'sqsRequests');
+  bill.add('SQS', `parked-messages queues (${P}, one per region, idle unless something fails)`, 0, 'requests', 'sqsRequests', 'sqsRequests');
   if (channels > 0) {
     bill.add('Secrets Manager', `channel secrets (${channels} per probe region: each notifier reads its own region's secret or replica)`, P * channels, 'secrets', 'secret');
     bill.add('Secrets Manager', 'GetSecretValue calls (cold starts, 5-minute cache)', deliveries, 'calls', 'secretApiCalls');
@@ -679,7 +763,7 @@ export function estimateCost(config: RegionwatchConfig, overrides: Partial<Usage
     'dataTransferOutGb',
   );
   if (P > 1) {
-    bill.add('Data transfer', 'global table replication between regions', (itemsPerMonth * item.bytes * (P - 1) * 2 + incidentWrus * 1024 * (P - 1)) / GB, 'GB', 'dataTransferInterRegion');
+    bill.add('Data transfer', 'global table replication between regions', (itemsPerMonth * item.bytes * (P - 1) + incidentWrus * 1024 * (P - 1)) / GB, 'GB', 'dataTransferInterRegion');
   }
 
   const lines = bill.lines;
@@ -821,6 +905,23 @@ export function withTargetCount(config: RegionwatchConfig, n: number): Regionwat
     bucket.targets.push({ ...base, name });
   }
   return { ...config, regions };
+}
+
+/**
+ * The workload the cost goal is set for (issue 14, docs/cost.md): the config's own mix of checks repeated to 50
+ * targets, every 10 s, from its probe regions, with Slack as the only channel and no status page. Email, the
+ * checker's alarms and the encryption stay as the config has them.
+ */
+export function referenceWorkload(config: RegionwatchConfig): RegionwatchConfig {
+  return withTargetCount(
+    {
+      ...config,
+      defaults: { ...config.defaults, intervalSeconds: 10 },
+      notifications: { ...config.notifications, pagerDuty: [], webhooks: [] },
+      statusPage: { ...config.statusPage, mode: 'off' },
+    },
+    50,
+  );
 }
 
 /** The config with a different default interval (targets that set their own keep theirs, if still a multiple). */

@@ -14,7 +14,6 @@ import { isNotifyTestRequest, testNotification, type NotifyTestPublished, type N
 import { SnsPublisher } from '../notify/sns-publisher';
 import { DynamoIncidentStore } from '../store/incident-store';
 import { ResultsStore } from '../store/results-store';
-import { shardPlan } from '../config/capacity';
 import { ENV, requireEnv } from './env';
 import { loadRuntimeConfig } from './runtime-config';
 
@@ -24,8 +23,6 @@ const topicArn = requireEnv(ENV.topicArn);
 const probeRegion = requireEnv(ENV.probeRegion);
 const failureQueueUrl = requireEnv(ENV.failureQueueUrl);
 const config = loadRuntimeConfig();
-/** Whether rounds fan out over shards (lambda/config/capacity.ts): only then is IncompleteRounds emitted and alarmed. */
-const sharded = shardPlan(config).shards > 1;
 
 const logger = new Logger({ serviceName: 'regionwatch-aggregator', persistentLogAttributes: { probeRegion } });
 const metrics = new Metrics({ namespace: AGGREGATOR_METRIC_NAMES.namespace, serviceName: 'regionwatch-aggregator' });
@@ -64,11 +61,11 @@ export async function handler(event: DynamoDBStreamEvent | NotifyTestRequest, co
   }
   const outcome = await handleStreamBatch(
     event,
-    (regions) => engine.run({ regions }),
+    (regions, batch) => engine.run({ regions, allUp: batch.allUp }),
     quarantine,
     (level, message, fields) => logger[level](message, fields),
   );
-  for (const { name, value } of streamBatchMetrics(outcome, { sharded })) metrics.addMetric(name, MetricUnit.Count, value);
+  for (const { name, value } of streamBatchMetrics(outcome)) metrics.addMetric(name, MetricUnit.Count, value);
   const run = outcome.run;
   if (run && run.incompleteRounds > 0) logger.warn('rounds still missing a shard', { event: 'rounds-incomplete', incompleteRounds: run.incompleteRounds, evaluatedSlot: run.evaluatedSlot });
   if (run && (run.transitions.length > 0 || run.checkerTransitions.length > 0)) {

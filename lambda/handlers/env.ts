@@ -2,6 +2,8 @@
 export const ENV = {
   /** Results table name (prober writes, aggregator reads). */
   resultsTable: 'RESULTS_TABLE_NAME',
+  /** The probe region's claims table (prober only: its minute and slot claims). */
+  claimsTable: 'CLAIMS_TABLE_NAME',
   /** Incident table name (aggregator reads and writes; dashboards read). */
   incidentsTable: 'INCIDENTS_TABLE_NAME',
   /** SNS topic for platform notifications. */
@@ -17,8 +19,9 @@ export const ENV = {
   /** SQS queue where the aggregator quarantines poison stream records (send only). */
   failureQueueUrl: 'FAILURE_QUEUE_URL',
   /**
-   * The probe regions' confirmations queues: one URL with `{region}` where the probe region goes (the queues have the
-   * same name in every region). The prober sends to all, consumes its own. Absent without confirm on failure.
+   * Where confirmation requests go: the probe regions' rounds queues, one URL with `{region}` where the probe region
+   * goes (the queues' names differ only by region). The prober sends to all, consumes its own through its rounds
+   * queue's mapping. Absent without confirm on failure.
    */
   confirmationQueueUrl: 'CONFIRMATIONS_QUEUE_URL',
   /** A PagerDuty or webhook notifier's channel: its name in the bundled config. */

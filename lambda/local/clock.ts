@@ -69,8 +69,8 @@ export class ScaledClock implements Clock {
 
   /**
    * Waits until the clock reads `epochMs`. A held clock wakes its sleepers the moment the hold moves
-   * (holdAt, jumpTo): the demo holds the clock at every slot, and looking again on a timer lost up to
-   * that timer's period per sleep, most of the demo's wall time at ×2000.
+   * (holdAt, jumpTo): the demo holds the clock at every slot, and looking again on a 10 ms timer lost up
+   * to that period per sleep (a CPU profile of the demo at ×2000: 21.8 s of 52.9 idle before, 12.6 after).
    */
   async sleepUntil(epochMs: number, signal?: AbortSignal): Promise<void> {
     // Bounded: each pass waits for real time to pass or for the hold to move.

@@ -1,14 +1,17 @@
-// Adapter: claims (probe region, minute) and (probe region, slot) in the results table with one conditional put each, so a
-// doubled scheduled delivery or a duplicated rounds-queue message probes once.
+// Adapter: claims (probe region, minute) and (probe region, slot) in the probe region's claims table with one conditional
+// put each, so a doubled scheduled delivery or a duplicated rounds-queue message probes once.
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { RESULTS_TABLE } from '../store/tables';
+import { CLAIMS_TABLE } from '../store/tables';
 import { silentLogger, type ProbeLogger } from './context';
 import type { ConfirmationClaim } from './confirmations';
 import type { MinuteClaim, SlotClaim } from './invocation';
 
-/** Claim items live in their own partition with their own kind: round queries and the aggregator's stream filter skip them. */
-export const CLAIM_PARTITION = RESULTS_TABLE.claimsPartition;
+/**
+ * Claim items live in their own partition with their own kind, as when they shared the results table (a table holding
+ * both, as local mode's may, still keeps them out of round queries and the aggregator's stream filter).
+ */
+export const CLAIM_PARTITION = CLAIMS_TABLE.claimsPartition;
 export const CLAIM_KIND = 'claim';
 /** Claims only need to outlive the minute; TTL removes them. */
 const CLAIM_TTL_SECONDS = 3600;
@@ -34,6 +37,7 @@ export function slotClaimSortKey(slot: number, probeRegion: string, shard?: numb
 
 interface ClaimOptions {
   client: DynamoDBDocumentClient;
+  /** The probe region's claims table (CLAIMS_TABLE; lib/claims-table.ts). */
   tableName: string;
   logger?: ProbeLogger;
 }
@@ -45,14 +49,14 @@ async function claim(options: ClaimOptions, sortKey: string, expiresAt: number, 
       new PutCommand({
         TableName: options.tableName,
         Item: {
-          [RESULTS_TABLE.partitionKey]: CLAIM_PARTITION,
-          [RESULTS_TABLE.sortKey]: sortKey,
-          [RESULTS_TABLE.kindAttribute]: CLAIM_KIND,
+          [CLAIMS_TABLE.partitionKey]: CLAIM_PARTITION,
+          [CLAIMS_TABLE.sortKey]: sortKey,
+          kind: CLAIM_KIND,
           ...attributes,
-          [RESULTS_TABLE.ttlAttribute]: expiresAt,
+          [CLAIMS_TABLE.ttlAttribute]: expiresAt,
         },
         ConditionExpression: 'attribute_not_exists(#pk)',
-        ExpressionAttributeNames: { '#pk': RESULTS_TABLE.partitionKey },
+        ExpressionAttributeNames: { '#pk': CLAIMS_TABLE.partitionKey },
       }),
     );
     return true;
@@ -88,9 +92,9 @@ export function dynamoConfirmationClaim(options: Omit<ClaimOptions, 'logger'>): 
     const response = await options.client.send(
       new UpdateCommand({
         TableName: options.tableName,
-        Key: { [RESULTS_TABLE.partitionKey]: CLAIM_PARTITION, [RESULTS_TABLE.sortKey]: confirmationClaimSortKey(slot, probeRegion) },
+        Key: { [CLAIMS_TABLE.partitionKey]: CLAIM_PARTITION, [CLAIMS_TABLE.sortKey]: confirmationClaimSortKey(slot, probeRegion) },
         UpdateExpression: 'ADD #targets :keys SET #kind = :kind, #ttl = :ttl, probeRegion = :probeRegion, slot = :slot',
-        ExpressionAttributeNames: { '#targets': 'targets', '#kind': RESULTS_TABLE.kindAttribute, '#ttl': RESULTS_TABLE.ttlAttribute },
+        ExpressionAttributeNames: { '#targets': 'targets', '#kind': 'kind', '#ttl': CLAIMS_TABLE.ttlAttribute },
         ExpressionAttributeValues: { ':keys': new Set(keys), ':kind': CLAIM_KIND, ':ttl': slot + SLOT_CLAIM_TTL_SECONDS, ':probeRegion': probeRegion, ':slot': slot },
         ReturnValues: 'UPDATED_OLD',
       }),

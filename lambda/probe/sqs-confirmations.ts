@@ -1,10 +1,11 @@
-// Adapter: the confirmation transport on AWS. Each probe region has a confirmations queue; a prober sends a request
-// to every probe region's queue (its own too) with one SendMessage, across regions to the other queues.
+// Adapter: the confirmation transport on AWS. A request travels on the probe region's rounds queue (lib/prober.ts: a
+// queue of its own would cost its idle long polls); a prober sends a request to every probe region's queue (its own
+// too) with one SendMessage, across regions to the other queues.
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { ConfirmationRequest } from '../core/confirmation';
 import type { ConfirmationTransport } from './confirmations';
 
-/** A transport for a probe region the deployment has no confirmations queue for: the config and the stacks disagree. */
+/** A transport for a probe region the deployment has no queue for: the config and the stacks disagree. */
 export class UnknownConfirmationQueueError extends Error {
   override readonly name = 'UnknownConfirmationQueueError';
 }
@@ -18,7 +19,7 @@ export function sqsConfirmationTransport(options: { queueUrls: Readonly<Record<s
   return {
     async send(probeRegion: string, request: ConfirmationRequest): Promise<void> {
       const queueUrl = options.queueUrls[probeRegion];
-      if (queueUrl === undefined) throw new UnknownConfirmationQueueError(`no confirmations queue for probe region ${probeRegion}`);
+      if (queueUrl === undefined) throw new UnknownConfirmationQueueError(`no queue for confirmation requests to probe region ${probeRegion}`);
       await options.clientFor(probeRegion).send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(request) }));
     },
   };
@@ -27,7 +28,7 @@ export function sqsConfirmationTransport(options: { queueUrls: Readonly<Record<s
 /** The placeholder of CONFIRMATIONS_QUEUE_URL that each probe region's name replaces. */
 export const REGION_PLACEHOLDER = '{region}';
 
-/** Each probe region's confirmations queue URL from the CONFIRMATIONS_QUEUE_URL template (`…sqs.{region}…`). */
+/** Each probe region's queue URL for confirmation requests from the CONFIRMATIONS_QUEUE_URL template (`…sqs.{region}…`). */
 export function queueUrlsFrom(template: string, probeRegions: readonly string[]): Record<string, string> {
   return Object.fromEntries(probeRegions.map((r) => [r, template.split(REGION_PLACEHOLDER).join(r)]));
 }

@@ -1,10 +1,10 @@
-// Writes and reads round records in the results table: one item per probe region, slot and shard, gzip-packed.
+// Writes and reads round records in the results table: one item per probe region, slot and shard, Brotli-packed.
 import { createHash } from 'node:crypto';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { brotliCompressSync, brotliDecompressSync, constants, gunzipSync } from 'node:zlib';
 import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { isConfirmation, type ProbeResult, type ResultStatus, type RoundRecord } from '../core/results';
 import { targetKey } from '../core/confirmation';
-import { confirmationSortKey, probeRegionSortKeyRange, RESULTS_TABLE, roundSortKey, roundSortKeyRange } from './tables';
+import { RESULTS_TABLE, RING_TTL_MARGIN_SECONDS, confirmationSortKey, legacyRoundSortKeyRange, probeRegionSortKeyRanges, roundSortKey, roundSortKeyRanges } from './tables';
 
 /** DynamoDB's item limit is 400 KB; keep a margin for the other attributes. */
 export const MAX_PACKED_BYTES = 350 * 1024;
@@ -33,17 +33,40 @@ export interface RoundItem {
   shard?: number;
   shards?: number;
   resultCount: number;
-  /** gzip of the JSON array of results: a tenth of the write units of plain attributes. */
+  /** Brotli of the JSON array of results (gzip in items written before it): a tenth of the write units of plain attributes. */
   results: Uint8Array;
   expiresAt: number;
 }
 
+/**
+ * Up to this much JSON a round is packed at Brotli's best quality (11), above it at quality 7. Quality 11 packs a
+ * 50-target round (7.6 KB of JSON) to about 750 B where gzip took 1,007, so its item stays under 1 KB: one write unit
+ * instead of two, and every write unit of a round item is paid three times in a global table (the write, its
+ * replication, the replicated TTL delete; docs/cost.md). It costs about 8 ms of one core there, but 200 ms at 1,000
+ * targets (150 KB), too much of a round's time at the prober's CPU share; quality 7 still packs smaller than gzip in
+ * about the time gzip takes.
+ */
+export const BEST_PACKING_MAX_JSON_BYTES = 32 * 1024;
+
 export function packResults(results: readonly ProbeResult[]): Uint8Array {
-  return gzipSync(JSON.stringify(results));
+  const json = Buffer.from(JSON.stringify(results), 'utf8');
+  const quality = json.byteLength <= BEST_PACKING_MAX_JSON_BYTES ? constants.BROTLI_MAX_QUALITY : 7;
+  return brotliCompressSync(json, {
+    params: { [constants.BROTLI_PARAM_QUALITY]: quality, [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT, [constants.BROTLI_PARAM_SIZE_HINT]: json.byteLength },
+  });
+}
+
+/**
+ * The JSON text of packed results. Items written before Brotli are gzip, told by gzip's magic bytes (1f 8b), so the
+ * aggregator reads a window that spans the upgrade; anything else is Brotli, which has no magic number.
+ */
+export function unpackResultsText(packed: Uint8Array): string {
+  const gzip = packed.byteLength >= 2 && packed[0] === 0x1f && packed[1] === 0x8b;
+  return (gzip ? gunzipSync(packed) : brotliDecompressSync(packed)).toString('utf8');
 }
 
 export function unpackResults(packed: Uint8Array): ProbeResult[] {
-  const parsed: unknown = JSON.parse(gunzipSync(packed).toString('utf8'));
+  const parsed: unknown = JSON.parse(unpackResultsText(packed));
   if (!Array.isArray(parsed)) throw new TypeError('round item results are not an array');
   return parsed as ProbeResult[];
 }
@@ -63,7 +86,7 @@ export function toRoundItems(
   const sharded = !confirmation && round.shards !== undefined && round.shards > 1 ? { shard: round.shard ?? 0, shards: round.shards } : undefined;
   return chunks.map(({ results, packed }, part) => ({
     pk: RESULTS_TABLE.roundsPartition,
-    sk: confirmation ? confirmationSortKey(round.slot, round.probeRegion, batch, part) : roundSortKey(round.slot, round.probeRegion, part, sharded),
+    sk: confirmation ? confirmationSortKey(round.slot, round.probeRegion, batch, part, retentionHours) : roundSortKey(round.slot, round.probeRegion, part, retentionHours, sharded),
     kind: confirmation ? RESULTS_TABLE.confirmationKind : RESULTS_TABLE.roundKind,
     ...(confirmation ? { batch } : {}),
     probeRegion: round.probeRegion,
@@ -76,7 +99,10 @@ export function toRoundItems(
     ...sharded,
     resultCount: results.length,
     results: packed,
-    expiresAt: round.slot + retentionHours * 3600,
+    // A round: past the retention by a margin, so the round of the same ring position one retention later overwrites it
+    // first, and TTL deletes (replicated and paid in every other replica) only what no round overwrites. A confirmation,
+    // which nothing overwrites: at the retention.
+    expiresAt: round.slot + retentionHours * 3600 + (confirmation ? 0 : RING_TTL_MARGIN_SECONDS),
   }));
 }
 
@@ -109,7 +135,7 @@ export function fromRoundItem(item: Record<string, unknown>): RoundRecord {
 }
 
 /**
- * Decoded round items of a warm process, by sort key and a hash of the packed bytes: every aggregator run reads the
+ * Decoded round items of a warm process, by sort key, slot and a hash of the packed bytes: every aggregator run reads the
  * whole window again (25 slots at 10 s), and unpacking it is most of the run at scale (10,000 targets × 3 probe
  * regions: 75 items, 750,000 results), while only the newest slot's items are new. The hash makes it exact: the same
  * bytes decode to the same results, a rewritten item (other bytes) is decoded afresh.
@@ -124,7 +150,8 @@ class DecodedRounds {
   decode(item: Record<string, unknown>): RoundRecord {
     const packed = item.results;
     if (!(packed instanceof Uint8Array)) return fromRoundItem(item);
-    const key = String(item.sk);
+    // The slot too: a ring position's sort key comes back one retention later for another slot.
+    const key = `${String(item.sk)}@${String(item.slot)}`;
     const hash = createHash('sha1').update(packed).digest('base64');
     const cached = this.byKey.get(key);
     if (cached && cached.hash === hash) return cached.record;
@@ -153,7 +180,10 @@ export class ResultsStore {
     return this.decoded.unpacked;
   }
 
-  /** Writes a round; the key is (slot, probe region, shard, part), so writing the same round twice leaves one copy. */
+  /**
+   * Writes a round; the key is (the slot's ring position, probe region, shard, part), so writing the same round twice
+   * leaves one copy, and a round replaces the one of a retention ago.
+   */
   async writeRound(round: Omit<RoundRecord, 'part' | 'parts'>): Promise<number> {
     const items = toRoundItems(round, this.options.retentionHours);
     for (const item of items) {
@@ -167,16 +197,23 @@ export class ResultsStore {
    * When a round was rewritten with a different number of parts, only the newest run's parts count.
    */
   async readRounds(fromSlot: number, toSlot: number): Promise<RoundRecord[]> {
-    return newestRunOnly(await this.query(...roundSortKeyRange(fromSlot, toSlot)));
+    const ranges = [...roundSortKeyRanges(fromSlot, toSlot, this.options.retentionHours), legacyRoundSortKeyRange(fromSlot, toSlot)];
+    const records = (await Promise.all(ranges.map(([low, high]) => this.query(low, high, fromSlot, toSlot)))).flat();
+    // In slot order, as one key range of slot-first keys used to return them, whatever ranges the window took (a stable
+    // sort: within a slot, the key order of its ring position).
+    records.sort((a, b) => a.slot - b.slot);
+    return newestRunOnly(records);
   }
 
   /**
    * One probe region's newest check of each target (`region/target` → status) over `slots`: its rounds and the
    * confirmations it ran there, newest by `at`, counting only checks that started before `beforeMs` (so a round never
-   * reads its own checks as the previous ones). One small Query per slot, made only when a round sees a failure.
+   * reads its own checks as the previous ones). Two small Queries per slot (its ring position, and the layout before
+   * the ring), made only when a round sees a failure.
    */
   async newestChecks(probeRegion: string, slots: readonly number[], beforeMs = Number.POSITIVE_INFINITY): Promise<Map<string, ResultStatus>> {
-    const records = newestRunOnly((await Promise.all(slots.map((slot) => this.query(...probeRegionSortKeyRange(slot, probeRegion))))).flat());
+    const ranges = slots.flatMap((slot) => probeRegionSortKeyRanges(slot, probeRegion, this.options.retentionHours).map((range) => ({ slot, range })));
+    const records = newestRunOnly((await Promise.all(ranges.map(({ slot, range: [low, high] }) => this.query(low, high, slot, slot)))).flat());
     const newest = new Map<string, { at: number; status: ResultStatus }>();
     for (const record of records) {
       for (const r of record.results) {
@@ -190,7 +227,8 @@ export class ResultsStore {
     return new Map([...newest].map(([key, { status }]) => [key, status]));
   }
 
-  private async query(low: string, high: string): Promise<RoundRecord[]> {
+  /** The records of one key range whose slot is in [fromSlot, toSlot]. */
+  private async query(low: string, high: string, fromSlot: number, toSlot: number): Promise<RoundRecord[]> {
     const records: RoundRecord[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
@@ -203,7 +241,11 @@ export class ResultsStore {
           ExclusiveStartKey: startKey,
         }),
       );
-      for (const item of page.Items ?? []) records.push(this.decoded.decode(item));
+      for (const item of page.Items ?? []) {
+        // A ring position holds the items of a retention ago until this slot's overwrite them: not unpacked.
+        const slot = Number(item.slot);
+        if (slot >= fromSlot && slot <= toSlot) records.push(this.decoded.decode(item));
+      }
       startKey = page.LastEvaluatedKey;
     } while (startKey);
     // Bounded in every process that reads (the aggregator's window, the prober's look at its previous checks).

@@ -364,3 +364,44 @@ describe('aggregator engine on DynamoDB Local', () => {
     expect(after?.notifications.map((n) => n.dedupKey)).toEqual([open?.outbox[0]?.notification.dedupKey]);
   });
 });
+
+describe('quiet runs', () => {
+  it('a batch of only up results, in a window this engine already found quiet, reads nothing; the next slot, a failure and an open incident are evaluated, and the page comes when it did', async () => {
+    const config = testConfig();
+    const r = await rig(store.current, config, faults({ us: [[50, 200, 'down']] }));
+    let reads = 0;
+    const engine = r.engine({
+      rounds: {
+        readRounds: async (from, to) => {
+          reads++;
+          return r.results.readRounds(from, to);
+        },
+      },
+    });
+    // Each probe region's round item as its own batch, 3.3 s apart, as staggered rounds reach a replica.
+    const slotBatches = async (second: number) => {
+      const records = await r.writeSlot(second);
+      const runs = [];
+      for (const [n, record] of records.entries()) {
+        r.clock.ms = at(second) + n * 3300;
+        runs.push((await handleStreamBatch({ Records: [record] }, (regions, batch) => engine.run({ regions, allUp: batch.allUp }))).run);
+      }
+      return runs;
+    };
+    for (let s = 0; s <= 20; s += 10) await r.writeSlot(s);
+    // The first batch of a slot is evaluated; the other two, all up and the deployment quiet, read nothing.
+    for (const second of [30, 40]) {
+      const before = reads;
+      const runs = await slotBatches(second);
+      expect(runs.map((run) => run?.quiet ?? false), `slot ${second}`).toEqual([false, true, true]);
+      expect(runs.every((run) => run?.acted)).toBe(true);
+      expect(reads - before, `slot ${second}`).toBe(1);
+    }
+    // US fails from 50 s: every batch with a failing result is evaluated, and so is everything while the incident is open.
+    for (const second of [50, 60, 70]) expect((await slotBatches(second)).map((run) => run?.quiet ?? false), `slot ${second}`).toEqual([false, false, false]);
+    expect(r.publisher.sent.map((n) => [n.event, n.region, n.dedupKey])).toEqual([['opened', 'us', `us/us-00001/opened/${T0 + 60}`]]);
+    // A standby is never quiet: it returns after the lease, and a new process knows nothing.
+    const fresh = r.engine({ probeRegion: 'eu-west-1' });
+    expect((await fresh.run({ allUp: true })).acted).toBe(false);
+  });
+});

@@ -10,28 +10,33 @@ import { hostOf } from '../../lambda/probe/checks/index';
 const ROOT = join(import.meta.dirname, '..', '..');
 const example = () => parseConfig(JSON.parse(readFileSync(join(ROOT, 'regionwatch.config.json'), 'utf8')), 'regionwatch.config.json');
 
-/** `n` https targets spread over the three platform regions, `perHost` to a host. */
+/**
+ * `n` https targets spread over the three platform regions, `perHost` to a host. A 2 s jitter window unless `probing`
+ * says otherwise, so the figures below stay round enough to check by hand; the default's plan has a case of its own.
+ */
 function platform(n: number, perHost: number, probing: Record<string, unknown> = {}) {
   const regions: Record<string, { targets: unknown[] }> = { us: { targets: [] }, eu: { targets: [] }, apac: { targets: [] } };
   for (let i = 0; i < n; i++) {
     const region = ['us', 'eu', 'apac'][i % 3] ?? 'us';
     regions[region]?.targets.push({ name: `t${i}`, type: 'https', url: `https://h${Math.floor(i / perHost)}.example.com/t${i}` });
   }
-  return parseConfig({ platform: 'big', probeRegions: ['us-east-1', 'eu-west-1', 'ap-southeast-1'], homeRegion: 'us-east-1', regions, probing });
+  return parseConfig({ platform: 'big', probeRegions: ['us-east-1', 'eu-west-1', 'ap-southeast-1'], homeRegion: 'us-east-1', regions, probing: { jitterMs: 2000, ...probing } });
 }
 
 describe('capacityWindow', () => {
   it('counts the slot less the write margin, the delivery slack and the jitter window', () => {
     // 10 s − 1 s − 1 s − 2 s = 6 s; 6000 / 300 = 20 checks a lane; 64 lanes.
     expect(capacityWindow(platform(3, 1, { expectedLatencyMs: 300 }))).toEqual({ windowMs: 6000, checksPerLane: 20, checksPerShard: 1280 });
+    // The default jitter window, 500 ms: 7.5 s, 25 checks a lane.
+    expect(capacityWindow(platform(3, 1, { expectedLatencyMs: 300, jitterMs: 500 }))).toEqual({ windowMs: 7500, checksPerLane: 25, checksPerShard: 1600 });
   });
 });
 
 describe('shardPlan', () => {
   it('keeps the example config in one shard, with the reserved concurrency of one', () => {
     const plan = shardPlan(example());
-    // The rounds mapping's 2, the confirmations mapping's 2 (confirm on failure) and the scheduled run: as before shards.
-    expect(plan).toMatchObject({ shards: 1, shardsNeeded: 1, reservedConcurrency: 5, roundsMaxConcurrency: 2 });
+    // The rounds mapping's 2 for rounds and 2 for confirmations (confirm on failure), and the scheduled run: as before shards.
+    expect(plan).toMatchObject({ shards: 1, shardsNeeded: 1, reservedConcurrency: 5, roundsMaxConcurrency: 4 });
     expect(capacityWarnings(example())).toEqual([]);
   });
 
@@ -39,9 +44,9 @@ describe('shardPlan', () => {
     const config = platform(10_000, 10, { expectedLatencyMs: 300 });
     const plan = shardPlan(config);
     expect(plan.shards).toBe(8); // ceil(10,000 / 1,280)
-    // 8 shards and one still writing, 2 confirmations, the scheduled run.
+    // 8 shards and one still writing, and 2 confirmations, on the rounds queue's mapping; the scheduled run beside it.
+    expect(plan.roundsMaxConcurrency).toBe(11);
     expect(plan.reservedConcurrency).toBe(12);
-    expect(plan.roundsMaxConcurrency).toBe(9);
     for (const n of plan.checksPerShard) expect(n).toBeLessThanOrEqual(1280);
     expect(plan.checksPerShard.reduce((a, b) => a + b, 0)).toBe(10_000);
     expect(Math.max(...plan.checksPerShard) - Math.min(...plan.checksPerShard)).toBeLessThanOrEqual(10);
@@ -59,6 +64,13 @@ describe('shardPlan', () => {
     expect(seen.size).toBe(10_000);
     expect([...shardPlan(platform(10_000, 10, { expectedLatencyMs: 300 })).shardOf]).toEqual([...plan.shardOf]);
     expect(capacityWarnings(config)).toEqual([]);
+  });
+
+  it('at the default jitter window, 10,000 targets at 300 ms fit 7 shards', () => {
+    const plan = shardPlan(platform(10_000, 10, { expectedLatencyMs: 300, jitterMs: undefined }));
+    expect(plan.shards).toBe(7); // ceil(10,000 / 1,600)
+    expect(plan).toMatchObject({ roundsMaxConcurrency: 7 + 1 + 2, reservedConcurrency: 7 + 1 + 2 + 1 });
+    for (const n of plan.checksPerShard) expect(n).toBeLessThanOrEqual(1600);
   });
 
   it('never plans more shards than probing.maxShards, and says what that costs', () => {

@@ -292,7 +292,7 @@ describe('config validation', () => {
   it('keeps logs a year by default and takes only CloudWatch Logs retention periods', () => {
     const minimal = validateConfig(base());
     if (!minimal.ok) throw new Error(JSON.stringify(minimal.problems));
-    expect(minimal.config.logs).toEqual({ retentionDays: 365 });
+    expect(minimal.config.logs).toEqual({ retentionDays: 365, invocationReports: false });
     expect(validateConfig({ ...base(), logs: { retentionDays: 30 } }).ok).toBe(true);
     expect(problemsOf({ ...base(), logs: { retentionDays: 31 } })).toEqual([
       { path: 'logs.retentionDays', message: `logs.retentionDays must be one of CloudWatch Logs' periods: ${LOG_RETENTION_DAYS.join(', ')}` },

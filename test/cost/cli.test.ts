@@ -30,14 +30,14 @@ describe('regionwatch cost', () => {
     expect(text).toMatch(/^regionwatch cost for acme: 12 targets in 3 platform regions, from 3 probe regions, every 10 s/);
     expect(text).toContain('prices: AWS list prices for us-east-1 as published in 2025');
     expect(text).toMatch(/^service\s+item\s+quantity a month\s+monthly$/m);
-    // 3 probe regions × 262,800 rounds × 1.5 s × 0.25 GB.
-    expect(text).toMatch(/^Lambda\s+prober duration \(256 MB × 1\.5 s per round per probe region\)\s+295,650 GB-s\s+\$3\.94$/m);
+    // 3 probe regions × 262,800 rounds × 0.25 GB × (12 starts over 500 ms of jitter, the last at 12/13 of it, + 0.6 s).
+    expect(text).toMatch(/^Lambda\s+prober duration \(256 MB × 1\.1 s per round per probe region\)\s+209,229 GB-s\s+\$2\.79$/m);
     expect(text).toMatch(/^total at list prices:\s+\$\d+\.\d\d a month$/m);
     expect(text).toMatch(/^with the always-free allowances:\s+\$\d+\.\d\d a month/m);
-    // Rounds are billed, not the waits between them: the largest line is a fixed CloudWatch cost, not the prober.
-    expect(text).toMatch(/^largest line: CloudWatch /m);
-    // Confirm on failure (the default) is priced: its queues, and the staggered rounds' extra stream batches.
-    expect(text).toMatch(/^SQS\s+confirmations queues: .*\$0\.79$/m);
+    // Rounds are billed, not the waits between them: the largest line is a fixed monthly price, not the prober.
+    expect(text).toMatch(/^largest line: (CloudWatch alarms|KMS customer managed keys|Secrets Manager channel secrets)/m);
+    // Confirm on failure (the default) is priced: its requests on the rounds queues, and the staggered rounds' extra stream batches.
+    expect(text).toMatch(/^SQS\s+confirmation requests on the rounds queues .*\$0\.00\d\d$/m);
     expect(text).toMatch(/^assumptions \(see docs\/cost\.md\): .*detection confirm \(300 confirmation request batches a month\); aggregator 3 invocations per round per region/m);
     expect(text).toMatch(/Route 53 health checks: \$\d+\.\d\d a month/);
     expect(text).toMatch(/Synthetics, one canary per target per probe region: \$\d+\.\d\d a month/);

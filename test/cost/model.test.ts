@@ -9,10 +9,12 @@ import {
   DEFAULT_ASSUMPTIONS,
   dynamoItemBytes,
   estimateCost,
+  proberRoundSeconds,
   roundItemSizes,
   staggeredBatchesPerRound,
   route53Baseline,
   syntheticsBaselines,
+  referenceWorkload,
   withTargetCount,
   type CostEstimate,
   type UsageAssumptions,
@@ -22,13 +24,15 @@ import { PRICES } from '../../lambda/cost/prices';
 const ROOT = join(import.meta.dirname, '..', '..');
 const example = () => parseConfig(JSON.parse(readFileSync(join(ROOT, 'regionwatch.config.json'), 'utf8')), 'regionwatch.config.json');
 
-/** One probe region, one HTTPS target, a round a minute, no Slack, no email. */
+/** One probe region, one HTTPS target, a round a minute, no Slack, no email; the dashboard on, so every line is there. */
 const tiny = (): RegionwatchConfig =>
   parseConfig({
     platform: 'tiny',
     probeRegions: ['us-east-1'],
     homeRegion: 'us-east-1',
     defaults: { intervalSeconds: 60, quorum: 1 },
+    observability: { dashboard: true },
+    logs: { invocationReports: true },
     regions: { us: { targets: [{ name: 'api', type: 'https', url: 'https://api.tiny.example/health', expect: { status: [200], bodyContains: 'ok' } }] } },
   });
 
@@ -45,6 +49,10 @@ const HAND: Partial<UsageAssumptions> = {
   aggregatorInvocationsPerRound: 1,
   aggregatorDurationMs: 100,
   aggregatorStandbyDurationMs: 10,
+  aggregatorStandbyKnownLeaseMs: 2,
+  aggregatorQuietRunMs: 2,
+  // A tenth of the month (730 h) not quiet.
+  unquietHoursPerMonth: 73,
   consistentReads: false,
   incidentReadUnitsPerRead: 1,
   incidentChangeWriteUnitsPerMonth: 2_400,
@@ -56,7 +64,18 @@ const HAND: Partial<UsageAssumptions> = {
   kmsKeysPerRegion: 1,
   busyLogGroupsPerRegion: 3,
   kmsRequestsPerLogGroupHour: 12,
-  logBytes: { lambdaPlatformPerInvocation: 1024, proberPerRound: 0, emfPerPlatformRegionPerRound: 0, aggregatorPerInvocation: 0, heartbeatEvent: 0, notifierPerNotification: 0, rendererPerRender: 0 },
+  logBytes: {
+    lambdaPlatformPerInvocation: 1024,
+    proberPerRound: 0,
+    proberPerQueuedRound: 0,
+    proberPerInvocation: 0,
+    emfPerPlatformRegionPerRound: 0,
+    aggregatorPerInvocation: 0,
+    aggregatorPerNotification: 0,
+    heartbeatEvent: 0,
+    notifierPerNotification: 0,
+    rendererPerRender: 0,
+  },
   logStoredRatio: 0.1,
   bytesOutPerCheck: { https: 1500, http: 500, tcp: 250, dns: 120, tls: 900 },
 };
@@ -75,7 +94,7 @@ describe('estimateCost: a small case computed by hand (1 probe region, 1 target,
 
   it('counts rounds and checks', () => {
     expect(e.inputs).toMatchObject({ probeRegions: 1, platformRegions: 1, targets: 1, intervalSeconds: 60, roundsPerMonth: 43_800, checksPerMonth: 43_800, slack: false, emails: 0 });
-    // One result gzip-packed plus the item's keys: well under 1 KB, so one write unit.
+    // One result Brotli-packed plus the item's keys: well under 1 KB, so one write unit.
     expect(e.inputs.roundItemBytes).toBeGreaterThan(150);
     expect(e.inputs.roundItemBytes).toBeLessThan(1024);
     expect(e.inputs.roundItemWriteUnits).toBe(1);
@@ -99,12 +118,13 @@ describe('estimateCost: a small case computed by hand (1 probe region, 1 target,
     // One claim a minute (the scheduled run's slot): another 43,800 WRU = $0.027375.
     expect(line(e, 'DynamoDB', 'prober slot claims')).toBeCloseTo(0.027375, 9);
     // The engine's window at 60 s (windowBounds): 3 threshold slots + 3 of late tolerance (180 s) + the decision slot,
-    // 2 of freshness look-back, and the slot before now = 10 slots of one item each. 10 × 323 B is under 4 KB: 1 RRU,
-    // halved for eventual consistency; 43,800 × 0.5 = 21,900 RRU × $0.125/M.
+    // 2 of freshness look-back, and the slot before now = 10 slots of one item each. 10 × 300 B is under 4 KB: 1 RRU,
+    // halved for eventual consistency, and the least a Query costs (0.5 RRU) for the empty range of the layout before the
+    // ring; 43,800 × 1 = 43,800 RRU × $0.125/M.
     expect(e.inputs.aggregatorWindowSlots).toBe(10);
-    expect(e.inputs.roundItemBytes).toBe(323);
-    expect(e.inputs.aggregatorQueryBytes).toBe(3_230);
-    expect(line(e, 'DynamoDB', 'results reads')).toBeCloseTo(0.0027375, 9);
+    expect(e.inputs.roundItemBytes).toBe(300);
+    expect(e.inputs.aggregatorQueryBytes).toBe(3_000);
+    expect(line(e, 'DynamoDB', 'results reads')).toBeCloseTo(0.005475, 9);
     // Consistent incident-table reads per run: the lease, the one region's Query, the checker item = 131,400 RRU × $0.125/M.
     expect(line(e, 'DynamoDB', 'incident table reads')).toBeCloseTo(0.016425, 9);
     // The lease renewed every 30 s (2 a minute): 87,600 WRU, and 2,400 for changes = 90,000 WRU × $0.625/M.
@@ -149,7 +169,7 @@ describe('estimateCost: a small case computed by hand (1 probe region, 1 target,
     const logGb = (2 * minutes * 1024) / GiB;
     const byHand =
       0.00876 + 1.16800584 + 0.00876 + 0.058400292 + // Lambda
-      0.027375 * 2 + 0.0027375 + 0.016425 + 0.05625 + storage + // DynamoDB
+      0.027375 * 2 + 0.005475 + 0.016425 + 0.05625 + storage + // DynamoDB
       0.6 + 0.8 + 3 + logGb * 0.5 + logGb * 12 * 0.1 * 0.03 + // CloudWatch
       0.00005 + 1 + 0.0006 + 0.07884 + 0.0876 + // SNS, KMS, EventBridge
       ((minutes * 1500) / GiB) * 0.09; // data transfer
@@ -164,9 +184,46 @@ describe('estimateCost: a small case computed by hand (1 probe region, 1 target,
   });
 });
 
+describe('the prober\'s time per round', () => {
+  it('pays for the whole jitter spread: the last of n starts comes at n/(n+1) of the window, then its answer', () => {
+    // 12 targets, 500 ms of jitter (the default): 500 × 12/13 ms + 0.6 s.
+    expect(proberRoundSeconds(example())).toBeCloseTo(0.5 * (12 / 13) + 0.6, 9);
+    expect(proberRoundSeconds(parseConfig({ ...example(), probing: { ...example().probing, jitterMs: 2000 } }))).toBeCloseTo(2 * (12 / 13) + 0.6, 9);
+    // The window is clipped so that offset + timeoutMs ends before the round deadline (10 s - 1 s - 3 s - 0.1 s).
+    expect(proberRoundSeconds(parseConfig({ ...example(), probing: { ...example().probing, jitterMs: 10_000 } }))).toBeCloseTo(5.9 * (12 / 13) + 0.6, 9);
+    expect(proberRoundSeconds(parseConfig({ ...example(), probing: { ...example().probing, jitterMs: 0 } }))).toBeCloseTo(0.6, 9);
+    // And the bill uses it, unless told otherwise.
+    const e = estimateCost(example());
+    expect(line(e, 'Lambda', 'prober duration')).toBeCloseTo(3 * 262_800 * proberRoundSeconds(example()) * 0.25 * 0.0000133334, 6);
+    expect(line(estimateCost(example(), { proberLastRoundSeconds: 2 }), 'Lambda', 'prober duration')).toBeCloseTo(3 * 262_800 * 2 * 0.25 * 0.0000133334, 6);
+  });
+});
+
+describe('the dashboard (observability.dashboard)', () => {
+  it('is off by default: no dashboard, none of the probers\' metrics and none of their EMF log bytes', () => {
+    const logBytes = { ...DEFAULT_ASSUMPTIONS.logBytes, emfPerPlatformRegionPerRound: 450 };
+    const off = estimateCost(parseConfig({ ...tiny(), observability: {} }), { ...HAND, logBytes });
+    const on = estimateCost(tiny(), { ...HAND, logBytes });
+    expect(off.lines.some((l) => l.item.startsWith('custom metrics') || l.item.startsWith('dashboards'))).toBe(false);
+    // 1 platform region × 1 probe region × 2 names × $0.30, the dashboard's $3, and 43,800 rounds × 450 B of EMF at $0.50/GiB.
+    const emf = (43_800 * 450) / 1024 ** 3;
+    expect(on.total - off.total).toBeCloseTo(0.6 + 3 + emf * 0.5 + emf * 12 * 0.1 * 0.03, 9);
+  });
+});
+
+describe("Lambda's invocation reports (logs.invocationReports)", () => {
+  it('are not priced for the prober and the aggregator by default (system log level WARN), and are with the key', () => {
+    const off = estimateCost(parseConfig({ ...tiny(), logs: {} }), HAND);
+    const on = estimateCost(tiny(), HAND);
+    // HAND logs only the 1,024 B of platform lines per invocation: 43,800 prober + 43,800 aggregator invocations.
+    expect(line(off, 'CloudWatch', 'logs ingested')).toBe(0);
+    expect(line(on, 'CloudWatch', 'logs ingested')).toBeCloseTo(((2 * 43_800 * 1024) / 1024 ** 3) * 0.5, 9);
+  });
+});
+
 describe('log retention', () => {
   it('stores logs.retentionDays of logs, in 730-hour months, and the key count does not change with it', () => {
-    const month = estimateCost(parseConfig({ ...tiny(), logs: { retentionDays: 30 } }), HAND);
+    const month = estimateCost(parseConfig({ ...tiny(), logs: { retentionDays: 30, invocationReports: true } }), HAND);
     const year = estimateCost(tiny(), HAND);
     const stored = (e: CostEstimate) => e.lines.find((l) => l.item.startsWith('logs stored'))?.quantity ?? Number.NaN;
     expect(stored(year) / stored(month)).toBeCloseTo(365 / 30, 9);
@@ -193,6 +250,12 @@ describe('one invocation per round, by hand (1 probe region, 1 target, 10 s inte
     // The scheduled run's slot claim and five queued ones a minute: 262,800 WRU × $0.625/M = $0.16425.
     expect(line(e, 'DynamoDB', 'prober slot claims')).toBeCloseTo(0.16425, 8);
   });
+
+  it('writes claims once, in each probe region\'s regional claims table: no replication, no replicated TTL delete', () => {
+    // The example: 3 probe regions. 6 claims a minute per region × 43,800 minutes × 3 = 788,400 WRU, and nothing replicated.
+    const three = estimateCost(example(), { ...HAND, proberScheduling: 'invocation-per-round' });
+    expect(three.lines.filter((l) => l.item.includes('claims') && !l.item.startsWith('confirmation')).map((l) => [l.quantity, l.price])).toEqual([[788_400, 'dynamoWriteRequestUnits']]);
+  });
 });
 
 describe('the aggregator as the engine runs it (the example: 3 probe regions, 10 s)', () => {
@@ -201,16 +264,21 @@ describe('the aggregator as the engine runs it (the example: 3 probe regions, 10
   const rounds = 262_800;
 
   it('invokes every region\'s aggregator, but only the acting one works and reads the results window', () => {
-    // Aligned rounds (the first design): 3 regions × 262,800 rounds × 1 invocation; one region acts (100 ms at 1 GB), two stand by (10 ms).
+    // Aligned rounds (the first design): 3 regions × 262,800 rounds × 1 invocation; one region acts (100 ms at 1 GB), two
+    // stand by: 10 ms when they read the lease (twice a minute each: 175,200), 2 ms when the lease they saw cannot have
+    // changed yet.
     expect(e.lines.find((l) => l.item.startsWith('aggregator requests'))?.quantity).toBe(3 * rounds);
-    expect(e.lines.find((l) => l.item.startsWith('aggregator duration'))?.quantity).toBeCloseTo(rounds * 0.1 + 2 * rounds * 0.01, 6);
+    const standbyReads = 2 * 43_800 * 2;
+    expect(e.lines.find((l) => l.item.startsWith('aggregator duration'))?.quantity).toBeCloseTo(rounds * 0.1 + standbyReads * 0.01 + (2 * rounds - standbyReads) * 0.002, 6);
     // windowBounds at 10 s: 3 + 18 (180 s) + 1 decision slots, 2 of look-back, the slot before now = 25 slots,
-    // 3 round items each of 559 B = 41,925 B: 11 × 4 KB, 5.5 RRU eventually consistent, per acting invocation only.
-    expect(e.inputs).toMatchObject({ aggregatorWindowSlots: 25, roundItemBytes: 559, aggregatorQueryBytes: 41_925 });
+    // 3 round items each of 501 B = 37,575 B: 10 × 4 KB, 5 RRU eventually consistent, and 0.5 for the pre-ring layout's
+    // empty range, per acting invocation only.
+    expect(e.inputs).toMatchObject({ aggregatorWindowSlots: 25, roundItemBytes: 501, aggregatorQueryBytes: 37_575 });
     expect(e.lines.find((l) => l.item.startsWith('results reads'))?.quantity).toBe(rounds * 5.5);
     expect(line(e, 'DynamoDB', 'results reads')).toBeCloseTo(rounds * 5.5 * 0.125e-6, 9);
-    // The lease in all 3 regions (788,400 GetItems), and per acting run 3 region Queries and the checker item (1,051,200).
-    expect(e.lines.find((l) => l.item.startsWith('incident table reads'))?.quantity).toBe(3 * rounds + 4 * rounds);
+    // The lease in all 3 regions twice a minute (262,800 GetItems, not one per invocation: 788,400), and per acting run
+    // 3 region Queries and the checker item (1,051,200).
+    expect(e.lines.find((l) => l.item.startsWith('incident table reads'))?.quantity).toBe(3 * 43_800 * 2 + 4 * rounds);
   });
 
   it('staggered rounds arrive apart: one stream batch per probe region\'s round, and a record per confirmation request in every replica', () => {
@@ -221,19 +289,30 @@ describe('the aggregator as the engine runs it (the example: 3 probe regions, 10
     expect(staggeredBatchesPerRound(3, 5)).toBe(2);
     expect(staggeredBatchesPerRound(1, 10)).toBe(1);
     expect(staggered.lines.find((l) => l.item.startsWith('aggregator requests'))?.quantity).toBe(3 * (3 * rounds + 900));
-    expect(staggered.lines.find((l) => l.item.startsWith('aggregator duration'))?.quantity).toBeCloseTo((3 * rounds + 900) * 0.1 + 2 * (3 * rounds + 900) * 0.01, 6);
+    // The acting one evaluates a slot's first batch; the other two are quiet runs (2 ms, no reads) but in the tenth of
+    // the month something is wrong.
+    const standbyReads = 2 * 43_800 * 2;
+    const quiet = rounds * 2 * 0.9;
+    expect(staggered.lines.find((l) => l.item.startsWith('aggregator duration'))?.quantity).toBeCloseTo((3 * rounds + 900 - quiet) * 0.1 + quiet * 0.002 + standbyReads * 0.01 + (2 * (3 * rounds + 900) - standbyReads) * 0.002, 6);
+    const evaluations = 3 * rounds + 900 - quiet;
+    // 5.5 RRU an evaluation (the same window as aligned rounds above), none in a quiet run.
+    expect(staggered.lines.find((l) => l.item.startsWith('results reads'))?.quantity).toBeCloseTo(evaluations * 5.5, 6);
+    expect(staggered.lines.find((l) => l.item.startsWith('incident table reads'))?.quantity).toBeCloseTo(3 * 43_800 * 2 + 4 * evaluations, 6);
   });
 
-  it('prices the confirmation transport: idle queue polls, and per request batch a message, an invocation, a claim and an item per probe region', () => {
+  it('prices the confirmation transport: per request batch a message on each rounds queue, an invocation, a claim and an item per probe region', () => {
     const c = estimateCost(example(), HAND);
-    // Idle: 15 long polls a minute per confirmations queue, 3 queues (1,971,000); 900 messages sent, received, deleted.
-    expect(c.lines.find((l) => l.item.startsWith('confirmations queues'))?.quantity).toBe(3 * 43_800 * 15 + 3 * 900);
-    expect(line(c, 'SQS', 'confirmations queues')).toBeCloseTo((3 * 43_800 * 15 + 2700) * 0.4e-6, 9);
+    // 900 messages sent, received, deleted, on the rounds queues: no idle long polls of their own (a confirmations
+    // queue per region cost 15 a minute each, 1,971,000 requests a month).
+    expect(c.lines.find((l) => l.item.startsWith('confirmation requests on the rounds queues'))?.quantity).toBe(3 * 900);
+    expect(line(c, 'SQS', 'confirmation requests on the rounds queues')).toBeCloseTo(2700 * 0.4e-6, 12);
+    expect(c.lines.filter((l) => l.service === 'SQS' && l.quantity > 0).map((l) => l.item)).toEqual(['confirmation requests on the rounds queues (each sent, received and deleted; no idle polls of their own)']);
     expect(c.lines.find((l) => l.item.startsWith('confirmation requests served'))?.quantity).toBe(900);
     // 900 invocations × 3 s × 1 GB (HAND's prober memory).
     expect(c.lines.find((l) => l.item.startsWith('confirmation duration'))?.quantity).toBeCloseTo(2700, 9);
-    expect(c.lines.find((l) => l.item.startsWith('confirmation claims and items ('))?.quantity).toBe(1800);
-    expect(c.lines.find((l) => l.item.startsWith('confirmation claims and items replicated'))?.quantity).toBe(1800 * 2 * 2);
+    expect(c.lines.find((l) => l.item.startsWith('confirmation claims (regional) and items ('))?.quantity).toBe(1800);
+    // Only the items are replicated (and TTL-deleted) in the 2 other replicas: the claims are in the regional claims table.
+    expect(c.lines.find((l) => l.item.startsWith('confirmation items replicated'))?.quantity).toBe(900 * 2 * 2);
     // Nothing of it without confirmation, or with one probe region.
     expect(e.lines.some((l) => l.item.startsWith('confirmation'))).toBe(false);
     expect(estimateCost(tiny(), HAND).lines.some((l) => l.item.startsWith('confirmation'))).toBe(false);
@@ -261,19 +340,19 @@ describe('the aggregator as the engine runs it (the example: 3 probe regions, 10
 });
 
 describe('global tables and Slack', () => {
-  it('charges replicated writes and replicated TTL deletes for every other replica, and a secret per probe region', () => {
+  it('charges replicated writes for every other replica but no TTL deletes (round items are overwritten on a ring), and a secret per probe region', () => {
     const e = estimateCost(example());
     const writes = e.lines.find((l) => l.item.startsWith('results writes'));
     const replicated = e.lines.find((l) => l.item.startsWith('results replicated writes'));
     const ttl = e.lines.find((l) => l.item.startsWith('results TTL deletes'));
     expect(replicated?.quantity).toBeCloseTo((writes?.quantity ?? 0) * 2, 6);
-    expect(ttl?.quantity).toBeCloseTo((writes?.quantity ?? 0) * 2, 6);
+    expect(ttl?.quantity).toBe(0);
     // Slack, PagerDuty oncall and webhook opsgenie: a secret (or replica) each in each of the 3 regions.
     expect(e.inputs).toMatchObject({ channels: 3, statusPage: 'public' });
     expect(e.lines.find((l) => l.service === 'Secrets Manager' && l.unit === 'secrets')?.quantity).toBe(9);
-    // 11 alarms + a dead-letter alarm per channel notifier in each of 3 regions, and the status page's two at home
-    // (test/infra pins the count to the templates).
-    expect(e.lines.find((l) => l.item.startsWith('alarms'))?.quantity).toBe(3 * (11 + 3) + 2);
+    // 10 alarms in each of 3 regions whatever the channels (one on the parked-messages queue), and the status page
+    // renderer's at home (test/infra pins the count to the templates).
+    expect(e.lines.find((l) => l.item.startsWith('alarms'))?.quantity).toBe(3 * 10 + 1);
   });
 });
 
@@ -297,8 +376,8 @@ describe('the hosted status page and the channel notifiers', () => {
     expect(requests?.monthly).toBeCloseTo(20, 9);
     expect(requests?.afterFree).toBeCloseTo(10, 9);
     expect(line(e, 'CloudFront', 'status page data out')).toBeCloseTo(20 * 0.085, 6);
-    // Two alarms (dead letters, renderer errors) besides the region's.
-    expect(e.lines.find((l) => l.item.startsWith('alarms'))?.quantity).toBe(8 + 2);
+    // One alarm (renderer errors) besides the region's: its dead letters go to the parked-messages queue.
+    expect(e.lines.find((l) => l.item.startsWith('alarms'))?.quantity).toBe(8 + 1);
   });
 
   it('prices a private page by its S3 reads instead of CloudFront, and no page at all', () => {
@@ -309,7 +388,7 @@ describe('the hosted status page and the channel notifiers', () => {
     expect(off.lines.some((l) => l.service === 'S3' || l.item.includes('status page'))).toBe(false);
   });
 
-  it('counts every channel notifier: a delivery, a secret per region and a dead-letter alarm each', () => {
+  it('counts every channel notifier: a delivery and a secret per region each, and no alarm of its own', () => {
     const channels = parseConfig({
       ...tiny(),
       notifications: {
@@ -328,7 +407,8 @@ describe('the hosted status page and the channel notifiers', () => {
     expect(e.lines.find((l) => l.item.startsWith('channel notifier duration'))?.quantity).toBeCloseTo(300 * 0.4 * 0.25, 9);
     expect(e.lines.find((l) => l.service === 'Secrets Manager' && l.unit === 'secrets')?.quantity).toBe(3);
     expect(line(e, 'Secrets Manager', 'channel secrets')).toBeCloseTo(1.2, 9);
-    expect(e.lines.find((l) => l.item.startsWith('alarms'))?.quantity).toBe(8 + 3);
+    // No alarm per channel: their dead letters go to the region's parked-messages queue, which has the one.
+    expect(e.lines.find((l) => l.item.startsWith('alarms'))?.quantity).toBe(8);
   });
 });
 
@@ -437,10 +517,26 @@ describe('what if', () => {
     const perRound = estimateCost(c);
     const wait = estimateCost(c, { proberScheduling: 'wait-in-minute' });
     expect(perRound.assumptions.proberScheduling).toBe('invocation-per-round');
-    // At the same 256 MB: the waits (51.5 s a minute) against six 1.5 s rounds, less the queue and the slot claims.
+    // At the same 256 MB: the waits (50 s a minute) against six rounds of about 1.1 s, less the queue and the slot claims.
     expect(perRound.total).toBeLessThan(wait.total - 10);
     expect(perRound.lines.some((l) => l.service === 'SQS' && l.item.startsWith('rounds queue'))).toBe(true);
     expect(wait.lines.some((l) => l.service === 'SQS' && l.item.startsWith('rounds queue'))).toBe(false);
+  });
+});
+
+describe('the reference workload (50 targets, 3 probe regions, 10 s, Slack only)', () => {
+  it('costs at most $20 a month at list prices, keeping what on-call relies on: every region\'s checker alarms, its key, detection by confirmation', () => {
+    const config = referenceWorkload(example());
+    expect(resolveTargets(config)).toHaveLength(50);
+    expect(config.notifications.slackWebhookSecretName).not.toBeNull();
+    const e = estimateCost(config);
+    expect(e.inputs).toMatchObject({ targets: 50, probeRegions: 3, intervalSeconds: 10, channels: 1, statusPage: 'off', detection: 'confirm', confirming: true });
+    expect(e.total).toBeLessThanOrEqual(20);
+    expect(e.totalAfterFree).toBeLessThan(e.total);
+    expect(e.lines.find((l) => l.service === 'CloudWatch' && l.item.startsWith('alarms'))?.quantity).toBe(3 * DEFAULT_ASSUMPTIONS.alarmsPerRegion);
+    expect(e.lines.find((l) => l.service === 'KMS' && l.item.startsWith('customer managed keys'))?.quantity).toBe(3);
+    // Logs kept a year, encrypted: what AWS Control Tower's CT.CLOUDWATCH.PR.2 asks for.
+    expect(e.inputs.logRetentionDays).toBe(365);
   });
 });
 
@@ -449,7 +545,8 @@ describe('round item sizing uses the real packing', () => {
     const few = roundItemSizes(resolveTargets(example()), 10, 48);
     const many = roundItemSizes(resolveTargets(withTargetCount(example(), 50)), 10, 48);
     expect(many.bytes).toBeGreaterThan(few.bytes);
-    expect(many.writeUnits).toBeLessThanOrEqual(3);
+    // 50 targets still fit one write unit (Brotli; gzip needed two).
+    expect(many.writeUnits).toBe(1);
     expect(few.itemsPerRound).toBe(1);
   });
 
@@ -484,14 +581,18 @@ describe('estimateCost at scale: shards and a bill linear in targets', () => {
 
   it('bills a prober invocation per shard per round, each for its shard\'s checks', () => {
     const e = estimateCost(spread(10_000));
-    expect(e.inputs).toMatchObject({ shards: 8, checksPerShard: 1250 });
-    // 1 s of jitter on average, then ceil(1250 / 64) = 20 waves of 300 ms.
-    expect(e.inputs.shardRoundSeconds).toBeCloseTo(7, 6);
+    // 7 shards at the 500 ms jitter window (lambda/config/capacity.ts: 1,600 checks fit a shard's 7.5 s).
+    expect(e.inputs.shards).toBe(7);
+    const n = 10_000 / 7;
+    expect(e.inputs.checksPerShard).toBeCloseTo(n, 9);
+    // The last of n starts over the 500 ms jitter window, its answer (0.6 s), then 22 more waves of 64 checks
+    // (ceil(1,429 / 64) = 23 in all), 300 ms each.
+    expect(e.inputs.shardRoundSeconds).toBeCloseTo(0.5 * (n / (n + 1)) + 0.6 + 22 * 0.3, 6);
     const requests = e.lines.find((l) => l.service === 'Lambda' && l.item.startsWith('prober requests'));
-    expect(requests?.item).toBe('prober requests (one per round per probe region × 8 shards)');
-    expect(requests?.quantity).toBe(3 * (43_800 * 6) * 8);
+    expect(requests?.item).toBe('prober requests (one per round per probe region × 7 shards)');
+    expect(requests?.quantity).toBe(3 * (43_800 * 6) * 7);
     // Each shard writes its own round items: at least one per shard.
-    expect(roundItemSizes(resolveTargets(spread(10_000)), 10, 48, 8).itemsPerRound).toBeGreaterThanOrEqual(8);
+    expect(roundItemSizes(resolveTargets(spread(10_000)), 10, 48, 7).itemsPerRound).toBeGreaterThanOrEqual(7);
   });
 
   it('grows linearly: the cost per added target is the same from 2,000 to 6,000 as from 6,000 to 10,000', () => {

@@ -99,7 +99,7 @@ describe('the harness runs a deployed function as Lambda does', () => {
     expect(fn.coldStarts).toBe(2);
   });
 
-  it('delivers a page published to the topic to the Slack notifier bundle, and parks it in the dead-letter queue after the template\'s retries', async () => {
+  it('delivers a page published to the topic to the Slack notifier bundle, and parks it in the region\'s parked-messages queue after the template\'s retries', async () => {
     const slack = await startFakeSlack();
     try {
       const secretName = deployment.config.notifications.slackWebhookSecretName ?? '';
@@ -112,17 +112,20 @@ describe('the harness runs a deployed function as Lambda does', () => {
       const topicArn = local.resolve(home, { Ref: Object.keys(local.stack(home).resources).find((id) => id.startsWith('NotificationsTopic')) });
       slack.script([{ status: 500, body: 'internal_error' }]);
       await local.sns.send(new PublishCommand(toPublishInput(downNotification(), topicArn)));
-      const deadLetters = local.queueUrl(home, 'NotificationsSlackDeadLetters');
+      const deadLetters = local.queueUrl(home, 'ParkedMessages');
       const notifier = local.fn(home, 'NotificationsSlackNotifierFunction');
-      let parked: { requestContext?: { condition?: string; approximateInvokeCount?: number }; requestPayload?: { Records?: { Sns?: { Subject?: string } }[] } }[] = [];
+      let parked: { requestContext?: { condition?: string; approximateInvokeCount?: number; functionArn?: string }; requestPayload?: { Records?: { Sns?: { Subject?: string } }[] } }[] = [];
+      const all: string[] = [];
       const until = Date.now() + ASYNC_RETRY_DELAYS_MS.reduce((a, b) => a + b, 0) + 20_000;
       while (parked.length === 0 && Date.now() < until) {
         await delay(200);
-        parked = (await drainQueue(local.sqs, deadLetters)).map((m) => JSON.parse(m.Body ?? '{}') as (typeof parked)[number]);
+        // The region's one parked-messages queue: the Slack notifier's failure record names its function.
+        for (const m of await drainQueue(local.sqs, deadLetters)) all.push(m.Body ?? '{}');
+        parked = all.map((b) => JSON.parse(b) as (typeof parked)[number]).filter((p) => p.requestContext?.functionArn?.includes('slack-notifier'));
       }
       const [, notifierResource] = Object.entries(local.stack(home).resources).find(([, r]) => r.Type === 'AWS::Lambda::EventInvokeConfig' && JSON.stringify(r.Properties).includes('SlackNotifier')) ?? [];
       const retries = Number(notifierResource?.Properties?.MaximumRetryAttempts);
-      expect(parked).toHaveLength(1);
+      expect(parked, all.join('\n')).toHaveLength(1);
       expect(parked[0]?.requestContext).toMatchObject({ condition: 'RetriesExhausted', approximateInvokeCount: retries + 1 });
       expect(parked[0]?.requestPayload?.Records?.[0]?.Sns?.Subject).toBe(downNotification().subject);
       // Each attempt posted once (the notifier does its own bounded retries inside an attempt).
@@ -138,11 +141,11 @@ describe('the harness authorizes SQS as AWS does, by the template', () => {
   it('refuses a confirmation request sent where the prober\'s role does not allow it (AccessDenied), and to a queue of another region than the client\'s (QueueDoesNotExist); the prober logs it and goes on', async () => {
     const home = deployment.config.homeRegion;
     const logs: string[] = [];
-    // The confirmations queue URL pointed at the aggregator's failure queue: it exists in every region, and the
+    // The confirmation requests' queue URL pointed at the parked-messages queue: it exists in every region, and the
     // prober's role may not send to it.
     const local = await homeStack(
       (spec, id) => {
-        if (id.startsWith('ProberFunction')) spec.environment[ENV.confirmationQueueUrl] = 'https://sqs.{region}.amazonaws.com/000000000000/RegionWatch-{region}-AggregatorFailedRecords';
+        if (id.startsWith('ProberFunction')) spec.environment[ENV.confirmationQueueUrl] = 'https://sqs.{region}.amazonaws.com/000000000000/RegionWatch-{region}-ParkedMessages';
       },
       { onLog: (line) => logs.push(line.line) },
     );
@@ -153,7 +156,7 @@ describe('the harness authorizes SQS as AWS does, by the template', () => {
     const outcome = await prober.invoke(scheduledEvent(home, rule, Math.floor(Date.now() / 60_000) * 60_000));
     expect(outcome.ok, JSON.stringify(outcome)).toBe(true);
     const sends = local.sqsCalls.filter((c) => c.operation === 'SendMessage' && c.functionName === prober.spec.functionName);
-    expect(sends.find((c) => c.region === home)).toMatchObject({ outcome: 'access-denied', queue: `arn:aws:sqs:${home}:000000000000:RegionWatch-${home}-AggregatorFailedRecords` });
+    expect(sends.find((c) => c.region === home)).toMatchObject({ outcome: 'access-denied', queue: `arn:aws:sqs:${home}:000000000000:RegionWatch-${home}-ParkedMessages` });
     // Only the home stack runs here: the other regions' queues do not exist.
     expect(new Set(sends.filter((c) => c.region !== home).map((c) => c.outcome))).toEqual(new Set(['no-such-queue']));
     const failed = logs.filter((l) => l.includes('"event":"confirm-send-failed"'));

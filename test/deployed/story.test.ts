@@ -5,7 +5,7 @@
 // read-only after a failover, then recovers; EU and APAC stay fine. The pages that reach a queue subscribed to each
 // region's topic, their order, what Slack, PagerDuty and the webhook receive, the incident's minutes and the page's
 // files in the bucket are what a user would see. With confirm on failure (the default) the probers ask each other over
-// the synthesized confirmations queues: every prober's SendMessage to every probe region's queue goes through the
+// the synthesized rounds queues: every prober's SendMessage to every probe region's rounds queue goes through the
 // harness's SQS endpoint, which finds a queue by its region and name and authorizes the call by the prober's role in
 // the template, and each queue's event source mapping hands the request to that region's prober.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -138,14 +138,17 @@ describe('the deployed bundles through the US outage story', () => {
     });
     for (const region of deployment.config.probeRegions) inboxes.set(region, await aws.subscribeQueue(region, 'NotificationsTopic', `pages-${region}`));
     await aws.startTriggers();
-    // Warm each prober first, through its confirmations queue, with a request too old to serve (it probes nothing and
+    // Warm each prober first, through its rounds queue, with a confirmation request too old to serve (it probes nothing and
     // leaves the clock estimate alone). A cold first scheduled invocation takes its start-up for clock skew (it cannot
     // tell lateness from skew before it has seen a second one), and its rounds then land up to that much after the
     // slot they are labelled with: a staggered round late in slot -1 would reach the platform in slot 0, as a failure
     // of slot -1. (A scheduled event minutes old would be worse: taken for a clock that far off, it runs that minute.)
+    // The rounds queue by its name (its logical id is a prefix of its dead-letter queue's).
+    const roundsQueueId = (region: string) =>
+      Object.entries(deployment.stacks.find((st) => st.region === region)?.resources ?? {}).find(([, r]) => r.Type === 'AWS::SQS::Queue' && String(r.Properties?.QueueName ?? '').endsWith('-prober-rounds'))?.[0] ?? 'ProberRounds';
     for (const region of deployment.config.probeRegions) {
       const stale = { kind: 'confirm', from: region, slot: 0, batch: 0, targets: [{ region: 'us', target: 'api', at: 0 }] };
-      await aws.sqs.send(new SendMessageCommand({ QueueUrl: aws.queueUrl(region, 'ProberConfirmations'), MessageBody: JSON.stringify(stale) }));
+      await aws.sqs.send(new SendMessageCommand({ QueueUrl: aws.queueUrl(region, roundsQueueId(region)), MessageBody: JSON.stringify(stale) }));
     }
     for (const region of deployment.config.probeRegions) {
       const prober = aws.fn(region, 'ProberFunction');
@@ -221,9 +224,9 @@ describe('the deployed bundles through the US outage story', () => {
     expect(subjects[2]).toMatch(/^\[RESOLVED\] us /);
   });
 
-  it('confirmed the outage over the confirmations queues: every prober asked every probe region, each region\'s prober served it, and the page came within two slots', () => {
+  it('confirmed the outage over the rounds queues: every prober asked every probe region, each region\'s prober served it, and the page came within two slots', () => {
     const regions = deployment.config.probeRegions;
-    const queueArn = (r: string) => `arn:aws:sqs:${r}:000000000000:${deployment.stacks.find((s) => s.region === r)?.stackName ?? ''}-prober-confirmations`;
+    const queueArn = (r: string) => `arn:aws:sqs:${r}:000000000000:${deployment.stacks.find((s) => s.region === r)?.stackName ?? ''}-prober-rounds`;
     // Nothing any function asked of SQS was refused: no queue missing, no action its role does not allow.
     expect(aws.sqsCalls.filter((c) => c.outcome !== 'forwarded')).toEqual([]);
     for (const from of regions) {

@@ -56,7 +56,7 @@ function item(name: string, kind = 'round'): Record<string, AttributeValue> {
 async function mapping(fn: (event: DynamoDBStreamEvent, call: number) => InvokeOutcome | Promise<InvokeOutcome>) {
   const delivered: string[][] = [];
   const failures: OnFailureRecord[] = [];
-  const failureQueueUrl = aws.queueUrl(home, 'AggregatorFailedRecords');
+  const failureQueueUrl = aws.queueUrl(home, 'ParkedMessages');
   let calls = 0;
   const m = new StreamMapping({
     settings,
@@ -85,7 +85,7 @@ describe('the aggregator\'s stream mapping on DynamoDB Local', () => {
     expect(settings.batchingWindowMs).toBeGreaterThan(0);
     expect(settings.maximumRetryAttempts).toBeGreaterThan(0);
     expect(settings.filters).toHaveLength(1);
-    expect(aws.resolve(home, settings.onFailureDestination)).toMatch(/AggregatorFailedRecords$/);
+    expect(aws.resolve(home, settings.onFailureDestination)).toMatch(/ParkedMessages$/);
   });
 
   it('delivers only inserted or rewritten round items, gathered for the batching window, never a removal or another kind', async () => {
@@ -197,7 +197,7 @@ describe('the bundled aggregator behind the synthesized mapping', () => {
     await streamMapping?.drained(20_000);
     let quarantined: { reason?: string; record?: { dynamodb?: { NewImage?: { sk?: { S?: string } } } } }[] = [];
     for (let i = 0; i < 20 && quarantined.length < 2; i++) {
-      quarantined.push(...(await drainQueue(aws.sqs, aws.queueUrl(home, 'AggregatorFailedRecords'))).map((msg) => JSON.parse(msg.Body ?? '{}') as (typeof quarantined)[number]));
+      quarantined.push(...(await drainQueue(aws.sqs, aws.queueUrl(home, 'ParkedMessages'))).map((msg) => JSON.parse(msg.Body ?? '{}') as (typeof quarantined)[number]));
       if (quarantined.length < 2) await delay(100);
     }
     quarantined = quarantined.sort((x, y) => String(x.record?.dynamodb?.NewImage?.sk?.S).localeCompare(String(y.record?.dynamodb?.NewImage?.sk?.S)));

@@ -24,7 +24,7 @@ export function aggregatorCases(scenario: { readonly current: Scenario }): void 
         FunctionResponseTypes: ['ReportBatchItemFailures'],
         MaximumRetryAttempts: 3,
         MaximumRecordAgeInSeconds: 600,
-        DestinationConfig: { OnFailure: { Destination: '${AggregatorFailedRecords.Arn}' } },
+        DestinationConfig: { OnFailure: { Destination: '${ParkedMessages.Arn}' } },
         FilterCriteria: { Filters: [{ Pattern: '{"eventName":["INSERT","MODIFY"],"dynamodb":{"NewImage":{"kind":{"S":["round","confirmation"]}}}}' }] },
         Tags: TAGS,
       });
@@ -55,25 +55,22 @@ export function aggregatorCases(scenario: { readonly current: Scenario }): void 
       expect(dependsOn.some((d) => d.startsWith('AggregatorRoleDefaultPolicy'))).toBe(true);
     });
 
-    it('quarantines poison records in an SSE-encrypted, TLS-only queue kept 14 days (FAULTS row 9)', () => {
+    it('quarantines poison records in the region\'s parked-messages queue: SSE-encrypted, TLS-only, kept 14 days (FAULTS row 9)', () => {
       const { json, stack } = scenario.current;
       const eu = stack('eu-west-1');
       const queues = resourcesOfType(json('eu-west-1'), 'AWS::SQS::Queue');
-      // A dead-letter queue with no SQS source queue: allowAll (SQS's default) marks it as one for CT.SQS.PR.1 (lib/queues.ts).
-      expect(queues.AggregatorFailedRecords?.Properties).toEqual({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600, RedriveAllowPolicy: { redrivePermission: 'allowAll' }, Tags: TAGS });
-      const policies = resourcesOfType(json('eu-west-1'), 'AWS::SQS::QueuePolicy');
-      expect(rendered(eu, policies.AggregatorFailedRecordsPolicy?.Properties?.PolicyDocument)).toEqual({
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Action: 'sqs:*',
-            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-            Effect: 'Deny',
-            Principal: { AWS: '*' },
-            Resource: '${AggregatorFailedRecords.Arn}',
-          },
-        ],
+      // The rounds queue's dead-letter queue too (byQueue: only it may redrive here, CT.SQS.PR.1; lib/queues.ts).
+      expect(rendered(eu, queues.ParkedMessages?.Properties)).toEqual({
+        SqsManagedSseEnabled: true,
+        MessageRetentionPeriod: 1209600,
+        RedriveAllowPolicy: { redrivePermission: 'byQueue', sourceQueueArns: ['arn:aws:sqs:eu-west-1:${AWS::AccountId}:RegionWatch-eu-west-1-prober-rounds'] },
+        Tags: TAGS,
       });
+      const policies = resourcesOfType(json('eu-west-1'), 'AWS::SQS::QueuePolicy');
+      const statements = (rendered(eu, policies.ParkedMessagesPolicy?.Properties?.PolicyDocument) as { Statement: unknown[] }).Statement;
+      expect(statements[0]).toEqual({ Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } }, Effect: 'Deny', Principal: { AWS: '*' }, Resource: '${ParkedMessages.Arn}' });
+      // Besides TLS only, SNS may park each channel's undeliverable notifications here, for this region's topic alone.
+      for (const s of statements.slice(1)) expect(s).toMatchObject({ Action: 'sqs:SendMessage', Effect: 'Allow', Principal: { Service: 'sns.amazonaws.com' }, Condition: { ArnEquals: { 'aws:SourceArn': '${NotificationsTopic}' } } });
     });
 
     it('sets exactly the environment the handler reads', () => {
@@ -118,7 +115,7 @@ export function aggregatorCases(scenario: { readonly current: Scenario }): void 
         { Action: 'sns:Publish', Effect: 'Allow', Resource: '${NotificationsTopic}' },
         { Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Effect: 'Allow', Resource: '${NotificationsKey.Arn}' },
         // The handler's quarantine and the mapping's on-failure destination share this one statement.
-        { Action: 'sqs:SendMessage', Effect: 'Allow', Resource: '${AggregatorFailedRecords.Arn}' },
+        { Action: 'sqs:SendMessage', Effect: 'Allow', Resource: '${ParkedMessages.Arn}' },
       ]);
     });
   });

@@ -4,7 +4,6 @@ import { shardPlan } from '../../lambda/config/capacity';
 import { describe, expect, it } from 'vitest';
 import { Match } from 'aws-cdk-lib/assertions';
 import { COMPLIANT_LOG_RETENTION_DAYS } from '../../lambda/config/schema';
-import { confirmsFailures } from '../../lambda/core/stagger';
 import { DEFAULT_ASSUMPTIONS, estimateCost } from '../../lambda/cost/model';
 import { resourceNames, stackName } from '../../lib/names';
 import { controlTowerFindings, resourcesOfType, validationViolations, type Scenario } from './synth';
@@ -112,14 +111,14 @@ export function appCases(label: string, scenario: { readonly current: Scenario }
           .map((f) => f.Properties?.FunctionName)
           .filter((n): n is string => typeof n === 'string');
         expect(found.sort()).toEqual(functions);
-        // The aggregator's stream mapping, the prober's rounds-queue mapping, with confirm on failure its
-        // confirmations-queue mapping, and at home the renderer's stream mapping.
-        expect(Object.keys(resourcesOfType(json(region), 'AWS::Lambda::EventSourceMapping'))).toHaveLength(2 + (confirmsFailures(config) ? 1 : 0) + (home && page ? 1 : 0));
+        // The aggregator's stream mapping, the prober's rounds-queue mapping (confirmation requests come on it too),
+        // and at home the renderer's stream mapping.
+        expect(Object.keys(resourcesOfType(json(region), 'AWS::Lambda::EventSourceMapping'))).toHaveLength(2 + (home && page ? 1 : 0));
         // The cost model prices the same count: DEFAULT_ASSUMPTIONS.alarmsPerRegion, a dead-letter alarm per channel
         // notifier, and the status page's two at home.
         const alarms = Object.keys(resourcesOfType(json(region), 'AWS::CloudWatch::Alarm'));
         // With rounds in shards, the incomplete rounds alarm too.
-        expect(alarms).toHaveLength(DEFAULT_ASSUMPTIONS.alarmsPerRegion + channels.length + (home && page ? 2 : 0) + (shardPlan(config).shards > 1 ? 1 : 0));
+        expect(alarms).toHaveLength(DEFAULT_ASSUMPTIONS.alarmsPerRegion + (home && page ? 1 : 0) + (shardPlan(config).shards > 1 ? 1 : 0));
       }
       const estimate = estimateCost(config);
       const total = config.probeRegions.reduce((n, r) => n + Object.keys(resourcesOfType(json(r), 'AWS::CloudWatch::Alarm')).length, 0);

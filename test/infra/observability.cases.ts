@@ -40,19 +40,16 @@ export function observabilityCases(scenario: { readonly current: Scenario }): vo
     it('has exactly these alarms, every one notifying the checker topic (not the platform topic)', () => {
       expect(Object.keys(alarms('eu-west-1')).sort()).toEqual([
         'AggregatorErrors',
-        'AggregatorFailedRecordsNotEmpty',
         'AggregatorIteratorAge',
         'AggregatorNotRunning',
         'NotificationDeliveryFailed',
         'NotificationsStuck',
-        'PagerDutyOncallDeadLettersNotEmpty',
+        // One for everything parked in the region (rounds, stream records, every channel), not one per queue.
+        'ParkedMessagesNotEmpty',
         'PeerProberSilent',
         'ProberErrors',
         'ProberLateRounds',
         'ProberNotRunning',
-        'ProberRoundsDeadLettersNotEmpty',
-        'SlackDeadLettersNotEmpty',
-        'WebhookOpsgenieDeadLettersNotEmpty',
       ]);
       for (const alarm of Object.values(alarms('eu-west-1'))) expect(alarm).toMatchObject(toChecker);
     });
@@ -137,13 +134,9 @@ export function observabilityCases(scenario: { readonly current: Scenario }): vo
     });
 
     // FAULTS row 9: a poison record parked in the failure queue is a checker alert on its first message.
-    it('alarms on the first message in every dead-letter queue', () => {
+    it('alarms on the first message in the region\'s one parked-messages queue, where every dead letter goes', () => {
       const all = alarms('eu-west-1');
-      for (const [alarm, queue] of [
-        ['AggregatorFailedRecordsNotEmpty', '${AggregatorFailedRecords.QueueName}'],
-        ['SlackDeadLettersNotEmpty', '${NotificationsSlackDeadLetters.QueueName}'],
-        ['ProberRoundsDeadLettersNotEmpty', '${ProberRoundsDeadLetters.QueueName}'],
-      ] as const) {
+      for (const [alarm, queue] of [['ParkedMessagesNotEmpty', '${ParkedMessages.QueueName}']] as const) {
         expect(all[alarm]).toEqual({
           Namespace: 'AWS/SQS',
           MetricName: 'ApproximateNumberOfMessagesVisible',
@@ -260,16 +253,27 @@ export function observabilityCases(scenario: { readonly current: Scenario }): vo
       });
     });
 
+    it('has no dashboard unless the config asks for one (observability.dashboard; the cost model prices none)', () => {
+      const { json, config } = scenario.current;
+      expect(config.observability.dashboard).toBe(false);
+      for (const region of config.probeRegions) expect(resourcesOfType(json(region), 'AWS::CloudWatch::Dashboard')).toEqual({});
+    });
+  });
+}
+
+/** The dashboard, for a config that asks for it (observability.dashboard) with us-east-1 as its home region. */
+export function dashboardCases(scenario: { readonly current: Scenario }): void {
+  describe('the dashboard (observability.dashboard)', () => {
     it('has one dashboard, in the home region, only', () => {
-      const { json } = scenario.current;
+      const { json, config } = scenario.current;
       expect(Object.keys(resourcesOfType(json('us-east-1'), 'AWS::CloudWatch::Dashboard'))).toEqual(['ObservabilityDashboard']);
-      for (const region of ['eu-west-1', 'ap-southeast-1']) expect(resourcesOfType(json(region), 'AWS::CloudWatch::Dashboard')).toEqual({});
+      for (const region of config.probeRegions.slice(1)) expect(resourcesOfType(json(region), 'AWS::CloudWatch::Dashboard')).toEqual({});
     });
 
     it('reads every probe region from the home dashboard: availability and latency per platform region, the checker per probe region', () => {
-      const { json, stack } = scenario.current;
+      const { json, stack, config } = scenario.current;
       const home = stack('us-east-1');
-      const probeRegions = ['us-east-1', 'eu-west-1', 'ap-southeast-1'];
+      const probeRegions = config.probeRegions;
       const dashboards = resourcesOfType(json('us-east-1'), 'AWS::CloudWatch::Dashboard');
       expect(dashboards.ObservabilityDashboard?.Properties?.DashboardName).toBe('acme-regionwatch');
       const body = JSON.parse(String(rendered(home, dashboards.ObservabilityDashboard?.Properties?.DashboardBody))) as {

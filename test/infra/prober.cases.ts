@@ -1,9 +1,20 @@
-// The prober: Node 24 on arm64, started every minute, one invocation per round through its rounds queue, one per
-// confirmation request through its confirmations queue, its region's replica and exactly the queue actions it needs.
+// The prober: Node 24 on arm64, started every minute, one invocation per round or confirmation request through its
+// rounds queue, its region's replica, its claims table and exactly the queue actions it needs.
 import { describe, expect, it } from 'vitest';
-import { CONFIRMATIONS_MAX_CONCURRENCY, CONFIRMATIONS_MAX_RECEIVE_COUNT, proberReservedConcurrency, ROUNDS_MAX_RECEIVE_COUNT } from '../../lib/prober';
+import { CONFIRMATIONS_MAX_CONCURRENCY, proberReservedConcurrency, ROUNDS_MAX_RECEIVE_COUNT, roundsMappingConcurrency } from '../../lib/prober';
 import { shardPlan } from '../../lambda/config/capacity';
 import { TAGS, rendered, resourcesOfType, roleStatements, type Scenario } from './synth';
+
+/** The prober's one SQS mapping, on its rounds queue: rounds and confirmation requests alike. */
+const ROUNDS_MAPPING = {
+  FunctionName: '${ProberFunction}',
+  EventSourceArn: '${ProberRounds.Arn}',
+  BatchSize: 1,
+  FunctionResponseTypes: ['ReportBatchItemFailures'],
+  // A confirmation waits up to minFaultSeconds before it checks: it must not hold a queued round back.
+  ScalingConfig: { MaximumConcurrency: 2 + CONFIRMATIONS_MAX_CONCURRENCY },
+  Tags: TAGS,
+};
 
 /** Cases run against the example config's synthesized app (see example-app.test.ts). */
 export function proberCases(scenario: { readonly current: Scenario }): void {
@@ -22,50 +33,33 @@ export function proberCases(scenario: { readonly current: Scenario }): void {
           Variables: {
             PROBE_REGION: 'eu-west-1',
             RESULTS_TABLE_NAME: 'acme-regionwatch-results',
+            CLAIMS_TABLE_NAME: 'acme-regionwatch-prober-claims',
             ROUNDS_QUEUE_URL: '${ProberRounds}',
-            // One URL for every probe region's queue, the prober puts the region in: https://sqs.eu-west-1.amazonaws.com/…
-            CONFIRMATIONS_QUEUE_URL: 'https://sqs.{region}.${AWS::URLSuffix}/${AWS::AccountId}/RegionWatch-{region}-prober-confirmations',
+            // Confirmation requests go to the probe regions' rounds queues: one URL, the prober puts the region in.
+            CONFIRMATIONS_QUEUE_URL: 'https://sqs.{region}.${AWS::URLSuffix}/${AWS::AccountId}/RegionWatch-{region}-prober-rounds',
           },
         },
       });
-      // The scheduled run always has a slot next to the most queued rounds and confirmations the mappings may run at once.
+      // The scheduled run always has a slot next to the most queued rounds and confirmations the mapping may run at once:
+      // one shard, one queued round at a time and one still writing (Lambda's floor is 2), and 2 confirmations.
       const { config } = scenario.current;
+      const aligned = { ...config, probing: { ...config.probing, detection: 'rounds' as const } };
       expect(shardPlan(config).shards).toBe(1);
-      expect(proberReservedConcurrency(config)).toBe(shardPlan(config).roundsMaxConcurrency + CONFIRMATIONS_MAX_CONCURRENCY + 1);
-      expect(proberReservedConcurrency({ ...config, probing: { ...config.probing, detection: 'rounds' } })).toBe(shardPlan(config).roundsMaxConcurrency + 1);
+      expect(roundsMappingConcurrency(config)).toBe(2 + CONFIRMATIONS_MAX_CONCURRENCY);
+      expect(proberReservedConcurrency(config)).toBe(2 + CONFIRMATIONS_MAX_CONCURRENCY + 1);
+      expect(roundsMappingConcurrency(aligned)).toBe(2);
+      expect(proberReservedConcurrency(aligned)).toBe(2 + 1);
     });
 
-    it('takes confirmation requests on an encrypted, TLS-only queue named after its region, kept a minute, one request per invocation, never received twice', () => {
+    it('takes confirmation requests on its rounds queue: no queue of their own (its idle polls were most of their cost), room for them beside the rounds', () => {
       const { json, stack } = scenario.current;
       const eu = stack('eu-west-1');
-      const queues = resourcesOfType(json('eu-west-1'), 'AWS::SQS::Queue');
-      expect(rendered(eu, queues.ProberConfirmations?.Properties)).toEqual({
-        QueueName: 'RegionWatch-eu-west-1-prober-confirmations',
-        SqsManagedSseEnabled: true,
-        VisibilityTimeout: 120,
-        MessageRetentionPeriod: 60,
-        // The prober's one dead-letter queue (CT.SQS.PR.1): a message expires (60 s) before its visibility timeout
-        // (120 s) could hand it out again, so none ever gets there; an alarm would see it if one did.
-        RedrivePolicy: { deadLetterTargetArn: '${ProberRoundsDeadLetters.Arn}', maxReceiveCount: CONFIRMATIONS_MAX_RECEIVE_COUNT },
-        Tags: TAGS,
-      });
-      expect(CONFIRMATIONS_MAX_RECEIVE_COUNT).toBe(1);
-      const mapping = Object.entries(resourcesOfType(json('eu-west-1'), 'AWS::Lambda::EventSourceMapping')).find(([id]) => id.startsWith('ProberConfirmationsSource'))?.[1];
-      expect(rendered(eu, mapping?.Properties)).toEqual({
-        FunctionName: '${ProberFunction}',
-        EventSourceArn: '${ProberConfirmations.Arn}',
-        BatchSize: 1,
-        FunctionResponseTypes: ['ReportBatchItemFailures'],
-        ScalingConfig: { MaximumConcurrency: CONFIRMATIONS_MAX_CONCURRENCY },
-        Tags: TAGS,
-      });
-      const policy = Object.entries(resourcesOfType(json('eu-west-1'), 'AWS::SQS::QueuePolicy')).find(([id]) => id.startsWith('ProberConfirmations'))?.[1];
-      expect(rendered(eu, policy?.Properties?.PolicyDocument)).toMatchObject({
-        Statement: [{ Action: 'sqs:*', Effect: 'Deny', Principal: { AWS: '*' }, Condition: { Bool: { 'aws:SecureTransport': 'false' } } }],
-      });
+      expect(Object.keys(resourcesOfType(json('eu-west-1'), 'AWS::SQS::Queue')).filter((id) => id.startsWith('ProberConfirmations'))).toEqual([]);
+      const mappings = Object.values(resourcesOfType(json('eu-west-1'), 'AWS::Lambda::EventSourceMapping')).filter((m) => rendered(eu, m.Properties?.FunctionName) === '${ProberFunction}');
+      expect(mappings.map((m) => rendered(eu, m.Properties))).toEqual([ROUNDS_MAPPING]);
     });
 
-    it('queues later rounds on an encrypted, TLS-only queue whose failures are retried once, then parked in an encrypted dead-letter queue', () => {
+    it('queues later rounds on an encrypted, TLS-only queue whose failures are retried once, then parked in the region\'s parked-messages queue', () => {
       const { json, stack } = scenario.current;
       const eu = stack('eu-west-1');
       const queues = resourcesOfType(json('eu-west-1'), 'AWS::SQS::Queue');
@@ -76,24 +70,16 @@ export function proberCases(scenario: { readonly current: Scenario }): void {
         // Lambda requires at least the function's timeout (70 s).
         VisibilityTimeout: 120,
         MessageRetentionPeriod: 900,
-        RedrivePolicy: { deadLetterTargetArn: '${ProberRoundsDeadLetters.Arn}', maxReceiveCount: ROUNDS_MAX_RECEIVE_COUNT },
+        RedrivePolicy: { deadLetterTargetArn: '${ParkedMessages.Arn}', maxReceiveCount: ROUNDS_MAX_RECEIVE_COUNT },
         Tags: TAGS,
       });
       expect(ROUNDS_MAX_RECEIVE_COUNT).toBe(2);
-      // Only the rounds queue may use it as its dead-letter queue (CT.SQS.PR.1 counts it as one): byQueue, with the ARN
-      // that the QueueName above gives the rounds queue.
-      expect(rendered(eu, queues.ProberRoundsDeadLetters?.Properties)).toEqual({
-        SqsManagedSseEnabled: true,
-        MessageRetentionPeriod: 1_209_600,
-        RedriveAllowPolicy: {
-          redrivePermission: 'byQueue',
-          sourceQueueArns: ['arn:aws:sqs:eu-west-1:${AWS::AccountId}:RegionWatch-eu-west-1-prober-rounds', 'arn:aws:sqs:eu-west-1:${AWS::AccountId}:RegionWatch-eu-west-1-prober-confirmations'],
-        },
-        Tags: TAGS,
-      });
+      // Its dead-letter queue is the region's parked-messages queue (its RedriveAllowPolicy names this queue: the
+      // aggregator cases pin it), not one of its own.
+      expect(Object.keys(queues).filter((id) => id.startsWith('Prober'))).toEqual(['ProberRounds']);
 
       const policies = Object.entries(resourcesOfType(json('eu-west-1'), 'AWS::SQS::QueuePolicy')).filter(([id]) => id.startsWith('ProberRounds'));
-      expect(policies).toHaveLength(2);
+      expect(policies).toHaveLength(1);
       for (const [, policy] of policies) {
         expect(rendered(eu, policy.Properties?.PolicyDocument)).toMatchObject({
           Statement: [{ Action: 'sqs:*', Effect: 'Deny', Principal: { AWS: '*' }, Condition: { Bool: { 'aws:SecureTransport': 'false' } } }],
@@ -101,21 +87,13 @@ export function proberCases(scenario: { readonly current: Scenario }): void {
       }
     });
 
-    it('serves each queued round in its own invocation: batch size 1, no batching window, partial batch failures, at most 2 at once', () => {
+    it('serves each queued round in its own invocation: batch size 1, no batching window, partial batch failures, at most 2 at once beside 2 confirmations', () => {
       const { json, stack } = scenario.current;
       const eu = stack('eu-west-1');
       const mappings = Object.entries(resourcesOfType(json('eu-west-1'), 'AWS::Lambda::EventSourceMapping')).filter(([id]) => id.startsWith('ProberRounds'));
       expect(mappings).toHaveLength(1);
       const mapping = mappings[0]?.[1];
-      expect(rendered(eu, mapping?.Properties)).toEqual({
-        FunctionName: '${ProberFunction}',
-        EventSourceArn: '${ProberRounds.Arn}',
-        BatchSize: 1,
-        FunctionResponseTypes: ['ReportBatchItemFailures'],
-        // One shard: one queued round at a time, and one still writing (Lambda's floor is 2).
-        ScalingConfig: { MaximumConcurrency: 2 },
-        Tags: TAGS,
-      });
+      expect(rendered(eu, mapping?.Properties)).toEqual(ROUNDS_MAPPING);
       // Lambda checks the role when it creates the mapping: the grant comes first.
       expect((mapping?.DependsOn ?? []).some((d) => d.startsWith('ProberRoleDefaultPolicy'))).toBe(true);
     });
@@ -148,8 +126,21 @@ export function proberCases(scenario: { readonly current: Scenario }): void {
       });
       template('eu-west-1').hasResourceProperties('AWS::Lambda::Function', {
         FunctionName: 'acme-regionwatch-prober',
-        LoggingConfig: { LogGroup: eu.resolve(eu.prober.fn.logGroup.logGroupName), LogFormat: 'JSON' },
+        LoggingConfig: { LogGroup: eu.resolve(eu.prober.fn.logGroup.logGroupName), LogFormat: 'JSON', SystemLogLevel: 'WARN' },
       });
+    });
+
+    it("sends only Lambda's warnings, not START/END/REPORT per invocation, for the two busy functions (logs.invocationReports off; the cost model prices no platform lines for them)", () => {
+      const { json, config } = scenario.current;
+      expect(config.logs.invocationReports).toBe(false);
+      const levels = Object.values(resourcesOfType(json('eu-west-1'), 'AWS::Lambda::Function')).map((f) => [
+        f.Properties?.FunctionName ?? f.Properties?.Description,
+        (f.Properties?.LoggingConfig as { SystemLogLevel?: string } | undefined)?.SystemLogLevel,
+      ]);
+      expect(levels).toContainEqual(['acme-regionwatch-prober', 'WARN']);
+      expect(levels).toContainEqual(['acme-regionwatch-aggregator', 'WARN']);
+      // The channel notifiers run a few times a month: their REPORT lines stay.
+      expect(levels.filter(([, level]) => level === 'INFO').map(([name]) => name)).toEqual(['acme-regionwatch-slack-notifier', 'acme-regionwatch-pagerduty-oncall', 'acme-regionwatch-webhook-opsgenie']);
     });
 
     it.each(['us-east-1', 'eu-west-1'])('has exactly these IAM statements in %s', (region) => {
@@ -158,32 +149,48 @@ export function proberCases(scenario: { readonly current: Scenario }): void {
       expect(roleStatements(json(region), 'ProberRole')).toEqual([
         { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: '${ProberLogs.Arn}' },
         { Action: 'events:PutEvents', Effect: 'Allow', Resource: `arn:aws:events:${region}:\${AWS::AccountId}:event-bus/default` },
-        // Rounds, confirmations and claims (PutItem, UpdateItem for a slot's confirmation claim) and its own newest checks (Query), in those two partitions only.
+        // Rounds and confirmations (PutItem) and its own newest checks (Query), in the rounds partition only …
         {
-          Action: ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
-          Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['rounds', 'prober-claims'] } },
+          Action: ['dynamodb:PutItem', 'dynamodb:Query'],
+          Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['rounds'] } },
           Effect: 'Allow',
           Resource: table,
         },
-        // Sending (the scheduled run queues the minute's later rounds) and what the event source mapping's poller needs, on the rounds queue alone.
+        // … and its claims in its own region's claims table (PutItem, UpdateItem for a slot's confirmation claim).
+        { Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem'], Effect: 'Allow', Resource: '${ClaimsTable.Arn}' },
+        // Sending (the scheduled run queues the minute's later rounds, a round asks for confirmations) and what the event source mapping's poller needs, on its rounds queue …
         {
           Action: ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:SendMessage'],
           Effect: 'Allow',
           Resource: '${ProberRounds.Arn}',
         },
-        // What the confirmations mapping's poller needs, on this region's confirmations queue alone …
-        {
-          Action: ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'],
-          Effect: 'Allow',
-          Resource: '${ProberConfirmations.Arn}',
-        },
-        // … and sending a request to every probe region's confirmations queue, by name and region.
+        // … and sending a confirmation request to the other probe regions' rounds queues, by name and region.
         {
           Action: 'sqs:SendMessage',
           Effect: 'Allow',
-          Resource: ['ap-southeast-1', 'eu-west-1', 'us-east-1'].map((r) => `arn:aws:sqs:${r}:\${AWS::AccountId}:RegionWatch-${r}-prober-confirmations`),
+          Resource: ['ap-southeast-1', 'eu-west-1', 'us-east-1'].filter((r) => r !== region).map((r) => `arn:aws:sqs:${r}:\${AWS::AccountId}:RegionWatch-${r}-prober-rounds`),
         },
       ]);
+    });
+
+    it.each(['us-east-1', 'eu-west-1', 'ap-southeast-1'])('claims its minutes and slots in a regional table of its own in %s: never replicated, TTL, on-demand, encrypted', (region) => {
+      const template = scenario.current.template(region);
+      // A plain table: a claim replicated to the other regions, and its TTL delete replicated back, was four paid writes more.
+      template.resourceCountIs('AWS::DynamoDB::Table', 1);
+      template.hasResourceProperties('AWS::DynamoDB::Table', {
+        TableName: 'acme-regionwatch-prober-claims',
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        BillingMode: 'PAY_PER_REQUEST',
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+        SSESpecification: { SSEEnabled: true },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      });
+      const table = Object.values(template.findResources('AWS::DynamoDB::Table'))[0] as { Properties: Record<string, unknown> };
+      expect(table.Properties.StreamSpecification).toBeUndefined();
+      expect(table.Properties.Replicas).toBeUndefined();
     });
 
     it('has a role with no managed policies, assumable by Lambda only', () => {

@@ -93,7 +93,7 @@ export function statusPageCases(scenario: { readonly current: Scenario }): void 
       const home = stack('us-east-1');
       expect(rendered(home, resourcesOfType(json('us-east-1'), 'AWS::Lambda::EventSourceMapping').StatusPageIncidentsStream?.Properties)).toEqual({
         BatchSize: 100,
-        DestinationConfig: { OnFailure: { Destination: '${StatusPageRenderFailures.Arn}' } },
+        DestinationConfig: { OnFailure: { Destination: '${ParkedMessages.Arn}' } },
         EventSourceArn: '${IncidentsTable.StreamArn}',
         FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ dynamodb: { NewImage: { kind: { S: ['incident', 'status', 'checker'] } } } }) }] },
         FunctionName: '${StatusPageRendererFunction}',
@@ -126,7 +126,7 @@ export function statusPageCases(scenario: { readonly current: Scenario }): void 
         { Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Condition: { StringEquals: { 'kms:ViaService': 's3.us-east-1.amazonaws.com' } }, Effect: 'Allow', Resource: '${NotificationsKey.Arn}' },
         { Action: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'], Effect: 'Allow', Resource: '${IncidentsTable.StreamArn}' },
         { Action: 'dynamodb:ListStreams', Effect: 'Allow', Resource: '*' },
-        { Action: 'sqs:SendMessage', Effect: 'Allow', Resource: '${StatusPageRenderFailures.Arn}' },
+        { Action: 'sqs:SendMessage', Effect: 'Allow', Resource: '${ParkedMessages.Arn}' },
       ]);
     });
 

@@ -4,14 +4,17 @@ import { alarmRelayCases } from './alarm-relay.cases';
 import { appCases } from './app.cases';
 import { Match } from 'aws-cdk-lib/assertions';
 import { regionKeyCases } from './region-key.cases';
+import { dashboardCases } from './observability.cases';
 import { configWith, rendered, resourcesOfType, roleStatements, useScenario } from './synth';
 
 const two = useScenario(() => configWith(['eu-west-1', 'us-west-2']));
 appCases('2 probe regions', two);
 regionKeyCases('2 probe regions', two);
 alarmRelayCases('2 probe regions', two);
-const four = useScenario(() => configWith(['us-east-1', 'eu-west-1', 'ap-southeast-1', 'sa-east-1']));
+// Also the dashboard, which a config asks for (observability.dashboard).
+const four = useScenario(() => configWith(['us-east-1', 'eu-west-1', 'ap-southeast-1', 'sa-east-1'], { observability: { dashboard: true } }));
 appCases('4 probe regions', four);
+dashboardCases(four);
 regionKeyCases('4 probe regions', four);
 alarmRelayCases('4 probe regions', four);
 
@@ -28,7 +31,7 @@ describe('without a Slack secret', () => {
       'AggregatorFunction',
       'ProberFunction',
     ]);
-    expect(Object.keys(resourcesOfType(json, 'AWS::SQS::Queue')).sort()).toEqual(['AggregatorFailedRecords', 'ProberConfirmations', 'ProberRounds', 'ProberRoundsDeadLetters']);
+    expect(Object.keys(resourcesOfType(json, 'AWS::SQS::Queue')).sort()).toEqual(['ParkedMessages', 'ProberRounds']);
     expect(Object.keys(resourcesOfType(json, 'AWS::SNS::Subscription'))).toEqual([]);
     expect(JSON.stringify(json)).not.toContain('secretsmanager');
   });
@@ -53,12 +56,13 @@ const aligned = useScenario(() => configWith(['us-east-1', 'eu-west-1'], { probi
 appCases('the first design (aligned rounds, no confirmation)', aligned);
 
 describe('without confirm on failure (probing.detection rounds, or one probe region)', () => {
-  it('has no confirmations queue, mapping or cross-region send, and only PutItem on the results table', () => {
+  it('has no confirmation transport (no cross-region send, no CONFIRMATIONS_QUEUE_URL), and only PutItem on the tables', () => {
     for (const [scenario, region] of [[aligned, 'eu-west-1'], [single, 'eu-west-1']] as const) {
       const json = scenario.current.json(region);
       expect(Object.keys(resourcesOfType(json, 'AWS::SQS::Queue')).filter((id) => id.startsWith('ProberConfirmations'))).toEqual([]);
       const text = JSON.stringify(json);
-      expect(text).not.toContain('prober-confirmations');
+      // No queue of another region (its own rounds queue is addressed by its logical id).
+      expect(JSON.stringify(roleStatements(json, 'ProberRole'))).not.toContain('arn:aws:sqs:');
       expect(text).not.toContain('CONFIRMATIONS_QUEUE_URL');
       expect(text).not.toContain('dynamodb:UpdateItem');
     }

@@ -28,8 +28,9 @@ async function tableNames(client: DynamoDBClient): Promise<string[]> {
   return ((await client.send(new ListTablesCommand({}))).TableNames ?? []).sort();
 }
 
+// The config's resultRetentionHours (the default, 48): the ring the rounds were written on (lambda/store/tables.ts).
 async function roundsIn(client: DynamoDBDocumentClient): Promise<number> {
-  const results = new ResultsStore({ client, tableName: TABLES.resultsTable, retentionHours: 1 });
+  const results = new ResultsStore({ client, tableName: TABLES.resultsTable, retentionHours: 48 });
   const now = Math.floor(Date.now() / 1000);
   return (await results.readRounds(now - 600, now + 10)).length;
 }

@@ -11,6 +11,7 @@ import type { InvocationSummary } from '../../lambda/probe/invocation';
 import type { RoundMessage } from '../../lambda/probe/scheduling';
 import { completeRoundKeys, roundKey } from '../../lambda/core/results';
 import { createResultsTable } from '../../lambda/store/create-tables';
+import { DEFAULT_ASSUMPTIONS } from '../../lambda/cost/model';
 import { ResultsStore } from '../../lambda/store/results-store';
 import { PROBE_METRIC_NAMES } from '../../lambda/probe/metrics';
 import { USER_AGENT, VERSION } from '../../lambda/version';
@@ -25,29 +26,38 @@ let sqsServer: FauxqsServer;
 let sqs: SQSClient;
 let dir: string;
 const saved = { ...process.env };
+/**
+ * What a deployed prober's log context adds to this test's: 'acme-regionwatch-prober' for 'regionwatch-prober' twice
+ * (name and ARN) and a 36-character request id for 'req-1'.
+ */
+const DEPLOYED_CONTEXT_BYTES = 2 * 5 + 31;
 const INTERVAL = 5;
+
+/** The handler's config: two probe regions, 5 s rounds, three loopback targets. */
+function testConfig(): Record<string, unknown> {
+  return {
+    platform: 'acme',
+    probeRegions: ['us-east-1', 'eu-west-1'],
+    homeRegion: 'us-east-1',
+    // 5 s: eleven queued rounds a minute, two SendMessageBatch calls.
+    defaults: { intervalSeconds: INTERVAL, timeoutMs: 1000 },
+    regions: {
+      us: { targets: [{ name: 'api', type: 'http', url: `${server.origin}/ok` }, { name: 'db', type: 'http', url: `${server.origin}/status/503` }] },
+      eu: { targets: [{ name: 'api', type: 'http', url: `${server.origin}/json` }] },
+    },
+    // Aligned rounds: these tests are about the schedule and the rounds queue; confirm on failure has its own below.
+    probing: { allowPrivateAddresses: true, jitterMs: 0, detection: 'rounds' },
+  };
+}
 
 beforeAll(async () => {
   server = await startFaultyServer();
   sqsServer = await startFauxqs({ port: 0, host: '127.0.0.1', logger: false });
   sqs = new SQSClient({ region: 'us-east-1', endpoint: sqsServer.address, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
   dir = mkdtempSync(join(tmpdir(), 'regionwatch-prober-'));
-  writeFileSync(
-    join(dir, 'regionwatch.config.json'),
-    JSON.stringify({
-      platform: 'acme',
-      probeRegions: ['us-east-1', 'eu-west-1'],
-      homeRegion: 'us-east-1',
-      // 5 s: eleven queued rounds a minute, two SendMessageBatch calls.
-      defaults: { intervalSeconds: INTERVAL, timeoutMs: 1000 },
-      regions: {
-        us: { targets: [{ name: 'api', type: 'http', url: `${server.origin}/ok` }, { name: 'db', type: 'http', url: `${server.origin}/status/503` }] },
-        eu: { targets: [{ name: 'api', type: 'http', url: `${server.origin}/json` }] },
-      },
-      // Aligned rounds: these tests are about the schedule and the rounds queue; confirm on failure has its own below.
-      probing: { allowPrivateAddresses: true, jitterMs: 0, detection: 'rounds' },
-    }),
-  );
+  writeFileSync(join(dir, 'regionwatch.config.json'), JSON.stringify({ ...testConfig(), observability: { dashboard: true } }));
+  // The same without the dashboard (the default): its metrics have no reader, so the prober emits none.
+  writeFileSync(join(dir, 'no-dashboard.config.json'), JSON.stringify(testConfig()));
   await createResultsTable(store.current.client, 'prober-results');
   Object.assign(process.env, {
     RESULTS_TABLE_NAME: 'prober-results',
@@ -88,12 +98,16 @@ let queues = 0;
 /**
  * A fresh copy of the handler module (env, clients and the clock estimator are read at load) with its own rounds
  * queue. A fresh estimator takes the scheduled event's offset as skew, so "now" is the scheduled time on the
- * scheduler's clock whatever second of the real minute the test runs in.
+ * scheduler's clock whatever second of the real minute the test runs in. And its own claims table (lib/claims-table.ts:
+ * the same keys; its stream is not read): the tests probe the same real slots, and a claim from one would make the
+ * next one's round a duplicate.
  */
 async function freshHandler(env: Record<string, string> = {}): Promise<{ handler: Handler; queueName: string }> {
   const queueName = `rounds-${++queues}`;
   sqsServer.createQueue(queueName);
-  Object.assign(process.env, { ROUNDS_QUEUE_URL: queueUrl(queueName), RESULTS_TABLE_NAME: 'prober-results' }, env);
+  const claimsTable = `prober-claims-${queues}`;
+  await createResultsTable(store.current.client, claimsTable);
+  Object.assign(process.env, { ROUNDS_QUEUE_URL: queueUrl(queueName), RESULTS_TABLE_NAME: 'prober-results', CLAIMS_TABLE_NAME: claimsTable }, env);
   vi.resetModules();
   const { handler } = await import('../../lambda/handlers/prober');
   return { handler: handler as Handler, queueName };
@@ -183,7 +197,28 @@ describe('prober handler', () => {
     }
     const logs = lines.filter((l) => l.includes('"round finished"'));
     expect(logs).toHaveLength(1);
+    // The cost model's log bytes are these lines, with a deployed function's longer name, ARN and UUID request id.
+    const deployed = (l: string | undefined) => Buffer.byteLength(l ?? '') + DEPLOYED_CONTEXT_BYTES;
+    expect(deployed(logs[0]) / DEFAULT_ASSUMPTIONS.logBytes.proberPerRound).toBeGreaterThan(0.85);
+    expect(deployed(logs[0]) / DEFAULT_ASSUMPTIONS.logBytes.proberPerRound).toBeLessThan(1.15);
+    const invocationLine = lines.find((l) => l.includes('"invocation finished"'));
+    // Eleven queued slots here (5 s rounds); the model's 10 s rounds queue five, 6 × 12 characters fewer.
+    expect((deployed(invocationLine) - 6 * 12) / DEFAULT_ASSUMPTIONS.logBytes.proberPerInvocation).toBeGreaterThan(0.85);
+    expect((deployed(invocationLine) - 6 * 12) / DEFAULT_ASSUMPTIONS.logBytes.proberPerInvocation).toBeLessThan(1.15);
     expect(JSON.parse(logs[0] ?? '{}')).toMatchObject({ level: 'INFO', probeRegion: 'eu-west-1', slot: minute, checks: 3, down: 1 });
+  });
+
+  it('emits no availability or latency metrics without the dashboard, their only reader (observability.dashboard)', async () => {
+    const { handler, queueName } = await freshHandler({ REGIONWATCH_CONFIG_PATH: join(dir, 'no-dashboard.config.json') });
+    try {
+      const record = await deliver(queueName, roundMessage(200));
+      const { result, lines } = await captured(() => handler(sqsEvent(record), context(69_000)));
+      expect(result).toEqual({ batchItemFailures: [] });
+      expect(lines.filter((l) => l.includes('"queued round finished"'))).toHaveLength(1);
+      expect(lines.filter((l) => l.includes('"_aws"'))).toEqual([]);
+    } finally {
+      process.env.REGIONWATCH_CONFIG_PATH = join(dir, 'regionwatch.config.json');
+    }
   });
 
   it('a round message runs that one slot and writes one item; a duplicate delivery probes nothing (FAULTS 16, 18)', async () => {
@@ -197,9 +232,14 @@ describe('prober handler', () => {
     const rounds = await results().readRounds(message.slot, message.slot);
     expect(rounds.map((r) => [r.slot, r.probeRegion, r.results.length])).toEqual([[message.slot, 'eu-west-1', 3]]);
     expect(lines.filter((l) => l.includes('"_aws"'))).toHaveLength(2);
+    const outcome = lines.find((l) => l.includes('"queued round finished"'));
+    expect((Buffer.byteLength(outcome ?? '') + DEPLOYED_CONTEXT_BYTES) / DEFAULT_ASSUMPTIONS.logBytes.proberPerQueuedRound).toBeGreaterThan(0.85);
+    expect((Buffer.byteLength(outcome ?? '') + DEPLOYED_CONTEXT_BYTES) / DEFAULT_ASSUMPTIONS.logBytes.proberPerQueuedRound).toBeLessThan(1.15);
+    // One line for a queued round: its outcome and what the round saw, no 'round finished' line beside it.
     expect(lines.filter((l) => l.includes('"queued round finished"')).map((l) => JSON.parse(l) as Record<string, unknown>)).toEqual([
-      expect.objectContaining({ outcome: 'ran', slot: message.slot, receiveCount: 1 }),
+      expect.objectContaining({ outcome: 'ran', slot: message.slot, receiveCount: 1, written: true, checks: 3, down: 1, failures: [expect.stringMatching(/^us\/db: /)] }),
     ]);
+    expect(lines.filter((l) => l.includes('"round finished"'))).toEqual([]);
 
     // The same message again (SQS delivers at least once), and a copy of it: the slot claim stops both.
     const copy = await deliver(queueName, message);
@@ -324,8 +364,8 @@ describe('prober handler with a round in shards', () => {
 });
 
 describe('prober handler with confirm on failure', () => {
-  /** Each probe region's queue, named after its region as on AWS (lib/names.ts). */
-  const confirmationsQueue = (region: string) => `RegionWatch-${region}-prober-confirmations`;
+  /** Each probe region's rounds queue, where its confirmation requests go, named after its region as on AWS (lib/names.ts). */
+  const confirmationsQueue = (region: string) => `RegionWatch-${region}-prober-rounds`;
   const confirmTable = 'prober-confirm-results';
   const confirmInterval = 10;
   const probes = ['us-east-1', 'eu-west-1'];
@@ -355,10 +395,12 @@ describe('prober handler with confirm on failure', () => {
   const urlOf = (region: string) => template.replaceAll('{region}', region);
   const clientIn = (region: string) => new SQSClient({ region, endpoint: sqsServer.address, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
 
+  // Each test's claims in its own results table (claims keep their own partition, as in local mode's one table), so a
+  // claim of one test never makes the next one's confirmation a duplicate.
   const confirmHandler = (env: Record<string, string> = {}) =>
-    freshHandler({ REGIONWATCH_CONFIG_PATH: configPath, RESULTS_TABLE_NAME: confirmTable, CONFIRMATIONS_QUEUE_URL: template, ...env });
+    freshHandler({ REGIONWATCH_CONFIG_PATH: configPath, RESULTS_TABLE_NAME: confirmTable, CLAIMS_TABLE_NAME: env.RESULTS_TABLE_NAME ?? confirmTable, CONFIRMATIONS_QUEUE_URL: template, ...env });
   const confirmResults = () => new ResultsStore({ client: store.current.documentClient, tableName: confirmTable, retentionHours: 48 });
-  /** Requests waiting in a probe region's confirmations queue, taken out of it. */
+  /** Requests waiting in a probe region's rounds queue, taken out of it. */
   const takeRequests = async (region: string) => {
     const client = clientIn(region);
     const bodies: Record<string, unknown>[] = [];
@@ -373,7 +415,7 @@ describe('prober handler with confirm on failure', () => {
     client.destroy();
     return bodies;
   };
-  /** A request as eu-west-1's confirmations mapping hands it to the handler. */
+  /** A request as eu-west-1's rounds queue mapping hands it to the handler. */
   const asRecord = (body: unknown, id: string): SQSRecord => ({
     messageId: id,
     receiptHandle: id,
@@ -418,9 +460,15 @@ describe('prober handler with confirm on failure', () => {
     expect(lines.filter((l) => l.includes('"confirm-sent"')).length).toBeGreaterThanOrEqual(2);
 
     // The next slot: db still fails, but this probe region's previous check of it failed too: nothing is asked.
-    const next = { ...first, slot: first.slot + confirmInterval, clockOffsetMs: first.clockOffsetMs - confirmInterval * 1000 };
-    await captured(async () => handler(sqsEvent(await deliver(queueName, next)), context(69_000)));
-    expect(await confirmResults().readRounds(next.slot, next.slot)).toHaveLength(1);
+    // Its clock offset from now, so that a loaded machine's slow first half does not make this round late (dropped).
+    const nextSlot = first.slot + confirmInterval;
+    // Its own minute: one slot in six, the next slot is in the next minute (a message naming the first one's minute
+    // is refused as bad, which failed this test whenever it ran in a minute's last slot).
+    const next = { ...first, slot: nextSlot, minute: Math.floor(nextSlot / 60) * 60, clockOffsetMs: Date.now() - nextSlot * 1000 - 5_100 };
+    const second = await captured(async () => handler(sqsEvent(await deliver(queueName, next)), context(69_000)));
+    expect(second.result, second.lines.join('\n')).toEqual({ batchItemFailures: [] });
+    // Its log says why, should it ever not be written.
+    expect(await confirmResults().readRounds(next.slot, next.slot), second.lines.join('\n')).toHaveLength(1);
     for (const region of probes) expect(await takeRequests(region), region).toEqual([]);
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { acquireLease, leaseOrder } from '../../lambda/store/lease';
+import { LeaseKeeper, acquireLease, leaseOrder } from '../../lambda/store/lease';
 import { MemoryIncidentStore } from '../../lambda/store/memory-incident-store';
 import { DynamoIncidentStore } from '../../lambda/store/incident-store';
 import { createIncidentsTable } from '../../lambda/store/create-tables';
@@ -44,6 +44,30 @@ describe('aggregator lease', () => {
     expect((await acquireLease(s, opts('ap-southeast-1'), 85_000)).holder).toBe(false);
     expect((await acquireLease(s, opts('eu-west-1'), 80_000)).holder).toBe(true);
     expect((await acquireLease(s, opts('ap-southeast-1'), 100_000)).holder).toBe(false);
+  });
+
+  it('a keeper reads the lease only when it could have changed: the holder once per renewal, a standby when it could take over; the takeover comes when it did', async () => {
+    const s = new MemoryIncidentStore();
+    const home = new LeaseKeeper(s, opts('us-east-1'));
+    const eu = new LeaseKeeper(s, opts('eu-west-1'));
+    // A minute of stream batches, three a round every 10 s, in both regions: 18 each.
+    const reads = () => s.counters.reads;
+    for (let t = 0; t < 60_000; t += 10_000 / 3) {
+      const atMs = Math.round(t);
+      expect((await home.acquire(atMs)).holder, `home at ${atMs}`).toBe(true);
+      expect((await eu.acquire(atMs + 500)).holder, `eu at ${atMs}`).toBe(false);
+    }
+    // Home: its first read, then one at the renewal (30 s in). EU: its first read, then once the lease it saw (until
+    // 60 s) could have been taken by it (60 s + its rank × 20 s) is past the minute: not at all. Without the keeper, 36.
+    expect(reads()).toBe(3);
+    // Home stops (its process dies): its last renewal (at 30 s) runs until 90 s; EU takes over at 90 + 20 s, as a
+    // standby that read on every batch would.
+    expect((await eu.acquire(109_000)).holder).toBe(false);
+    expect((await eu.acquire(110_000)).holder).toBe(true);
+    // A fresh process knows nothing and reads.
+    const before = reads();
+    expect((await new LeaseKeeper(s, opts('us-east-1')).acquire(111_000)).holder).toBe(false);
+    expect(reads()).toBe(before + 1);
   });
 
   it('two candidates racing on DynamoDB Local produce one holder', async () => {

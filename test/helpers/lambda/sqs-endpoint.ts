@@ -1,6 +1,6 @@
 // SQS as the deployed functions reach it in the harness: every region's SQS endpoint is one front to fauxqs that does
 // what AWS does and fauxqs does not. A queue URL names a region, an account and a queue (`https://sqs.<region>.
-// amazonaws.com/<account>/<name>`, the form a prober builds for another region's confirmations queue); a client
+// amazonaws.com/<account>/<name>`, the form a prober builds for another region's rounds queue to ask it for a confirmation); a client
 // signing for one region reaches only that region's queues; and a call is allowed only when the calling function's
 // execution role (its identity policies in the template) allows the action on the queue's ARN. fauxqs knows none of
 // that: it finds a queue by its own URL, in any region, for anyone.
