@@ -36,10 +36,23 @@ export interface CapacityWindow {
   checksPerShard: number;
 }
 
+/**
+ * Headroom a round's plan keeps for answers slower than `probing.expectedLatencyMs`: the jitter window (request starts
+ * are spread over it, so it is spent either way), but never less than PLANNING_HEADROOM_MS. When the jitter window was
+ * cut to 500 ms (a cheaper round, docs/cost.md), a plan that kept only that as headroom put 10,000 targets at 300 ms in
+ * 7 shards whose slowest was written 8.2 s after its round's start (`npm run bench shards`), against a 9 s deadline:
+ * answers 10 % slower than expected would have missed it. With 2 s it is 8 shards and about 7 s.
+ */
+export const PLANNING_HEADROOM_MS = 2000;
+
+export function planningHeadroomMs(config: RegionwatchConfig): number {
+  return Math.max(config.probing.jitterMs, PLANNING_HEADROOM_MS);
+}
+
 /** The window and per-shard capacity of a config's rounds. */
 export function capacityWindow(config: RegionwatchConfig): CapacityWindow {
   const p = config.probing;
-  const windowMs = Math.max(0, config.defaults.intervalSeconds * 1000 - ROUND_WRITE_MARGIN_MS - ROUND_DELIVERY_SLACK_MS - p.jitterMs);
+  const windowMs = Math.max(0, config.defaults.intervalSeconds * 1000 - ROUND_WRITE_MARGIN_MS - ROUND_DELIVERY_SLACK_MS - planningHeadroomMs(config));
   // A lane always holds one check: a window shorter than one answer still starts every check it is given.
   const checksPerLane = Math.max(1, Math.floor(windowMs / p.expectedLatencyMs));
   return { windowMs, checksPerLane, checksPerShard: p.concurrency * checksPerLane };
@@ -217,7 +230,7 @@ export function capacityWarnings(config: RegionwatchConfig): CapacityWarning[] {
   const w = plan.window;
   const lanes = Math.min(p.perHostConcurrency, p.concurrency);
   const out: CapacityWarning[] = [];
-  const within = `in the ${w.windowMs} ms of each ${i} s slot a round counts on (less the write margin, delivery slack and probing.jitterMs ${p.jitterMs})`;
+  const within = `in the ${w.windowMs} ms of each ${i} s slot a round counts on (less the write margin, delivery slack and ${planningHeadroomMs(config)} ms of headroom for slower answers)`;
   // One warning per kind, naming the worst hosts and counting the rest: a large platform has hundreds of hosts.
   const tooMany = plan.hosts.filter((h) => h.targets > h.fitsAtExpected).sort(heaviest);
   const worst = tooMany[0];

@@ -72,12 +72,12 @@ describe('regionwatch validate', () => {
     const { code, out, err } = await inProcess(['validate', '--config', file]);
     expect(code).toBe(0);
     expect(out).toContain('valid, with 1 warning');
-    expect(out).toContain('rounds: 200 checks per probe region per slot over 1 shard of up to 960 (64 at a time, 500 ms expected), prober reserved concurrency 3');
-    // 8 lanes × (7500 ms / 500 ms) = 120 per host; 200 need 14 lanes.
+    expect(out).toContain('rounds: 200 checks per probe region per slot over 1 shard of up to 768 (64 at a time, 500 ms expected), prober reserved concurrency 3');
+    // 8 lanes × (6000 ms / 500 ms) = 96 per host; 200 need 17 lanes.
     expect(err).toContain(
-      'warning: probing.perHostConcurrency: host api.crowded.example (200 targets, from regions.us.targets[0]) has more targets than 8 checks at a time of 500 ms (probing.expectedLatencyMs) fit in the 7500 ms of each 10 s slot',
+      'warning: probing.perHostConcurrency: host api.crowded.example (200 targets, from regions.us.targets[0]) has more targets than 8 checks at a time of 500 ms (probing.expectedLatencyMs) fit in the 6000 ms of each 10 s slot',
     );
-    expect(err).toContain('80 checks a round would be reported as timeout; raise probing.perHostConcurrency to 14, or move targets to other hosts');
+    expect(err).toContain('104 checks a round would be reported as timeout; raise probing.perHostConcurrency to 17, or move targets to other hosts');
     const json = await inProcess(['validate', '--config', file, '--json']);
     expect((JSON.parse(json.out) as { warnings: { path: string }[] }).warnings.map((w) => w.path)).toEqual(['probing.perHostConcurrency']);
   });

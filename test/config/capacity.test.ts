@@ -10,25 +10,24 @@ import { hostOf } from '../../lambda/probe/checks/index';
 const ROOT = join(import.meta.dirname, '..', '..');
 const example = () => parseConfig(JSON.parse(readFileSync(join(ROOT, 'regionwatch.config.json'), 'utf8')), 'regionwatch.config.json');
 
-/**
- * `n` https targets spread over the three platform regions, `perHost` to a host. A 2 s jitter window unless `probing`
- * says otherwise, so the figures below stay round enough to check by hand; the default's plan has a case of its own.
- */
+/** `n` https targets spread over the three platform regions, `perHost` to a host. */
 function platform(n: number, perHost: number, probing: Record<string, unknown> = {}) {
   const regions: Record<string, { targets: unknown[] }> = { us: { targets: [] }, eu: { targets: [] }, apac: { targets: [] } };
   for (let i = 0; i < n; i++) {
     const region = ['us', 'eu', 'apac'][i % 3] ?? 'us';
     regions[region]?.targets.push({ name: `t${i}`, type: 'https', url: `https://h${Math.floor(i / perHost)}.example.com/t${i}` });
   }
-  return parseConfig({ platform: 'big', probeRegions: ['us-east-1', 'eu-west-1', 'ap-southeast-1'], homeRegion: 'us-east-1', regions, probing: { jitterMs: 2000, ...probing } });
+  return parseConfig({ platform: 'big', probeRegions: ['us-east-1', 'eu-west-1', 'ap-southeast-1'], homeRegion: 'us-east-1', regions, probing });
 }
 
 describe('capacityWindow', () => {
-  it('counts the slot less the write margin, the delivery slack and the jitter window', () => {
-    // 10 s − 1 s − 1 s − 2 s = 6 s; 6000 / 300 = 20 checks a lane; 64 lanes.
+  it('counts the slot less the write margin, the delivery slack and 2 s of headroom, or the jitter window if longer', () => {
+    // 10 s − 1 s − 1 s − 2 s = 6 s; 6000 / 300 = 20 checks a lane; 64 lanes. The default jitter window (500 ms) is
+    // inside the headroom.
     expect(capacityWindow(platform(3, 1, { expectedLatencyMs: 300 }))).toEqual({ windowMs: 6000, checksPerLane: 20, checksPerShard: 1280 });
-    // The default jitter window, 500 ms: 7.5 s, 25 checks a lane.
-    expect(capacityWindow(platform(3, 1, { expectedLatencyMs: 300, jitterMs: 500 }))).toEqual({ windowMs: 7500, checksPerLane: 25, checksPerShard: 1600 });
+    expect(capacityWindow(platform(3, 1, { expectedLatencyMs: 300, jitterMs: 0 }))).toEqual({ windowMs: 6000, checksPerLane: 20, checksPerShard: 1280 });
+    // Starts spread over 3 s: 5 s left.
+    expect(capacityWindow(platform(3, 1, { expectedLatencyMs: 300, jitterMs: 3000 }))).toEqual({ windowMs: 5000, checksPerLane: 16, checksPerShard: 1024 });
   });
 });
 
@@ -66,13 +65,6 @@ describe('shardPlan', () => {
     expect(capacityWarnings(config)).toEqual([]);
   });
 
-  it('at the default jitter window, 10,000 targets at 300 ms fit 7 shards', () => {
-    const plan = shardPlan(platform(10_000, 10, { expectedLatencyMs: 300, jitterMs: undefined }));
-    expect(plan.shards).toBe(7); // ceil(10,000 / 1,600)
-    expect(plan).toMatchObject({ roundsMaxConcurrency: 7 + 1 + 2, reservedConcurrency: 7 + 1 + 2 + 1 });
-    for (const n of plan.checksPerShard) expect(n).toBeLessThanOrEqual(1600);
-  });
-
   it('never plans more shards than probing.maxShards, and says what that costs', () => {
     const config = platform(10_000, 10, { expectedLatencyMs: 300, maxShards: 5 });
     expect(shardPlan(config)).toMatchObject({ shards: 5, shardsNeeded: 8, reservedConcurrency: 9 });
@@ -80,7 +72,7 @@ describe('shardPlan', () => {
     expect(warnings).toHaveLength(1);
     expect(warnings[0]?.path).toBe('probing.maxShards');
     expect(warnings[0]?.message).toBe(
-      'a round of 10000 checks needs 8 shards of 1280 (probing.concurrency 64 × 20 checks of 300 ms in the 6000 ms of each 10 s slot a round counts on (less the write margin, delivery slack and probing.jitterMs 2000)), but probing.maxShards 5 caps the round at 5 invocations (the prober\'s reserved concurrency 9): 3600 checks a round would be reported as timeout; raise probing.maxShards to 8, or probing.concurrency to 100',
+      'a round of 10000 checks needs 8 shards of 1280 (probing.concurrency 64 × 20 checks of 300 ms in the 6000 ms of each 10 s slot a round counts on (less the write margin, delivery slack and 2000 ms of headroom for slower answers)), but probing.maxShards 5 caps the round at 5 invocations (the prober\'s reserved concurrency 9): 3600 checks a round would be reported as timeout; raise probing.maxShards to 8, or probing.concurrency to 100',
     );
   });
 

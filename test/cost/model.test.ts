@@ -581,18 +581,15 @@ describe('estimateCost at scale: shards and a bill linear in targets', () => {
 
   it('bills a prober invocation per shard per round, each for its shard\'s checks', () => {
     const e = estimateCost(spread(10_000));
-    // 7 shards at the 500 ms jitter window (lambda/config/capacity.ts: 1,600 checks fit a shard's 7.5 s).
-    expect(e.inputs.shards).toBe(7);
-    const n = 10_000 / 7;
-    expect(e.inputs.checksPerShard).toBeCloseTo(n, 9);
-    // The last of n starts over the 500 ms jitter window, its answer (0.6 s), then 22 more waves of 64 checks
-    // (ceil(1,429 / 64) = 23 in all), 300 ms each.
-    expect(e.inputs.shardRoundSeconds).toBeCloseTo(0.5 * (n / (n + 1)) + 0.6 + 22 * 0.3, 6);
+    expect(e.inputs).toMatchObject({ shards: 8, checksPerShard: 1250 });
+    // The last of 1,250 starts over the 500 ms jitter window, its answer (0.6 s), then 19 more waves of 64 checks
+    // (ceil(1250 / 64) = 20 in all), 300 ms each.
+    expect(e.inputs.shardRoundSeconds).toBeCloseTo(0.5 * (1250 / 1251) + 0.6 + 19 * 0.3, 6);
     const requests = e.lines.find((l) => l.service === 'Lambda' && l.item.startsWith('prober requests'));
-    expect(requests?.item).toBe('prober requests (one per round per probe region × 7 shards)');
-    expect(requests?.quantity).toBe(3 * (43_800 * 6) * 7);
+    expect(requests?.item).toBe('prober requests (one per round per probe region × 8 shards)');
+    expect(requests?.quantity).toBe(3 * (43_800 * 6) * 8);
     // Each shard writes its own round items: at least one per shard.
-    expect(roundItemSizes(resolveTargets(spread(10_000)), 10, 48, 7).itemsPerRound).toBeGreaterThanOrEqual(7);
+    expect(roundItemSizes(resolveTargets(spread(10_000)), 10, 48, 8).itemsPerRound).toBeGreaterThanOrEqual(8);
   });
 
   it('grows linearly: the cost per added target is the same from 2,000 to 6,000 as from 6,000 to 10,000', () => {
