@@ -38,17 +38,18 @@ export interface CapacityWindow {
 
 /**
  * Headroom a round's plan keeps for answers slower than `probing.expectedLatencyMs`: the jitter window (request starts
- * are spread over it, so it is spent either way), but never less than PLANNING_HEADROOM_MS. When the jitter window was
- * cut to 500 ms (a cheaper round, docs/cost.md), a plan that kept only that as headroom put 10,000 targets at 300 ms in
- * 7 shards of 23 waves (6.9 s of answers at the expected latency, 1.6 s before the 9 s deadline when the jitter and
- * the write are counted): answers 10 % slower than expected would leave a few hundred ms. With 2 s it is 8 shards of
- * 20 waves (6.0 s). `npm run bench shards` on 2 shared cores, where 8 shard processes contend for the CPU: slowest
- * 8.2 s with 7 shards, 8.0 s with 8 (each shard has its own CPU share on Lambda).
+ * are spread over it, so it is spent either way), but never less than PLANNING_HEADROOM_SHARE of the slot (2 s of a
+ * 10 s slot). When the jitter window was cut to 500 ms (a cheaper round, docs/cost.md), a plan that kept only that as
+ * headroom put 10,000 targets at 300 ms in 7 shards of 23 waves (6.9 s of answers at the expected latency, 1.6 s
+ * before the 9 s deadline when the jitter and the write are counted): answers 10 % slower than expected would leave a
+ * few hundred ms. With a fifth of the slot it is 8 shards of 20 waves (6.0 s). `npm run bench shards` on 2 shared
+ * cores, where 8 shard processes contend for the CPU: slowest 8.2 s with 7 shards, 8.0 s with 8 (each shard has its
+ * own CPU share on Lambda).
  */
-export const PLANNING_HEADROOM_MS = 2000;
+export const PLANNING_HEADROOM_SHARE = 0.2;
 
 export function planningHeadroomMs(config: RegionwatchConfig): number {
-  return Math.max(config.probing.jitterMs, PLANNING_HEADROOM_MS);
+  return Math.max(config.probing.jitterMs, config.defaults.intervalSeconds * 1000 * PLANNING_HEADROOM_SHARE);
 }
 
 /** The window and per-shard capacity of a config's rounds. */

@@ -21,13 +21,15 @@ function platform(n: number, perHost: number, probing: Record<string, unknown> =
 }
 
 describe('capacityWindow', () => {
-  it('counts the slot less the write margin, the delivery slack and 2 s of headroom, or the jitter window if longer', () => {
+  it('counts the slot less the write margin, the delivery slack and a fifth of the slot as headroom, or the jitter window if longer', () => {
     // 10 s − 1 s − 1 s − 2 s = 6 s; 6000 / 300 = 20 checks a lane; 64 lanes. The default jitter window (500 ms) is
     // inside the headroom.
     expect(capacityWindow(platform(3, 1, { expectedLatencyMs: 300 }))).toEqual({ windowMs: 6000, checksPerLane: 20, checksPerShard: 1280 });
     expect(capacityWindow(platform(3, 1, { expectedLatencyMs: 300, jitterMs: 0 }))).toEqual({ windowMs: 6000, checksPerLane: 20, checksPerShard: 1280 });
     // Starts spread over 3 s: 5 s left.
     expect(capacityWindow(platform(3, 1, { expectedLatencyMs: 300, jitterMs: 3000 }))).toEqual({ windowMs: 5000, checksPerLane: 16, checksPerShard: 1024 });
+    // A 5 s slot: 5 s − 1 s − 1 s − 1 s = 2 s.
+    expect(capacityWindow(parseConfig({ ...platform(3, 1, { expectedLatencyMs: 500 }), defaults: { ...platform(3, 1).defaults, intervalSeconds: 5 } }))).toEqual({ windowMs: 2000, checksPerLane: 4, checksPerShard: 256 });
   });
 });
 

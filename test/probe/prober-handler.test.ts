@@ -299,8 +299,8 @@ describe('prober handler', () => {
 });
 
 describe('prober handler with a round in shards', () => {
-  // Three hosts (loopback addresses are hosts to the plan), two targets each; 2 lanes of 1.5 s checks in the 3 s a
-  // 5 s slot counts on hold 4 checks a shard: two shards, us and apac in shard 0, eu in shard 1 (capacity.ts).
+  // Three hosts (loopback addresses are hosts to the plan), two targets each; 2 lanes of 1 s checks in the 2 s a
+  // 5 s slot counts on (less write margin, delivery slack and a fifth of the slot) hold 4 checks a shard: two shards, us and apac in shard 0, eu in shard 1 (capacity.ts).
   const hosts = ['127.0.0.1', '127.0.0.2', '127.0.0.3'];
   let platform: FaultyServer[] = [];
   let configFile = '';
@@ -316,7 +316,7 @@ describe('prober handler with a round in shards', () => {
         homeRegion: 'us-east-1',
         defaults: { intervalSeconds: INTERVAL, timeoutMs: 1000 },
         regions: { us: region(platform[0] as FaultyServer), eu: region(platform[1] as FaultyServer), apac: region(platform[2] as FaultyServer) },
-        probing: { allowPrivateAddresses: true, jitterMs: 0, detection: 'rounds', concurrency: 2, expectedLatencyMs: 1500 },
+        probing: { allowPrivateAddresses: true, jitterMs: 0, detection: 'rounds', concurrency: 2, expectedLatencyMs: 1000 },
       }),
     );
   });

@@ -22,8 +22,8 @@ afterAll(async () => {
 
 describe('a round in shards', () => {
   it('puts each host in one shard, so all shards at once keep perHostConcurrency per host and one request per target', async () => {
-    // One server per host, so a server's most in flight is its host's. 8 lanes a shard holding 4 checks each at
-    // 2 s expected: 32 checks a shard; 48 targets, two hosts of 12 to a shard.
+    // One server per host, so a server's most in flight is its host's. 8 lanes a shard holding 3 checks each at
+    // 2 s expected (the 6 s a 10 s slot counts on): 24 checks a shard; 48 targets, two hosts of 12 to a shard.
     const targets = servers.flatMap((server, h) =>
       Array.from({ length: PER_HOST }, (_, i) => ({ name: `h${h}-t${i}`, type: 'http' as const, url: `http://host${h}.acme.test:${server.port}/slow/100?t=${h}-${i}` })),
     );
@@ -50,7 +50,7 @@ describe('a round in shards', () => {
 });
 
 describe('the scheduled invocation with rounds in shards', () => {
-  // Three hosts (loopback addresses), two targets each; 2 lanes of 4 s expected checks in the 8 s a 10 s slot counts on
+  // Three hosts (loopback addresses), two targets each; 2 lanes of 3 s expected checks in the 6 s a 10 s slot counts on
   // hold 4 checks a shard: shard 0 us and apac, shard 1 eu.
   const hosts = ['127.0.0.1', '127.0.0.2', '127.0.0.3'];
   let platform: FaultyServer[] = [];
@@ -63,7 +63,7 @@ describe('the scheduled invocation with rounds in shards', () => {
   const MINUTE = Date.UTC(2026, 3, 11, 12, 0, 0) / 1000;
   const config = () => {
     const region = (s: FaultyServer | undefined) => [`api`, `web`].map((name) => ({ name, type: 'http' as const, url: `${s?.origin ?? ''}/ok?t=${name}` }));
-    return testConfig({ us: region(platform[0]), eu: region(platform[1]), apac: region(platform[2]) }, { probing: { concurrency: 2, expectedLatencyMs: 4000, detection: 'rounds' } });
+    return testConfig({ us: region(platform[0]), eu: region(platform[1]), apac: region(platform[2]) }, { probing: { concurrency: 2, expectedLatencyMs: 3000, detection: 'rounds' } });
   };
   const memory = () => {
     const claims = new Set<string>();

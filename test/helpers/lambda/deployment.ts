@@ -43,8 +43,8 @@ export const PLATFORM_HOSTS: Readonly<Record<string, string>> = { us: '127.0.0.1
 
 /**
  * The config the shared deployment is synthesized with, for a platform on `PLATFORM_HOSTS`:`port`. Its rounds fan out
- * over 2 shards, so the story runs the deployed prober's fan-out: 2 checks at a time of 1.5 s expected in the 3 s a
- * 5 s slot counts on hold 4 checks a shard, and the three hosts of 2 targets need 2 shards (us and apac, eu).
+ * over 2 shards, so the story runs the deployed prober's fan-out: 2 checks at a time of 1 s expected in the 2 s a
+ * 5 s slot counts on (less 1 s of write margin, 1 s of delivery slack and a fifth of the slot) hold 4 checks a shard, and the three hosts of 2 targets need 2 shards (us and apac, eu).
  */
 export function harnessConfig(port: number): RegionwatchConfigInput {
   const example = JSON.parse(readFileSync(join(PROJECT_ROOT, 'regionwatch.config.json'), 'utf8')) as RegionwatchConfigInput & { $schema?: string };
@@ -65,7 +65,7 @@ export function harnessConfig(port: number): RegionwatchConfigInput {
     defaults: { intervalSeconds: 5, timeoutMs: 1000, failureThreshold: 2, recoveryThreshold: 1, quorum: 2, degradedLatencyMs: 1500 },
     regions: { us: region('us'), eu: region('eu'), apac: region('apac') },
     // The platform is on loopback, which the SSRF guard refuses unless told; no jitter, so every probe lands at the slot's start.
-    probing: { allowPrivateAddresses: true, jitterMs: 0, concurrency: 2, expectedLatencyMs: 1500 },
+    probing: { allowPrivateAddresses: true, jitterMs: 0, concurrency: 2, expectedLatencyMs: 1000 },
     maintenance: [],
   };
 }
