@@ -6,7 +6,7 @@ import type { RegionwatchConfig } from '../config/schema';
 import { resolveTargets } from '../config/resolve';
 import type { ProbeRegionEvidence, TargetEvidence, Verdict } from './notification';
 import { isOwnRefusal, WindowRefusals, type TargetRefusal } from './refusals';
-import { completeRoundKeys, isConfirmation, roundKey, slotOf, type ErrorClass, type ProbeResult, type ResultStatus, type RoundRecord } from './results';
+import { isConfirmation, recordsOfCompleteRounds, slotOf, type ErrorClass, type ProbeResult, type ResultStatus, type RoundRecord } from './results';
 import { staggerOffsets, type DetectionMode } from './stagger';
 
 /** A verdict that is neither `up` nor a lack of knowledge: what an incident is about. */
@@ -215,9 +215,9 @@ export function decisionPoint(settings: EvaluationSettings, rounds: readonly Rou
   const newest = new Map<string, number>();
   for (const p of settings.probeRegions) newest.set(p, Number.NEGATIVE_INFINITY);
   // A round with a shard still missing does not count yet: verdicts wait for it as for a late one.
-  const complete = completeRoundKeys(rounds);
+  const complete = recordsOfCompleteRounds(rounds);
   for (const r of rounds) {
-    const counts = isConfirmation(r) || complete.has(roundKey(r));
+    const counts = isConfirmation(r) || complete.has(r);
     if (counts && r.slot <= nowSlot && r.slot > (newest.get(r.probeRegion) ?? Number.NEGATIVE_INFINITY)) newest.set(r.probeRegion, r.slot);
   }
   let quorum = Number.POSITIVE_INFINITY;
@@ -404,14 +404,14 @@ export function evaluateWindow(settings: EvaluationSettings, rounds: readonly Ro
   const targetIndexes = targetIndexer(settings);
   // Only a round whose every part (of every shard) is in makes its probe region current at its slot; the parts that
   // are in still count as results for their targets.
-  const complete = completeRoundKeys(rounds);
+  const complete = recordsOfCompleteRounds(rounds);
   for (const round of rounds) {
     const k = (round.slot - base) / i;
     if (k < 0 || k >= total || !Number.isInteger(k)) continue;
     const p = pIndex.get(round.probeRegion);
     if (p === undefined) continue;
     // Freshness is about a probe region's rounds: a confirmation answers for some targets, not for the probe region.
-    if (!isConfirmation(round) && complete.has(roundKey(round))) hasRound[p * total + k] = 1;
+    if (complete.has(round)) hasRound[p * total + k] = 1;
     const targetOf = targetIndexes(round.results);
     for (let n = 0; n < round.results.length; n++) {
       const result = round.results[n] as ProbeResult;
