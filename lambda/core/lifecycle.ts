@@ -211,57 +211,63 @@ export function decideRegion(input: RegionDecisionInput): RegionDecision {
       while (first > 0 && isBad(window.verdicts[first - 1] ?? 'unknown')) first--;
       let startedAt = evaluation.slots[first] ?? slot;
       if (latest) startedAt = Math.max(startedAt, latest.lastTransitionSlot + i);
-      const reopen =
-        latest !== null && latest.status === 'resolved' && latest.endedAt !== null && startedAt - latest.endedAt <= settings.tuning.reopenWindowSeconds;
-      const previous = incident ?? latest;
-      if (reopen && previous && previous.endedAt !== null) {
-        const gap: TimelineSegment[] = startedAt > previous.endedAt ? [{ from: previous.endedAt, to: startedAt, verdict: 'up', targets: [] }] : [];
-        const base: IncidentRecord = {
-          ...editable(previous),
-          status: 'open',
-          resolvedAt: null,
-          endedAt: null,
-          currentSeverity: confirmed,
-          severity: worse(previous.severity, confirmed) as BadVerdict,
-          lastTransitionSlot: slot,
-          reopenedFrom: startedAt,
-          lastPageAt: iso(nowMs),
-        };
-        base.timeline = foldTimeline(mergeTimeline([...base.timeline, ...gap], window, evaluation, startedAt), settings.tuning.maxTimelineSegments, foldBefore);
-        incident = withFigures(base);
-        enqueue({ event: 'opened', severity: confirmed, marker: slot, evidence: window.evidenceAt(d), reopenedAfterSeconds: Math.max(0, startedAt - previous.endedAt) }, incident);
-      } else {
-        const seq = (latest?.seq ?? 0) + 1;
-        const fresh: IncidentRecord = {
-          incidentId: incidentIdOf(region, seq),
-          region,
-          seq,
-          status: 'open',
-          severity: confirmed,
-          currentSeverity: confirmed,
-          openedAt: iso(nowMs),
-          resolvedAt: null,
-          startedAt,
-          endedAt: null,
-          lastTransitionSlot: slot,
-          downSeconds: 0,
-          degradedSeconds: 0,
-          readOnlySeconds: 0,
-          maintenanceSeconds: 0,
-          unknownSeconds: 0,
-          flaps: 0,
-          timeline: [],
-          outbox: [],
-          notifications: [],
-          lastPageAt: iso(nowMs),
-          remindersSent: 0,
-          version: 0,
-          updatedAt: iso(nowMs),
-        };
-        fresh.timeline = mergeTimeline([], window, evaluation, startedAt);
-        incident = withFigures(fresh);
-        created = true;
-        enqueue({ event: 'opened', severity: confirmed, marker: slot, evidence: window.evidenceAt(d) }, incident);
+      // An incident resolved at this very slot (a later batch of the slot brought confirmations that make it bad again)
+      // opens again from the next slot, decided there: opened now it would start after its own decision slot, and the
+      // slot's next batch re-derives it from then, finds it up, resolves it once more under the same dedupKey (no
+      // transition) and opens a second incident beside the first, still open (confirm-by-time property, seed 67738699).
+      if (startedAt <= slot) {
+        const reopen =
+          latest !== null && latest.status === 'resolved' && latest.endedAt !== null && startedAt - latest.endedAt <= settings.tuning.reopenWindowSeconds;
+        const previous = incident ?? latest;
+        if (reopen && previous && previous.endedAt !== null) {
+          const gap: TimelineSegment[] = startedAt > previous.endedAt ? [{ from: previous.endedAt, to: startedAt, verdict: 'up', targets: [] }] : [];
+          const base: IncidentRecord = {
+            ...editable(previous),
+            status: 'open',
+            resolvedAt: null,
+            endedAt: null,
+            currentSeverity: confirmed,
+            severity: worse(previous.severity, confirmed) as BadVerdict,
+            lastTransitionSlot: slot,
+            reopenedFrom: startedAt,
+            lastPageAt: iso(nowMs),
+          };
+          base.timeline = foldTimeline(mergeTimeline([...base.timeline, ...gap], window, evaluation, startedAt), settings.tuning.maxTimelineSegments, foldBefore);
+          incident = withFigures(base);
+          enqueue({ event: 'opened', severity: confirmed, marker: slot, evidence: window.evidenceAt(d), reopenedAfterSeconds: Math.max(0, startedAt - previous.endedAt) }, incident);
+        } else {
+          const seq = (latest?.seq ?? 0) + 1;
+          const fresh: IncidentRecord = {
+            incidentId: incidentIdOf(region, seq),
+            region,
+            seq,
+            status: 'open',
+            severity: confirmed,
+            currentSeverity: confirmed,
+            openedAt: iso(nowMs),
+            resolvedAt: null,
+            startedAt,
+            endedAt: null,
+            lastTransitionSlot: slot,
+            downSeconds: 0,
+            degradedSeconds: 0,
+            readOnlySeconds: 0,
+            maintenanceSeconds: 0,
+            unknownSeconds: 0,
+            flaps: 0,
+            timeline: [],
+            outbox: [],
+            notifications: [],
+            lastPageAt: iso(nowMs),
+            remindersSent: 0,
+            version: 0,
+            updatedAt: iso(nowMs),
+          };
+          fresh.timeline = mergeTimeline([], window, evaluation, startedAt);
+          incident = withFigures(fresh);
+          created = true;
+          enqueue({ event: 'opened', severity: confirmed, marker: slot, evidence: window.evidenceAt(d) }, incident);
+        }
       }
     }
   }

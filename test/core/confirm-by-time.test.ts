@@ -158,6 +158,24 @@ function timedScript(phases: Phase[], seed: number, blipSeconds: number): { scri
 }
 
 describe('staggered rounds and confirmations through the pure pipeline (properties)', () => {
+  it('an incident resolved at a slot whose later batch makes it bad again reopens at the next slot: one incident, never two open', () => {
+    // The property's counterexample (seed 67738699): us down with a probe region silent, then up with ap-southeast-1
+    // cut off, then down again. The slot that resolved us-00001 got confirmations that made it bad again.
+    const phases: Phase[] = [
+      { seconds: 31, us: 'down', partition: false, silent: true },
+      { seconds: 23, us: 'up', partition: true, silent: false },
+      { seconds: 20, us: 'down', partition: true, silent: true },
+    ];
+    const { script, silent, seconds } = timedScript(phases, 0, 6.5);
+    const config = testConfig({ defaults: { intervalSeconds: 10, timeoutMs: 3000, failureThreshold: 2, recoveryThreshold: 3, quorum: 2, degradedLatencyMs: 1500, minFaultSeconds: 7 } });
+    const run = runTimed(new PureRun(config, () => 'up', {}, silent), script, 0, seconds + 300);
+    const incidents = run.all('us');
+    expect(incidents.slice(0, -1).every((i) => i.status === 'resolved')).toBe(true);
+    const events = run.published.filter((n) => n.region === 'us').map((n) => `${n.event} ${n.incidentId}`);
+    // Down again for good (the last phase lasts): the one incident stays open.
+    expect(events).toEqual(['opened us-00001', 'resolved us-00001', 'opened us-00001']);
+  });
+
   it('no page without a quorum, one open incident per region, pages follow the lifecycle, and blips shorter than minFaultSeconds never page', () => {
     let paged = 0;
     fc.assert(
